@@ -1,0 +1,27 @@
+// Server configuration: one object, filled from flags and UPDRAFT_* environment variables (flag wins).
+
+export interface Config {
+  /** host:port to listen on. */
+  listen: string;
+  /** Where the SQLite file, CA, keys and API key live. */
+  dataDir: string;
+  /** "sqlite" (file in dataDir), a SQLite file path, or a postgres:// URL. */
+  db: string;
+  apiKey: string;
+  webhookUrl: string | null;
+  /** Optional HMAC-SHA256 secret: adds X-Hmac-Signature to webhook deliveries. */
+  webhookSecret: string | null;
+  /** Base URL devices reach, e.g. https://mdm.example.com (used in the enrollment profile). */
+  publicUrl: string;
+  tlsCert: string | null;
+  tlsKey: string | null;
+  /** Push topic to enforce on check-in (from the push certificate); null = not checked. */
+  pushTopic: string | null;
+  /** Largest request body accepted, bytes. */
+  bodyLimit: number;
+  /** Days to keep finished commands and events; 0 keeps forever. */
+  retentionDays: number;
+  logLevel: string;
+}
+
+export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;

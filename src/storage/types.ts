@@ -1,0 +1,298 @@
+// The storage interface: everything Updraft keeps, in one place.
+// Backends (sqlite/, postgres/) implement Store through the same Kysely migrations.
+// All times are JS Dates; binary values are Buffers; ids are the normalized enrollment IDs
+// of PROTOCOL.md §1.2 (UDID, UDID:UserID, UDID:UserShortName, EnrollmentID, EnrollmentID:EnrollmentUserID).
+
+export type EnrollmentType =
+  | 'Device'
+  | 'User'
+  | 'SharediPad'
+  | 'UserEnrollmentDevice'
+  | 'UserEnrollment';
+
+/** Inventory learned from Authenticate (and later DeviceInformation). */
+export interface Inventory {
+  serialNumber?: string | null;
+  model?: string | null; // e.g. MacBookPro18,3 or iPhone14,2 (Authenticate "ProductName" on iOS, "Model" on macOS)
+  modelName?: string | null; // e.g. MacBook Pro, iPad
+  productName?: string | null;
+  deviceName?: string | null;
+  osVersion?: string | null;
+  buildVersion?: string | null;
+  imei?: string | null;
+  meid?: string | null;
+  platform?: Platform | null;
+}
+
+export type Platform = 'macOS' | 'iOS' | 'iPadOS' | 'tvOS' | 'watchOS' | 'visionOS';
+
+export interface EnrollmentRecord extends Required<Inventory> {
+  id: string;
+  type: EnrollmentType;
+  /** Device-channel enrollment this channel belongs to (itself for a device channel). */
+  deviceId: string;
+  udid: string | null;
+  userId: string | null;
+  userShortName: string | null;
+  userLongName: string | null;
+  topic: string | null;
+  /** APNs token as lowercase hex. */
+  pushToken: string | null;
+  pushMagic: string | null;
+  unlockToken: Buffer | null;
+  /** Set when APNs said 410 Unregistered; cleared by the next TokenUpdate. */
+  pushInvalidAt: Date | null;
+  enabled: boolean;
+  tokenUpdateTally: number;
+  awaitingConfiguration: boolean;
+  /** SHA-256 (hex) of the identity certificate bound to this enrollment. */
+  certHash: string | null;
+  lastSeenAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What Authenticate carries: creates or resets the enrollment. */
+export interface AuthenticateInput {
+  id: string;
+  type: EnrollmentType;
+  deviceId: string;
+  udid: string | null;
+  userId?: string | null;
+  userShortName?: string | null;
+  userLongName?: string | null;
+  topic: string;
+  inventory: Inventory;
+  certHash?: string | null;
+  at: Date;
+}
+
+export interface TokenUpdateInput {
+  id: string;
+  type: EnrollmentType;
+  deviceId: string;
+  udid: string | null;
+  userId?: string | null;
+  userShortName?: string | null;
+  userLongName?: string | null;
+  topic: string;
+  pushToken: string; // hex
+  pushMagic: string;
+  unlockToken?: Buffer | null;
+  awaitingConfiguration?: boolean;
+  certHash?: string | null;
+  at: Date;
+}
+
+export interface EnrollmentFilter {
+  platform?: Platform;
+  /** Exact OS version, or a prefix ending in '.' ("14." matches 14.x). */
+  osVersion?: string;
+  seenSince?: Date;
+  seenBefore?: Date;
+  enabled?: boolean;
+  type?: EnrollmentType;
+  ids?: string[];
+  limit?: number; // default 100, max 1000
+  offset?: number;
+}
+
+export type QueueStatus =
+  | 'queued' // waiting for the device (includes NotNow'd commands)
+  | 'acknowledged'
+  | 'error'
+  | 'format_error'
+  | 'cancelled'
+  | 'expired';
+
+export type ResultStatus = 'Acknowledged' | 'Error' | 'CommandFormatError' | 'NotNow';
+
+export interface NewCommand {
+  uuid: string;
+  requestType: string;
+  /** The full command plist (XML) as it will be sent to the device. */
+  raw: Buffer;
+  priority?: number; // higher first; default 0
+  expiresAt?: Date | null;
+  at: Date;
+}
+
+export interface EnqueueOutcome {
+  id: string;
+  ok: boolean;
+  error?: string; // e.g. "unknown enrollment"
+}
+
+export interface NextCommand {
+  uuid: string;
+  requestType: string;
+  raw: Buffer;
+}
+
+export interface CommandResultInput {
+  enrollmentId: string;
+  uuid: string;
+  status: ResultStatus;
+  /** The raw result plist body as the device sent it. */
+  raw: Buffer;
+  /** The parsed result as JSON-safe data. */
+  json: unknown;
+  at: Date;
+}
+
+export interface QueueEntry {
+  enrollmentId: string;
+  uuid: string;
+  requestType: string;
+  priority: number;
+  status: QueueStatus;
+  notNowTally: number;
+  notNowAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  expiresAt: Date | null;
+  /** When the command was last handed to the device. */
+  sentAt: Date | null;
+  resultAt: Date | null;
+}
+
+export interface CommandDetail extends QueueEntry {
+  raw: Buffer;
+  resultRaw: Buffer | null;
+  resultJson: unknown | null;
+}
+
+export interface EventInput {
+  enrollmentId: string | null;
+  kind: string; // e.g. "checkin.Authenticate", "command.Acknowledged", "push.sent"
+  detail?: unknown;
+  at: Date;
+}
+
+export interface EventRecord extends EventInput {
+  id: number;
+}
+
+export interface OutboxItem {
+  id: number;
+  topic: string;
+  body: string; // JSON text, delivered verbatim
+  attempts: number;
+  nextAttemptAt: Date;
+  createdAt: Date;
+  lastError: string | null;
+}
+
+export interface PushCertRecord {
+  topic: string;
+  certPem: string;
+  keyPem: string;
+  notAfter: Date;
+  updatedAt: Date;
+}
+
+export interface PushTarget {
+  id: string;
+  topic: string;
+  pushToken: string;
+  pushMagic: string;
+}
+
+export interface PushLogInput {
+  enrollmentId: string;
+  /** "sent" on 200; otherwise the APNs reason or a transport error name. */
+  outcome: string;
+  httpStatus: number | null;
+  apnsId: string | null;
+  at: Date;
+}
+
+export interface PushLogRecord extends PushLogInput {
+  id: number;
+}
+
+export interface EnrollmentStore {
+  /** Create or reset an enrollment: stores inventory, disables it until TokenUpdate and clears its queue. */
+  authenticate(input: AuthenticateInput): Promise<void>;
+  /** Store push info, enable the enrollment, bump and return the tally; clears pushInvalidAt. */
+  tokenUpdate(input: TokenUpdateInput): Promise<number>;
+  /** Disable the enrollment (and, for a device channel, its user channels). */
+  checkOut(id: string, at: Date): Promise<void>;
+  getEnrollment(id: string): Promise<EnrollmentRecord | null>;
+  listEnrollments(filter: EnrollmentFilter): Promise<EnrollmentRecord[]>;
+  updateInventory(id: string, inventory: Inventory, at: Date): Promise<void>;
+  touch(id: string, at: Date): Promise<void>;
+  setCertHash(id: string, certHash: string, at: Date): Promise<void>;
+  setBootstrapToken(deviceId: string, token: Buffer | null, at: Date): Promise<void>;
+  getBootstrapToken(deviceId: string): Promise<Buffer | null>;
+}
+
+export interface CommandStore {
+  /** Queue one command for many enrollments; unknown enrollments fail per id, the rest succeed. */
+  enqueue(command: NewCommand, enrollmentIds: string[]): Promise<EnqueueOutcome[]>;
+  /**
+   * The next queued command for the enrollment, by priority then FIFO, skipping expired ones
+   * (marked 'expired'). With skipNotNow, commands that got NotNow are passed over. Marks sentAt.
+   */
+  nextCommand(enrollmentId: string, opts: { skipNotNow: boolean; at: Date }): Promise<NextCommand | null>;
+  /** Record a device result. Returns false when no queued command matches (uuid compared case-insensitively). */
+  recordResult(input: CommandResultInput): Promise<boolean>;
+  getCommand(uuid: string, enrollmentId?: string): Promise<CommandDetail[]>;
+  listQueue(enrollmentId: string, opts?: { includeDone?: boolean; limit?: number }): Promise<QueueEntry[]>;
+  /** Cancel one still-queued command. Returns false if it was not queued. */
+  cancelCommand(enrollmentId: string, uuid: string, at: Date): Promise<boolean>;
+  /** Cancel every queued command of the enrollment; returns how many. */
+  clearQueue(enrollmentId: string, at: Date): Promise<number>;
+  /** Enrollments with queued commands not handed out since `sentBefore` (for re-push). */
+  pendingEnrollments(sentBefore: Date, limit: number): Promise<string[]>;
+  /** Delete finished commands, results, events and delivered outbox rows older than `before`. */
+  pruneHistory(before: Date): Promise<{ commands: number; events: number }>;
+}
+
+export interface EventStore {
+  addEvent(event: EventInput): Promise<void>;
+  listEvents(opts: { enrollmentId?: string; kindPrefix?: string; limit?: number }): Promise<EventRecord[]>;
+}
+
+export interface OutboxStore {
+  outboxAdd(topic: string, body: string, at: Date): Promise<void>;
+  /** Claim up to `limit` items due at `at`, leasing them until `leaseUntil` (safe with several processes). */
+  outboxClaim(at: Date, leaseUntil: Date, limit: number): Promise<OutboxItem[]>;
+  outboxDone(id: number, at: Date): Promise<void>;
+  outboxRetry(id: number, nextAttemptAt: Date, error: string): Promise<void>;
+  outboxPending(): Promise<number>;
+}
+
+export interface PushStore {
+  savePushCert(cert: Omit<PushCertRecord, 'updatedAt'>, at: Date): Promise<void>;
+  getPushCert(): Promise<PushCertRecord | null>;
+  /** Push info for enabled enrollments among `ids` that have a token and are not marked invalid. */
+  pushTargets(ids: string[]): Promise<PushTarget[]>;
+  recordPush(entry: PushLogInput): Promise<void>;
+  listPushes(enrollmentId: string, limit?: number): Promise<PushLogRecord[]>;
+  markPushInvalid(id: string, at: Date): Promise<void>;
+}
+
+export interface ChallengeStore {
+  /** Store a one-time SCEP challenge (by hash) valid until expiresAt. */
+  addChallenge(hash: string, expiresAt: Date): Promise<void>;
+  /** Consume a challenge: true once, if it exists and has not expired. */
+  consumeChallenge(hash: string, at: Date): Promise<boolean>;
+}
+
+export interface SettingStore {
+  getSetting(key: string): Promise<string | null>;
+  setSetting(key: string, value: string): Promise<void>;
+}
+
+export interface Store
+  extends EnrollmentStore,
+    CommandStore,
+    EventStore,
+    OutboxStore,
+    PushStore,
+    ChallengeStore,
+    SettingStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+}
