@@ -1,0 +1,42 @@
+// The service contract: what the HTTP layer calls for every MDM request.
+// The core service (core.ts) implements it over the Store; middlewares (certauth, webhook, …) wrap it.
+import type { CheckinMessage, CommandReport } from '../mdm/types.js';
+
+export type { CheckinMessage, CommandReport } from '../mdm/types.js';
+
+export interface RequestMeta {
+  /** The exact request body bytes (what Mdm-Signature signs). */
+  raw: Buffer;
+  /** The query string of the request (ServerURL/CheckInURL parameters the device echoes). */
+  urlParams: Record<string, string>;
+  /** SHA-256 (hex) of the device identity certificate, when the identity layer resolved one. */
+  certHash: string | null;
+  at: Date;
+}
+
+/** A check-in answer; no body → 200 with an empty body. */
+export interface CheckinReply {
+  body?: Buffer | string;
+  contentType?: string;
+  /** Set by the core on TokenUpdate (NanoMDM's webhook carries it as token_update_tally). */
+  tokenUpdateTally?: number;
+}
+
+export interface MdmService {
+  checkin(msg: CheckinMessage, meta: RequestMeta): Promise<CheckinReply>;
+  /** A command-channel report (Idle or a result); returns the next command's plist bytes or null (→ empty body). */
+  report(report: CommandReport, meta: RequestMeta): Promise<Buffer | null>;
+}
+
+export type MdmMiddleware = (next: MdmService) => MdmService;
+
+/** A refusal with the HTTP status to answer (never 401: that unenrolls devices). */
+export class ServiceError extends Error {
+  constructor(
+    readonly httpStatus: 400 | 403 | 404 | 409 | 410 | 500,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}
