@@ -223,6 +223,8 @@ export interface EnrollmentStore {
   updateInventory(id: string, inventory: Inventory, at: Date): Promise<void>;
   touch(id: string, at: Date): Promise<void>;
   setCertHash(id: string, certHash: string, at: Date): Promise<void>;
+  /** Ids of the enrollments bound to this certificate hash (refuses one identity reused across devices). */
+  enrollmentIdsByCertHash(certHash: string): Promise<string[]>;
   setBootstrapToken(deviceId: string, token: Buffer | null, at: Date): Promise<void>;
   getBootstrapToken(deviceId: string): Promise<Buffer | null>;
 }
