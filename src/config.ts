@@ -22,6 +22,10 @@ export interface Config {
   /** Days to keep finished commands and events; 0 keeps forever. */
   retentionDays: number;
   logLevel: string;
+  /** Header a TLS-terminating proxy puts the client certificate in (RFC 9440 or URL-escaped PEM); null = not trusted. */
+  certHeader: string | null;
+  /** --insecure-skip-identity: accept MDM requests without a verified device identity (migrations only). */
+  identityOptional: boolean;
 }
 
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
