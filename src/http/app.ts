@@ -4,12 +4,18 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from '../storage/types.js';
 import type { Pusher } from '../push/types.js';
+import type { MdmService } from '../service/types.js';
+import { registerMdm, type IdentityResolver } from './mdm.js';
 
 export interface AppDeps {
   config: Config;
   store: Store;
   pusher: Pusher;
   logger: Logger;
+  /** The composed MDM service (core + middlewares) behind /mdm, /checkin, /mdm/checkin, /mdm/connect. */
+  service: MdmService;
+  /** Resolves the device identity certificate of an MDM request (Mdm-Signature, mTLS or header). */
+  identity?: IdentityResolver;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -20,5 +26,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxParamLength: 2000,
   });
   // Route modules are registered below, one line each.
+  await registerMdm(app, deps);
   return app;
 }

@@ -1,0 +1,92 @@
+// The MDM endpoints devices talk to: /mdm (check-in or command channel, told apart by Content-Type as
+// NanoMDM does), /checkin, and MicroMDM's /mdm/checkin and /mdm/connect. Never answers 401 (it unenrolls).
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ProtocolError, parseCheckin, parseReport } from '../mdm/index.js';
+import { PlistError, parseAnyPlist } from '../plist/index.js';
+import { ServiceError, type RequestMeta } from '../service/types.js';
+import type { AppDeps } from './app.js';
+
+type Channel = 'checkin' | 'command';
+type Route = Channel | 'auto';
+
+const CHECKIN_TYPE = 'application/x-apple-aspen-mdm-checkin';
+const COMMAND_TYPE = 'application/x-apple-aspen-mdm';
+const PLIST_REPLY = 'application/xml; charset=utf-8';
+const ROUTES: ReadonlyArray<[string, Route]> = [
+  ['/mdm', 'auto'],
+  ['/checkin', 'checkin'],
+  ['/mdm/checkin', 'checkin'],
+  ['/mdm/connect', 'command'],
+];
+
+export type IdentityResolver = (req: FastifyRequest) => Promise<{ certHash: string | null }>;
+
+/** The channel a request's Content-Type names: check-in by prefix, everything else (none included) command. */
+function channelOf(req: FastifyRequest): { channel: Channel; explicit: boolean } {
+  const ct = req.headers['content-type']?.toLowerCase() ?? '';
+  if (ct.startsWith(CHECKIN_TYPE)) return { channel: 'checkin', explicit: true };
+  return { channel: 'command', explicit: ct.startsWith(COMMAND_TYPE) && (ct.length === COMMAND_TYPE.length || ct[COMMAND_TYPE.length] === ';') };
+}
+
+function urlParamsOf(query: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (query && typeof query === 'object') {
+    for (const [k, v] of Object.entries(query as Record<string, unknown>)) {
+      const first = Array.isArray(v) ? v[0] : v;
+      if (typeof first === 'string') out[k] = first;
+    }
+  }
+  return out;
+}
+
+/** The HTTP status for an error on an MDM route: 4xx with the reason for bad input, never 401. */
+function statusOf(err: FastifyError | Error): number {
+  if (err instanceof ServiceError) return err.httpStatus;
+  if (err instanceof ProtocolError || err instanceof PlistError) return 400;
+  const code = (err as FastifyError).statusCode;
+  if (code === 401) return 400;
+  return typeof code === 'number' && code >= 400 && code < 600 ? code : 500;
+}
+
+export async function registerMdm(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const { service, identity } = deps;
+
+  async function handle(route: Route, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const { channel: named, explicit } = channelOf(req);
+    const channel = route === 'auto' ? named : route;
+    if (route !== 'auto' && explicit && named !== route) {
+      throw new ServiceError(400, `${req.headers['content-type']} sent to the ${route} endpoint`);
+    }
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (raw.length === 0) throw new ProtocolError(`${channel}: empty body`);
+    const meta: RequestMeta = {
+      raw,
+      urlParams: urlParamsOf(req.query),
+      certHash: identity ? (await identity(req)).certHash : null,
+      at: new Date(),
+    };
+    const value = parseAnyPlist(raw);
+    if (channel === 'checkin') {
+      const answer = await service.checkin(parseCheckin(value), meta);
+      if (answer.body === undefined || answer.body.length === 0) return void reply.code(200).send();
+      return void reply.code(200).type(answer.contentType ?? PLIST_REPLY).send(answer.body);
+    }
+    const next = await service.report(parseReport(value), meta);
+    if (next === null) return void reply.code(200).send();
+    return void reply.code(200).type(PLIST_REPLY).send(next);
+  }
+
+  await app.register(async (mdm) => {
+    // Devices send plists under several content types, or none at all: take every body as raw bytes
+    // (the Mdm-Signature covers the exact bytes). Encapsulated, so the API's JSON parsing is unaffected.
+    mdm.removeAllContentTypeParsers();
+    mdm.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.config.bodyLimit }, (_req, body, done) => done(null, body));
+    mdm.setErrorHandler((err: FastifyError, req, reply) => {
+      const status = statusOf(err);
+      if (status >= 500) req.log.error({ err, url: req.url }, 'mdm request failed');
+      else req.log.warn({ url: req.url, status, reason: err.message }, 'mdm request refused');
+      void reply.code(status).type('text/plain; charset=utf-8').send(status >= 500 ? 'internal error' : err.message);
+    });
+    for (const [path, route] of ROUTES) mdm.put(path, (req, reply) => handle(route, req, reply));
+  });
+}

@@ -1,0 +1,140 @@
+// The core MDM service: check-ins and command reports over the Store.
+import { buildPlist, toJSONSafe } from '../plist/index.js';
+import type {
+  CheckinMessage, CommandReport, DeclarativeManagementMessage, GetTokenMessage, UserAuthenticateMessage,
+} from '../mdm/types.js';
+import type { Store } from '../storage/types.js';
+import { ServiceError, type CheckinReply, type MdmService, type RequestMeta } from './types.js';
+
+export type DeclarativeHandler = (msg: DeclarativeManagementMessage, meta: RequestMeta) => Promise<CheckinReply>;
+
+export interface CoreOptions {
+  store: Store;
+  /** The push topic check-ins must carry (a function when it can change at run time); null: not checked. */
+  pushTopic?: string | null | (() => string | null);
+  /** Answers DeclarativeManagement check-ins; without one they get a 400 "not supported". */
+  declarative?: DeclarativeHandler;
+  /**
+   * UserAuthenticate policy. 'allow' (default) answers the first round with an empty DigestChallenge,
+   * which tells macOS to create the user channel without a digest round; 'decline' answers 410,
+   * which leaves the user unmanaged (NanoMDM's default).
+   */
+  userAuthenticate?: 'allow' | 'decline';
+  /** Idle polls refresh lastSeenAt at most this often per enrollment (ms); default 60 s. */
+  touchIntervalMs?: number;
+}
+
+const PLIST = 'application/xml; charset=utf-8';
+const TOUCH_CACHE_MAX = 100_000;
+
+export function createCoreService(opts: CoreOptions): MdmService {
+  const { store } = opts;
+  const topicOf = typeof opts.pushTopic === 'function' ? opts.pushTopic : () => (opts.pushTopic as string | null | undefined) ?? null;
+  const touchInterval = opts.touchIntervalMs ?? 60_000;
+  const lastTouch = new Map<string, number>();
+
+  function checkTopic(topic: string | null): void {
+    const want = topicOf();
+    if (want !== null && topic !== null && topic !== want) {
+      throw new ServiceError(403, `Topic ${JSON.stringify(topic)} does not match the push topic ${JSON.stringify(want)}`);
+    }
+  }
+
+  /** Refresh lastSeenAt, at most once per touchInterval per enrollment (keeps Idle polls write-free). */
+  function seen(id: string, at: Date): Promise<void> | undefined {
+    const now = at.getTime();
+    const last = lastTouch.get(id);
+    if (last !== undefined && now - last < touchInterval) return undefined;
+    if (lastTouch.size >= TOUCH_CACHE_MAX) lastTouch.clear();
+    lastTouch.set(id, now);
+    return store.touch(id, at);
+  }
+
+  function event(msg: CheckinMessage, at: Date, detail?: unknown): Promise<void> {
+    return store.addEvent({ enrollmentId: msg.enrollment.id, kind: `checkin.${msg.messageType}`, detail, at });
+  }
+
+  function userAuthenticate(msg: UserAuthenticateMessage): CheckinReply {
+    if (opts.userAuthenticate === 'decline') {
+      throw new ServiceError(410, 'UserAuthenticate declined: user channels are not managed');
+    }
+    // Second round (a DigestResponse to a challenge we never issued) or first round: both proceed.
+    if (msg.digestResponse !== null) return {};
+    return { body: buildPlist({ DigestChallenge: '' }), contentType: PLIST };
+  }
+
+  function getToken(msg: GetTokenMessage): never {
+    throw new ServiceError(400, `GetToken: no token service for ${JSON.stringify(msg.tokenServiceType)}`);
+  }
+
+  async function checkin(msg: CheckinMessage, meta: RequestMeta): Promise<CheckinReply> {
+    const e = msg.enrollment;
+    const at = meta.at;
+    const base = { id: e.id, type: e.type, deviceId: e.deviceId, udid: e.udid, userId: e.userId, userShortName: e.userShortName, userLongName: e.userLongName, certHash: meta.certHash, at };
+    switch (msg.messageType) {
+      case 'Authenticate':
+        checkTopic(msg.topic);
+        lastTouch.delete(e.id);
+        await store.authenticate({ ...base, topic: msg.topic, inventory: msg.inventory });
+        await event(msg, at, msg.inventory);
+        return {};
+      case 'TokenUpdate': {
+        checkTopic(msg.topic);
+        const tally = await store.tokenUpdate({
+          ...base,
+          topic: msg.topic,
+          pushToken: msg.token.toString('hex'),
+          pushMagic: msg.pushMagic,
+          unlockToken: msg.unlockToken,
+          awaitingConfiguration: msg.awaitingConfiguration,
+        });
+        await event(msg, at, { tokenUpdateTally: tally });
+        return { tokenUpdateTally: tally };
+      }
+      case 'CheckOut':
+        checkTopic(msg.topic);
+        await store.checkOut(e.id, at);
+        await event(msg, at);
+        return {};
+      case 'UserAuthenticate': {
+        const reply = userAuthenticate(msg);
+        await event(msg, at);
+        return reply;
+      }
+      case 'SetBootstrapToken':
+        await store.setBootstrapToken(e.deviceId, msg.bootstrapToken, at);
+        await event(msg, at, { escrowed: msg.bootstrapToken !== null });
+        return {};
+      case 'GetBootstrapToken': {
+        const token = await store.getBootstrapToken(e.deviceId);
+        await event(msg, at, { found: token !== null });
+        return token ? { body: buildPlist({ BootstrapToken: token }), contentType: PLIST } : {};
+      }
+      case 'GetToken':
+        return getToken(msg);
+      case 'DeclarativeManagement':
+        if (!opts.declarative) throw new ServiceError(400, 'DeclarativeManagement is not supported yet');
+        return opts.declarative(msg, meta);
+    }
+  }
+
+  async function report(r: CommandReport, meta: RequestMeta): Promise<Buffer | null> {
+    const id = r.enrollment.id;
+    const at = meta.at;
+    if (r.status !== 'Idle' && r.commandUuid !== null) {
+      const matched = await store.recordResult({
+        enrollmentId: id, uuid: r.commandUuid, status: r.status, raw: meta.raw, json: toJSONSafe(r.dict), at,
+      });
+      await store.addEvent({
+        enrollmentId: id, kind: `command.${r.status}`, detail: { uuid: r.commandUuid, requestType: r.requestType, matched }, at,
+      });
+    }
+    const [next] = await Promise.all([
+      store.nextCommand(id, { skipNotNow: r.status === 'NotNow', at }),
+      seen(id, at),
+    ]);
+    return next ? next.raw : null;
+  }
+
+  return { checkin, report };
+}

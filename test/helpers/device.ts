@@ -1,0 +1,89 @@
+// A minimal test device: sends check-in and command-channel plists over HTTP like a real device,
+// and parses what the server answers.
+import { buildPlist, parsePlist, type PlistDict, type PlistValue } from '../../src/plist/index.js';
+
+export const CHECKIN_CONTENT_TYPE = 'application/x-apple-aspen-mdm-checkin';
+export const COMMAND_CONTENT_TYPE = 'application/x-apple-aspen-mdm';
+
+export interface Reply {
+  status: number;
+  contentType: string | null;
+  body: Buffer;
+  text: string;
+  /** The parsed plist body, or null when the body is empty or not XML. */
+  plist: PlistValue | null;
+}
+
+/** PUT raw bytes; contentType null sends no Content-Type header at all. */
+export async function put(url: string, body: Buffer | string, contentType: string | null, headers: Record<string, string> = {}): Promise<Reply> {
+  const h: Record<string, string> = { ...headers };
+  if (contentType !== null) h['content-type'] = contentType;
+  const res = await fetch(url, { method: 'PUT', body: typeof body === 'string' ? body : new Uint8Array(body), headers: h });
+  const buf = Buffer.from(await res.arrayBuffer());
+  const text = buf.toString('utf8');
+  let plist: PlistValue | null = null;
+  if (buf.length > 0 && text.trimStart().startsWith('<')) {
+    try { plist = parsePlist(buf); } catch { plist = null; }
+  }
+  return { status: res.status, contentType: res.headers.get('content-type'), body: buf, text, plist };
+}
+
+export interface DeviceOptions {
+  /** Identifying keys sent with every message, e.g. { UDID } or { UDID, UserID, UserShortName } or { EnrollmentID }. */
+  ids: PlistDict;
+  topic?: string;
+  checkinPath?: string;
+  connectPath?: string;
+  /** Content-Type of command-channel PUTs; null sends none (as mdmb does). */
+  commandContentType?: string | null;
+}
+
+/** The command a reply carries: its UUID, RequestType and full dict. */
+export function commandOf(reply: Reply): { uuid: string; requestType: string; command: PlistDict } | null {
+  const p = reply.plist as PlistDict | null;
+  if (!p || typeof p.CommandUUID !== 'string') return null;
+  const command = p.Command as PlistDict;
+  return { uuid: p.CommandUUID, requestType: String(command.RequestType), command };
+}
+
+export class TestDevice {
+  readonly topic: string;
+  constructor(readonly baseUrl: string, readonly opts: DeviceOptions) {
+    this.topic = opts.topic ?? 'com.apple.mgmt.External.test-topic';
+  }
+
+  checkin(messageType: string, extra: PlistDict = {}): Promise<Reply> {
+    const body = buildPlist({ MessageType: messageType, ...this.opts.ids, ...extra });
+    return put(this.baseUrl + (this.opts.checkinPath ?? '/mdm'), body, CHECKIN_CONTENT_TYPE);
+  }
+
+  authenticate(extra: PlistDict = {}): Promise<Reply> {
+    return this.checkin('Authenticate', { Topic: this.topic, SerialNumber: 'C02TEST0001', ...extra });
+  }
+
+  tokenUpdate(extra: PlistDict = {}): Promise<Reply> {
+    return this.checkin('TokenUpdate', {
+      Topic: this.topic, Token: Buffer.from('00ff10ab', 'hex'), PushMagic: 'magic-1234', ...extra,
+    });
+  }
+
+  /** Authenticate then TokenUpdate (device channel), asserting nothing. */
+  async enroll(): Promise<void> {
+    await this.authenticate();
+    await this.tokenUpdate();
+  }
+
+  report(status: string, extra: PlistDict = {}): Promise<Reply> {
+    const body = buildPlist({ Status: status, ...this.opts.ids, ...extra });
+    const ct = this.opts.commandContentType === undefined ? COMMAND_CONTENT_TYPE : this.opts.commandContentType;
+    return put(this.baseUrl + (this.opts.connectPath ?? '/mdm'), body, ct);
+  }
+
+  idle(): Promise<Reply> {
+    return this.report('Idle');
+  }
+
+  result(status: 'Acknowledged' | 'Error' | 'CommandFormatError' | 'NotNow', uuid: string, extra: PlistDict = {}): Promise<Reply> {
+    return this.report(status, { CommandUUID: uuid, ...extra });
+  }
+}
