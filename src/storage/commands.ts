@@ -1,0 +1,214 @@
+// The command queue: a command is stored once and queued per enrollment; results land on the
+// queue row. Order is priority (higher first) then enqueue order (the seq column).
+import { sql, type Selectable } from 'kysely';
+import type { CommandDetail, CommandStore, EnqueueOutcome, QueueEntry, QueueStatus, ResultStatus } from './types.js';
+import type { QueueTable } from './schema.js';
+import { chunks, toDate, type Ctx } from './context.js';
+
+/** The queue status each final result status moves a command to (NotNow keeps it queued). */
+export const finalStatus: Record<Exclude<ResultStatus, 'NotNow'>, QueueStatus> = {
+  Acknowledged: 'acknowledged',
+  Error: 'error',
+  CommandFormatError: 'format_error',
+};
+
+type QueueRow = Selectable<QueueTable> & { request_type: string };
+
+function toEntry(r: QueueRow): QueueEntry {
+  return {
+    enrollmentId: r.enrollment_id,
+    uuid: r.command_uuid,
+    requestType: r.request_type,
+    priority: r.priority,
+    status: r.status as QueueStatus,
+    notNowTally: r.not_now_tally,
+    notNowAt: toDate(r.not_now_at),
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
+    expiresAt: toDate(r.expires_at),
+    sentAt: toDate(r.sent_at),
+    resultAt: toDate(r.result_at),
+  };
+}
+
+export function commandStore({ db }: Ctx): CommandStore {
+  const lowerUuid = sql<string>`lower(${sql.ref('command_uuid')})`;
+  const queueWithType = () =>
+    db.selectFrom('queue').innerJoin('commands', 'commands.uuid', 'queue.command_uuid');
+
+  return {
+    async enqueue(command, enrollmentIds) {
+      const ids = [...new Set(enrollmentIds)];
+      const at = command.at.getTime();
+      return db.transaction().execute(async (trx) => {
+        const known = new Set<string>();
+        for (const part of chunks(ids)) {
+          const rows = await trx.selectFrom('enrollments').select('id').where('id', 'in', part).execute();
+          for (const r of rows) known.add(r.id);
+        }
+        const fail = (error: string) => (id: string): EnqueueOutcome =>
+          known.has(id) ? { id, ok: false, error } : { id, ok: false, error: 'unknown enrollment' };
+        if (known.size === 0) return ids.map(fail('unknown enrollment'));
+        const inserted = await trx
+          .insertInto('commands')
+          .values({ uuid: command.uuid, request_type: command.requestType, raw: command.raw, created_at: at })
+          .onConflict((oc) => oc.doNothing())
+          .returning('uuid')
+          .executeTakeFirst();
+        if (!inserted) return ids.map(fail('command UUID already exists'));
+        const queued = [...known].map((id) => ({
+          enrollment_id: id,
+          command_uuid: command.uuid,
+          priority: command.priority ?? 0,
+          status: 'queued',
+          not_now_tally: 0,
+          expires_at: command.expiresAt ? command.expiresAt.getTime() : null,
+          created_at: at,
+          updated_at: at,
+        }));
+        for (const part of chunks(queued, 200)) await trx.insertInto('queue').values(part).execute();
+        return ids.map((id) => (known.has(id) ? { id, ok: true } : fail('unknown enrollment')(id)));
+      });
+    },
+
+    async nextCommand(enrollmentId, { skipNotNow, at }) {
+      const now = at.getTime();
+      await db
+        .updateTable('queue')
+        .set({ status: 'expired', updated_at: now })
+        .where('enrollment_id', '=', enrollmentId)
+        .where('status', '=', 'queued')
+        .where('expires_at', '<=', now)
+        .execute();
+      let q = queueWithType()
+        .select(['queue.seq', 'commands.uuid', 'commands.request_type', 'commands.raw'])
+        .where('queue.enrollment_id', '=', enrollmentId)
+        .where('queue.status', '=', 'queued');
+      if (skipNotNow) q = q.where('queue.not_now_at', 'is', null);
+      const row = await q.orderBy('queue.priority', 'desc').orderBy('queue.seq').limit(1).executeTakeFirst();
+      if (!row) return null;
+      await db.updateTable('queue').set({ sent_at: now }).where('seq', '=', row.seq).execute();
+      return { uuid: row.uuid, requestType: row.request_type, raw: row.raw };
+    },
+
+    async recordResult(input) {
+      const at = input.at.getTime();
+      const base = db
+        .updateTable('queue')
+        .where('enrollment_id', '=', input.enrollmentId)
+        .where(lowerUuid, '=', input.uuid.toLowerCase())
+        .where('status', '=', 'queued');
+      const res =
+        input.status === 'NotNow'
+          ? await base
+              .set((eb) => ({
+                not_now_tally: eb(eb.ref('not_now_tally'), '+', 1),
+                not_now_at: eb.fn.coalesce('not_now_at', eb.val(at)),
+                updated_at: at,
+              }))
+              .executeTakeFirst()
+          : await base
+              .set({
+                status: finalStatus[input.status],
+                result_raw: input.raw,
+                result_json: JSON.stringify(input.json ?? null),
+                result_at: at,
+                updated_at: at,
+              })
+              .executeTakeFirst();
+      return res.numUpdatedRows > 0n;
+    },
+
+    async getCommand(uuid, enrollmentId) {
+      let q = db
+        .selectFrom('queue')
+        .innerJoin('commands', 'commands.uuid', 'queue.command_uuid')
+        .selectAll('queue')
+        .select(['commands.request_type', 'commands.raw'])
+        .where(sql<string>`lower(${sql.ref('queue.command_uuid')})`, '=', uuid.toLowerCase());
+      if (enrollmentId !== undefined) q = q.where('queue.enrollment_id', '=', enrollmentId);
+      const rows = await q.orderBy('queue.seq').execute();
+      return rows.map(
+        (r): CommandDetail => ({
+          ...toEntry(r),
+          raw: r.raw,
+          resultRaw: r.result_raw,
+          resultJson: r.result_json === null ? null : (JSON.parse(r.result_json) as unknown),
+        }),
+      );
+    },
+
+    async listQueue(enrollmentId, opts = {}) {
+      let q = queueWithType()
+        .selectAll('queue')
+        .select('commands.request_type')
+        .where('queue.enrollment_id', '=', enrollmentId);
+      // Pending commands in delivery order; with history, newest first.
+      q = opts.includeDone
+        ? q.orderBy('queue.seq', 'desc')
+        : q.where('queue.status', '=', 'queued').orderBy('queue.priority', 'desc').orderBy('queue.seq');
+      const rows = await q.limit(Math.min(Math.max(opts.limit ?? 100, 1), 1000)).execute();
+      return rows.map(toEntry);
+    },
+
+    async cancelCommand(enrollmentId, uuid, at) {
+      const res = await db
+        .updateTable('queue')
+        .set({ status: 'cancelled', updated_at: at.getTime() })
+        .where('enrollment_id', '=', enrollmentId)
+        .where(lowerUuid, '=', uuid.toLowerCase())
+        .where('status', '=', 'queued')
+        .executeTakeFirst();
+      return res.numUpdatedRows > 0n;
+    },
+
+    async clearQueue(enrollmentId, at) {
+      const res = await db
+        .updateTable('queue')
+        .set({ status: 'cancelled', updated_at: at.getTime() })
+        .where('enrollment_id', '=', enrollmentId)
+        .where('status', '=', 'queued')
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows);
+    },
+
+    async pendingEnrollments(sentBefore, limit) {
+      const before = sentBefore.getTime();
+      const rows = await db
+        .selectFrom('queue')
+        .innerJoin('enrollments', 'enrollments.id', 'queue.enrollment_id')
+        .select('queue.enrollment_id')
+        .distinct()
+        .where('queue.status', '=', 'queued')
+        .where('enrollments.enabled', '=', 1)
+        .where((eb) => eb.or([eb('queue.sent_at', 'is', null), eb('queue.sent_at', '<', before)]))
+        .orderBy('queue.enrollment_id')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => r.enrollment_id);
+    },
+
+    async pruneHistory(before) {
+      const cutoff = before.getTime();
+      return db.transaction().execute(async (trx) => {
+        const finished = await trx
+          .deleteFrom('queue')
+          .where('status', '!=', 'queued')
+          .where('updated_at', '<', cutoff)
+          .executeTakeFirst();
+        await trx
+          .deleteFrom('commands')
+          .where('created_at', '<', cutoff)
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom('queue').select('queue.seq').whereRef('queue.command_uuid', '=', 'commands.uuid'))),
+          )
+          .execute();
+        const events = await trx.deleteFrom('events').where('at', '<', cutoff).executeTakeFirst();
+        await trx.deleteFrom('outbox').where('done_at', '<', cutoff).execute();
+        await trx.deleteFrom('push_log').where('at', '<', cutoff).execute();
+        await trx.deleteFrom('challenges').where('expires_at', '<', cutoff).execute();
+        return { commands: Number(finished.numDeletedRows), events: Number(events.numDeletedRows) };
+      });
+    },
+  };
+}

@@ -1,0 +1,255 @@
+// Enrollments: the Authenticate → TokenUpdate → CheckOut lifecycle, inventory and bootstrap token.
+import { sql, type Selectable } from 'kysely';
+import type {
+  AuthenticateInput,
+  EnrollmentFilter,
+  EnrollmentRecord,
+  EnrollmentStore,
+  EnrollmentType,
+  Inventory,
+  Platform,
+} from './types.js';
+import type { EnrollmentsTable } from './schema.js';
+import { chunks, likePrefix, toDate, type Ctx } from './context.js';
+
+const inventoryColumns = {
+  serialNumber: 'serial_number',
+  model: 'model',
+  modelName: 'model_name',
+  productName: 'product_name',
+  deviceName: 'device_name',
+  osVersion: 'os_version',
+  buildVersion: 'build_version',
+  imei: 'imei',
+  meid: 'meid',
+  platform: 'platform',
+} as const satisfies Record<keyof Inventory, keyof EnrollmentsTable>;
+
+type InventoryRow = { -readonly [K in keyof typeof inventoryColumns as (typeof inventoryColumns)[K]]?: string | null };
+
+/** The inventory keys that are present (null included), as column values. */
+function inventoryRow(inv: Inventory): InventoryRow {
+  const row: InventoryRow = {};
+  for (const [key, column] of Object.entries(inventoryColumns) as [keyof Inventory, keyof InventoryRow][]) {
+    if (inv[key] !== undefined) row[column] = inv[key];
+  }
+  return row;
+}
+
+export function toEnrollment(r: Selectable<EnrollmentsTable>): EnrollmentRecord {
+  return {
+    id: r.id,
+    type: r.type as EnrollmentType,
+    deviceId: r.device_id,
+    udid: r.udid,
+    userId: r.user_id,
+    userShortName: r.user_short_name,
+    userLongName: r.user_long_name,
+    topic: r.topic,
+    pushToken: r.push_token,
+    pushMagic: r.push_magic,
+    unlockToken: r.unlock_token,
+    pushInvalidAt: toDate(r.push_invalid_at),
+    enabled: r.enabled === 1,
+    tokenUpdateTally: r.token_update_tally,
+    awaitingConfiguration: r.awaiting_configuration === 1,
+    certHash: r.cert_hash,
+    lastSeenAt: toDate(r.last_seen_at),
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
+    serialNumber: r.serial_number,
+    model: r.model,
+    modelName: r.model_name,
+    productName: r.product_name,
+    deviceName: r.device_name,
+    osVersion: r.os_version,
+    buildVersion: r.build_version,
+    imei: r.imei,
+    meid: r.meid,
+    platform: r.platform as Platform | null,
+  };
+}
+
+export function enrollmentStore({ db }: Ctx): EnrollmentStore {
+  return {
+    async authenticate(input: AuthenticateInput) {
+      const at = input.at.getTime();
+      const identity = {
+        type: input.type,
+        device_id: input.deviceId,
+        udid: input.udid,
+        user_id: input.userId ?? null,
+        user_short_name: input.userShortName ?? null,
+        user_long_name: input.userLongName ?? null,
+        topic: input.topic,
+      };
+      const inventory = inventoryRow(input.inventory);
+      const reset = { enabled: 0, token_update_tally: 0, awaiting_configuration: 0, last_seen_at: at, updated_at: at };
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('enrollments')
+          .values({ id: input.id, ...identity, ...inventory, ...reset, cert_hash: input.certHash ?? null, created_at: at })
+          .onConflict((oc) =>
+            oc.column('id').doUpdateSet({
+              ...identity,
+              ...inventory,
+              ...reset,
+              ...(input.certHash ? { cert_hash: input.certHash } : {}),
+            }),
+          )
+          .execute();
+        // A re-enrollment starts fresh: the channel (and, for a device channel, its user channels)
+        // is disabled until TokenUpdate and nothing queued before it will be sent.
+        const channels =
+          input.id === input.deviceId
+            ? trx.selectFrom('enrollments').select('id').where('device_id', '=', input.id)
+            : trx.selectFrom('enrollments').select('id').where('id', '=', input.id);
+        if (input.id === input.deviceId) {
+          await trx
+            .updateTable('enrollments')
+            .set({ enabled: 0, token_update_tally: 0, updated_at: at })
+            .where('device_id', '=', input.id)
+            .where('id', '!=', input.id)
+            .execute();
+        }
+        await trx
+          .updateTable('queue')
+          .set({ status: 'cancelled', updated_at: at })
+          .where('enrollment_id', 'in', channels)
+          .where('status', '=', 'queued')
+          .execute();
+      });
+    },
+
+    async tokenUpdate(input) {
+      const at = input.at.getTime();
+      const values = {
+        type: input.type,
+        device_id: input.deviceId,
+        udid: input.udid,
+        user_id: input.userId ?? null,
+        user_short_name: input.userShortName ?? null,
+        user_long_name: input.userLongName ?? null,
+        topic: input.topic,
+        push_token: input.pushToken,
+        push_magic: input.pushMagic,
+        awaiting_configuration: input.awaitingConfiguration ? 1 : 0,
+        push_invalid_at: null,
+        enabled: 1,
+        last_seen_at: at,
+        updated_at: at,
+      };
+      // UnlockToken and the certificate come only on some TokenUpdates: keep what we have otherwise.
+      const optional = {
+        ...(input.unlockToken ? { unlock_token: input.unlockToken } : {}),
+        ...(input.certHash ? { cert_hash: input.certHash } : {}),
+      };
+      const row = await db
+        .insertInto('enrollments')
+        .values({ id: input.id, ...values, ...optional, token_update_tally: 1, created_at: at })
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            ...values,
+            ...optional,
+            token_update_tally: eb(eb.ref('enrollments.token_update_tally'), '+', 1),
+          })),
+        )
+        .returning('token_update_tally')
+        .executeTakeFirstOrThrow();
+      return row.token_update_tally;
+    },
+
+    async checkOut(id, at) {
+      // A device channel's id is the device_id of all its channels; a user channel's id is nobody's.
+      await db
+        .updateTable('enrollments')
+        .set({ enabled: 0, updated_at: at.getTime() })
+        .where((eb) => eb.or([eb('id', '=', id), eb('device_id', '=', id)]))
+        .execute();
+    },
+
+    async getEnrollment(id) {
+      const row = await db.selectFrom('enrollments').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toEnrollment(row) : null;
+    },
+
+    async listEnrollments(filter: EnrollmentFilter) {
+      const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
+      if (filter.ids && filter.ids.length === 0) return [];
+      let q = db.selectFrom('enrollments').selectAll();
+      if (filter.platform) q = q.where('platform', '=', filter.platform);
+      if (filter.type) q = q.where('type', '=', filter.type);
+      if (filter.enabled !== undefined) q = q.where('enabled', '=', filter.enabled ? 1 : 0);
+      if (filter.seenSince) q = q.where('last_seen_at', '>=', filter.seenSince.getTime());
+      if (filter.seenBefore) q = q.where('last_seen_at', '<', filter.seenBefore.getTime());
+      const os = filter.osVersion;
+      if (os !== undefined) {
+        q = os.endsWith('.')
+          ? q.where((eb) =>
+              eb.or([
+                eb('os_version', '=', os.slice(0, -1)),
+                sql<boolean>`${sql.ref('os_version')} like ${likePrefix(os)} escape '\\'`,
+              ]),
+            )
+          : q.where('os_version', '=', os);
+      }
+      if (filter.ids) {
+        const ids = filter.ids;
+        q = q.where((eb) => eb.or(chunks(ids).map((part) => eb('id', 'in', part))));
+      }
+      const rows = await q
+        .orderBy('id')
+        .limit(limit)
+        .offset(Math.max(filter.offset ?? 0, 0))
+        .execute();
+      return rows.map(toEnrollment);
+    },
+
+    async updateInventory(id, inventory, at) {
+      await db
+        .updateTable('enrollments')
+        .set({ ...inventoryRow(inventory), updated_at: at.getTime() })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async touch(id, at) {
+      await db.updateTable('enrollments').set({ last_seen_at: at.getTime() }).where('id', '=', id).execute();
+    },
+
+    async setCertHash(id, certHash, at) {
+      await db
+        .updateTable('enrollments')
+        .set({ cert_hash: certHash, updated_at: at.getTime() })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async enrollmentIdsByCertHash(certHash) {
+      const rows = await db
+        .selectFrom('enrollments')
+        .select('id')
+        .where('cert_hash', '=', certHash)
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => r.id);
+    },
+
+    async setBootstrapToken(deviceId, token, at) {
+      await db
+        .updateTable('enrollments')
+        .set({ bootstrap_token: token && token.length > 0 ? token : null, updated_at: at.getTime() })
+        .where('id', '=', deviceId)
+        .execute();
+    },
+
+    async getBootstrapToken(deviceId) {
+      const row = await db
+        .selectFrom('enrollments')
+        .select('bootstrap_token')
+        .where('id', '=', deviceId)
+        .executeTakeFirst();
+      return row?.bootstrap_token ?? null;
+    },
+  };
+}

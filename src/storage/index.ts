@@ -1,0 +1,84 @@
+// openStore: pick the backend from the --db value, run migrations, and compose the store.
+//   "sqlite"                  → <dataDir>/updraft.db
+//   "sqlite:PATH" or a path   → that SQLite file
+//   "postgres://…", "postgresql://…" (optional ?schema=NAME) → PostgreSQL
+import { Migrator, type Kysely } from 'kysely';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { Store } from './types.js';
+import type { Database, Dialect } from './schema.js';
+import type { Ctx } from './context.js';
+import { migrations } from './migrations/index.js';
+import { openSqlite } from './sqlite/open.js';
+import { sqliteHotPath } from './sqlite/hot.js';
+import { openPostgres } from './postgres/open.js';
+import { enrollmentStore } from './enrollments.js';
+import { commandStore } from './commands.js';
+import { eventStore } from './events.js';
+import { outboxStore } from './outbox.js';
+import { pushStore } from './push.js';
+import { challengeStore, settingStore } from './misc.js';
+
+export interface OpenStoreOptions {
+  db: string;
+  dataDir: string;
+  logger?: Logger;
+}
+
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(db);
+}
+
+/** The SQLite file a --db value names (for "sqlite", the default file in the data dir). */
+export function sqlitePath(db: string, dataDir: string): string {
+  if (db === 'sqlite' || db === '') return join(dataDir, 'updraft.db');
+  return resolve(db.startsWith('sqlite:') ? db.slice('sqlite:'.length) : db);
+}
+
+async function migrate(db: Kysely<Database>, dialect: Dialect, logger?: Logger): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider: migrations(dialect) }).migrateToLatest();
+  for (const r of results ?? []) {
+    if (r.status === 'Success') logger?.info({ migration: r.migrationName }, 'storage migration applied');
+    if (r.status === 'Error') logger?.error({ migration: r.migrationName }, 'storage migration failed');
+  }
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+}
+
+function compose(ctx: Ctx, close: () => Promise<void>): Store {
+  return {
+    dialect: ctx.dialect,
+    ...enrollmentStore(ctx),
+    ...commandStore(ctx),
+    ...eventStore(ctx),
+    ...outboxStore(ctx),
+    ...pushStore(ctx),
+    ...challengeStore(ctx),
+    ...settingStore(ctx),
+    close,
+  };
+}
+
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  if (isPostgresUrl(opts.db)) {
+    const { db } = await openPostgres(opts.db);
+    try {
+      await migrate(db, 'postgres', opts.logger);
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
+    return compose({ db, dialect: 'postgres' }, () => db.destroy());
+  }
+  const { db, raw } = openSqlite(sqlitePath(opts.db, opts.dataDir));
+  try {
+    await migrate(db, 'sqlite', opts.logger);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  const ctx: Ctx = { db, dialect: 'sqlite' };
+  const store = compose(ctx, () => db.destroy());
+  return { ...store, ...sqliteHotPath(raw, store) };
+}
+
+export type { Store } from './types.js';

@@ -1,0 +1,13 @@
+// Migrations live in code (not read from disk) so they run from src/ and dist/ alike.
+// Append new ones with the next number; never edit one that has shipped.
+import type { Migration, MigrationProvider } from 'kysely';
+import type { Dialect } from '../schema.js';
+import { coreMigration } from './001_core.js';
+
+export function migrations(dialect: Dialect): MigrationProvider {
+  return {
+    async getMigrations(): Promise<Record<string, Migration>> {
+      return { '001_core': coreMigration(dialect) };
+    },
+  };
+}

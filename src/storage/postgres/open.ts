@@ -1,0 +1,48 @@
+// Open a PostgreSQL pool. int8 (bigint, count(*)) values are parsed to numbers: every bigint we
+// store is an epoch-millisecond time or an id, far below 2^53. A `schema` query parameter
+// (postgres://…/db?schema=tenant1) isolates Updraft in its own schema, created when missing.
+import pg from 'pg';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { Database as Schema } from '../schema.js';
+
+const INT8_OID = 20;
+
+export interface PostgresHandle {
+  db: Kysely<Schema>;
+  schema: string | null;
+}
+
+export function parsePostgresUrl(url: string): { connectionString: string; schema: string | null } {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema');
+  u.searchParams.delete('schema');
+  if (schema !== null && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error(`invalid PostgreSQL schema name: ${schema}`);
+  }
+  return { connectionString: u.toString(), schema };
+}
+
+export async function openPostgres(url: string): Promise<PostgresHandle> {
+  const { connectionString, schema } = parsePostgresUrl(url);
+  const pool = new pg.Pool({
+    connectionString,
+    max: 10,
+    options: schema ? `-c search_path=${schema}` : undefined,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID && format !== 'binary'
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  if (schema) {
+    try {
+      await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
+  }
+  return { db, schema };
+}

@@ -1,0 +1,95 @@
+// Push state: the APNs certificate, who can be pushed, and a log of every push attempt.
+import type { PushStore, PushTarget } from './types.js';
+import { chunks, toDate, type Ctx } from './context.js';
+
+export function pushStore({ db }: Ctx): PushStore {
+  return {
+    async savePushCert(cert, at) {
+      const row = {
+        cert_pem: cert.certPem,
+        key_pem: cert.keyPem,
+        not_after: cert.notAfter.getTime(),
+        updated_at: at.getTime(),
+      };
+      await db
+        .insertInto('push_certs')
+        .values({ topic: cert.topic, ...row })
+        .onConflict((oc) => oc.column('topic').doUpdateSet(row))
+        .execute();
+    },
+
+    /** The most recently saved certificate. */
+    async getPushCert() {
+      const r = await db
+        .selectFrom('push_certs')
+        .selectAll()
+        .orderBy('updated_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return r
+        ? { topic: r.topic, certPem: r.cert_pem, keyPem: r.key_pem, notAfter: toDate(r.not_after), updatedAt: toDate(r.updated_at) }
+        : null;
+    },
+
+    async pushTargets(ids) {
+      const out: PushTarget[] = [];
+      for (const part of chunks([...new Set(ids)])) {
+        const rows = await db
+          .selectFrom('enrollments')
+          .select(['id', 'topic', 'push_token', 'push_magic'])
+          .where('id', 'in', part)
+          .where('enabled', '=', 1)
+          .where('push_invalid_at', 'is', null)
+          .where('push_token', 'is not', null)
+          .where('push_magic', 'is not', null)
+          .where('topic', 'is not', null)
+          .execute();
+        for (const r of rows) {
+          if (r.topic && r.push_token && r.push_magic) {
+            out.push({ id: r.id, topic: r.topic, pushToken: r.push_token, pushMagic: r.push_magic });
+          }
+        }
+      }
+      return out;
+    },
+
+    async recordPush(entry) {
+      await db
+        .insertInto('push_log')
+        .values({
+          enrollment_id: entry.enrollmentId,
+          outcome: entry.outcome,
+          http_status: entry.httpStatus,
+          apns_id: entry.apnsId,
+          at: entry.at.getTime(),
+        })
+        .execute();
+    },
+
+    async listPushes(enrollmentId, limit = 50) {
+      const rows = await db
+        .selectFrom('push_log')
+        .selectAll()
+        .where('enrollment_id', '=', enrollmentId)
+        .orderBy('id', 'desc')
+        .limit(Math.min(Math.max(limit, 1), 1000))
+        .execute();
+      return rows.map((r) => ({
+        id: r.id,
+        enrollmentId: r.enrollment_id,
+        outcome: r.outcome,
+        httpStatus: r.http_status,
+        apnsId: r.apns_id,
+        at: toDate(r.at),
+      }));
+    },
+
+    async markPushInvalid(id, at) {
+      await db
+        .updateTable('enrollments')
+        .set({ push_invalid_at: at.getTime(), updated_at: at.getTime() })
+        .where('id', '=', id)
+        .execute();
+    },
+  };
+}

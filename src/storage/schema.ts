@@ -1,0 +1,122 @@
+// Kysely table types. Times are epoch milliseconds (bigint), bytes are BLOB/BYTEA, flags are 0/1
+// integers and JSON is stored as text: the same representation on SQLite and PostgreSQL.
+import type { Generated } from 'kysely';
+
+export interface EnrollmentsTable {
+  id: string;
+  type: string;
+  device_id: string;
+  udid: string | null;
+  user_id: string | null;
+  user_short_name: string | null;
+  user_long_name: string | null;
+  topic: string | null;
+  push_token: string | null;
+  push_magic: string | null;
+  unlock_token: Buffer | null;
+  push_invalid_at: number | null;
+  enabled: number;
+  token_update_tally: number;
+  awaiting_configuration: number;
+  cert_hash: string | null;
+  bootstrap_token: Buffer | null;
+  serial_number: string | null;
+  model: string | null;
+  model_name: string | null;
+  product_name: string | null;
+  device_name: string | null;
+  os_version: string | null;
+  build_version: string | null;
+  imei: string | null;
+  meid: string | null;
+  platform: string | null;
+  last_seen_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A command is stored once, however many enrollments it is queued for. */
+export interface CommandsTable {
+  uuid: string;
+  request_type: string;
+  raw: Buffer;
+  created_at: number;
+}
+
+/** One row per (enrollment, command): the queue and, once finished, the result. */
+export interface QueueTable {
+  seq: Generated<number>;
+  enrollment_id: string;
+  command_uuid: string;
+  priority: number;
+  status: string;
+  not_now_tally: number;
+  not_now_at: number | null;
+  expires_at: number | null;
+  sent_at: number | null;
+  result_at: number | null;
+  result_raw: Buffer | null;
+  result_json: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  enrollment_id: string | null;
+  kind: string;
+  detail: string | null;
+  at: number;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  topic: string;
+  body: string;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  last_error: string | null;
+  done_at: number | null;
+}
+
+export interface PushCertsTable {
+  topic: string;
+  cert_pem: string;
+  key_pem: string;
+  not_after: number;
+  updated_at: number;
+}
+
+export interface PushLogTable {
+  id: Generated<number>;
+  enrollment_id: string;
+  outcome: string;
+  http_status: number | null;
+  apns_id: string | null;
+  at: number;
+}
+
+export interface ChallengesTable {
+  hash: string;
+  expires_at: number;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  enrollments: EnrollmentsTable;
+  commands: CommandsTable;
+  queue: QueueTable;
+  events: EventsTable;
+  outbox: OutboxTable;
+  push_certs: PushCertsTable;
+  push_log: PushLogTable;
+  challenges: ChallengesTable;
+  settings: SettingsTable;
+}
+
+export type Dialect = 'sqlite' | 'postgres';
