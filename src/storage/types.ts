@@ -93,6 +93,8 @@ export interface EnrollmentFilter {
   enabled?: boolean;
   type?: EnrollmentType;
   ids?: string[];
+  /** Match any of these serial numbers (MicroMDM's filter_serial). */
+  serialNumbers?: string[];
   limit?: number; // default 100, max 1000
   offset?: number;
 }
