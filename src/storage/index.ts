@@ -12,6 +12,7 @@ import { migrations } from './migrations/index.js';
 import { openSqlite } from './sqlite/open.js';
 import { sqliteHotPath } from './sqlite/hot.js';
 import { openPostgres } from './postgres/open.js';
+import { postgresHotPath } from './postgres/hot.js';
 import { enrollmentStore } from './enrollments.js';
 import { commandStore } from './commands.js';
 import { eventStore } from './events.js';
@@ -67,7 +68,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       await db.destroy();
       throw err;
     }
-    return compose({ db, dialect: 'postgres' }, () => db.destroy());
+    return { ...compose({ db, dialect: 'postgres' }, () => db.destroy()), ...postgresHotPath(db) };
   }
   const { db, raw } = openSqlite(sqlitePath(opts.db, opts.dataDir));
   try {

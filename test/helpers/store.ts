@@ -20,26 +20,48 @@ export function testDataDir(): string {
 }
 
 export async function openTestStore(): Promise<Store> {
+  const [store] = await openTestStores(1);
+  return store!;
+}
+
+/**
+ * Several stores (separate connections, like separate server processes) on one fresh database.
+ * The database is removed when the last of them is closed.
+ */
+export async function openTestStores(count: number): Promise<Store[]> {
   const dataDir = testDataDir();
-  if (!isPostgres) {
-    const store = await openStore({ db: 'sqlite', dataDir });
-    return withCleanup(store, async () => rmSync(dataDir, { recursive: true, force: true }));
+  let db = 'sqlite';
+  let dropSchema = async () => {};
+  if (isPostgres) {
+    const schema = `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+    const url = new URL(target);
+    url.searchParams.set('schema', schema);
+    db = url.toString();
+    dropSchema = async () => {
+      url.searchParams.delete('schema');
+      const client = new pg.Client({ connectionString: url.toString() });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await client.end();
+      }
+    };
   }
-  const schema = `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const url = new URL(target);
-  url.searchParams.set('schema', schema);
-  const store = await openStore({ db: url.toString(), dataDir });
-  return withCleanup(store, async () => {
-    rmSync(dataDir, { recursive: true, force: true });
-    url.searchParams.delete('schema');
-    const client = new pg.Client({ connectionString: url.toString() });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await client.end();
-    }
-  });
+  let open = 0;
+  const stores: Store[] = [];
+  for (let i = 0; i < count; i++) {
+    const store = await openStore({ db, dataDir });
+    open++;
+    stores.push(
+      withCleanup(store, async () => {
+        if (--open > 0) return;
+        await dropSchema();
+        rmSync(dataDir, { recursive: true, force: true });
+      }),
+    );
+  }
+  return stores;
 }
 
 function withCleanup(store: Store, cleanup: () => Promise<void>): Store {
