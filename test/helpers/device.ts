@@ -1,6 +1,8 @@
 // A minimal test device: sends check-in and command-channel plists over HTTP like a real device,
 // and parses what the server answers.
+import { randomUUID } from 'node:crypto';
 import { buildPlist, parsePlist, type PlistDict, type PlistValue } from '../../src/plist/index.js';
+import type { Store } from '../../src/storage/types.js';
 
 export const CHECKIN_CONTENT_TYPE = 'application/x-apple-aspen-mdm-checkin';
 export const COMMAND_CONTENT_TYPE = 'application/x-apple-aspen-mdm';
@@ -18,7 +20,7 @@ export interface Reply {
 export async function put(url: string, body: Buffer | string, contentType: string | null, headers: Record<string, string> = {}): Promise<Reply> {
   const h: Record<string, string> = { ...headers };
   if (contentType !== null) h['content-type'] = contentType;
-  const res = await fetch(url, { method: 'PUT', body: typeof body === 'string' ? body : new Uint8Array(body), headers: h });
+  const res = await fetch(url, { method: 'PUT', body: new Uint8Array(Buffer.from(body)), headers: h });
   const buf = Buffer.from(await res.arrayBuffer());
   const text = buf.toString('utf8');
   let plist: PlistValue | null = null;
@@ -86,4 +88,16 @@ export class TestDevice {
   result(status: 'Acknowledged' | 'Error' | 'CommandFormatError' | 'NotNow', uuid: string, extra: PlistDict = {}): Promise<Reply> {
     return this.report(status, { CommandUUID: uuid, ...extra });
   }
+}
+
+/** Queue a command (built from RequestType and payload keys) for enrollments; returns its UUID. */
+export async function queueCommand(
+  store: Store, ids: string[], requestType: string, payload: PlistDict = {}, opts: { uuid?: string; priority?: number } = {},
+): Promise<string> {
+  const uuid = opts.uuid ?? randomUUID();
+  const raw = Buffer.from(buildPlist({ CommandUUID: uuid, Command: { RequestType: requestType, ...payload } }));
+  const out = await store.enqueue({ uuid, requestType, raw, priority: opts.priority, at: new Date() }, ids);
+  const failed = out.filter((o) => !o.ok);
+  if (failed.length) throw new Error(`enqueue failed: ${JSON.stringify(failed)}`);
+  return uuid;
 }
