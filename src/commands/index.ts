@@ -1,0 +1,12 @@
+// The command catalog (generated from Apple's device-management schema), payload validation,
+// wire-command building, and MicroMDM JSON compatibility.
+export type {
+  CommandSpec, KeySpec, KeyType, OsName, OsSupport, EnrollmentMode, KeyAvailability, VersionSpan,
+} from './types.js';
+export { SCHEMA_RELEASE } from './catalog.generated.js';
+export {
+  commandSpec, listCommands, osSupport, schemaOs, compareVersions, unsupportedReason, type CommandTarget,
+} from './catalog.js';
+export { CommandValidationError } from './errors.js';
+export { buildCommand, parseRawCommand, type WireCommand } from './build.js';
+export { fromMicroMDMJson, toMicroMDMJson, microMDMName, type MicroMDMCommand } from './micromdm.js';
