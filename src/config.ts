@@ -26,6 +26,15 @@ export interface Config {
   certHeader: string | null;
   /** --insecure-skip-identity: accept MDM requests without a verified device identity (migrations only). */
   identityOptional: boolean;
+  /** APNs base URL (default DEFAULT_APNS_URL; port 2197 also works). */
+  apnsUrl?: string;
+  /** PEM file of an extra CA to trust for APNs (the fake APNs server's certificate); null = system CAs only. */
+  apnsCa?: string | null;
+  /** Re-push enrollments whose commands are still pending after this many seconds (default 3600). */
+  repushIntervalSeconds?: number;
 }
+
+export const DEFAULT_APNS_URL = 'https://api.push.apple.com';
+export const DEFAULT_REPUSH_INTERVAL_SECONDS = 3600;
 
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;

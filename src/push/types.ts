@@ -9,10 +9,20 @@ export interface PushOutcome {
   error?: string;
 }
 
+/** A certificate-level failure APNs reported (a 403, a refused TLS handshake). */
+export interface PushProblem {
+  reason: string;
+  at: Date;
+}
+
 export interface Pusher {
   /** True once a push certificate is loaded. */
   readonly configured: boolean;
   /** Push to each enrollment; never throws for per-device failures. */
   push(ids: string[]): Promise<PushOutcome[]>;
+  /** Certificate-level trouble reported by APNs, cleared by the next accepted push; null when healthy. */
+  readonly problem?: PushProblem | null;
+  /** Load the stored push certificate again, so an import takes effect without a restart. */
+  reload?(): Promise<void>;
   close(): Promise<void>;
 }

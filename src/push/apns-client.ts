@@ -1,0 +1,193 @@
+// APNs transport: one HTTP/2 session per push certificate, a cap on concurrent streams, and a
+// fresh session after GOAWAY, an error or a close. Policy (what a status means) lives in apns.ts.
+import http2, { type ClientHttp2Session } from 'node:http2';
+
+export interface ApnsClientOptions {
+  /** Base URL, e.g. https://api.push.apple.com (port 443 or 2197). */
+  url: string;
+  certPem: string;
+  keyPem: string;
+  /** Extra CA certificates to trust (PEM), e.g. the fake APNs server's. */
+  ca?: string | null;
+  /** Headers sent with every push (apns-topic, apns-push-type…). */
+  headers?: Record<string, string>;
+  /** Upper bound on streams in flight; the server's SETTINGS may lower it. Default 1000. */
+  maxConcurrentStreams?: number;
+  /** Per-request timeout in ms. Default 10000. */
+  timeoutMs?: number;
+  /** Called when APNs sends GOAWAY; `reason` is the JSON reason in its debug data, if any. */
+  onGoaway?: (reason: string | null) => void;
+}
+
+export interface ApnsResponse {
+  status: number;
+  apnsId: string | null;
+  reason: string | null;
+  /** For 410: when APNs last knew the token was valid (ms since epoch). */
+  timestamp: number | null;
+}
+
+/** The request never got an HTTP answer (connection refused, TLS failure, GOAWAY, timeout). */
+export class ApnsTransportError extends Error {
+  constructor(message: string, readonly code: string) {
+    super(message);
+  }
+}
+
+export class ApnsClient {
+  /** Sessions opened so far (the first, then one per reconnect). */
+  connects = 0;
+  private session: ClientHttp2Session | null = null;
+  private connecting: Promise<ClientHttp2Session> | null = null;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  private remoteLimit = Infinity;
+  private closed = false;
+  private readonly timeoutMs: number;
+  private readonly maxStreams: number;
+
+  constructor(private readonly opts: ApnsClientOptions) {
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.maxStreams = opts.maxConcurrentStreams ?? 1000;
+  }
+
+  /** POST one notification to /3/device/<token>. Throws ApnsTransportError when there is no HTTP answer. */
+  async send(token: string, payload: string): Promise<ApnsResponse> {
+    if (this.closed) throw new ApnsTransportError('APNs client is closed', 'closed');
+    await this.acquire();
+    try {
+      const session = await this.getSession();
+      return await this.request(session, token, payload);
+    } finally {
+      this.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const s = this.session;
+    this.session = null;
+    if (s && !s.destroyed) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  private acquire(): Promise<void> | void {
+    if (this.active < Math.min(this.maxStreams, this.remoteLimit)) {
+      this.active++;
+      return;
+    }
+    return new Promise((resolve) => this.waiting.push(() => { this.active++; resolve(); }));
+  }
+
+  private release(): void {
+    this.active--;
+    this.wake();
+  }
+
+  private wake(): void {
+    while (this.waiting.length > 0 && this.active < Math.min(this.maxStreams, this.remoteLimit)) this.waiting.shift()!();
+  }
+
+  private getSession(): Promise<ClientHttp2Session> {
+    if (this.session) return Promise.resolve(this.session);
+    this.connecting ??= this.connect().finally(() => { this.connecting = null; });
+    return this.connecting;
+  }
+
+  private connect(): Promise<ClientHttp2Session> {
+    return new Promise((resolve, reject) => {
+      this.connects++;
+      const session = http2.connect(this.opts.url, {
+        cert: this.opts.certPem,
+        key: this.opts.keyPem,
+        ...(this.opts.ca ? { ca: this.opts.ca } : {}),
+      });
+      const drop = () => { if (this.session === session) this.session = null; };
+      session.on('remoteSettings', (settings) => {
+        this.remoteLimit = settings.maxConcurrentStreams ?? Infinity;
+        this.wake();
+      });
+      session.on('goaway', (_code, _lastStreamId, data) => {
+        drop();
+        this.opts.onGoaway?.(goawayReason(data));
+      });
+      session.on('close', drop);
+      session.once('connect', () => {
+        session.removeListener('error', onConnectError);
+        session.on('error', drop);
+        if (this.closed) {
+          session.destroy();
+          reject(new ApnsTransportError('APNs client is closed', 'closed'));
+          return;
+        }
+        this.session = session;
+        resolve(session);
+      });
+      const onConnectError = (err: NodeJS.ErrnoException) => {
+        session.destroy();
+        reject(new ApnsTransportError(`cannot connect to APNs at ${this.opts.url}: ${err.message}`, err.code ?? 'connect_error'));
+      };
+      session.once('error', onConnectError);
+    });
+  }
+
+  private request(session: ClientHttp2Session, token: string, payload: string): Promise<ApnsResponse> {
+    return new Promise((resolve, reject) => {
+      let req: http2.ClientHttp2Stream;
+      try {
+        req = session.request({
+          ':method': 'POST',
+          ':path': `/3/device/${token}`,
+          'content-type': 'application/json',
+          ...this.opts.headers,
+        });
+      } catch (err) {
+        // The session went away between getSession() and here.
+        if (this.session === session) this.session = null;
+        reject(new ApnsTransportError((err as Error).message, (err as NodeJS.ErrnoException).code ?? 'session_error'));
+        return;
+      }
+      let status = 0;
+      let apnsId: string | null = null;
+      const chunks: Buffer[] = [];
+      req.setTimeout(this.timeoutMs, () => req.close(http2.constants.NGHTTP2_CANCEL));
+      req.on('response', (headers) => {
+        status = Number(headers[':status']);
+        apnsId = typeof headers['apns-id'] === 'string' ? headers['apns-id'] : null;
+      });
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('error', (err: NodeJS.ErrnoException) => reject(new ApnsTransportError(err.message, err.code ?? 'stream_error')));
+      req.on('close', () => {
+        if (status === 0) {
+          const code = req.rstCode === http2.constants.NGHTTP2_CANCEL ? 'timeout' : 'stream_closed';
+          reject(new ApnsTransportError(`APNs closed the stream without an answer (${code})`, code));
+          return;
+        }
+        resolve({ status, apnsId, ...parseBody(chunks) });
+      });
+      req.end(payload);
+    });
+  }
+}
+
+function parseBody(chunks: Buffer[]): { reason: string | null; timestamp: number | null } {
+  if (chunks.length === 0) return { reason: null, timestamp: null };
+  try {
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { reason?: unknown; timestamp?: unknown };
+    return {
+      reason: typeof body.reason === 'string' ? body.reason : null,
+      timestamp: typeof body.timestamp === 'number' ? body.timestamp : null,
+    };
+  } catch {
+    return { reason: null, timestamp: null };
+  }
+}
+
+function goawayReason(data: Buffer | undefined): string | null {
+  if (!data || data.length === 0) return null;
+  try {
+    const body = JSON.parse(data.toString('utf8')) as { reason?: unknown };
+    return typeof body.reason === 'string' ? body.reason : null;
+  } catch {
+    return null;
+  }
+}

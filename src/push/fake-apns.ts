@@ -1,0 +1,231 @@
+// A fake APNs for tests, the demo and benchmarks: HTTP/2 over TLS with client-certificate auth,
+// Apple's status codes and {reason, timestamp} bodies, scripted failures and GOAWAY, and a way to
+// wake simulated devices: an in-process hook (onPush) and a plain-HTTP side channel (wake-channel.ts)
+// that a simulator in another process can long-poll.
+import http2, { type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import { randomUUID } from 'node:crypto';
+import { topicFromCert } from './cert.js';
+import { makeSelfSigned } from './selfsigned.js';
+import { startWakeChannel, type WakeChannel } from './wake-channel.js';
+
+export interface FakePush {
+  seq: number;
+  token: string;
+  /** The client certificate's topic (UID). */
+  topic: string | null;
+  /** The `mdm` value of the payload (the device's PushMagic). */
+  pushMagic: string | null;
+  at: number;
+}
+
+export interface FakeResponse {
+  status: number;
+  reason?: string;
+}
+
+export interface FakeApnsOptions {
+  host?: string;
+  port?: number;
+  /** PEM certificates (CAs or the push certificates themselves) a client must present; omitted: any client certificate. */
+  trust?: string[];
+  /** Largest payload accepted, bytes (Apple: 4096). */
+  maxPayload?: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to clients. */
+  maxConcurrentStreams?: number;
+  /** Pushes kept for the side channel and pushes(). Default 100000. */
+  keep?: number;
+  /** Start the plain-HTTP wake channel (default true). */
+  wakeChannel?: boolean;
+  wakePort?: number;
+}
+
+const TOKEN = /^[0-9a-fA-F]{16,200}$/;
+const PATH = /^\/3\/device\/([^/?]*)$/;
+
+export class FakeApns {
+  /** https://host:port to give the provider as its APNs URL. */
+  url = '';
+  /** The server's certificate (PEM): give it to the provider as its extra CA. */
+  ca = '';
+  /** http://host:port of the wake channel, or '' when it is off. */
+  wakeUrl = '';
+  /** HTTP/2 sessions accepted so far. */
+  sessions = 0;
+  private server!: http2.Http2SecureServer;
+  private wake: WakeChannel | null = null;
+  private readonly live = new Set<Http2Session>();
+  private readonly scripted = new Map<string, FakeResponse[]>();
+  private readonly unregistered = new Map<string, number>();
+  private readonly log: FakePush[] = [];
+  private readonly listeners = new Set<(p: FakePush) => void>();
+  private seq = 0;
+
+  private constructor(private readonly opts: FakeApnsOptions) {}
+
+  static async start(opts: FakeApnsOptions = {}): Promise<FakeApns> {
+    const fake = new FakeApns(opts);
+    await fake.listen();
+    return fake;
+  }
+
+  /** Answer the next requests for `token` ('*' for any token) with these responses, in order. */
+  respond(token: string, ...responses: FakeResponse[]): void {
+    const key = token === '*' ? '*' : token.toLowerCase();
+    this.scripted.set(key, [...(this.scripted.get(key) ?? []), ...responses]);
+  }
+
+  /** From now on answer 410 Unregistered for this token, as when the app is gone from the device. */
+  unregister(token: string): void {
+    this.unregistered.set(token.toLowerCase(), Date.now());
+  }
+
+  /** Send GOAWAY (with an optional JSON reason) on every open session, then close them. */
+  goaway(reason?: string): void {
+    const data = reason ? Buffer.from(JSON.stringify({ reason })) : undefined;
+    for (const s of this.live) {
+      s.goaway(http2.constants.NGHTTP2_NO_ERROR, 0, data);
+      s.close();
+    }
+  }
+
+  /** Pushes received (the most recent `keep`), optionally for one token, or after a sequence number. */
+  pushes(filter: { token?: string; since?: number } = {}): FakePush[] {
+    const token = filter.token?.toLowerCase();
+    return this.log.filter((p) => (!token || p.token === token) && (filter.since === undefined || p.seq > filter.since));
+  }
+
+  /** In-process hook: called for every accepted push. Returns an unsubscribe function. */
+  onPush(listener: (p: FakePush) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves with the next push to `token` (or rejects after timeoutMs). */
+  waitForPush(token: string, timeoutMs = 5000): Promise<FakePush> {
+    const t = token.toLowerCase();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { off(); reject(new Error(`no push to ${t} within ${timeoutMs} ms`)); }, timeoutMs);
+      const off = this.onPush((p) => {
+        if (p.token !== t) return;
+        clearTimeout(timer);
+        off();
+        resolve(p);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.live) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.wake?.close();
+  }
+
+  private async listen(): Promise<void> {
+    const host = this.opts.host ?? '127.0.0.1';
+    const tls = await makeSelfSigned({ commonName: 'Updraft fake APNs', dnsNames: ['localhost'], ips: ['127.0.0.1', '::1'] });
+    this.ca = tls.certPem;
+    const trust = this.opts.trust;
+    this.server = http2.createSecureServer({
+      cert: tls.certPem,
+      key: tls.keyPem,
+      requestCert: true,
+      rejectUnauthorized: Boolean(trust),
+      ...(trust ? { ca: trust } : {}),
+      settings: { maxConcurrentStreams: this.opts.maxConcurrentStreams ?? 1000 },
+    });
+    this.server.on('session', (s) => {
+      this.sessions++;
+      this.live.add(s);
+      s.on('close', () => this.live.delete(s));
+      s.on('error', () => this.live.delete(s));
+    });
+    this.server.on('stream', (stream, headers) => this.handle(stream, headers));
+    await new Promise<void>((resolve) => this.server.listen(this.opts.port ?? 0, host, resolve));
+    const { port } = this.server.address() as { port: number };
+    this.url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    if (this.opts.wakeChannel !== false) {
+      this.wake = await startWakeChannel(this, { host, port: this.opts.wakePort ?? 0 });
+      this.wakeUrl = this.wake.url;
+    }
+  }
+
+  private handle(stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+    stream.on('error', () => {});
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      const r = this.answer(stream, headers, body);
+      if (r.status === 200) {
+        stream.respond({ ':status': 200, 'apns-id': r.apnsId });
+        stream.end();
+      } else {
+        const out: { reason: string; timestamp?: number } = { reason: r.reason };
+        if (r.status === 410) out.timestamp = r.timestamp;
+        stream.respond({ ':status': r.status, 'apns-id': r.apnsId, 'content-type': 'application/json' });
+        stream.end(JSON.stringify(out));
+      }
+    });
+  }
+
+  private answer(
+    stream: ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    body: Buffer,
+  ): { status: number; reason: string; apnsId: string; timestamp?: number } {
+    const apnsId = typeof headers['apns-id'] === 'string' ? headers['apns-id'] : randomUUID().toUpperCase();
+    const fail = (status: number, reason: string, timestamp?: number) => ({ status, reason, apnsId, timestamp });
+    const topic = this.clientTopic(stream.session);
+    if (topic === undefined) return fail(403, 'MissingProviderToken');
+    if (topic === null) return fail(403, 'BadCertificate');
+    if (headers[':method'] !== 'POST') return fail(405, 'MethodNotAllowed');
+    const m = PATH.exec(String(headers[':path'] ?? ''));
+    if (!m) return fail(404, 'BadPath');
+    if (!m[1]) return fail(400, 'MissingDeviceToken');
+    if (!TOKEN.test(m[1])) return fail(400, 'BadDeviceToken');
+    const token = m[1].toLowerCase();
+    if (headers['apns-topic'] !== undefined && headers['apns-topic'] !== topic) return fail(400, 'BadTopic');
+    if (headers['apns-push-type'] !== undefined && headers['apns-push-type'] !== 'mdm') return fail(400, 'InvalidPushType');
+    if (body.length === 0) return fail(400, 'PayloadEmpty');
+    if (body.length > (this.opts.maxPayload ?? 4096)) return fail(413, 'PayloadTooLarge');
+    const script = this.scripted.get(token)?.shift() ?? this.scripted.get('*')?.shift();
+    if (script && script.status !== 200) return fail(script.status, script.reason ?? '', script.status === 410 ? Date.now() : undefined);
+    const goneAt = this.unregistered.get(token);
+    if (goneAt !== undefined) return fail(410, 'Unregistered', goneAt);
+    this.accept(token, topic, body);
+    return { status: 200, reason: '', apnsId };
+  }
+
+  private accept(token: string, topic: string, body: Buffer): void {
+    let pushMagic: string | null = null;
+    try {
+      const json = JSON.parse(body.toString('utf8')) as { mdm?: unknown };
+      if (typeof json.mdm === 'string') pushMagic = json.mdm;
+    } catch {
+      // not JSON: still delivered, as APNs would not look inside an MDM payload
+    }
+    const push: FakePush = { seq: ++this.seq, token, topic, pushMagic, at: Date.now() };
+    this.log.push(push);
+    if (this.log.length > (this.opts.keep ?? 100_000)) this.log.splice(0, this.log.length >> 1);
+    for (const l of this.listeners) l(push);
+  }
+
+  private readonly topics = new WeakMap<Http2Session, string | null>();
+
+  /** The client certificate's topic: undefined when there is no certificate, null when it is not a push certificate. */
+  private clientTopic(session: Http2Session | undefined): string | null | undefined {
+    if (!session) return undefined;
+    if (this.topics.has(session)) return this.topics.get(session);
+    const peer = (session.socket as TLSSocket).getPeerCertificate?.();
+    if (!peer?.raw) return undefined;
+    let topic: string | null;
+    try {
+      topic = topicFromCert(peer.raw);
+    } catch {
+      topic = null;
+    }
+    this.topics.set(session, topic);
+    return topic;
+  }
+}
