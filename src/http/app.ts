@@ -1,5 +1,5 @@
 // The fastify app: routes only. Each route module exports register*(app, deps) and is wired here.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from '../storage/types.js';
@@ -20,7 +20,7 @@ export interface AppDeps {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.logger,
+    loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimit,
     disableRequestLogging: true,
     maxParamLength: 2000,
