@@ -247,8 +247,11 @@ export interface CommandStore {
   cancelCommand(enrollmentId: string, uuid: string, at: Date): Promise<boolean>;
   /** Cancel every queued command of the enrollment; returns how many. */
   clearQueue(enrollmentId: string, at: Date): Promise<number>;
-  /** Enrollments with queued commands not handed out since `sentBefore` (for re-push). */
-  pendingEnrollments(sentBefore: Date, limit: number): Promise<string[]>;
+  /**
+   * Enrollments with queued commands not handed out since `sentBefore` (for re-push), by id;
+   * with `after`, only ids greater than it (to page through a large fleet).
+   */
+  pendingEnrollments(sentBefore: Date, limit: number, after?: string): Promise<string[]>;
   /** Delete finished commands, results, events and delivered outbox rows older than `before`. */
   pruneHistory(before: Date): Promise<{ commands: number; events: number }>;
 }
