@@ -2,7 +2,7 @@
 //   "sqlite"                  → <dataDir>/updraft.db
 //   "sqlite:PATH" or a path   → that SQLite file
 //   "postgres://…", "postgresql://…" (optional ?schema=NAME) → PostgreSQL
-import { Migrator, type Kysely } from 'kysely';
+import { Migrator, sql, type Kysely } from 'kysely';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Store } from './types.js';
@@ -37,7 +37,14 @@ export function sqlitePath(db: string, dataDir: string): string {
 }
 
 async function migrate(db: Kysely<Database>, dialect: Dialect, logger?: Logger): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider: migrations(dialect) }).migrateToLatest();
+  // On PostgreSQL, pin the migration tables to our schema: otherwise Kysely finds another
+  // schema's kysely_migration table on the server and believes ours exists.
+  const migrationTableSchema =
+    dialect === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
+  const migrator = new Migrator({ db, provider: migrations(dialect), migrationTableSchema });
+  const { error, results } = await migrator.migrateToLatest();
   for (const r of results ?? []) {
     if (r.status === 'Success') logger?.info({ migration: r.migrationName }, 'storage migration applied');
     if (r.status === 'Error') logger?.error({ migration: r.migrationName }, 'storage migration failed');
