@@ -6,6 +6,7 @@ import type { Store } from '../storage/types.js';
 import type { Pusher } from '../push/types.js';
 import type { MdmService } from '../service/types.js';
 import { registerMdm, type IdentityResolver } from './mdm.js';
+import { registerPush } from './pushcert.js';
 
 export interface AppDeps {
   config: Config;
@@ -27,5 +28,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Route modules are registered below, one line each.
   await registerMdm(app, deps);
+  registerPush(app, deps);
   return app;
 }
