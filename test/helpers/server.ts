@@ -1,7 +1,7 @@
 // A real Updraft HTTP server for tests: a fresh test store (UPDRAFT_TEST_DB), the app built by buildApp,
 // listening on 127.0.0.1 on a free port.
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { DEFAULT_BODY_LIMIT, type Config } from '../../src/config.js';
 import { buildApp, type AppDeps } from '../../src/http/app.js';
 import type { IdentityResolver } from '../../src/http/mdm.js';
@@ -29,6 +29,8 @@ export interface TestServerOptions {
   store?: Store;
   /** Log level for the server (default "silent"; set UPDRAFT_TEST_LOG to see logs). */
   logLevel?: string;
+  /** Use this logger (e.g. one writing to a stream the test reads). */
+  logger?: Logger;
 }
 
 export interface TestServer {
@@ -68,7 +70,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const service = opts.service
     ? opts.service(store, config)
     : compose(createCoreService({ ...opts.core, store, pushTopic: config.pushTopic }), ...middlewares);
-  const logger = pino({ level: process.env.UPDRAFT_TEST_LOG ?? opts.logLevel ?? 'silent' });
+  const logger = opts.logger ?? pino({ level: process.env.UPDRAFT_TEST_LOG ?? opts.logLevel ?? 'silent' });
   const deps: AppDeps = { config, store, pusher: opts.pusher ?? new UnconfiguredPusher(), logger, service, identity: opts.identity };
   const app = await buildApp(deps);
   await app.listen({ host: '127.0.0.1', port: 0 });
