@@ -1,10 +1,16 @@
 // The fastify app: routes only. Each route module exports register*(app, deps) and is wired here.
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from '../storage/types.js';
 import type { Pusher } from '../push/types.js';
 import type { MdmService } from '../service/types.js';
+import { registerOpenApi } from './api/openapi.js';
+import { registerNanoMdm } from './api/nanomdm.js';
+import { registerMicroMdm } from './api/micromdm.js';
+import { registerEnrollments } from './api/enrollments.js';
+import { registerCommands } from './api/commands.js';
 import { registerMdm, type IdentityResolver } from './mdm.js';
 import { registerPush } from './pushcert.js';
 
@@ -20,14 +26,26 @@ export interface AppDeps {
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // With a certificate and key Updraft terminates TLS itself and asks devices for their identity
+  // certificate (mTLS); without them it speaks plain HTTP behind a TLS proxy.
+  const { tlsCert, tlsKey } = deps.config;
+  const https = tlsCert && tlsKey
+    ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey), requestCert: true, rejectUnauthorized: false }
+    : null;
   const app = Fastify({
+    ...(https ? { https } : {}),
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimit,
     disableRequestLogging: true,
     maxParamLength: 2000,
-  });
+  }) as unknown as FastifyInstance;
   // Route modules are registered below, one line each.
+  registerOpenApi(app, deps); // first: it documents the API routes registered after it
   await registerMdm(app, deps);
+  registerNanoMdm(app, deps);
+  registerMicroMdm(app, deps);
+  registerEnrollments(app, deps);
+  registerCommands(app, deps);
   registerPush(app, deps);
   return app;
 }

@@ -1,0 +1,120 @@
+// MicroMDM-compatible API: POST /v1/commands (JSON), POST|PUT /v1/commands/{udid} (raw plist),
+// GET|DELETE /v1/commands/{udid} (view or clear the queue), GET|POST /v1/devices, GET /push/{udid}.
+import { Type, type Static } from 'typebox';
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.js';
+import { buildCommand, fromMicroMDMJson, parseRawCommand, toMicroMDMJson } from '../../commands/index.js';
+import { enqueueCommand, pushEnrollments, type EnqueueResult } from '../../service/enqueue.js';
+import { ApiError, apiScope, rawBody } from './scope.js';
+import { microDevice, microQueue } from './micromdm-views.js';
+
+const UdidParams = Type.Object({ udid: Type.String({ minLength: 1, description: 'Device UDID (or any enrollment ID)' }) });
+
+const DevicesBody = Type.Object({
+  page: Type.Optional(Type.Integer({ minimum: 0 })),
+  per_page: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+  filter_serial: Type.Optional(Type.Array(Type.String())),
+  filter_udid: Type.Optional(Type.Array(Type.String())),
+});
+
+/** The single enrollment's enqueue error as a 404 (unknown device) or 400. */
+function failIfNotQueued(r: EnqueueResult, udid: string): void {
+  const err = r.results[0]?.enqueueError;
+  if (err) throw new ApiError(/unknown/i.test(err) ? 404 : 400, `${udid}: ${err}`, 'udid');
+}
+
+export function registerMicroMdm(app: FastifyInstance, deps: AppDeps): void {
+  apiScope(app, deps, (api) => {
+    api.post(
+      '/v1/commands',
+      {
+        schema: {
+          summary: 'Queue a command from MicroMDM JSON (udid, request_type, snake_case payload), then push',
+          tags: ['MicroMDM'],
+          body: Type.Object({ udid: Type.String({ minLength: 1 }), request_type: Type.String({ minLength: 1 }) }, { additionalProperties: true }),
+        },
+      },
+      async (req, reply) => {
+        const { udid, requestType, payload, uuid } = fromMicroMDMJson(req.body);
+        const command = buildCommand(requestType, payload, { uuid });
+        const r = await enqueueCommand(deps, { uuid: command.uuid, requestType, xml: command.xml, ids: [udid] });
+        failIfNotQueued(r, udid);
+        return reply.code(201).send({ payload: { command_uuid: command.uuid, command: toMicroMDMJson(requestType, payload) } });
+      },
+    );
+
+    api.get(
+      '/v1/commands/:udid',
+      { schema: { summary: "View a device's command queue (MicroMDM)", tags: ['MicroMDM'], params: UdidParams } },
+      async (req) => ({ device_command: await microQueue(deps.store, req.params.udid) }),
+    );
+
+    api.delete(
+      '/v1/commands/:udid',
+      { schema: { summary: "Clear a device's command queue (MicroMDM)", tags: ['MicroMDM'], params: UdidParams } },
+      async (req) => {
+        await deps.store.clearQueue(req.params.udid, new Date());
+        return {};
+      },
+    );
+
+    const listDevices = async (opts: Static<typeof DevicesBody>) => {
+      const perPage = opts.per_page || 100;
+      const devices = await deps.store.listEnrollments({
+        type: 'Device',
+        ids: opts.filter_udid?.length ? opts.filter_udid : undefined,
+        serialNumbers: opts.filter_serial?.length ? opts.filter_serial : undefined,
+        limit: perPage,
+        offset: Math.max(0, (opts.page ?? 1) - 1) * perPage,
+      });
+      return { devices: devices.map(microDevice) };
+    };
+    const devicesSchema = { summary: 'List devices (MicroMDM)', tags: ['MicroMDM'] };
+    api.post(
+      '/v1/devices',
+      {
+        schema: { ...devicesSchema, body: DevicesBody },
+        preValidation: async (req) => {
+          req.body ??= {}; // curl -X POST with no body lists everything
+        },
+      },
+      async (req) => listDevices(req.body),
+    );
+    api.get('/v1/devices', { schema: devicesSchema }, async () => listDevices({}));
+
+    api.get(
+      '/push/:udid',
+      { schema: { summary: 'Send an APNs push to one device (MicroMDM)', tags: ['MicroMDM'], params: UdidParams } },
+      async (req, reply) => {
+        const [outcome] = await pushEnrollments(deps, [req.params.udid]);
+        if (!outcome?.ok) return reply.code(500).send({ error: outcome?.error ?? outcome?.outcome ?? 'push failed' });
+        return { status: 'success', push_notification_id: outcome.apnsId ?? '' };
+      },
+    );
+  });
+
+  apiScope(
+    app,
+    deps,
+    (api) => {
+      api.route({
+        method: ['POST', 'PUT'],
+        url: '/v1/commands/:udid',
+        schema: {
+          summary: 'Queue a raw command plist for one device, then push (MicroMDM)',
+          tags: ['MicroMDM'],
+          consumes: ['application/xml', 'application/octet-stream'],
+          params: UdidParams,
+        },
+        handler: async (req, reply) => {
+          const { udid } = req.params;
+          const command = parseRawCommand(rawBody(req.body));
+          const r = await enqueueCommand(deps, { uuid: command.uuid, requestType: command.requestType, xml: command.xml, ids: [udid] });
+          failIfNotQueued(r, udid);
+          return reply.code(201).send({ payload: { udid, command_uuid: command.uuid, command: { request_type: command.requestType } } });
+        },
+      });
+    },
+    { raw: true },
+  );
+}

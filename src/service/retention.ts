@@ -1,0 +1,29 @@
+// History retention: prune finished commands, results and events older than N days, hourly.
+import type { Logger } from 'pino';
+import type { Store } from '../storage/types.js';
+
+export interface RetentionOptions {
+  store: Store;
+  /** Days to keep; 0 keeps forever (the pruner does nothing). */
+  days: number;
+  logger?: Logger;
+  intervalMs?: number;
+}
+
+/** Prune once now, then every interval; stop() ends it. */
+export function startRetention(opts: RetentionOptions): { stop(): void } {
+  if (opts.days <= 0) return { stop() {} };
+  const run = async (): Promise<void> => {
+    const before = new Date(Date.now() - opts.days * 86400e3);
+    try {
+      const pruned = await opts.store.pruneHistory(before);
+      if (pruned.commands > 0 || pruned.events > 0) opts.logger?.info({ ...pruned, before }, 'pruned history');
+    } catch (err) {
+      opts.logger?.error({ err }, 'history pruning failed');
+    }
+  };
+  void run();
+  const timer = setInterval(() => void run(), opts.intervalMs ?? 3600e3);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
