@@ -1,0 +1,91 @@
+// The composition root: from a Config to a running Updraft server (store, CA, identity, push,
+// MDM service chain, HTTP app, background workers). The CLI's `serve` and the end-to-end tests use it.
+import 'reflect-metadata';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { buildApp, type AppDeps } from './http/app.js';
+import { openStore } from './storage/index.js';
+import type { Store } from './storage/types.js';
+import { loadOrCreateCA, loadTrustAnchors } from './pki/ca.js';
+import { setupIdentity } from './identity/index.js';
+import { createPusher } from './push/index.js';
+import { startRepushWorker } from './push/repush.js';
+import { compose } from './service/compose.js';
+import { createCoreService } from './service/core.js';
+import { startRetention } from './service/retention.js';
+import { ensureApiKey } from './secrets.js';
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  deps: AppDeps;
+  /** Where the API key is stored (null when it was given by flag or environment). */
+  apiKeyFile: string | null;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Use this store instead of opening config.db (it is closed by close()). */
+  store?: Store;
+}
+
+/** host:port → parts; a bare port listens on all interfaces. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[?([^\]]*)\]?:)?(\d+)$/.exec(listen.trim());
+  if (!m) throw new Error(`--listen must be HOST:PORT or PORT, got ${JSON.stringify(listen)}`);
+  return { host: m[1] || '0.0.0.0', port: Number(m[2]) };
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? pino({ level: config.logLevel });
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const apiKey = ensureApiKey(dataDir, config.apiKey);
+  config = { ...config, dataDir, apiKey: apiKey.key };
+
+  const store = opts.store ?? (await openStore({ db: config.db, dataDir, logger }));
+  const stops: Array<() => Promise<void> | void> = [];
+  try {
+    const ca = loadOrCreateCA(dataDir);
+    const identity = setupIdentity({ config, anchors: loadTrustAnchors(ca, []), store, logger });
+    const pusher = await createPusher({ store, config, logger });
+    stops.push(() => pusher.close());
+
+    const core = createCoreService({ store, pushTopic: config.pushTopic });
+    const service = compose(core, identity.middleware);
+    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver };
+    const app = await buildApp(deps);
+
+    const repush = startRepushWorker({ store, pusher, interval: (config.repushIntervalSeconds ?? 3600) * 1000, logger });
+    stops.push(() => repush.stop());
+    const retention = startRetention({ store, days: config.retentionDays, logger });
+    stops.push(() => retention.stop());
+
+    const { host, port } = parseListen(config.listen);
+    await app.listen({ host, port });
+    const addr = app.server.address();
+    const bound = addr && typeof addr !== 'string' ? addr.port : port;
+    const scheme = config.tlsCert ? 'https' : 'http';
+    const url = `${scheme}://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${bound}`;
+    stops.unshift(() => app.close());
+
+    return {
+      url,
+      app,
+      deps,
+      apiKeyFile: apiKey.file,
+      async close() {
+        for (const stop of stops) await stop();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    for (const stop of stops) await stop();
+    await store.close();
+    throw err;
+  }
+}
