@@ -1,6 +1,6 @@
 // Building wire commands from typed payloads, and accepting raw command plists (NanoMDM-style enqueue).
 import { randomUUID } from 'node:crypto';
-import { Real, buildPlist, parseAnyPlist, type PlistDict, type PlistValue } from '../plist/index.js';
+import { Real, buildPlist, parseAnyPlist, type BuildInput, type PlistDict, type PlistValue } from '../plist/index.js';
 import { commandSpec } from './catalog.js';
 import { CommandValidationError } from './errors.js';
 import type { CommandSpec, KeySpec } from './types.js';
@@ -64,8 +64,11 @@ const plistDialect: Dialect = {
   free: (v, path) => (v === undefined || v === null ? undefined : plainPlist(v, path)),
 };
 
+/** A command payload: plist values, plus Uint8Arrays and null/undefined (absent) entries. */
+export type PayloadInput = { readonly [key: string]: BuildInput | undefined | null };
+
 /** Checks `payload` against the schema of `requestType` and builds the wire command. */
-export function buildCommand(requestType: string, payload: PlistDict, opts: { uuid?: string } = {}): WireCommand {
+export function buildCommand(requestType: string, payload: PayloadInput, opts: { uuid?: string } = {}): WireCommand {
   const spec = commandSpec(requestType);
   if (!spec) fail('RequestType', `unknown command ${JSON.stringify(requestType)}`);
   const { RequestType: named, ...rest } = payload;

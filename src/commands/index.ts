@@ -8,5 +8,5 @@ export {
   commandSpec, listCommands, osSupport, schemaOs, compareVersions, unsupportedReason, type CommandTarget,
 } from './catalog.js';
 export { CommandValidationError } from './errors.js';
-export { buildCommand, parseRawCommand, type WireCommand } from './build.js';
+export { buildCommand, parseRawCommand, type WireCommand, type PayloadInput } from './build.js';
 export { fromMicroMDMJson, toMicroMDMJson, microMDMName, type MicroMDMCommand } from './micromdm.js';
