@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { commandOf, queueCommand, TestDevice } from '../helpers/device.js';
+import type { PlistDict } from '../../src/plist/index.js';
 
 let srv: TestServer;
 before(async () => { srv = await startTestServer(); });
@@ -42,7 +43,7 @@ test('NotNow: the command stays queued, the next queued one is handed out instea
 test('Error: the whole ErrorChain is stored, USEnglishDescription included, and the queue moves on', async () => {
   const d = await enrolled('ERR-1');
   const uuid = await queueCommand(srv.store, ['ERR-1'], 'ScheduleOSUpdate', { Updates: [{ ProductKey: 'MSU_UPDATE_23G93_patch_14.6.1', InstallAction: 'InstallASAP' }] });
-  const chain = [
+  const chain: PlistDict[] = [
     { ErrorCode: 74, ErrorDomain: 'MDMClientError', LocalizedDescription: 'Not allowed', USEnglishDescription: 'Not allowed' },
     { ErrorCode: 12021, ErrorDomain: 'MCMDMErrorDomain', LocalizedDescription: 'Second <inner>' },
   ];
