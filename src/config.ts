@@ -32,6 +32,18 @@ export interface Config {
   apnsCa?: string | null;
   /** Re-push enrollments whose commands are still pending after this many seconds (default 3600). */
   repushIntervalSeconds?: number;
+  /** Static SCEP challenge (--scep-challenge, UPDRAFT_SCEP_CHALLENGE); null = the one generated once in dataDir. */
+  scepChallenge?: string | null;
+  /** --ca / UPDRAFT_CA: PEM files (each may hold several certificates) of extra CAs whose device identities are trusted. */
+  caFiles?: string[];
+  /** Lifetime of certificates issued over SCEP, days (default 365). */
+  certValidityDays?: number;
+  /** PEM certificate and key of an existing CA to issue with instead of the data dir's (import). */
+  caCertFile?: string | null;
+  caKeyFile?: string | null;
+  /** PEM certificate (plus chain) and key that sign enrollment profiles; null = one made by our CA in dataDir. */
+  profileSignCertFile?: string | null;
+  profileSignKeyFile?: string | null;
 }
 
 export const DEFAULT_APNS_URL = 'https://api.push.apple.com';

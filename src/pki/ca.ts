@@ -1,0 +1,134 @@
+// The certificate authority that issues device identities over SCEP.
+// Created on first run in the data dir (ca.pem, ca.key 0600), or given as PEM files so identities
+// issued by another server keep verifying. Extra CAs (--ca) are trusted for device identities too.
+import 'reflect-metadata';
+import { X509Certificate, createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate, KeyUsageFlags, SubjectPublicKeyInfo, id_kp_clientAuth } from '@peculiar/asn1-x509';
+import { buildCertificate, simpleName, type Issuer } from './certificate.js';
+import type { CertRequest } from './csr.js';
+import { ab, parseCertificate, subjectKeyId } from './der.js';
+import { certPem, keyPem, readCertificates, readPrivateKey, writeSecret } from './pem.js';
+
+export const CA_CERT_FILE = 'ca.pem';
+export const CA_KEY_FILE = 'ca.key';
+export const DEFAULT_CERT_VALIDITY_DAYS = 365;
+const CA_VALIDITY_DAYS = 3650;
+/** Backdating of notBefore, for devices whose clocks run a little behind. */
+const CLOCK_SKEW_MS = 10 * 60 * 1000;
+const DAY_MS = 86_400_000;
+
+export interface IssueOptions {
+  validityDays: number;
+  at?: Date;
+}
+
+export class CA {
+  readonly certDer: Buffer;
+  readonly certPem: string;
+  readonly cert: Certificate;
+  readonly x509: X509Certificate;
+  /** Secret for implicit rejection in RSA key transport (derived from the key, stable across restarts). */
+  readonly rejectionSecret: Buffer;
+  private readonly issuer: Issuer;
+
+  constructor(certDer: Buffer, readonly key: KeyObject) {
+    this.certDer = certDer;
+    this.certPem = certPem(certDer);
+    this.cert = parseCertificate(certDer);
+    this.x509 = new X509Certificate(certDer);
+    if (!this.x509.checkPrivateKey(key)) throw new Error('the CA key does not match the CA certificate');
+    if (key.asymmetricKeyType !== 'rsa') throw new Error('the CA key must be RSA (SCEP encrypts requests to it)');
+    this.rejectionSecret = createHash('sha256').update('updraft-scep-implicit-rejection').update(key.export({ format: 'der', type: 'pkcs8' })).digest();
+    this.issuer = { subject: this.cert.tbsCertificate.subject, publicKey: this.cert.tbsCertificate.subjectPublicKeyInfo, keyId: subjectKeyId(this.cert), key };
+  }
+
+  get notAfter(): Date {
+    return new Date(this.x509.validTo);
+  }
+
+  /** Issues a client-identity certificate for a checked request; never outlives the CA. */
+  issue(req: CertRequest, opts: IssueOptions): Buffer {
+    const at = opts.at ?? new Date();
+    const caFrom = new Date(this.x509.validFrom);
+    const notBefore = new Date(Math.max(at.getTime() - CLOCK_SKEW_MS, caFrom.getTime()));
+    const notAfter = new Date(Math.min(at.getTime() + opts.validityDays * DAY_MS, this.notAfter.getTime()));
+    return buildCertificate(
+      {
+        subject: req.subject,
+        publicKey: req.publicKey,
+        notBefore,
+        notAfter,
+        isCA: false,
+        keyUsage: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment,
+        extKeyUsage: [id_kp_clientAuth],
+        extensions: req.extensions,
+      },
+      this.issuer,
+    );
+  }
+
+  /** True when this CA signed the certificate and it is valid at `at`. */
+  issued(cert: X509Certificate, at = new Date()): boolean {
+    return cert.checkIssued(this.x509) && cert.verify(this.x509.publicKey) && new Date(cert.validFrom) <= at && at <= new Date(cert.validTo);
+  }
+}
+
+export interface CAFiles {
+  /** PEM certificate of a CA to use instead of the data dir's (first certificate in the file). */
+  certFile?: string | null;
+  keyFile?: string | null;
+  keyPassphrase?: string;
+  /** Subject common name for a newly created CA. */
+  commonName?: string;
+}
+
+export function spkiOf(key: KeyObject): SubjectPublicKeyInfo {
+  return AsnConvert.parse(ab(key.export({ format: 'der', type: 'spki' })), SubjectPublicKeyInfo);
+}
+
+/** A self-signed RSA CA certificate and key. */
+export function createCA(commonName: string, at = new Date()): { certDer: Buffer; key: KeyObject } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const subject = simpleName([
+    ['2.5.4.10', 'Updraft'],
+    ['2.5.4.3', commonName],
+  ]);
+  const spki = spkiOf(publicKey);
+  const certDer = buildCertificate(
+    {
+      subject,
+      publicKey: spki,
+      notBefore: new Date(at.getTime() - CLOCK_SKEW_MS),
+      notAfter: new Date(at.getTime() + CA_VALIDITY_DAYS * DAY_MS),
+      isCA: true,
+      keyUsage: KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign | KeyUsageFlags.digitalSignature,
+    },
+    { subject, publicKey: spki, key: privateKey },
+  );
+  return { certDer, key: privateKey };
+}
+
+/** The CA given by files, else the one in dataDir, else a new one saved there (key 0600). */
+export function loadOrCreateCA(dataDir: string, opts: CAFiles = {}): CA {
+  if (opts.certFile || opts.keyFile) {
+    if (!opts.certFile || !opts.keyFile) throw new Error('an imported CA needs both its certificate and its key');
+    return new CA(readCertificates(opts.certFile)[0], readPrivateKey(opts.keyFile, opts.keyPassphrase));
+  }
+  const certFile = join(dataDir, CA_CERT_FILE);
+  const keyFile = join(dataDir, CA_KEY_FILE);
+  if (existsSync(certFile) && existsSync(keyFile)) return new CA(readCertificates(certFile)[0], readPrivateKey(keyFile));
+  const { certDer, key } = createCA(opts.commonName ?? 'Updraft Device CA');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  writeSecret(keyFile, keyPem(key));
+  writeSecret(certFile, certPem(certDer));
+  return new CA(certDer, key);
+}
+
+/** Certificates trusted for device identities: our CA plus every certificate in the extra CA files. */
+export function loadTrustAnchors(ca: CA, extraFiles: readonly string[] = []): X509Certificate[] {
+  const extra = extraFiles.flatMap((f) => readCertificates(f)).map((der) => new X509Certificate(der));
+  return [ca.x509, ...extra.filter((c) => !c.raw.equals(ca.certDer))];
+}
