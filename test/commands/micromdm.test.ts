@@ -281,6 +281,21 @@ test('irregular MicroMDM names map both ways', () => {
   const host = fromMicroMDMJson({ udid: UDID, request_type: 'Settings', settings: [{ item: 'HostName', hostname: 'lab-7' }] });
   assert.deepEqual(host.payload, { Settings: [{ Item: 'HostName', HostName: 'lab-7' }] });
   assert.deepEqual(toMicroMDMJson('Settings', host.payload), { request_type: 'Settings', settings: [{ item: 'HostName', hostname: 'lab-7' }] });
+  const fv = fromMicroMDMJson({
+    udid: UDID, request_type: 'RotateFileVaultKey', key_type: 'personal',
+    filevault_unlock: { password: 'old', private_key_export: b64(Buffer.from('p12')), private_key_export_password: 'x' },
+  });
+  assert.deepEqual(fv.payload, {
+    KeyType: 'personal',
+    FileVaultUnlock: { Password: 'old', PrivateKeyExport: Buffer.from('p12'), PrivateKeyExportPassword: 'x' },
+  });
+  const ext = fromMicroMDMJson({ udid: UDID, request_type: 'ActiveNSExtensions', filter_extensions_points: ['com.apple.share-services'] });
+  assert.deepEqual(ext.payload, { FilterExtensionPoints: ['com.apple.share-services'] });
+  const esim = fromMicroMDMJson({ udid: UDID, request_type: 'RefreshCellularPlans', esim_server_url: 'https://esim.example.com' });
+  assert.deepEqual(esim.payload, { eSIMServerURL: 'https://esim.example.com' });
+  // a vendor command (from a raw plist) still echoes, with snake_case keys and base64 data
+  assert.deepEqual(toMicroMDMJson('com.example.Custom', { BlobData: Buffer.from('hi'), Count: 2 }),
+    { request_type: 'com.example.Custom', blob_data: 'aGk=', count: 2 });
 });
 
 test('the echoed command object round-trips every script body', () => {
