@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // The `updraft` command. Each command module exports register(program: Command); add one line per module.
 import { Command } from 'commander';
+import { register as registerPushcert } from './pushcert.js';
 
 const program = new Command('updraft')
   .description('Updraft: an open-source Apple MDM server')
   .showHelpAfterError();
+
+registerPushcert(program);
 
 await program.parseAsync(process.argv);
