@@ -40,8 +40,12 @@ export async function openPostgres(url: string): Promise<PostgresHandle> {
     try {
       await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
     } catch (err) {
-      await db.destroy();
-      throw err;
+      // Concurrent "if not exists" can still collide in the catalog: fine if the schema is there now.
+      const { rows } = await sql`select 1 from pg_namespace where nspname = ${schema}`.execute(db).catch(() => ({ rows: [] }));
+      if (rows.length === 0) {
+        await db.destroy();
+        throw err;
+      }
     }
   }
   return { db, schema };
