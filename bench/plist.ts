@@ -5,7 +5,7 @@ import expoModule from '@expo/plist';
 import { buildPlist, parsePlist, Real, type PlistDict } from '../src/plist/index.js';
 
 // @expo/plist is CommonJS with an __esModule default: Node's ESM loader hands us module.exports.
-const expoPlist = 'parse' in expoModule ? expoModule : (expoModule as unknown as { default: typeof expoModule }).default;
+const expoPlist = expoModule.default;
 
 /** What a Mac answers to DeviceInformation with a typical query list. */
 function deviceInformationResult(): PlistDict {

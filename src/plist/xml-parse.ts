@@ -287,22 +287,22 @@ class XmlParser {
 
   /** s[from, to) with the five predefined entities and character references decoded. */
   private decode(from: number, to: number): string {
-    const s = this.s;
-    let amp = s.indexOf('&', from);
-    if (amp < 0 || amp >= to) return normalizeNewlines(s.slice(from, to));
+    const raw = this.s.slice(from, to);
+    let amp = raw.indexOf('&');
+    if (amp < 0) return normalizeNewlines(raw);
     let out = '';
-    let last = from;
-    while (amp >= 0 && amp < to) {
-      const semi = s.indexOf(';', amp + 1);
-      if (semi < 0 || semi >= to || semi - amp > 32) this.fail('"&" that does not start an entity (write &amp;)', amp);
-      const name = s.slice(amp + 1, semi);
-      const ch = name.charCodeAt(0) === 35 ? this.charRef(name, amp) : PREDEFINED[name];
-      if (ch === undefined) this.fail(`undefined entity &${name}; (only the five XML entities and character references are decoded)`, amp);
-      out += normalizeNewlines(s.slice(last, amp)) + ch;
+    let last = 0;
+    while (amp >= 0) {
+      const semi = raw.indexOf(';', amp + 1);
+      if (semi < 0 || semi - amp > 32) this.fail('"&" that does not start an entity (write &amp;)', from + amp);
+      const name = raw.slice(amp + 1, semi);
+      const ch = name.charCodeAt(0) === 35 ? this.charRef(name, from + amp) : PREDEFINED[name];
+      if (ch === undefined) this.fail(`undefined entity &${name}; (only the five XML entities and character references are decoded)`, from + amp);
+      out += normalizeNewlines(raw.slice(last, amp)) + ch;
       last = semi + 1;
-      amp = s.indexOf('&', last);
+      amp = raw.indexOf('&', last);
     }
-    return out + normalizeNewlines(s.slice(last, to));
+    return out + normalizeNewlines(raw.slice(last));
   }
 
   /** `#39` or `#x27` → the character. */
