@@ -69,6 +69,8 @@ export function setupIdentity(deps: {
   anchors: readonly X509Certificate[];
   store: CertAuthOptions['store'];
   logger: Logger;
+  /** The clock identities are checked against (default: the wall clock). */
+  now?: () => Date;
 }): IdentitySetup {
   const { config, logger } = deps;
   const optional = config.identityOptional;
@@ -82,7 +84,7 @@ export function setupIdentity(deps: {
   const verifier = createIdentityVerifier({ anchors: deps.anchors, certHeader: config.certHeader, optional });
   return {
     verifier,
-    resolver: identityResolver(verifier, { logger }),
+    resolver: identityResolver(verifier, { logger, now: deps.now }),
     middleware: certAuth({ store: deps.store, optional, logger }),
   };
 }
