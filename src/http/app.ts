@@ -13,6 +13,10 @@ import { registerEnrollments } from './api/enrollments.js';
 import { registerCommands } from './api/commands.js';
 import { registerMdm, type IdentityResolver } from './mdm.js';
 import { registerPush } from './pushcert.js';
+import type { Pki } from '../pki/pki.js';
+import { registerScep } from './scep.js';
+import { registerEnroll } from './enroll.js';
+import { registerChallenge } from './challenge.js';
 
 export interface AppDeps {
   config: Config;
@@ -23,6 +27,8 @@ export interface AppDeps {
   service: MdmService;
   /** Resolves the device identity certificate of an MDM request (Mdm-Signature, mTLS or header). */
   identity?: IdentityResolver;
+  /** CA, SCEP server, challenges and profile signer (src/pki/pki.ts loadPki); without it /scep, /mdm/enroll and /v1/challenge are absent. */
+  pki?: Pki;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -47,5 +53,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerEnrollments(app, deps);
   registerCommands(app, deps);
   registerPush(app, deps);
+  registerScep(app, deps);
+  registerEnroll(app, deps);
+  registerChallenge(app, deps);
   return app;
 }
