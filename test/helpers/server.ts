@@ -11,6 +11,7 @@ import { compose } from '../../src/service/compose.js';
 import { createCoreService, type CoreOptions } from '../../src/service/core.js';
 import type { MdmMiddleware, MdmService } from '../../src/service/types.js';
 import type { Store } from '../../src/storage/types.js';
+import type { Pki } from '../../src/pki/pki.js';
 import { openTestStore } from './store.js';
 
 export const TEST_API_KEY = 'test-api-key';
@@ -31,6 +32,8 @@ export interface TestServerOptions {
   logLevel?: string;
   /** Use this logger (e.g. one writing to a stream the test reads). */
   logger?: Logger;
+  /** CA, SCEP and profile signing (e.g. (store, config) => loadPki(config, store)); /scep and /mdm/enroll need it. */
+  pki?: (store: Store, config: Config) => Pki;
 }
 
 export interface TestServer {
@@ -71,7 +74,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ? opts.service(store, config)
     : compose(createCoreService({ ...opts.core, store, pushTopic: config.pushTopic }), ...middlewares);
   const logger = opts.logger ?? pino({ level: process.env.UPDRAFT_TEST_LOG ?? opts.logLevel ?? 'silent' });
-  const deps: AppDeps = { config, store, pusher: opts.pusher ?? new UnconfiguredPusher(), logger, service, identity: opts.identity };
+  const pki = opts.pki?.(store, config);
+  const deps: AppDeps = { config, store, pusher: opts.pusher ?? new UnconfiguredPusher(), logger, service, identity: opts.identity, pki };
   const app = await buildApp(deps);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
