@@ -121,18 +121,17 @@ export function createCoreService(opts: CoreOptions): MdmService {
   async function report(r: CommandReport, meta: RequestMeta): Promise<Buffer | null> {
     const id = r.enrollment.id;
     const at = meta.at;
+    let logged: Promise<void> | undefined;
     if (r.status !== 'Idle' && r.commandUuid !== null) {
       const matched = await store.recordResult({
         enrollmentId: id, uuid: r.commandUuid, status: r.status, raw: meta.raw, json: toJSONSafe(r.dict), at,
       });
-      await store.addEvent({
+      logged = store.addEvent({
         enrollmentId: id, kind: `command.${r.status}`, detail: { uuid: r.commandUuid, requestType: r.requestType, matched }, at,
       });
     }
-    const [next] = await Promise.all([
-      store.nextCommand(id, { skipNotNow: r.status === 'NotNow', at }),
-      seen(id, at),
-    ]);
+    // The result is stored before the next command is looked up; the event and lastSeenAt go alongside.
+    const [next] = await Promise.all([store.nextCommand(id, { skipNotNow: r.status === 'NotNow', at }), logged, seen(id, at)]);
     return next ? next.raw : null;
   }
 
