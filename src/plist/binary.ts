@@ -109,7 +109,9 @@ class BinaryReader {
       case 0x3:
         if (low === 3) {
           this.need(off + 1, 8);
-          return new Date(Math.round((b.readDoubleBE(off + 1) + CF_EPOCH) * 1000));
+          const date = new Date(Math.round((b.readDoubleBE(off + 1) + CF_EPOCH) * 1000));
+          if (Number.isNaN(date.getTime())) fail('date out of range', off);
+          return date;
         }
         break;
       case 0x4: {

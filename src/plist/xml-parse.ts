@@ -61,6 +61,7 @@ class XmlParser {
 
   document(): PlistValue {
     const s = this.s;
+    if (s.startsWith('bplist')) this.fail('a binary plist, not XML (parseAnyPlist reads both)');
     for (;;) {
       this.skipSpace();
       if (s.startsWith('<?', this.pos)) this.skipUntil('?>', 'processing instruction');

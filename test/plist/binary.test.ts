@@ -86,6 +86,7 @@ test('malformed and hostile binary plists throw PlistError with the byte offset'
     [bplist([[0x00]]), /unsupported object type 0x00/],
     [bplist([[0xd1, 0x01, 0x01], [0x10, 0x01]]), /dictionary key is not a string/],
     [bplist([[0x10, 0x01]], 3), /top object out of range/],
+    [bplist([[0x33, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0]]), /date out of range/],
   ];
   for (const [doc, reason] of cases) assert.match(failure(doc).message, /^invalid binary plist at byte \d+: /), assert.match(failure(doc).reason, reason);
 });

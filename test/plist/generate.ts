@@ -27,7 +27,7 @@ const PIECES = [
 
 function randomString(r: Rng): string {
   if (r() < 0.05) return '';
-  if (r() < 0.1) {
+  if (r() < 0.03) {
     let s = '';
     for (let n = 50 + int(r, 250); n > 0; n--) s += String.fromCharCode(32 + int(r, 95));
     return s;
@@ -95,7 +95,7 @@ function randomScalar(r: Rng): PlistValue {
       return new Date(s * 1000);
     }
     default: {
-      const n = r() < 0.5 ? int(r, 10) : pick(r, [45, 46, 47, 48, 51, 57, 100, 255, 1024]);
+      const n = r() < 0.5 ? int(r, 10) : pick(r, [45, 46, 47, 48, 51, 57, 100, 255, 700]);
       const b = Buffer.alloc(n);
       for (let i = 0; i < n; i++) b[i] = int(r, 256);
       return b;

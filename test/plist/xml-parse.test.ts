@@ -123,6 +123,7 @@ test('malformed input throws PlistError naming the line, column, offset and reas
     ['<?xml version="1.0"?>', /no <plist> element/, 1, 22],
     ['<plist><!-- open', /unterminated comment/, 1, 8],
     ['<plist version="1.0><true/></plist>', /unterminated <plist> tag/, 1, 1],
+    ['bplist00\xd0\x08', /a binary plist, not XML/, 1, 1],
   ];
   for (const [input, reason, line, column] of cases) {
     const e = failure(input);
