@@ -1,7 +1,9 @@
 // Lookups over the generated catalog, and whether a command can go to a given device.
+import type { PlistDict, PlistValue } from '../plist/index.js';
 import type { Platform } from '../storage/types.js';
 import { CATALOG } from './catalog.generated.js';
-import type { CommandSpec, OsName, OsSupport } from './types.js';
+import type { CommandSpec, KeySpec, OsName, OsSupport } from './types.js';
+import { isRecord } from './validate.js';
 
 const BY_TYPE = new Map(CATALOG.map((c) => [c.requestType, c]));
 
@@ -66,4 +68,43 @@ export function unsupportedReason(spec: CommandSpec, target: CommandTarget): str
     if (!allowed) return `${name} is not supported on the ${target.channel} channel`;
   }
   return null;
+}
+
+const isDict = (v: PlistValue | undefined): v is PlistDict => isRecord(v);
+
+/** For arrays whose items are one of several dictionaries (Settings), the one an item's tag names. */
+export function variantOf(items: readonly KeySpec[], item: PlistValue): KeySpec | undefined {
+  if (items.length <= 1 || !isDict(item)) return items[0];
+  return items.find((alt) => (alt.keys ?? []).some((k) => k.required && k.values?.length === 1 && item[k.key] === k.values[0]));
+}
+
+/** Paths of payload keys (and Settings items) that the schema says the target's OS lacks: not available
+ * there, introduced in a later version, or removed. A device ignores or refuses them. */
+export function unsupportedKeys(spec: CommandSpec, payload: PlistDict, target: { platform: Platform; osVersion?: string }): string[] {
+  const os = schemaOs(target.platform);
+  const v = target.osVersion;
+  const lacks = (k: KeySpec): boolean => {
+    const a = k.os?.[os];
+    if (a === false) return true;
+    return !!(a && v && ((a.introduced && compareVersions(v, a.introduced) < 0) || (a.removed && compareVersions(v, a.removed) >= 0)));
+  };
+  const out: string[] = [];
+  const walk = (keys: readonly KeySpec[], dict: PlistDict, path: string): void => {
+    for (const [name, value] of Object.entries(dict)) {
+      const k = keys.find((x) => x.key === name);
+      if (!k) continue;
+      const at = path ? `${path}.${name}` : name;
+      if (lacks(k)) out.push(at);
+      else if (k.keys && isDict(value)) walk(k.keys, value, at);
+      else if (k.items && Array.isArray(value)) {
+        value.forEach((item, i) => {
+          const alt = variantOf(k.items!, item);
+          if (alt && lacks(alt)) out.push(`${at}[${i}]`);
+          else if (alt?.keys && isDict(item)) walk(alt.keys, item, `${at}[${i}]`);
+        });
+      }
+    }
+  };
+  walk(spec.payload, payload, '');
+  return out;
 }

@@ -5,7 +5,8 @@ export type {
 } from './types.js';
 export { SCHEMA_RELEASE } from './catalog.generated.js';
 export {
-  commandSpec, listCommands, osSupport, schemaOs, compareVersions, unsupportedReason, type CommandTarget,
+  commandSpec, listCommands, osSupport, schemaOs, compareVersions, unsupportedReason, unsupportedKeys, variantOf,
+  type CommandTarget,
 } from './catalog.js';
 export { CommandValidationError } from './errors.js';
 export { buildCommand, parseRawCommand, type WireCommand, type PayloadInput } from './build.js';

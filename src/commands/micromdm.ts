@@ -3,7 +3,7 @@
 // base64 in JSON; a dictionary may come as a base64 plist (Settings ApplicationConfiguration).
 import { Real, parseAnyPlist, type PlistDict, type PlistValue } from '../plist/index.js';
 import { commandKeys } from './build.js';
-import { commandSpec } from './catalog.js';
+import { commandSpec, variantOf } from './catalog.js';
 import type { KeySpec } from './types.js';
 import { checkDict, fail, isRecord, type Dialect } from './validate.js';
 
@@ -164,15 +164,7 @@ function jsonValue(spec: KeySpec | undefined, v: PlistValue): unknown {
   if (v instanceof Date) return v.toISOString().replace(/\.\d{3}Z$/, 'Z');
   if (v instanceof Real) return v.value;
   if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
-  if (Array.isArray(v)) return v.map((x) => jsonValue(itemSpec(spec, x), x));
+  if (Array.isArray(v)) return v.map((x) => jsonValue(variantOf(spec?.items ?? [], x), x));
   if (isRecord(v)) return spec?.keys?.length ? jsonDict(spec.keys, v) : jsonDict([], v);
   return v;
-}
-
-/** The item spec for an array element; for several item types, the one whose tag value matches. */
-function itemSpec(spec: KeySpec | undefined, item: PlistValue): KeySpec | undefined {
-  const items = spec?.items ?? [];
-  if (items.length <= 1 || !isRecord(item)) return items[0];
-  return items.find((alt) =>
-    (alt.keys ?? []).some((k) => k.required && k.values?.length === 1 && item[k.key] === k.values[0]));
 }

@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { commandSpec, listCommands, osSupport, unsupportedReason, compareVersions } from '../../src/commands/index.js';
+import { commandSpec, listCommands, osSupport, unsupportedReason, unsupportedKeys, compareVersions } from '../../src/commands/index.js';
 import type { CommandSpec, KeySpec } from '../../src/commands/index.js';
+import type { PlistDict } from '../../src/plist/index.js';
 import { renderCatalog } from '../../scripts/gen-commands.js';
 import { repoRoot, sharedDir } from '../helpers/fixtures.js';
 
@@ -123,6 +124,19 @@ test('unsupportedReason applies platform, version, supervision, enrollment and c
   assert.equal(compareVersions('10.11.5', '10.11'), 1);
   assert.equal(compareVersions('10.9', '10.11'), -1);
   assert.equal(compareVersions('26.0', '26'), 0);
+});
+
+test('unsupportedKeys finds payload keys and Settings items the target OS lacks', () => {
+  const update = { Updates: [{ ProductVersion: '17.6', InstallAction: 'InstallLater', MaxUserDeferrals: 3, Priority: 'High' }] };
+  const s = spec('ScheduleOSUpdate');
+  assert.deepEqual(unsupportedKeys(s, update, { platform: 'iOS', osVersion: '17.5' }), ['Updates[0].MaxUserDeferrals', 'Updates[0].Priority']);
+  assert.deepEqual(unsupportedKeys(s, update, { platform: 'macOS', osVersion: '12.1' }), ['Updates[0].Priority']);
+  assert.deepEqual(unsupportedKeys(s, update, { platform: 'macOS', osVersion: '14.6' }), []);
+  assert.deepEqual(unsupportedKeys(s, update, { platform: 'macOS' }), [], 'unknown version: only OS-level gaps count');
+  assert.deepEqual(unsupportedKeys(s, update, { platform: 'macOS', osVersion: '11.7' }), ['Updates[0].ProductVersion', 'Updates[0].MaxUserDeferrals', 'Updates[0].Priority']);
+  const settings: PlistDict = { Settings: [{ Item: 'Wallpaper', Image: Buffer.alloc(1), Where: 3 }, { Item: 'DeviceName', DeviceName: 'x' }] };
+  assert.deepEqual(unsupportedKeys(spec('Settings'), settings, { platform: 'macOS', osVersion: '15.0' }), ['Settings[0]']);
+  assert.deepEqual(unsupportedKeys(spec('Settings'), settings, { platform: 'iPadOS', osVersion: '17.0' }), []);
 });
 
 test('the committed catalog is what the generator makes from the schema, with Apple\'s licence beside it', () => {
