@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { buildBinaryPlist, buildPlist } from '../../src/plist/index.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { buildApp } from '../../src/http/app.js';
+import { UnconfiguredPusher } from '../../src/push/unconfigured.js';
+import { createCoreService } from '../../src/service/core.js';
+import { startTestServer, testConfig, type TestServer } from '../helpers/server.js';
 import { CHECKIN_CONTENT_TYPE, COMMAND_CONTENT_TYPE, commandOf, put, queueCommand, TestDevice } from '../helpers/device.js';
 
 const logs: Array<{ msg: string; reason?: string; status?: number }> = [];
@@ -95,4 +98,21 @@ test('other methods and unknown MDM paths are 404, never 401', async () => {
   assert.equal(r.status, 404);
   const p = await put(`${srv.url}/mdm/nope`, plist({ Status: 'Idle', UDID: 'X' }), COMMAND_CONTENT_TYPE);
   assert.equal(p.status, 404);
+});
+
+test('the MDM routes\' raw-body parsing does not leak: JSON routes elsewhere still get parsed JSON', async () => {
+  const app = await buildApp({
+    config: testConfig(), store: srv.store, pusher: new UnconfiguredPusher(), logger: pino({ level: 'silent' }),
+    service: createCoreService({ store: srv.store }),
+  });
+  app.post('/probe-json', async (req) => ({ echoed: req.body }));
+  try {
+    const json = await app.inject({ method: 'POST', url: '/probe-json', payload: { a: 1 } });
+    assert.deepEqual(json.json(), { echoed: { a: 1 } });
+    const mdm = await app.inject({ method: 'PUT', url: '/mdm', headers: { 'content-type': 'application/json' }, payload: '{"Status":"Idle"}' });
+    assert.equal(mdm.statusCode, 400, 'on /mdm a JSON content type is just bytes that are not a plist');
+    assert.match(mdm.body, /invalid plist/);
+  } finally {
+    await app.close();
+  }
 });
