@@ -4,7 +4,7 @@ import { Real, buildPlist, parseAnyPlist, type BuildInput, type PlistDict, type 
 import { commandSpec } from './catalog.js';
 import { CommandValidationError } from './errors.js';
 import type { CommandSpec, KeySpec } from './types.js';
-import { checkDict, fail, isRecord, type Dialect } from './validate.js';
+import { checkDict, fail, isRecord, put, type Dialect } from './validate.js';
 
 export interface WireCommand {
   uuid: string;
@@ -31,7 +31,7 @@ function plainPlist(v: unknown, path: string): PlistValue {
   if (Array.isArray(v)) return v.map((x, i) => plainPlist(x, `${path}[${i}]`));
   if (isRecord(v)) {
     const out: PlistDict = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined && x !== null) out[k] = plainPlist(x, `${path}.${k}`);
+    for (const [k, x] of Object.entries(v)) if (x !== undefined && x !== null) put(out, k, plainPlist(x, `${path}.${k}`), `${path}.${k}`);
     return out;
   }
   return fail(path, `is not a plist value (${v === null ? 'null' : typeof v})`);

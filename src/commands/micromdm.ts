@@ -5,7 +5,7 @@ import { Real, parseAnyPlist, type PlistDict, type PlistValue } from '../plist/i
 import { commandKeys } from './build.js';
 import { commandSpec, variantOf } from './catalog.js';
 import type { KeySpec } from './types.js';
-import { checkDict, fail, isRecord, type Dialect } from './validate.js';
+import { checkDict, fail, isRecord, put, type Dialect } from './validate.js';
 
 /** MicroMDM JSON names that are not the snake_case of Apple's key (JSON tags in its mdm/mdm/command.go). */
 const IRREGULAR_NAMES: Readonly<Record<string, string>> = {
@@ -68,7 +68,7 @@ function fromJson(v: unknown, path: string): PlistValue | undefined {
     const out: PlistDict = {};
     for (const [k, x] of Object.entries(v)) {
       const value = fromJson(x, `${path}.${k}`);
-      if (value !== undefined) out[k] = value;
+      if (value !== undefined) put(out, k, value, `${path}.${k}`);
     }
     return out;
   }

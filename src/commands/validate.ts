@@ -44,6 +44,12 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 
 const join = (path: string, name: string): string => (path ? `${path}.${name}` : name);
 
+/** Sets a key on a fresh output dictionary; `__proto__` would replace its prototype instead. */
+export function put(out: PlistDict, name: string, value: PlistValue, path: string): void {
+  if (name === '__proto__') fail(path, 'is not an allowed key name');
+  out[name] = value;
+}
+
 /** Checks a dictionary against its keys: every key known (or allowed by ANY), required keys present. */
 export function checkDict(keys: readonly KeySpec[], input: Record<string, unknown>, path: string, d: Dialect): PlistDict {
   const out: PlistDict = {};
@@ -58,11 +64,10 @@ export function checkDict(keys: readonly KeySpec[], input: Record<string, unknow
       seen.add(spec);
       out[spec.key] = checkValue(spec, value, at, d);
     } else if (wildcard) {
-      const v = checkValue(wildcard, value, at, d);
-      out[name] = v;
+      put(out, name, checkValue(wildcard, value, at, d), at);
     } else if (!d.ignores(name)) {
       const known = keys.map((k) => d.nameOf(k));
-      fail(at, known.length ? `unknown key (expected ${known.join(', ')})` : 'unknown key (this command takes none)');
+      fail(at, known.length ? `unknown key (expected ${known.join(', ')})` : 'unknown key (none are allowed here)');
     }
   }
   for (const k of keys) {

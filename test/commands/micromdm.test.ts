@@ -261,6 +261,8 @@ test('validation errors name the field as the JSON sender wrote it', () => {
   assertField(() => fromMicroMDMJson({ request_type: 'RestartDevice' }), 'udid', /non-empty string/);
   assertField(() => fromMicroMDMJson({ udid: UDID }), 'request_type', /non-empty string/);
   assertField(() => fromMicroMDMJson([1]), '', /JSON object/);
+  assertField(() => fromMicroMDMJson(JSON.parse('{"udid":"u","request_type":"InstallApplication","itunes_store_id":1,"configuration":{"__proto__":{"x":1}}}')),
+    'configuration.__proto__', /not an allowed key name/);
   // SetBootstrapToken is a check-in message, not a command a device accepts (MicroMDM forwarded it anyway)
   assertField(() => fromMicroMDMJson({ udid: UDID, request_type: 'SetBootstrapToken', bootstrap_token: 'x' }), 'request_type', /unknown command/);
 });
