@@ -78,6 +78,18 @@ export function apiScope(app: FastifyInstance, deps: AppDeps, routes: (api: ApiI
     if (opts.raw) {
       api.removeAllContentTypeParsers();
       api.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    } else {
+      // MicroMDM's scripts post JSON with `curl -d@-`, i.e. as application/x-www-form-urlencoded.
+      api.removeContentTypeParser('text/plain');
+      api.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+        const text = String(body);
+        if (text.trim() === '') return done(null, undefined);
+        try {
+          done(null, JSON.parse(text));
+        } catch (err) {
+          done(new ApiError(400, `body is not valid JSON: ${(err as Error).message}`), undefined);
+        }
+      });
     }
     routes(api);
   });
