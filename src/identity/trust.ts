@@ -66,8 +66,8 @@ export class TrustCache {
 /** Why a trusted certificate cannot be used at `at`, or null when it is within its validity. */
 export function validityProblem(v: { notBefore: number; notAfter: number }, at: Date): string | null {
   const t = at.getTime();
-  if (t < v.notBefore) return `device certificate is not valid before ${new Date(v.notBefore).toISOString()}`;
-  if (t > v.notAfter) return `device certificate expired at ${new Date(v.notAfter).toISOString()}`;
+  if (t < v.notBefore) return `device certificate (or its CA) is not valid before ${new Date(v.notBefore).toISOString()}`;
+  if (t > v.notAfter) return `device certificate (or its CA) expired at ${new Date(v.notAfter).toISOString()}`;
   return null;
 }
 
