@@ -1,7 +1,7 @@
 // The core MDM service: check-ins and command reports over the Store.
 import { buildPlist, toJSONSafe } from '../plist/index.js';
 import type {
-  CheckinMessage, CommandReport, DeclarativeManagementMessage, GetTokenMessage, UserAuthenticateMessage,
+  CheckinMessage, CommandReport, DeclarativeManagementMessage, UserAuthenticateMessage,
 } from '../mdm/types.js';
 import type { Store } from '../storage/types.js';
 import { ServiceError, type CheckinReply, type MdmService, type RequestMeta } from './types.js';
@@ -63,10 +63,6 @@ export function createCoreService(opts: CoreOptions): MdmService {
     return { body: buildPlist({ DigestChallenge: '' }), contentType: PLIST };
   }
 
-  function getToken(msg: GetTokenMessage): never {
-    throw new ServiceError(400, `GetToken: no token service for ${JSON.stringify(msg.tokenServiceType)}`);
-  }
-
   async function checkin(msg: CheckinMessage, meta: RequestMeta): Promise<CheckinReply> {
     const e = msg.enrollment;
     const at = meta.at;
@@ -111,10 +107,13 @@ export function createCoreService(opts: CoreOptions): MdmService {
         return token ? { body: buildPlist({ BootstrapToken: token }), contentType: PLIST } : {};
       }
       case 'GetToken':
-        return getToken(msg);
-      case 'DeclarativeManagement':
+        throw new ServiceError(400, `GetToken: no token service for ${JSON.stringify(msg.tokenServiceType)}`);
+      case 'DeclarativeManagement': {
         if (!opts.declarative) throw new ServiceError(400, 'DeclarativeManagement is not supported yet');
-        return opts.declarative(msg, meta);
+        const reply = await opts.declarative(msg, meta);
+        await event(msg, at, { endpoint: msg.endpoint });
+        return reply;
+      }
     }
   }
 

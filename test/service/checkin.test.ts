@@ -99,6 +99,8 @@ test('DeclarativeManagement goes to the pluggable handler, which answers JSON', 
     assert.match(r.contentType ?? '', /application\/json/);
     assert.deepEqual(JSON.parse(r.text), { SyncTokens: { DeclarationsToken: 't1' } });
     assert.deepEqual(seen, ['DDM-1 tokens {"x":1}']);
+    const ev = await ddm.store.listEvents({ enrollmentId: 'DDM-1', kindPrefix: 'checkin.DeclarativeManagement' });
+    assert.deepEqual(ev.map((e) => e.detail), [{ endpoint: 'tokens' }]);
   } finally {
     await ddm.close();
   }
