@@ -142,11 +142,14 @@ export function registerCommands(app: FastifyInstance, deps: AppDeps): void {
         schema: {
           summary: 'Delete finished commands, results and events older than N days',
           tags: ['Updraft'],
-          body: Type.Optional(Type.Object({ older_than_days: Type.Optional(Type.Integer({ minimum: 1 })) })),
+          body: Type.Object({ older_than_days: Type.Optional(Type.Integer({ minimum: 1 })) }),
+        },
+        preValidation: async (req) => {
+          req.body ??= {};
         },
       },
       async (req) => {
-        const days = req.body?.older_than_days ?? deps.config.retentionDays;
+        const days = req.body.older_than_days ?? deps.config.retentionDays;
         if (!days) throw new ApiError(400, 'older_than_days is required when no retention is configured', 'older_than_days');
         const before = new Date(Date.now() - days * 86400e3);
         return { before: before.toISOString(), ...(await deps.store.pruneHistory(before)) };
