@@ -43,6 +43,22 @@ function octetStringBytes(block: asn1js.AsnType): Buffer {
   return Buffer.concat(block.valueBlock.value.map((part) => octetStringBytes(part)));
 }
 
+/**
+ * The signed attributes of the first signer exactly as encoded (the signature covers these bytes),
+ * read with asn1js because the schema parser does not keep them for a SET OF.
+ */
+function rawSignedAttributes(der: Uint8Array): Buffer | null {
+  const { result } = asn1js.fromBER(der);
+  const child = (b: asn1js.AsnType | undefined, i: number): asn1js.AsnType | undefined =>
+    b instanceof asn1js.Constructed || b instanceof asn1js.Sequence || b instanceof asn1js.Set ? b.valueBlock.value[i] : undefined;
+  const signedData = child(child(result, 1), 0);
+  const sequence = signedData instanceof asn1js.Sequence ? signedData.valueBlock.value : [];
+  const signerInfo = child(sequence[sequence.length - 1], 0);
+  const items = signerInfo instanceof asn1js.Sequence ? signerInfo.valueBlock.value : [];
+  const attrs = items.find((b) => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 0);
+  return attrs ? Buffer.from(attrs.valueBeforeDecodeView) : null;
+}
+
 export function parseSignedData(der: Uint8Array): ParsedSignedData {
   let signedData: SignedData;
   try {
@@ -57,6 +73,8 @@ export function parseSignedData(der: Uint8Array): ParsedSignedData {
   let content: Buffer | null = null;
   if (eContent?.single) content = buf(eContent.single.buffer);
   else if (eContent?.any) content = octetStringBytes(asn1js.fromBER(eContent.any).result);
+  const first = signedData.signerInfos[0];
+  if (first?.signedAttrs && !first.signedAttrsRaw) first.signedAttrsRaw = ab(rawSignedAttributes(der) ?? Buffer.alloc(0));
   return { signedData, contentType: signedData.encapContentInfo.eContentType, content };
 }
 
@@ -95,7 +113,8 @@ export function verifySigner(parsed: ParsedSignedData, content: Buffer): Verifie
   if (!(sigAlg in SIGNATURE_ALGORITHMS)) throw new CmsError('badAlg', `unsupported signature algorithm ${sigAlg}`);
   const attributes = new Map<string, ArrayBuffer[]>();
   let signedBytes = content;
-  if (si.signedAttrs && si.signedAttrsRaw) {
+  if (si.signedAttrs) {
+    if (!si.signedAttrsRaw?.byteLength) throw new CmsError('malformed', 'unreadable signed attributes');
     for (const a of si.signedAttrs) attributes.set(a.attrType, a.attrValues);
     const md = attributes.get(OID.messageDigest)?.[0];
     const expected = createHash(digest).update(content).digest();
