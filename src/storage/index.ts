@@ -68,14 +68,14 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
 
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   if (isPostgresUrl(opts.db)) {
-    const { db } = await openPostgres(opts.db);
+    const { db, pool } = await openPostgres(opts.db);
     try {
       await migrate(db, 'postgres', opts.logger);
     } catch (err) {
       await db.destroy();
       throw err;
     }
-    return { ...compose({ db, dialect: 'postgres' }, () => db.destroy()), ...postgresHotPath(db) };
+    return { ...compose({ db, dialect: 'postgres' }, () => db.destroy()), ...postgresHotPath(pool) };
   }
   const { db, raw } = openSqlite(sqlitePath(opts.db, opts.dataDir));
   try {

@@ -3,11 +3,12 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { Dialect } from '../schema.js';
 import { coreMigration } from './001_core.js';
+import { ddmMigration } from './002_ddm.js';
 
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
-      return { '001_core': coreMigration(dialect) };
+      return { '001_core': coreMigration(dialect), '002_ddm': ddmMigration(dialect) };
     },
   };
 }

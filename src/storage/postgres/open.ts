@@ -9,6 +9,7 @@ const INT8_OID = 20;
 
 export interface PostgresHandle {
   db: Kysely<Schema>;
+  pool: pg.Pool;
   schema: string | null;
 }
 
@@ -48,5 +49,5 @@ export async function openPostgres(url: string): Promise<PostgresHandle> {
       }
     }
   }
-  return { db, schema };
+  return { db, pool, schema };
 }

@@ -1,12 +1,12 @@
 // SQLite hot paths on cached prepared statements (no query building, no promise hops inside):
-// touch + nextCommand for an Idle poll, recordResult + nextCommand for a command round trip.
+// touch + nextCommand for an Idle poll, recordResult + addEvent + nextCommand for a round trip.
 // While a Kysely transaction is open on the shared connection, these defer to the Kysely versions
 // (which wait their turn) so a hot-path write never slips into someone else's transaction.
 import type Database from 'better-sqlite3';
-import type { CommandStore, EnrollmentStore, NextCommand } from '../types.js';
+import type { CommandStore, EnrollmentStore, EventStore, NextCommand } from '../types.js';
 import { finalStatus } from '../commands.js';
 
-type Hot = Pick<EnrollmentStore, 'touch'> & Pick<CommandStore, 'nextCommand' | 'recordResult'>;
+type Hot = Pick<EnrollmentStore, 'touch'> & Pick<CommandStore, 'nextCommand' | 'recordResult'> & Pick<EventStore, 'addEvent'>;
 
 interface NextRow {
   seq: number;
@@ -35,6 +35,7 @@ export function sqliteHotPath(raw: Database.Database, fallback: Hot): Hot {
     `UPDATE queue SET status = ?, result_raw = ?, result_json = ?, result_at = ?, updated_at = ?
      WHERE enrollment_id = ? AND lower(command_uuid) = ? AND status = 'queued'`,
   );
+  const addEvent = raw.prepare('INSERT INTO events (enrollment_id, kind, detail, at) VALUES (?, ?, ?, ?)');
 
   return {
     async touch(id, at) {
@@ -69,6 +70,12 @@ export function sqliteHotPath(raw: Database.Database, fallback: Hot): Hot {
               uuid,
             );
       return res.changes > 0;
+    },
+
+    async addEvent(event) {
+      if (raw.inTransaction) return fallback.addEvent(event);
+      const detail = event.detail === undefined ? null : JSON.stringify(event.detail);
+      addEvent.run(event.enrollmentId, event.kind, detail, event.at.getTime());
     },
   };
 }
