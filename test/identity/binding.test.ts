@@ -119,6 +119,9 @@ describe('certificate binding over HTTP', () => {
     assert.equal(entry?.sentAt, null);
     // B itself still gets its command.
     assert.match((await idle('UDID-B2', B)).text, /DeviceInformation/);
+    // Nor can A's certificate enroll a new device.
+    refused(await authenticate('UDID-C2', A), /bound to another enrollment/);
+    assert.equal(await store.getEnrollment('UDID-C2'), null);
   });
 
   test('no signature, bad signature, untrusted CA, expired, not yet valid, tampered body: 400, nothing stored', async () => {
