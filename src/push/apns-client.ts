@@ -34,16 +34,27 @@ export class ApnsTransportError extends Error {
   }
 }
 
+/** With TLS 1.3 a refused client certificate shows up as a close right after the handshake, without an alert. */
+const REFUSED_MESSAGE = 'APNs closed the connection before answering: the push certificate was probably refused (expired, revoked or not trusted)';
+
 export class ApnsClient {
   /** Sessions opened so far (the first, then one per reconnect). */
   connects = 0;
   private session: ClientHttp2Session | null = null;
+  private readonly sessionErrors = new WeakMap<ClientHttp2Session, NodeJS.ErrnoException>();
+  /** Sessions that answered at least once (a session closed before any answer points at the certificate). */
+  private readonly answered = new WeakSet<ClientHttp2Session>();
   private connecting: Promise<ClientHttp2Session> | null = null;
   private active = 0;
-  private readonly waiting: (() => void)[] = [];
+  /** Sends waiting for a stream slot: a FIFO read from `head` (shift() would be O(n) per call). */
+  private waiting: (() => void)[] = [];
+  private head = 0;
   private remoteLimit = Infinity;
   private closed = false;
   private readonly timeoutMs: number;
+  private readonly inflight = new Map<http2.ClientHttp2Stream, number>();
+  private readonly timedOut = new WeakSet<http2.ClientHttp2Stream>();
+  private sweeper: NodeJS.Timeout | null = null;
   private readonly maxStreams: number;
 
   constructor(private readonly opts: ApnsClientOptions) {
@@ -65,6 +76,7 @@ export class ApnsClient {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.sweeper) clearInterval(this.sweeper);
     const s = this.session;
     this.session = null;
     if (s && !s.destroyed) await new Promise<void>((resolve) => s.close(() => resolve()));
@@ -84,7 +96,12 @@ export class ApnsClient {
   }
 
   private wake(): void {
-    while (this.waiting.length > 0 && this.active < Math.min(this.maxStreams, this.remoteLimit)) this.waiting.shift()!();
+    const limit = Math.min(this.maxStreams, this.remoteLimit);
+    while (this.head < this.waiting.length && this.active < limit) this.waiting[this.head++]!();
+    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
+    }
   }
 
   private getSession(): Promise<ClientHttp2Session> {
@@ -113,7 +130,10 @@ export class ApnsClient {
       session.on('close', drop);
       session.once('connect', () => {
         session.removeListener('error', onConnectError);
-        session.on('error', drop);
+        session.on('error', (err: NodeJS.ErrnoException) => {
+          this.sessionErrors.set(session, err);
+          drop();
+        });
         if (this.closed) {
           session.destroy();
           reject(new ApnsTransportError('APNs client is closed', 'closed'));
@@ -128,6 +148,20 @@ export class ApnsClient {
       };
       session.once('error', onConnectError);
     });
+  }
+
+  /** Time out requests with one sweeping timer rather than a timer per stream (cheaper at thousands/s). */
+  private track(req: http2.ClientHttp2Stream): void {
+    this.inflight.set(req, performance.now());
+    this.sweeper ??= setInterval(() => {
+      const cutoff = performance.now() - this.timeoutMs;
+      for (const [r, started] of this.inflight) {
+        if (started > cutoff) break; // insertion order = start order
+        this.inflight.delete(r);
+        this.timedOut.add(r);
+        r.close(http2.constants.NGHTTP2_CANCEL);
+      }
+    }, Math.max(50, this.timeoutMs / 10)).unref();
   }
 
   private request(session: ClientHttp2Session, token: string, payload: string): Promise<ApnsResponse> {
@@ -149,17 +183,25 @@ export class ApnsClient {
       let status = 0;
       let apnsId: string | null = null;
       const chunks: Buffer[] = [];
-      req.setTimeout(this.timeoutMs, () => req.close(http2.constants.NGHTTP2_CANCEL));
+      this.track(req);
       req.on('response', (headers) => {
+        this.answered.add(session);
         status = Number(headers[':status']);
         apnsId = typeof headers['apns-id'] === 'string' ? headers['apns-id'] : null;
       });
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('error', (err: NodeJS.ErrnoException) => reject(new ApnsTransportError(err.message, err.code ?? 'stream_error')));
       req.on('close', () => {
+        this.inflight.delete(req);
         if (status === 0) {
-          const code = req.rstCode === http2.constants.NGHTTP2_CANCEL ? 'timeout' : 'stream_closed';
-          reject(new ApnsTransportError(`APNs closed the stream without an answer (${code})`, code));
+          if (this.timedOut.has(req)) return reject(new ApnsTransportError(`no answer from APNs within ${this.timeoutMs} ms`, 'timeout'));
+          // The session's own error (a TLS alert, a reset) arrives after its streams close.
+          setImmediate(() => {
+            const err = this.sessionErrors.get(session);
+            if (err) reject(new ApnsTransportError(`APNs connection failed: ${err.message}`, err.code ?? 'session_error'));
+            else if (!this.answered.has(session)) reject(new ApnsTransportError(REFUSED_MESSAGE, 'closed_after_handshake'));
+            else reject(new ApnsTransportError('APNs closed the stream without an answer', 'stream_closed'));
+          });
           return;
         }
         resolve({ status, apnsId, ...parseBody(chunks) });

@@ -32,7 +32,7 @@ function actionFor(status: number): Action {
 }
 
 /** TLS alerts that mean APNs refused our certificate during the handshake. */
-const CERT_TLS_ERROR = /CERTIFICATE|BAD_CERT|UNKNOWN_CA|ACCESS_DENIED/i;
+const CERT_TLS_ERROR = /CERTIFICATE|BAD_CERT|UNKNOWN_CA|ACCESS_DENIED|closed_after_handshake/i;
 
 export interface ApnsPusherOptions {
   store: PushStore;

@@ -158,8 +158,7 @@ export class FakeApns {
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       const r = this.answer(stream, headers, body);
       if (r.status === 200) {
-        stream.respond({ ':status': 200, 'apns-id': r.apnsId });
-        stream.end();
+        stream.respond({ ':status': 200, 'apns-id': r.apnsId }, { endStream: true });
       } else {
         const out: { reason: string; timestamp?: number } = { reason: r.reason };
         if (r.status === 410) out.timestamp = r.timestamp;
