@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { TestDevice, put, CHECKIN_CONTENT_TYPE, COMMAND_CONTENT_TYPE } from '../helpers/device.js';
 import { fixture } from '../helpers/fixtures.js';
