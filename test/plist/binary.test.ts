@@ -57,6 +57,15 @@ test('dict values that are undefined or null are skipped; out-of-range integers 
   assert.throws(() => buildBinaryPlist({ L: [2n ** 64n] }), /cannot build plist at L\[0\]: integer 18446744073709551616 is outside the 64-bit range/);
 });
 
+test('large documents build and parse in linear time, with equal strings stored once', () => {
+  const v = { items: Array.from({ length: 20_000 }, (_, i) => ({ name: `item${i % 100}`, size: i * 1000, flag: i % 2 === 0 })) };
+  const start = performance.now();
+  const doc = buildBinaryPlist(v);
+  assert.deepEqual(parseBinaryPlist(doc), v);
+  assert.ok(performance.now() - start < 10_000, `took ${Math.round(performance.now() - start)} ms`);
+  assert.ok(doc.length < 20_000 * 40, `${doc.length} bytes: keys and names are not shared`);
+});
+
 test('parseAnyPlist tells binary from XML by the bplist00 magic', () => {
   const v = { A: new Real(1), B: [1, 'two'] };
   assert.deepEqual(parseAnyPlist(buildBinaryPlist(v)), v);

@@ -1,14 +1,12 @@
-// Binary plists (bplist00). Reading is done here, so that a binary real stays a Real (bplist-parser
-// returns a bare number, losing integer vs real), with bounds, cycle and expansion checks; writing
-// goes through bplist-creator.
-import bplistCreator, { Real as CreatorReal } from 'bplist-creator';
-import { PlistBuildError } from './xml-build.js';
+// Binary plist (bplist00) reader. Written here rather than taken from bplist-parser, which returns a
+// binary real as a bare number (losing integer vs real) and trusts sizes, offsets and references;
+// this one checks bounds, refuses reference cycles and caps how far shared references expand.
 import { INT_MAX, INT_MIN, PlistError, Real, type PlistDict, type PlistValue } from './types.js';
 
-const MAGIC = 'bplist00';
-const TRAILER = 32;
+export const MAGIC = 'bplist00';
+export const TRAILER = 32;
 /** Seconds from the Unix epoch to CoreFoundation's (2001-01-01T00:00:00Z). */
-const CF_EPOCH = 978307200;
+export const CF_EPOCH = 978307200;
 const MAX_DEPTH = 512;
 /** Shared references let a small file expand into a huge tree; stop well before that hurts. */
 const MIN_VISIT_BUDGET = 1_000_000;
@@ -177,67 +175,4 @@ class BinaryReader {
     this.open[ref] = 0;
     return result;
   }
-}
-
-/** Builds a bplist00 document. Dict values that are `undefined` or `null` are left out. */
-export function buildBinaryPlist(value: PlistValue): Buffer {
-  return bplistCreator(toCreatorInput(value, 0) as Parameters<typeof bplistCreator>[0]);
-}
-
-/** Maps our values onto what bplist-creator writes faithfully, validating on the way. */
-function toCreatorInput(v: unknown, depth: number): unknown {
-  if (depth > MAX_DEPTH) throw new PlistBuildError(`nesting deeper than ${MAX_DEPTH} levels (a cycle?)`);
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-      return v;
-    case 'number':
-      if (Number.isInteger(v) && !Number.isSafeInteger(v)) checkRange(BigInt(v));
-      return v;
-    case 'bigint':
-      checkRange(v);
-      return v;
-    case 'object':
-      if (v === null) break;
-      if (v instanceof Real) return new CreatorReal(v.value);
-      if (Buffer.isBuffer(v)) return v;
-      if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-      if (v instanceof Date) {
-        if (Number.isNaN(v.getTime())) throw new PlistBuildError('date is invalid');
-        return v;
-      }
-      if (Array.isArray(v)) return v.map((item, i) => within(i, () => toCreatorInput(item, depth + 1)));
-      if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) {
-        throw new PlistBuildError(`${v.constructor.name} is not plist data (pass a Buffer or Uint8Array)`);
-      }
-      return toCreatorDict(v as Record<string, unknown>, depth);
-  }
-  throw new PlistBuildError(`${v === null ? 'null' : typeof v} has no plist form`);
-}
-
-function toCreatorDict(d: Record<string, unknown>, depth: number): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(d)) {
-    const v = d[key];
-    if (v === undefined || v === null) continue;
-    Object.defineProperty(out, key, { value: within(key, () => toCreatorInput(v, depth + 1)), enumerable: true });
-  }
-  // bplist-creator writes a lone integer "UID" key as a keyed-archiver UID; force a plain integer.
-  const keys = Object.keys(out);
-  if (keys.length === 1 && keys[0] === 'UID' && (typeof out.UID === 'number' || typeof out.UID === 'bigint')) {
-    return { UID: { bplistOverride: true, type: 'number', value: out.UID } };
-  }
-  return out;
-}
-
-function within<T>(key: string | number, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    throw e instanceof PlistBuildError ? e.under(key) : e;
-  }
-}
-
-function checkRange(v: bigint): void {
-  if (v < INT_MIN || v > INT_MAX) throw new PlistBuildError(`integer ${v} is outside the 64-bit range`);
 }
