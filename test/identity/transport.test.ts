@@ -6,80 +6,84 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
-import { createIdentityVerifier, identityResolver, setupIdentity, type IdentitySetup } from '../../src/identity/index.js';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/http/app.js';
+import { setupIdentity, type IdentitySetup } from '../../src/identity/index.js';
 import { buildPlist } from '../../src/plist/index.js';
-import { ServiceError } from '../../src/service/types.js';
+import { UnconfiguredPusher } from '../../src/push/unconfigured.js';
+import { compose } from '../../src/service/compose.js';
+import { createCoreService } from '../../src/service/core.js';
+import type { Store } from '../../src/storage/types.js';
 import { CHECKIN_CONTENT_TYPE, COMMAND_CONTENT_TYPE, put } from '../helpers/device.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, testConfig, type TestServer } from '../helpers/server.js';
+import { openTestStore } from '../helpers/store.js';
 import { during, TestPki, type Identity } from './pki.js';
 
 const TOPIC = 'com.apple.mgmt.External.test-topic';
 
-describe('TLS client certificates', () => {
+describe("TLS client certificates (mTLS on Updraft's own TLS listener)", () => {
   const pki = new TestPki();
-  let ca: Identity, device: Identity, stranger: Identity, serverId: Identity;
-  let server: https.Server;
+  let ca: Identity, device: Identity, other: Identity, stranger: Identity;
+  let app: FastifyInstance;
+  let store: Store;
   let port: number;
 
   before(async () => {
     ca = pki.ca('TLS Device CA');
     device = pki.device(ca, 'tls-device');
+    other = pki.device(ca, 'tls-other');
     stranger = pki.device(pki.ca('Other CA'), 'tls-stranger');
-    serverId = pki.device(pki.ca('Server CA'), 'localhost');
-    const resolve = identityResolver(createIdentityVerifier({ anchors: [ca.cert] }), { now: () => during(device.cert) });
-    server = https.createServer(
-      { key: readFileSync(serverId.keyPath), cert: readFileSync(serverId.certPath), requestCert: true, rejectUnauthorized: false },
-      (req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-          resolve({ body: Buffer.concat(chunks), headers: req.headers, raw: req }).then(
-            (r) => res.end(JSON.stringify(r)),
-            (e: ServiceError) => {
-              res.statusCode = e.httpStatus;
-              res.end(e.message);
-            },
-          );
-        });
-      },
-    );
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
+    const serverId = pki.device(pki.ca('Server CA'), 'localhost');
+    store = await openTestStore();
+    const config = testConfig({ identityOptional: false, tlsCert: serverId.certPath, tlsKey: serverId.keyPath });
+    const logger = pino({ level: 'silent' });
+    const identity = setupIdentity({ config, anchors: [ca.cert], store, logger, now: () => during(device.cert) });
+    const service = compose(createCoreService({ store, pushTopic: null }), identity.middleware);
+    app = await buildApp({ config, store, pusher: new UnconfiguredPusher(), logger, service, identity: identity.resolver });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    port = (app.server.address() as AddressInfo).port;
   });
   after(async () => {
-    server?.closeAllConnections();
-    await new Promise((r) => server?.close(r));
+    await app?.close();
+    await store?.close();
     pki.cleanup();
   });
 
-  function request(agent: https.Agent): Promise<{ status: number; text: string }> {
+  function request(agent: https.Agent, body: string, contentType: string): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
-      const req = https.request({ host: '127.0.0.1', port, method: 'PUT', path: '/mdm', agent }, (res) => {
+      const req = https.request({ host: '127.0.0.1', port, method: 'PUT', path: '/mdm', agent, headers: { 'content-type': contentType } }, (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
         res.on('end', () => resolve({ status: res.statusCode!, text }));
       });
       req.on('error', reject);
-      req.end('<plist/>');
+      req.end(body);
     });
   }
   const agentFor = (id: Identity | null) =>
     new https.Agent({ keepAlive: true, rejectUnauthorized: false, ...(id ? { key: readFileSync(id.keyPath), cert: readFileSync(id.certPath) } : {}) });
+  const idle = buildPlist({ Status: 'Idle', UDID: 'UDID-TLS' });
 
-  test('a trusted client certificate is the identity, on every request of a kept-alive connection', async () => {
+  test('the client certificate enrolls the device and must be presented on every later request', async () => {
     const agent = agentFor(device);
-    for (let i = 0; i < 3; i++) {
-      const r = await request(agent);
-      assert.equal(r.status, 200, r.text);
-      assert.deepEqual(JSON.parse(r.text), { certHash: device.hash });
-    }
+    const auth = buildPlist({ MessageType: 'Authenticate', UDID: 'UDID-TLS', Topic: TOPIC });
+    const tu = buildPlist({ MessageType: 'TokenUpdate', UDID: 'UDID-TLS', Topic: TOPIC, Token: Buffer.from('0a0b', 'hex'), PushMagic: 'pm' });
+    assert.equal((await request(agent, auth, CHECKIN_CONTENT_TYPE)).status, 200);
+    assert.equal((await request(agent, tu, CHECKIN_CONTENT_TYPE)).status, 200);
+    assert.equal((await store.getEnrollment('UDID-TLS'))?.certHash, device.hash);
+    for (let i = 0; i < 3; i++) assert.equal((await request(agent, idle, COMMAND_CONTENT_TYPE)).status, 200); // kept-alive connection
     agent.destroy();
   });
 
-  test('no client certificate, or one from an untrusted CA: 400 with the reason', async () => {
-    for (const [id, reason] of [[null, /no device identity/], [stranger, /not issued by a trusted CA/]] as const) {
+  test("no client certificate, an untrusted one, or another device's: 400 with the reason", async () => {
+    const cases: Array<[Identity | null, RegExp]> = [
+      [null, /no device identity/],
+      [stranger, /not issued by a trusted CA/],
+      [other, /certificate does not match enrollment/],
+    ];
+    for (const [id, reason] of cases) {
       const agent = agentFor(id);
-      const r = await request(agent);
+      const r = await request(agent, idle, COMMAND_CONTENT_TYPE);
       assert.equal(r.status, 400);
       assert.match(r.text, reason);
       agent.destroy();
