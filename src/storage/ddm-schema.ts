@@ -4,7 +4,8 @@ import type { Generated, Kysely } from 'kysely';
 import type { Ctx } from './context.js';
 import type { Database } from './schema.js';
 
-export interface DdmTables {
+// A type alias (not an interface): withTables wants an index-signature-compatible record.
+export type DdmTables = {
   ddm_declarations: {
     identifier: string;
     type: string;
@@ -31,7 +32,7 @@ export interface DdmTables {
     updated_at: number;
   };
   ddm_asset_data: { name: string; content_type: string; data: Buffer; sha256: string; updated_at: number };
-}
+};
 
 export type DdmDb = Kysely<Database & DdmTables>;
 

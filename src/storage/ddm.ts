@@ -86,9 +86,15 @@ export function ddmStore(ctx: Ctx): DdmStore {
     },
 
     async ddmListDeclarations(opts = {}) {
-      let q = db.selectFrom('ddm_declarations').selectAll().orderBy('identifier');
-      if (opts.type) q = q.where('type', '=', opts.type);
-      return (await q.execute()).map(toDeclaration);
+      const lists = opts.identifiers ? chunks([...new Set(opts.identifiers)]) : [undefined];
+      const out: DdmDeclarationRecord[] = [];
+      for (const part of lists) {
+        let q = db.selectFrom('ddm_declarations').selectAll().orderBy('identifier');
+        if (opts.type) q = q.where('type', '=', opts.type);
+        if (part) q = q.where('identifier', 'in', part);
+        out.push(...(await q.execute()).map(toDeclaration));
+      }
+      return out;
     },
 
     async ddmDeleteDeclaration(identifier) {

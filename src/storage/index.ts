@@ -19,6 +19,7 @@ import { eventStore } from './events.js';
 import { outboxStore } from './outbox.js';
 import { pushStore } from './push.js';
 import { challengeStore, settingStore } from './misc.js';
+import { ddmStore } from './ddm.js';
 
 export interface OpenStoreOptions {
   db: string;
@@ -62,6 +63,7 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...pushStore(ctx),
     ...challengeStore(ctx),
     ...settingStore(ctx),
+    ...ddmStore(ctx),
     close,
   };
 }

@@ -390,7 +390,7 @@ export interface DdmAssetData {
 export interface DdmStore {
   ddmPutDeclaration(d: DdmDeclarationInput, at: Date): Promise<'created' | 'updated' | 'unchanged'>;
   ddmGetDeclaration(identifier: string): Promise<DdmDeclarationRecord | null>;
-  ddmListDeclarations(opts?: { type?: string }): Promise<DdmDeclarationRecord[]>;
+  ddmListDeclarations(opts?: { type?: string; identifiers?: string[] }): Promise<DdmDeclarationRecord[]>;
   /** Deletes the declaration and its set memberships. */
   ddmDeleteDeclaration(identifier: string): Promise<boolean>;
   /** Create the set if needed and make `identifiers` its exact members (all must exist). */

@@ -1,0 +1,50 @@
+// DDM events for the event log and webhooks. Webhook bodies use the same envelope as the MDM events
+// ({topic, event_id, created_at, …}) and go through the same durable outbox.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Enrollment } from '../mdm/types.js';
+import type { DdmDeclarationStatusRecord, DdmStatusOutcome, Store } from '../storage/types.js';
+import type { StatusReport } from './status.js';
+
+export interface DdmEventDeps {
+  store: Store;
+  /** Write webhook events to the outbox (only when a webhook receiver is configured). */
+  webhooks?: boolean;
+  logger?: Logger;
+}
+
+function envelope(topic: string, at: Date, key: string, body: Record<string, unknown>): string {
+  return JSON.stringify({ topic, event_id: randomUUID(), created_at: at.toISOString(), [key]: body });
+}
+
+function who(e: Enrollment): Record<string, unknown> {
+  return { enrollment_id: e.id, ...(e.udid ? { udid: e.udid } : {}) };
+}
+
+/** ddm.Status: the report's items flattened; ddm.DeclarationError: each declaration newly reported invalid. */
+export async function recordStatusEvents(deps: DdmEventDeps, e: Enrollment, report: StatusReport, outcome: DdmStatusOutcome, at: Date): Promise<void> {
+  const { store } = deps;
+  const errors = report.errors.map((x) => ({ status_item: x.statusItem, reasons: x.reasons }));
+  const items = Object.fromEntries(report.items.map((i) => [i.name, i.value]));
+  const invalid = (d: DdmDeclarationStatusRecord) => ({
+    identifier: d.identifier, kind: d.kind, server_token: d.serverToken, valid: d.valid, active: d.active, reasons: d.reasons ?? [],
+  });
+  await store.addEvent({
+    enrollmentId: e.id,
+    kind: 'ddm.status',
+    detail: { full: report.full, changed: outcome.changed, removed: outcome.removed, declarations: report.declarations?.length ?? 0, errors },
+    at,
+  });
+  for (const d of outcome.newlyInvalid) await store.addEvent({ enrollmentId: e.id, kind: 'ddm.declaration-error', detail: invalid(d), at });
+  if (!deps.webhooks) return;
+  try {
+    await store.outboxAdd('ddm.Status', envelope('ddm.Status', at, 'status_event', {
+      ...who(e), full_report: report.full, status_items: items, errors,
+    }), at);
+    for (const d of outcome.newlyInvalid) {
+      await store.outboxAdd('ddm.DeclarationError', envelope('ddm.DeclarationError', at, 'declaration_error_event', { ...who(e), ...invalid(d) }), at);
+    }
+  } catch (err) {
+    deps.logger?.error({ err, enrollmentId: e.id }, 'DDM webhook event not recorded');
+  }
+}

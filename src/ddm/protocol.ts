@@ -1,0 +1,95 @@
+// The DeclarativeManagement check-in endpoints, exactly as devices speak them:
+//   tokens                              → {"SyncTokens": {DeclarationsToken, Timestamp}}
+//   declaration-items                   → {"Declarations": {Activations, Configurations, Assets, Management}, DeclarationsToken}
+//   declaration/<kind>/<identifier>     → the declaration {Type, Identifier, ServerToken, Payload}
+//   status (Data: a StatusReport)       → empty 200
+import type { DeclarativeHandler } from '../service/core.js';
+import { ServiceError, type CheckinReply } from '../service/types.js';
+import type { DeclarativeManagementMessage } from '../mdm/types.js';
+import type { DdmItemRecord } from '../storage/types.js';
+import { builtinDeclaration } from './builtin.js';
+import { recordStatusEvents, type DdmEventDeps } from './events.js';
+import { toDeclaration } from './service.js';
+import { parseStatusReport, StatusReportError } from './status.js';
+import { currentTokens, effectiveItems } from './sync.js';
+import { DECLARATION_KINDS, type Declaration, type DeclarationKind } from './types.js';
+
+const JSON_TYPE = 'application/json';
+
+/** declaration-items groups, in Apple's key names. */
+const GROUP_OF: Record<DeclarationKind, 'Activations' | 'Configurations' | 'Assets' | 'Management'> = {
+  activation: 'Activations',
+  configuration: 'Configurations',
+  asset: 'Assets',
+  management: 'Management',
+};
+
+const json = (value: unknown): CheckinReply => ({ body: JSON.stringify(value), contentType: JSON_TYPE });
+
+export function createDeclarativeHandler(deps: DdmEventDeps): DeclarativeHandler {
+  const { store } = deps;
+
+  async function items(id: string): Promise<DdmItemRecord[]> {
+    return (await effectiveItems(store, [id])).get(id)!;
+  }
+
+  async function declaration(id: string, path: string): Promise<CheckinReply> {
+    const slash = path.indexOf('/');
+    const kind = DECLARATION_KINDS.find((k) => k === path.slice(0, slash));
+    const identifier = path.slice(slash + 1);
+    if (slash < 0 || !kind || identifier === '') {
+      throw new ServiceError(404, `unknown declaration endpoint "declaration/${path}" (expected declaration/<activation|configuration|asset|management>/<identifier>)`);
+    }
+    const item = (await items(id)).find((i) => i.identifier === identifier && i.kind === kind);
+    if (!item) throw new ServiceError(404, `no ${kind} ${JSON.stringify(identifier)} for this enrollment`);
+    let found: Declaration | undefined = builtinDeclaration(identifier)?.declaration;
+    if (!found) {
+      const r = await store.ddmGetDeclaration(identifier);
+      if (!r) throw new ServiceError(404, `no ${kind} ${JSON.stringify(identifier)} for this enrollment`);
+      found = toDeclaration(r);
+    }
+    return json(found);
+  }
+
+  async function status(msg: DeclarativeManagementMessage, at: Date): Promise<CheckinReply> {
+    const e = msg.enrollment;
+    let report;
+    try {
+      report = parseStatusReport(msg.data);
+    } catch (err) {
+      if (err instanceof StatusReportError) throw new ServiceError(400, `status report refused: ${err.message}`);
+      throw err;
+    }
+    if (report.declarations) {
+      const ids = report.declarations.map((d) => d.identifier).filter((i) => !builtinDeclaration(i));
+      const known = await store.ddmKnownIdentifiers(e.id, ids);
+      const unknown = [...new Set(ids.filter((i) => !known.has(i)))];
+      if (unknown.length) throw new ServiceError(400, `status report refused: unknown declaration(s) ${unknown.map((u) => JSON.stringify(u)).join(', ')}`);
+    }
+    const outcome = await store.ddmApplyStatus({ enrollmentId: e.id, full: report.full, items: report.items, declarations: report.declarations, at });
+    await recordStatusEvents(deps, e, report, outcome, at);
+    return {};
+  }
+
+  return async (msg, meta) => {
+    const id = msg.enrollment.id;
+    if (!(await store.getEnrollment(id))) throw new ServiceError(400, `DeclarativeManagement from an unknown enrollment ${JSON.stringify(id)}`);
+    const endpoint = msg.endpoint.replace(/^\/+/, '');
+    switch (endpoint) {
+      case 'tokens':
+        return json({ SyncTokens: await currentTokens(store, id, await items(id), meta.at) });
+      case 'declaration-items': {
+        const list = await items(id);
+        const groups = { Activations: [], Configurations: [], Assets: [], Management: [] } as Record<string, unknown[]>;
+        for (const i of list) groups[GROUP_OF[i.kind]]!.push({ Identifier: i.identifier, ServerToken: i.serverToken });
+        const tokens = await currentTokens(store, id, list, meta.at);
+        return json({ Declarations: groups, DeclarationsToken: tokens.DeclarationsToken });
+      }
+      case 'status':
+        return status(msg, meta.at);
+      default:
+        if (endpoint.startsWith('declaration/')) return declaration(id, endpoint.slice('declaration/'.length));
+        throw new ServiceError(404, `unknown DeclarativeManagement endpoint ${JSON.stringify(msg.endpoint)}`);
+    }
+  };
+}

@@ -1,0 +1,74 @@
+// Keeping devices in sync: an enrollment's effective declaration set is Updraft's built-in
+// declarations plus those of its assigned sets. After a change, the DeclarationsToken of each affected
+// enrollment is recomputed; where it differs from the last one, a DeclarativeManagement command
+// carrying the new SyncTokens is queued and the device is pushed. Enrollments that end up with the
+// same token share one command.
+import { randomUUID } from 'node:crypto';
+import { buildPlist } from '../plist/index.js';
+import { enqueueCommand, type EnqueueDeps } from '../service/enqueue.js';
+import type { DdmItemRecord, DdmSyncState, Store } from '../storage/types.js';
+import { BUILTIN_ITEMS } from './builtin.js';
+import { declarationsToken, syncTimestamp } from './tokens.js';
+
+export interface SyncTokens {
+  DeclarationsToken: string;
+  Timestamp: string;
+}
+
+/** The effective declaration items of each enrollment (built-ins first, then assigned, by identifier). */
+export async function effectiveItems(store: Store, ids: string[]): Promise<Map<string, DdmItemRecord[]>> {
+  const assigned = await store.ddmEffectiveItems(ids);
+  return new Map(ids.map((id) => [id, [...BUILTIN_ITEMS, ...(assigned.get(id) ?? [])]]));
+}
+
+/** The current SyncTokens of one enrollment, remembering when its token last changed. */
+export async function currentTokens(store: Store, id: string, items: DdmItemRecord[], at: Date): Promise<SyncTokens> {
+  const token = declarationsToken(items);
+  const state = (await store.ddmSyncStates([id])).get(id);
+  if (state?.declarationsToken === token) return { DeclarationsToken: token, Timestamp: syncTimestamp(state.changedAt) };
+  await store.ddmSaveSyncStates([{ enrollmentId: id, declarationsToken: token, changedAt: at }]);
+  return { DeclarationsToken: token, Timestamp: syncTimestamp(at) };
+}
+
+/** The DeclarativeManagement command: Data is <data> of the JSON {"SyncTokens": {…}}. */
+export function declarativeManagementCommand(uuid: string, tokens: SyncTokens): Buffer {
+  const data = Buffer.from(JSON.stringify({ SyncTokens: tokens }), 'utf8');
+  return Buffer.from(buildPlist({ CommandUUID: uuid, Command: { RequestType: 'DeclarativeManagement', Data: data } }), 'utf8');
+}
+
+export interface SyncResult {
+  /** Enrollments that were sent a DeclarativeManagement command. */
+  notified: string[];
+}
+
+/**
+ * Recompute the tokens of `ids` and notify those whose token changed (all of them with `force`,
+ * which also turns DDM on for enrollments that never used it).
+ */
+export async function syncEnrollments(deps: EnqueueDeps, ids: string[], at: Date, force = false): Promise<SyncResult> {
+  if (ids.length === 0) return { notified: [] };
+  const [items, states] = await Promise.all([effectiveItems(deps.store, ids), deps.store.ddmSyncStates(ids)]);
+  const changed: DdmSyncState[] = [];
+  const byToken = new Map<string, { tokens: SyncTokens; ids: string[] }>();
+  for (const id of ids) {
+    const token = declarationsToken(items.get(id)!);
+    const prev = states.get(id);
+    const same = prev?.declarationsToken === token;
+    if (same && !force) continue;
+    const changedAt = same ? prev.changedAt : at;
+    if (!same) changed.push({ enrollmentId: id, declarationsToken: token, changedAt });
+    const group = byToken.get(token) ?? { tokens: { DeclarationsToken: token, Timestamp: syncTimestamp(changedAt) }, ids: [] };
+    group.ids.push(id);
+    byToken.set(token, group);
+  }
+  await deps.store.ddmSaveSyncStates(changed);
+  const notified: string[] = [];
+  for (const { tokens, ids: group } of byToken.values()) {
+    const uuid = randomUUID();
+    const result = await enqueueCommand(deps, {
+      uuid, requestType: 'DeclarativeManagement', xml: declarativeManagementCommand(uuid, tokens), ids: group, at,
+    });
+    notified.push(...result.results.filter((r) => !r.enqueueError).map((r) => r.id));
+  }
+  return { notified };
+}
