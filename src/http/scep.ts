@@ -17,10 +17,13 @@ function refuse(reply: FastifyReply, reason: string): void {
   void reply.code(400).type('text/plain; charset=utf-8').send(reason + '\n');
 }
 
-/** The base64 message of a GET PKIOperation (URL-decoded already; tolerates base64url and stray whitespace). */
+/**
+ * The base64 message of a GET PKIOperation. The query parser has already percent-decoded it and turned
+ * unescaped '+' into spaces (clients often leave '+' raw), so spaces become '+' again; base64url is accepted.
+ */
 function getMessage(message: string | undefined): Buffer | null {
   if (!message) return null;
-  const b64 = message.replace(/\s/g, '').replace(/-/g, '+').replace(/_/g, '/');
+  const b64 = message.replace(/ /g, '+').replace(/\s/g, '').replace(/-/g, '+').replace(/_/g, '/');
   if (!/^[A-Za-z0-9+/]+=*$/.test(b64)) return null;
   const der = Buffer.from(b64, 'base64');
   return der.length > 0 ? der : null;
