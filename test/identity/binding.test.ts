@@ -274,6 +274,17 @@ describe('--insecure-skip-identity', () => {
     pki.cleanup();
   });
 
+  test('the opt-out is announced loudly at start', () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    setupIdentity({ config: { certHeader: null, identityOptional: true }, anchors: [], store: server.store, logger });
+    const warning = lines.map((l) => JSON.parse(l)).find((l) => l.level === 40);
+    assert.match(warning?.msg ?? '', /--insecure-skip-identity is ON.*impersonate/);
+    lines.length = 0;
+    setupIdentity({ config: { certHeader: null, identityOptional: false }, anchors: [], store: server.store, logger });
+    assert.equal(lines.length, 0);
+  });
+
   test('unsigned and mismatched requests are served; a verified certificate still gets bound for later enforcement', async () => {
     const auth = Buffer.from(buildPlist({ MessageType: 'Authenticate', UDID: 'UDID-OPT', Topic: TOPIC }));
     assert.equal((await put(server.url + '/mdm', auth, CHECKIN_CONTENT_TYPE)).status, 200);
