@@ -1,4 +1,4 @@
-// Binary plists: type fidelity through our reader and bplist-creator, and hostile documents.
+// Binary plists: type fidelity through our reader and writer, and hostile documents.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildBinaryPlist, buildPlist, parseAnyPlist, parseBinaryPlist, PlistError, Real } from '../../src/plist/index.js';
