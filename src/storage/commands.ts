@@ -3,7 +3,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { CommandDetail, CommandStore, EnqueueOutcome, QueueEntry, QueueStatus, ResultStatus } from './types.js';
 import type { QueueTable } from './schema.js';
-import { chunks, toDate, type Ctx } from './context.js';
+import { chunks, oneOf, toDate, type Ctx } from './context.js';
 
 /** The queue status each final result status moves a command to (NotNow keeps it queued). */
 export const finalStatus: Record<Exclude<ResultStatus, 'NotNow'>, QueueStatus> = {
@@ -31,7 +31,7 @@ function toEntry(r: QueueRow): QueueEntry {
   };
 }
 
-export function commandStore({ db }: Ctx): CommandStore {
+export function commandStore({ db, dialect }: Ctx): CommandStore {
   const lowerUuid = sql<string>`lower(${sql.ref('command_uuid')})`;
   const queueWithType = () =>
     db.selectFrom('queue').innerJoin('commands', 'commands.uuid', 'queue.command_uuid');
@@ -41,11 +41,8 @@ export function commandStore({ db }: Ctx): CommandStore {
       const ids = [...new Set(enrollmentIds)];
       const at = command.at.getTime();
       return db.transaction().execute(async (trx) => {
-        const known = new Set<string>();
-        for (const part of chunks(ids)) {
-          const rows = await trx.selectFrom('enrollments').select('id').where('id', 'in', part).execute();
-          for (const r of rows) known.add(r.id);
-        }
+        const rows = await trx.selectFrom('enrollments').select('id').where(oneOf(dialect, 'id', ids)).execute();
+        const known = new Set(rows.map((r) => r.id));
         const fail = (error: string) => (id: string): EnqueueOutcome =>
           known.has(id) ? { id, ok: false, error } : { id, ok: false, error: 'unknown enrollment' };
         if (known.size === 0) return ids.map(fail('unknown enrollment'));

@@ -1,5 +1,5 @@
 // What every storage module works with: the Kysely handle and which dialect is behind it.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { Database, Dialect } from './schema.js';
 
 export interface Ctx {
@@ -18,6 +18,13 @@ export function chunks<T>(items: T[], size = 500): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** `column` is one of `values`, bound as a single parameter however many values there are. */
+export function oneOf(dialect: Dialect, column: string, values: readonly string[]): RawBuilder<SqlBool> {
+  return dialect === 'postgres'
+    ? sql<SqlBool>`${sql.ref(column)} = any(${[...values]}::text[])`
+    : sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`;
 }
 
 /** A LIKE pattern matching strings that start with `prefix` (use with ESCAPE '\'). */

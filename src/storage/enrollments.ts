@@ -10,7 +10,7 @@ import type {
   Platform,
 } from './types.js';
 import type { EnrollmentsTable } from './schema.js';
-import { chunks, likePrefix, toDate, type Ctx } from './context.js';
+import { likePrefix, oneOf, toDate, type Ctx } from './context.js';
 
 const inventoryColumns = {
   serialNumber: 'serial_number',
@@ -70,7 +70,7 @@ export function toEnrollment(r: Selectable<EnrollmentsTable>): EnrollmentRecord 
   };
 }
 
-export function enrollmentStore({ db }: Ctx): EnrollmentStore {
+export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
   return {
     async authenticate(input: AuthenticateInput) {
       const at = input.at.getTime();
@@ -193,10 +193,7 @@ export function enrollmentStore({ db }: Ctx): EnrollmentStore {
             )
           : q.where('os_version', '=', os);
       }
-      if (filter.ids) {
-        const ids = filter.ids;
-        q = q.where((eb) => eb.or(chunks(ids).map((part) => eb('id', 'in', part))));
-      }
+      if (filter.ids) q = q.where(oneOf(dialect, 'id', filter.ids));
       const rows = await q
         .orderBy('id')
         .limit(limit)

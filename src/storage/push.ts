@@ -1,8 +1,8 @@
 // Push state: the APNs certificate, who can be pushed, and a log of every push attempt.
 import type { PushStore, PushTarget } from './types.js';
-import { chunks, toDate, type Ctx } from './context.js';
+import { oneOf, toDate, type Ctx } from './context.js';
 
-export function pushStore({ db }: Ctx): PushStore {
+export function pushStore({ db, dialect }: Ctx): PushStore {
   return {
     async savePushCert(cert, at) {
       const row = {
@@ -32,22 +32,17 @@ export function pushStore({ db }: Ctx): PushStore {
     },
 
     async pushTargets(ids) {
+      const rows = await db
+        .selectFrom('enrollments')
+        .select(['id', 'topic', 'push_token', 'push_magic'])
+        .where(oneOf(dialect, 'id', [...new Set(ids)]))
+        .where('enabled', '=', 1)
+        .where('push_invalid_at', 'is', null)
+        .execute();
       const out: PushTarget[] = [];
-      for (const part of chunks([...new Set(ids)])) {
-        const rows = await db
-          .selectFrom('enrollments')
-          .select(['id', 'topic', 'push_token', 'push_magic'])
-          .where('id', 'in', part)
-          .where('enabled', '=', 1)
-          .where('push_invalid_at', 'is', null)
-          .where('push_token', 'is not', null)
-          .where('push_magic', 'is not', null)
-          .where('topic', 'is not', null)
-          .execute();
-        for (const r of rows) {
-          if (r.topic && r.push_token && r.push_magic) {
-            out.push({ id: r.id, topic: r.topic, pushToken: r.push_token, pushMagic: r.push_magic });
-          }
+      for (const r of rows) {
+        if (r.topic && r.push_token && r.push_magic) {
+          out.push({ id: r.id, topic: r.topic, pushToken: r.push_token, pushMagic: r.push_magic });
         }
       }
       return out;

@@ -53,7 +53,7 @@ describe(`outbox (${testDbLabel})`, () => {
 
   test('concurrent claimers on separate connections never get the same item', async () => {
     await drain(a);
-    const total = 300;
+    const total = 120;
     for (let i = 0; i < total; i++) await a.outboxAdd('mdm.Connect', JSON.stringify({ i }), at(0));
     const seen: number[] = [];
     const worker = async (store: Store) => {

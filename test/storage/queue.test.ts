@@ -147,6 +147,17 @@ describe(`command queue (${testDbLabel})`, () => {
     assert.deepEqual(await store.getCommand(all.uuid), []);
   });
 
+  test('id lists beyond the bind-parameter limits: enqueue, pushTargets and listEnrollments', async () => {
+    const id = await enrollDevice(store);
+    const many = Array.from({ length: 40_000 }, (_, i) => `UNKNOWN-${i}`);
+    const { uuid, outcomes } = await enqueueOne(store, [...many, id]);
+    assert.equal(outcomes.length, 40_001);
+    assert.deepEqual(outcomes.filter((o) => o.ok).map((o) => o.id), [id]);
+    assert.deepEqual((await store.getCommand(uuid)).map((r) => r.enrollmentId), [id]);
+    assert.deepEqual((await store.pushTargets([...many, id])).map((t) => t.id), [id]);
+    assert.deepEqual((await store.listEnrollments({ ids: [id, ...many] })).map((e) => e.id), [id]);
+  });
+
   test('reusing a command UUID (any case) is refused and leaves the first command intact', async () => {
     const id = await enrollDevice(store);
     const { uuid } = await enqueueOne(store, [id]);

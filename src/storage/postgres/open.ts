@@ -13,22 +13,29 @@ export interface PostgresHandle {
   schema: string | null;
 }
 
-export function parsePostgresUrl(url: string): { connectionString: string; schema: string | null } {
+/**
+ * Split Updraft's `schema` parameter off a PostgreSQL URL. Server `options` in the URL are kept
+ * and combined with the search_path the schema needs (pg would let the URL's options win).
+ */
+export function parsePostgresUrl(url: string): { connectionString: string; schema: string | null; options: string | undefined } {
   const u = new URL(url);
   const schema = u.searchParams.get('schema');
+  const options = u.searchParams.get('options');
   u.searchParams.delete('schema');
+  u.searchParams.delete('options');
   if (schema !== null && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
     throw new Error(`invalid PostgreSQL schema name: ${schema}`);
   }
-  return { connectionString: u.toString(), schema };
+  const all = [options, schema ? `-c search_path=${schema}` : null].filter((o) => o).join(' ');
+  return { connectionString: u.toString(), schema, options: all || undefined };
 }
 
 export async function openPostgres(url: string): Promise<PostgresHandle> {
-  const { connectionString, schema } = parsePostgresUrl(url);
+  const { connectionString, schema, options } = parsePostgresUrl(url);
   const pool = new pg.Pool({
     connectionString,
     max: 10,
-    options: schema ? `-c search_path=${schema}` : undefined,
+    options,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID && format !== 'binary'
