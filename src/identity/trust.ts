@@ -12,7 +12,11 @@ export type TrustVerdict =
   | { trusted: true; key: KeyObject; keyKind: KeyKind | null; notBefore: number; notAfter: number }
   | { trusted: false; reason: string };
 
-export const DEFAULT_TRUST_CACHE_SIZE = 20_000;
+/**
+ * Each entry keeps the certificate's public key (~2–3 KB of native memory for RSA): 10,000 entries is
+ * ~30 MB. A device's session (Idle, results…) hits the cache even when the fleet is much larger.
+ */
+export const DEFAULT_TRUST_CACHE_SIZE = 10_000;
 
 export class TrustCache {
   readonly #anchors: readonly X509Certificate[];
