@@ -26,12 +26,15 @@ export interface CoreOptions {
 
 const PLIST = 'application/xml; charset=utf-8';
 const TOUCH_CACHE_MAX = 100_000;
+const SESSION_CACHE_MAX = 100_000;
 
 export function createCoreService(opts: CoreOptions): MdmService {
   const { store } = opts;
   const topicOf = typeof opts.pushTopic === 'function' ? opts.pushTopic : () => (opts.pushTopic as string | null | undefined) ?? null;
   const touchInterval = opts.touchIntervalMs ?? 60_000;
   const lastTouch = new Map<string, number>();
+  /** Enrollments whose current session saw a NotNow (a session starts with Idle). */
+  const notNowSessions = new Set<string>();
 
   function checkTopic(topic: string | null): void {
     const want = topicOf();
@@ -129,8 +132,17 @@ export function createCoreService(opts: CoreOptions): MdmService {
         enrollmentId: id, kind: `command.${r.status}`, detail: { uuid: r.commandUuid, requestType: r.requestType, matched }, at,
       });
     }
+    // NotNow'd commands are not handed back in the session that got the NotNow: on the NotNow's own
+    // answer (NanoMDM's rule, which holds across processes) and, in this process, until the next Idle.
+    if (r.status === 'Idle') {
+      if (notNowSessions.size > 0) notNowSessions.delete(id);
+    } else if (r.status === 'NotNow') {
+      if (notNowSessions.size >= SESSION_CACHE_MAX) notNowSessions.clear();
+      notNowSessions.add(id);
+    }
+    const skipNotNow = r.status === 'NotNow' || (notNowSessions.size > 0 && notNowSessions.has(id));
     // The result is stored before the next command is looked up; the event and lastSeenAt go alongside.
-    const [next] = await Promise.all([store.nextCommand(id, { skipNotNow: r.status === 'NotNow', at }), logged, seen(id, at)]);
+    const [next] = await Promise.all([store.nextCommand(id, { skipNotNow, at }), logged, seen(id, at)]);
     return next ? next.raw : null;
   }
 

@@ -87,3 +87,16 @@ test('priority first, then FIFO', async () => {
   assert.equal(commandOf(await d.idle())?.uuid, high);
   assert.equal(commandOf(await d.result('Acknowledged', high))?.uuid, low);
 });
+
+test('NotNow: a NotNow\'d command is not handed back later in the same session, only after the next Idle', async () => {
+  const d = await enrolled('NN-2');
+  const a = await queueCommand(srv.store, ['NN-2'], 'InstallProfile', { Payload: Buffer.from('x') });
+  const b = await queueCommand(srv.store, ['NN-2'], 'ProfileList');
+  assert.equal(commandOf(await d.idle())?.uuid, a);
+  assert.equal(commandOf(await d.result('NotNow', a))?.uuid, b);
+  const end = await d.result('Acknowledged', b);
+  assert.deepEqual([end.status, end.body.length], [200, 0], 'the session ends instead of resending the NotNow\'d command');
+  assert.equal(commandOf(await d.idle())?.uuid, a, 'a new session (Idle) gets it again');
+  assert.equal((await d.result('Acknowledged', a)).body.length, 0);
+  assert.equal((await srv.store.getCommand(a, 'NN-2'))[0]?.status, 'acknowledged');
+});
