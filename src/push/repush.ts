@@ -53,7 +53,7 @@ export function startRepushWorker(opts: RepushOptions): RepushWorker {
   async function schedule(id: string): Promise<{ due: number; pushes: number }> {
     const [enrollment, log] = await Promise.all([opts.store.getEnrollment(id), opts.store.listPushes(id, 32)]);
     const seen = enrollment?.lastSeenAt?.getTime() ?? 0;
-    const unanswered = log.filter((p) => p.at.getTime() > seen);
+    const unanswered = log.filter((p) => p.at.getTime() >= seen);
     if (unanswered.length === 0) return { due: 0, pushes: 0 };
     const last = Math.max(...unanswered.map((p) => p.at.getTime()));
     return { due: last + repushDelay(unanswered.length, opts.interval, maxDelay), pushes: unanswered.length };
