@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIdentityVerifier, type IdentityResult } from '../../src/identity/index.js';
+import { TrustCache } from '../../src/identity/trust.js';
 import { fixture, fixturePath } from '../helpers/fixtures.js';
 import { during, TestPki, type Identity, type SignOptions } from './pki.js';
 
@@ -169,6 +170,16 @@ describe('openssl-made signatures and attacks', () => {
     // and a refused certificate does not taint a trusted one
     fails(v.verifySignature(pki.signFast(stranger, body), body, at), /trusted CA/);
     assert.ok(v.verifySignature(good, body, at).ok);
+  });
+
+  test('the verdict cache is bounded and an evicted certificate is simply re-checked', () => {
+    const cache = new TrustCache([ca.cert], 2);
+    const ids = [ec, rsa, stranger];
+    for (const id of ids) cache.verdict(id.certDer, id.hash);
+    assert.equal(cache.size, 2);
+    assert.equal(cache.verdict(ec.certDer, ec.hash).trusted, true);
+    assert.equal(cache.verdict(stranger.certDer, stranger.hash).trusted, false);
+    assert.equal(cache.size, 2);
   });
 
   test('malformed signatures get a clear reason, never an exception', () => {
