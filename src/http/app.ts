@@ -17,6 +17,7 @@ import type { Pki } from '../pki/pki.js';
 import { registerScep } from './scep.js';
 import { registerEnroll } from './enroll.js';
 import { registerChallenge } from './challenge.js';
+import { registerDdm } from './api/ddm.js';
 
 export interface AppDeps {
   config: Config;
@@ -56,5 +57,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerScep(app, deps);
   registerEnroll(app, deps);
   registerChallenge(app, deps);
+  registerDdm(app, deps);
   return app;
 }
