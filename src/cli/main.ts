@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 // The `updraft` command. Each command module exports register(program: Command); add one line per module.
 import { Command } from 'commander';
+import { register as registerServe } from './serve.js';
+import { register as registerDevices } from './devices.js';
+import { register as registerEnqueue } from './enqueue.js';
+import { register as registerPush } from './push.js';
+import { register as registerQueue } from './queue.js';
+import { register as registerResults } from './results.js';
 import { register as registerPushcert } from './pushcert.js';
 import { register as registerProfile } from './profile.js';
 import { register as registerChallenge } from './challenge.js';
@@ -9,6 +15,12 @@ const program = new Command('updraft')
   .description('Updraft: an open-source Apple MDM server')
   .showHelpAfterError();
 
+registerServe(program);
+registerDevices(program);
+registerEnqueue(program);
+registerPush(program);
+registerQueue(program);
+registerResults(program);
 registerPushcert(program);
 registerProfile(program);
 registerChallenge(program);

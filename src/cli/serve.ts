@@ -1,0 +1,35 @@
+// `updraft serve`: run the server. Every flag also reads an UPDRAFT_* variable (the flag wins).
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { startServer } from '../server.js';
+import { addServeOptions, configFrom } from './serve-options.js';
+import { action } from './output.js';
+
+export function register(program: Command): void {
+  addServeOptions(program.command('serve').description('run the Updraft MDM server')).action(
+    action(async (opts: Record<string, string | boolean | undefined>) => {
+      const config = configFrom(opts);
+      const server = await startServer(config);
+      const dataDir = resolve(config.dataDir);
+      const db = /^postgres(ql)?:\/\//.test(config.db) ? config.db.replace(/\/\/[^@/]*@/, '//') : config.db;
+      console.log(`Updraft listening on ${server.url} (devices reach it as ${config.publicUrl})`);
+      console.log(`Data: ${dataDir} (database: ${db})`);
+      console.log(
+        server.apiKeyFile
+          ? `API key: in ${server.apiKeyFile} (read it with: cat ${server.apiKeyFile})`
+          : 'API key: the one given by --api-key or UPDRAFT_API_KEY',
+      );
+      if (config.webhookUrl) console.log(`Webhooks: ${config.webhookUrl}`);
+      if (!config.publicUrl.startsWith('https://')) console.log('Note: devices require HTTPS: put a TLS proxy in front and set --public-url, or give --tls-cert/--tls-key');
+      let closing = false;
+      const shutdown = (signal: string) => {
+        if (closing) return;
+        closing = true;
+        console.log(`${signal}: shutting down`);
+        void server.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+    }),
+  );
+}
