@@ -88,10 +88,11 @@ export class DdmDevice extends TestDevice {
   }
 }
 
-/** Webhook events written to the outbox so far, parsed, in order. */
+/** Webhook events written to the outbox since the last call, parsed, in order (they are marked delivered). */
 export async function outboxEvents(rig: Rig, topicPrefix = 'ddm.'): Promise<Array<Record<string, unknown>>> {
-  const far = new Date(Date.now() + 3600_000);
-  const items: OutboxItem[] = await rig.server.store.outboxClaim(far, far, 1000);
+  const now = new Date();
+  const items: OutboxItem[] = await rig.server.store.outboxClaim(now, new Date(now.getTime() + 3600_000), 1000);
+  for (const i of items) await rig.server.store.outboxDone(i.id, now);
   return items.filter((i) => i.topic.startsWith(topicPrefix)).map((i) => JSON.parse(i.body) as Record<string, unknown>);
 }
 
