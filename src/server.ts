@@ -17,6 +17,7 @@ import { compose } from './service/compose.js';
 import { createCoreService } from './service/core.js';
 import { startRetention } from './service/retention.js';
 import { ensureApiKey } from './secrets.js';
+import { createDdm } from './ddm/index.js';
 
 export interface RunningServer {
   url: string;
@@ -55,7 +56,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const pusher = await createPusher({ store, config, logger });
     stops.push(() => pusher.close());
 
-    const core = createCoreService({ store, pushTopic: config.pushTopic });
+    const ddm = createDdm({ store, pusher, logger, webhooks: Boolean(config.webhookUrl) });
+    const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler });
     const service = compose(core, identity.middleware);
     const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver };
     const app = await buildApp(deps);
