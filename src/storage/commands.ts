@@ -169,19 +169,18 @@ export function commandStore({ db, dialect }: Ctx): CommandStore {
       return Number(res.numUpdatedRows);
     },
 
-    async pendingEnrollments(sentBefore, limit) {
+    async pendingEnrollments(sentBefore, limit, after) {
       const before = sentBefore.getTime();
-      const rows = await db
+      let q = db
         .selectFrom('queue')
         .innerJoin('enrollments', 'enrollments.id', 'queue.enrollment_id')
         .select('queue.enrollment_id')
         .distinct()
         .where('queue.status', '=', 'queued')
         .where('enrollments.enabled', '=', 1)
-        .where((eb) => eb.or([eb('queue.sent_at', 'is', null), eb('queue.sent_at', '<', before)]))
-        .orderBy('queue.enrollment_id')
-        .limit(limit)
-        .execute();
+        .where((eb) => eb.or([eb('queue.sent_at', 'is', null), eb('queue.sent_at', '<', before)]));
+      if (after !== undefined) q = q.where('queue.enrollment_id', '>', after);
+      const rows = await q.orderBy('queue.enrollment_id').limit(limit).execute();
       return rows.map((r) => r.enrollment_id);
     },
 

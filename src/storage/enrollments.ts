@@ -175,7 +175,7 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
 
     async listEnrollments(filter: EnrollmentFilter) {
       const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
-      if (filter.ids && filter.ids.length === 0) return [];
+      if (filter.ids?.length === 0 || filter.serialNumbers?.length === 0) return [];
       let q = db.selectFrom('enrollments').selectAll();
       if (filter.platform) q = q.where('platform', '=', filter.platform);
       if (filter.type) q = q.where('type', '=', filter.type);
@@ -194,6 +194,7 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
           : q.where('os_version', '=', os);
       }
       if (filter.ids) q = q.where(oneOf(dialect, 'id', filter.ids));
+      if (filter.serialNumbers) q = q.where(oneOf(dialect, 'serial_number', filter.serialNumbers));
       const rows = await q
         .orderBy('id')
         .limit(limit)

@@ -187,6 +187,14 @@ describe(`listEnrollments filters (${testDbLabel})`, () => {
     assert.deepEqual(await list({ ids: [] }), []);
   });
 
+  test('by serial numbers', async () => {
+    await store.updateInventory(ids.ios17!, { serialNumber: 'F2LXSERIAL1' }, at(1));
+    await store.updateInventory(ids.ipad!, { serialNumber: 'DMPSERIAL2' }, at(1));
+    assert.deepEqual(await list({ serialNumbers: ['DMPSERIAL2', 'F2LXSERIAL1', 'NOPE'] }), [ids.ios17, ids.ipad].sort());
+    assert.deepEqual(await list({ serialNumbers: ['F2LXSERIAL1'], platform: 'iPadOS' }), []);
+    assert.deepEqual(await list({ serialNumbers: [] }), []);
+  });
+
   test('pages through in a stable order', async () => {
     const all = await list({});
     assert.equal(all.length, 6);

@@ -218,6 +218,9 @@ describe(`command queue (${testDbLabel})`, () => {
     assert.ok(!pending.includes(sent), 'handed out after the cutoff');
     assert.ok(!pending.includes(disabled));
     assert.ok((await store.pendingEnrollments(at(200), 1000)).includes(sent));
-    assert.equal((await store.pendingEnrollments(at(200), 1)).length, 1);
+    const [first] = await store.pendingEnrollments(at(200), 1);
+    const rest = await store.pendingEnrollments(at(200), 1000, first);
+    assert.ok(first !== undefined && !rest.includes(first), 'the cursor pages past ids already seen');
+    assert.deepEqual([first, ...rest], await store.pendingEnrollments(at(200), 1000));
   });
 });
