@@ -52,7 +52,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const stops: Array<() => Promise<void> | void> = [];
   try {
     const ca = loadOrCreateCA(dataDir);
-    const identity = setupIdentity({ config, anchors: loadTrustAnchors(ca, []), store, logger });
+    const identity = setupIdentity({ config, anchors: loadTrustAnchors(ca, config.caFiles ?? []), store, logger });
     const pusher = await createPusher({ store, config, logger });
     stops.push(() => pusher.close());
 
