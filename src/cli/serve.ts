@@ -1,7 +1,6 @@
 // `updraft serve`: run the server. Every flag also reads an UPDRAFT_* variable (the flag wins).
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { startServer } from '../server.js';
 import { addServeOptions, configFrom } from './serve-options.js';
 import { action } from './output.js';
 
@@ -9,6 +8,7 @@ export function register(program: Command): void {
   addServeOptions(program.command('serve').description('run the Updraft MDM server')).action(
     action(async (opts: Record<string, string | boolean | undefined>) => {
       const config = configFrom(opts);
+      const { startServer } = await import('../server.js'); // loaded here: the other commands stay light
       const server = await startServer(config);
       const dataDir = resolve(config.dataDir);
       const db = /^postgres(ql)?:\/\//.test(config.db) ? config.db.replace(/\/\/[^@/]*@/, '//') : config.db;
