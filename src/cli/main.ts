@@ -8,6 +8,7 @@ import { register as registerPush } from './push.js';
 import { register as registerQueue } from './queue.js';
 import { register as registerResults } from './results.js';
 import { register as registerPushcert } from './pushcert.js';
+import { register as registerFakeApns } from './fake-apns.js';
 import { register as registerProfile } from './profile.js';
 import { register as registerChallenge } from './challenge.js';
 
@@ -22,6 +23,7 @@ registerPush(program);
 registerQueue(program);
 registerResults(program);
 registerPushcert(program);
+registerFakeApns(program);
 registerProfile(program);
 registerChallenge(program);
 

@@ -38,6 +38,8 @@ export interface FakeApnsOptions {
   /** Start the plain-HTTP wake channel (default true). */
   wakeChannel?: boolean;
   wakePort?: number;
+  /** Extra DNS names for the server certificate (it always covers localhost, 127.0.0.1 and ::1). */
+  tlsNames?: string[];
 }
 
 const TOKEN = /^[0-9a-fA-F]{16,200}$/;
@@ -123,7 +125,7 @@ export class FakeApns {
 
   private async listen(): Promise<void> {
     const host = this.opts.host ?? '127.0.0.1';
-    const tls = await makeSelfSigned({ commonName: 'Updraft fake APNs', dnsNames: ['localhost'], ips: ['127.0.0.1', '::1'] });
+    const tls = await makeSelfSigned({ commonName: 'Updraft fake APNs', dnsNames: ['localhost', ...(this.opts.tlsNames ?? [])], ips: ['127.0.0.1', '::1'] });
     this.ca = tls.certPem;
     const trust = this.opts.trust;
     this.server = http2.createSecureServer({
