@@ -1,6 +1,6 @@
 // The fastify app: routes only. Each route module exports register*(app, deps) and is wired here.
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from '../storage/types.js';
@@ -43,8 +43,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(https ? { https } : {}),
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimit,
-    disableRequestLogging: true,
-    maxParamLength: 2000,
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { maxParamLength: 2000 },
   }) as unknown as FastifyInstance;
   // Route modules are registered below, one line each.
   registerOpenApi(app, deps); // first: it documents the API routes registered after it
