@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, KeyUsageFlags, SubjectPublicKeyInfo, id_kp_clientAuth } from '@peculiar/asn1-x509';
-import { buildCertificate, simpleName, type Issuer } from './certificate.js';
+import { buildCertificate, simpleName, type CertificateSpec, type Issuer } from './certificate.js';
 import type { CertRequest } from './csr.js';
 import { ab, parseCertificate, subjectKeyId } from './der.js';
 import { certPem, keyPem, readCertificates, readPrivateKey, writeSecret } from './pem.js';
@@ -54,20 +54,23 @@ export class CA {
     const at = opts.at ?? new Date();
     const caFrom = new Date(this.x509.validFrom);
     const notBefore = new Date(Math.max(at.getTime() - CLOCK_SKEW_MS, caFrom.getTime()));
-    const notAfter = new Date(Math.min(at.getTime() + opts.validityDays * DAY_MS, this.notAfter.getTime()));
-    return buildCertificate(
-      {
-        subject: req.subject,
-        publicKey: req.publicKey,
-        notBefore,
-        notAfter,
-        isCA: false,
-        keyUsage: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment,
-        extKeyUsage: [id_kp_clientAuth],
-        extensions: req.extensions,
-      },
-      this.issuer,
-    );
+    const notAfter = new Date(at.getTime() + opts.validityDays * DAY_MS);
+    return this.certify({
+      subject: req.subject,
+      publicKey: req.publicKey,
+      notBefore,
+      notAfter,
+      isCA: false,
+      keyUsage: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment,
+      extKeyUsage: [id_kp_clientAuth],
+      extensions: req.extensions,
+    });
+  }
+
+  /** Signs any certificate under this CA, its lifetime cut to the CA's. */
+  certify(spec: CertificateSpec): Buffer {
+    const notAfter = new Date(Math.min(spec.notAfter.getTime(), this.notAfter.getTime()));
+    return buildCertificate({ ...spec, notAfter }, this.issuer);
   }
 
   /** True when this CA signed the certificate and it is valid at `at`. */

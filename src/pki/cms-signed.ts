@@ -31,7 +31,6 @@ export class CmsError extends Error {
 
 export interface ParsedSignedData {
   signedData: SignedData;
-  contentType: string;
   /** The encapsulated content, or null when detached/absent. */
   content: Buffer | null;
 }
@@ -75,7 +74,7 @@ export function parseSignedData(der: Uint8Array): ParsedSignedData {
   else if (eContent?.any) content = octetStringBytes(asn1js.fromBER(eContent.any).result);
   const first = signedData.signerInfos[0];
   if (first?.signedAttrs && !first.signedAttrsRaw) first.signedAttrsRaw = ab(rawSignedAttributes(der) ?? Buffer.alloc(0));
-  return { signedData, contentType: signedData.encapContentInfo.eContentType, content };
+  return { signedData, content };
 }
 
 export interface VerifiedSigner {
@@ -122,7 +121,12 @@ export function verifySigner(parsed: ParsedSignedData, content: Buffer): Verifie
     signedBytes = Buffer.from(si.signedAttrsRaw);
     signedBytes[0] = 0x31; // the signature covers the attributes as a SET, not as [0] IMPLICIT
   }
-  const ok = verify(SIGNATURE_ALGORITHMS[sigAlg] ?? digest, signedBytes, publicKeyOf(cert), buf(si.signature.buffer));
+  let ok: boolean;
+  try {
+    ok = verify(SIGNATURE_ALGORITHMS[sigAlg] ?? digest, signedBytes, publicKeyOf(cert), buf(si.signature.buffer));
+  } catch (e) {
+    throw new CmsError('badSignature', `signature cannot be checked (${(e as Error).message})`);
+  }
   if (!ok) throw new CmsError('badSignature', 'signature does not verify');
   return { cert, certDer: buf(AsnConvert.serialize(cert)), attributes, digest };
 }

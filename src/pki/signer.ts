@@ -7,8 +7,6 @@ import { KeyUsageFlags } from '@peculiar/asn1-x509';
 import { simpleName } from './certificate.js';
 import { spkiOf, type CA } from './ca.js';
 import { certPem, keyPem, readCertificates, readPrivateKey, writeSecret } from './pem.js';
-import { buildCertificate } from './certificate.js';
-import { parseCertificate, subjectKeyId } from './der.js';
 
 export const SIGNER_CERT_FILE = 'profile-signer.pem';
 export const SIGNER_KEY_FILE = 'profile-signer.key';
@@ -37,20 +35,17 @@ export function loadOrCreateSigner(dataDir: string, ca: CA, files: SignerFiles =
   if (existsSync(certFile) && existsSync(keyFile)) return { cert: readCertificates(certFile)[0], chain: [ca.certDer], key: readPrivateKey(keyFile) };
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const at = new Date();
-  const cert = buildCertificate(
-    {
-      subject: simpleName([
-        ['2.5.4.10', 'Updraft'],
-        ['2.5.4.3', 'Updraft Profile Signing'],
-      ]),
-      publicKey: spkiOf(publicKey),
-      notBefore: at,
-      notAfter: new Date(Math.min(at.getTime() + SIGNER_VALIDITY_DAYS * 86_400_000, ca.notAfter.getTime())),
-      isCA: false,
-      keyUsage: KeyUsageFlags.digitalSignature,
-    },
-    { subject: ca.cert.tbsCertificate.subject, publicKey: ca.cert.tbsCertificate.subjectPublicKeyInfo, keyId: subjectKeyId(parseCertificate(ca.certDer)), key: ca.key },
-  );
+  const cert = ca.certify({
+    subject: simpleName([
+      ['2.5.4.10', 'Updraft'],
+      ['2.5.4.3', 'Updraft Profile Signing'],
+    ]),
+    publicKey: spkiOf(publicKey),
+    notBefore: at,
+    notAfter: new Date(at.getTime() + SIGNER_VALIDITY_DAYS * 86_400_000),
+    isCA: false,
+    keyUsage: KeyUsageFlags.digitalSignature,
+  });
   writeSecret(keyFile, keyPem(privateKey));
   writeSecret(certFile, certPem(cert));
   return { cert, chain: [ca.certDer], key: privateKey };

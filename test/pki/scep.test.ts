@@ -197,6 +197,17 @@ describe('malformed SCEP input', () => {
     }
   });
 
+  it('never fails with a 5xx on a corrupted message (200 CertRep or 400, byte by byte)', async () => {
+    const good = pkiMessage({ csr: csr(device.keyFile, 'fuzz', 'wrong'), caCertFile: caFile, signer: device }).der;
+    for (let i = 0; i < good.length; i += Math.ceil(good.length / 60)) {
+      const bad = Buffer.from(good);
+      bad[i] ^= 0x5a;
+      const res = await post(bad);
+      assert.ok(res.status === 200 || res.status === 400, `byte ${i}: ${res.status}`);
+      await res.arrayBuffer();
+    }
+  });
+
   it('needs the API key for one-time challenges (the API may answer 401; SCEP never does)', async () => {
     const res = await fetch(`${server.url}/v1/challenge`, { method: 'POST' });
     assert.equal(res.status, 401);

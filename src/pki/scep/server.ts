@@ -43,6 +43,14 @@ class Refusal extends Error {
   }
 }
 
+function certificateOrNull(der: Buffer): X509Certificate | null {
+  try {
+    return new X509Certificate(der);
+  } catch {
+    return null;
+  }
+}
+
 const cmsFailInfo = (e: CmsError): FailInfoName => (e.problem === 'badAlg' ? 'badAlg' : 'badMessageCheck');
 
 /** Replies go out with the client's cipher, except single DES, which is raised to 3DES. */
@@ -88,6 +96,8 @@ export class ScepServer {
   /** Every policy check, the one-time challenge (which consumes it) last. */
   private async check(req: PkiRequest, at: Date): Promise<{ csr: CertRequest; cipher: ContentCipher }> {
     if (req.signatureProblem) throw new Refusal(cmsFailInfo(req.signatureProblem), req.signatureProblem.message);
+    const signer = certificateOrNull(req.signerCertDer);
+    if (signer?.publicKey.asymmetricKeyType !== 'rsa') throw new Refusal('badAlg', 'the request must be signed with an RSA key: the reply is encrypted to it');
     const renewal = req.messageType === MessageType.RenewalReq;
     if (!renewal && req.messageType !== MessageType.PKCSReq)
       throw new Refusal('badRequest', `messageType ${req.messageType} is not supported (only PKCSReq and RenewalReq)`);
@@ -106,7 +116,7 @@ export class ScepServer {
       throw e;
     }
     if (renewal) {
-      if (!this.opts.ca.issued(new X509Certificate(req.signerCertDer), at))
+      if (!this.opts.ca.issued(signer, at))
         throw new Refusal('badRequest', 'RenewalReq must be signed by a current certificate issued by this CA');
     } else if (!(await this.opts.challenges.accept(csr.challenge, at))) {
       throw new Refusal('badRequest', csr.challenge ? 'wrong or already used challenge' : 'the request has no challenge password');
