@@ -26,26 +26,28 @@ export function identifiersOf(d: PlistDict, what: string): Identifiers {
   return ids;
 }
 
+function channel(
+  id: string, type: Enrollment['type'], deviceId: string, udid: string | null, enrollmentId: string | null,
+  userId: string | null, ids: Identifiers,
+): Enrollment {
+  return { id, type, deviceId, udid, enrollmentId, userId, userShortName: ids.userShortName ?? null, userLongName: ids.userLongName ?? null };
+}
+
 /** The normalized enrollment of a message; throws when it names no device. */
 export function resolveEnrollment(ids: Identifiers, what = 'message'): Enrollment {
-  const userLongName = ids.userLongName ?? null;
-  if (ids.udid) {
-    const base = { deviceId: ids.udid, udid: ids.udid, enrollmentId: null, userLongName };
-    if (!ids.userId) {
-      return { ...base, id: ids.udid, type: 'Device', userId: null, userShortName: ids.userShortName ?? null };
-    }
-    if (ids.userId.toUpperCase() === SHARED_IPAD_USER_ID) {
+  const { udid, userId, enrollmentId } = ids;
+  if (udid) {
+    if (!userId) return channel(udid, 'Device', udid, udid, null, null, ids);
+    if (userId.toUpperCase() === SHARED_IPAD_USER_ID) {
       if (!ids.userShortName) throw new ProtocolError(`${what}: Shared iPad user channel without UserShortName`);
-      return { ...base, id: `${ids.udid}:${ids.userShortName}`, type: 'SharediPad', userId: ids.userId, userShortName: ids.userShortName };
+      return channel(`${udid}:${ids.userShortName}`, 'SharediPad', udid, udid, null, userId, ids);
     }
-    return { ...base, id: `${ids.udid}:${ids.userId}`, type: 'User', userId: ids.userId, userShortName: ids.userShortName ?? null };
+    return channel(`${udid}:${userId}`, 'User', udid, udid, null, userId, ids);
   }
-  if (ids.enrollmentId) {
-    const base = { deviceId: ids.enrollmentId, udid: null, enrollmentId: ids.enrollmentId, userId: null, userShortName: ids.userShortName ?? null, userLongName };
-    if (ids.enrollmentUserId) {
-      return { ...base, id: `${ids.enrollmentId}:${ids.enrollmentUserId}`, type: 'UserEnrollment', userId: ids.enrollmentUserId };
-    }
-    return { ...base, id: ids.enrollmentId, type: 'UserEnrollmentDevice' };
+  if (enrollmentId) {
+    const user = ids.enrollmentUserId;
+    if (user) return channel(`${enrollmentId}:${user}`, 'UserEnrollment', enrollmentId, null, enrollmentId, user, ids);
+    return channel(enrollmentId, 'UserEnrollmentDevice', enrollmentId, null, enrollmentId, null, ids);
   }
   throw new ProtocolError(`${what}: missing UDID or EnrollmentID`);
 }
