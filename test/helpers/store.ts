@@ -24,24 +24,23 @@ export async function openTestStore(): Promise<Store> {
   return store!;
 }
 
-/**
- * Several stores (separate connections, like separate server processes) on one fresh database.
- * The database is removed when the last of them is closed.
- */
-export async function openTestStores(count: number): Promise<Store[]> {
+/** A fresh, empty database for this test (a --db value and a data dir) and how to remove it. */
+export async function testDatabase(): Promise<{ db: string; dataDir: string; remove(): Promise<void> }> {
   const dataDir = testDataDir();
-  let db = 'sqlite';
-  let dropSchema = async () => {};
-  if (isPostgres) {
-    const schema = `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-    const url = new URL(target);
-    url.searchParams.set('schema', schema);
-    // Tests need no durability: skipping the WAL flush per commit makes them several times faster.
-    url.searchParams.set('options', '-c synchronous_commit=off');
-    db = url.toString();
-    dropSchema = async () => {
-      url.searchParams.delete('schema');
-      url.searchParams.delete('options');
+  const removeDir = async () => rmSync(dataDir, { recursive: true, force: true });
+  if (!isPostgres) return { db: 'sqlite', dataDir, remove: removeDir };
+  const schema = `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const url = new URL(target);
+  url.searchParams.set('schema', schema);
+  // Tests need no durability: skipping the WAL flush per commit makes them several times faster.
+  url.searchParams.set('options', '-c synchronous_commit=off');
+  const db = url.toString();
+  url.searchParams.delete('schema');
+  url.searchParams.delete('options');
+  return {
+    db,
+    dataDir,
+    async remove() {
       const client = new pg.Client({ connectionString: url.toString() });
       await client.connect();
       try {
@@ -49,8 +48,17 @@ export async function openTestStores(count: number): Promise<Store[]> {
       } finally {
         await client.end();
       }
-    };
-  }
+      await removeDir();
+    },
+  };
+}
+
+/**
+ * Several stores (separate connections, like separate server processes) on one fresh database.
+ * The database is removed when the last of them is closed.
+ */
+export async function openTestStores(count: number): Promise<Store[]> {
+  const { db, dataDir, remove } = await testDatabase();
   let open = 0;
   const stores: Store[] = [];
   for (let i = 0; i < count; i++) {
@@ -58,9 +66,7 @@ export async function openTestStores(count: number): Promise<Store[]> {
     open++;
     stores.push(
       withCleanup(store, async () => {
-        if (--open > 0) return;
-        await dropSchema();
-        rmSync(dataDir, { recursive: true, force: true });
+        if (--open === 0) await remove();
       }),
     );
   }
