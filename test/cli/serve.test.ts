@@ -1,0 +1,101 @@
+// `updraft serve`: flags and UPDRAFT_* variables into a Config (a flag wins), errors that name the flag,
+// and a real server started as a subprocess that prints where it listens, its data and its API key.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { addServeOptions, configFrom } from '../../src/cli/serve-options.js';
+import { CliError } from '../../src/cli/client.js';
+import { repoRoot } from '../helpers/fixtures.js';
+
+/** Parse serve flags with the given environment, as `updraft serve` does. */
+function parse(args: string[], env: Record<string, string> = {}) {
+  const saved = { ...process.env };
+  for (const k of Object.keys(process.env)) if (k.startsWith('UPDRAFT_')) delete process.env[k];
+  Object.assign(process.env, env);
+  try {
+    const cmd = addServeOptions(new Command('serve')).exitOverride();
+    cmd.parse(args, { from: 'user' });
+    return configFrom(cmd.opts());
+  } finally {
+    process.env = saved;
+  }
+}
+
+test('defaults: 0.0.0.0:9000, ./data, sqlite, no webhook, public URL from this host', () => {
+  const c = parse([]);
+  assert.equal(c.listen, '0.0.0.0:9000');
+  assert.equal(c.dataDir, './data');
+  assert.equal(c.db, 'sqlite');
+  assert.equal(c.apiKey, '');
+  assert.equal(c.webhookUrl, null);
+  assert.equal(c.retentionDays, 90);
+  assert.match(c.publicUrl, /^http:\/\/.+:9000$/);
+});
+
+test('every setting from its variable, and a flag wins over its variable', () => {
+  const env = {
+    UPDRAFT_LISTEN: '10.0.0.1:8443', UPDRAFT_DATA_DIR: '/var/lib/updraft', UPDRAFT_DB: 'postgres://u@db/updraft',
+    UPDRAFT_API_KEY: 'k1', UPDRAFT_WEBHOOK_URL: 'https://hooks.example.com/mdm', UPDRAFT_WEBHOOK_SECRET: 's',
+    UPDRAFT_PUBLIC_URL: 'https://mdm.example.com/', UPDRAFT_TLS_CERT: '/c.pem', UPDRAFT_TLS_KEY: '/k.pem',
+    UPDRAFT_RETENTION_DAYS: '7', UPDRAFT_INSECURE_SKIP_IDENTITY: 'true', UPDRAFT_CA: '/a.pem, /b.pem',
+  };
+  const c = parse([], env);
+  assert.deepEqual(
+    [c.listen, c.dataDir, c.db, c.apiKey, c.webhookUrl, c.webhookSecret, c.publicUrl, c.tlsCert, c.tlsKey, c.retentionDays, c.identityOptional, c.caFiles],
+    ['10.0.0.1:8443', '/var/lib/updraft', 'postgres://u@db/updraft', 'k1', 'https://hooks.example.com/mdm', 's', 'https://mdm.example.com', '/c.pem', '/k.pem', 7, true, ['/a.pem', '/b.pem']],
+  );
+  const f = parse(['--listen', '127.0.0.1:1234', '--api-key', 'k2', '--retention-days', '0', '--webhook-url', 'http://127.0.0.1:5000/x'], env);
+  assert.deepEqual([f.listen, f.apiKey, f.retentionDays, f.webhookUrl, f.db], ['127.0.0.1:1234', 'k2', 0, 'http://127.0.0.1:5000/x', 'postgres://u@db/updraft']);
+});
+
+test('bad values name the flag and its variable', () => {
+  const bad: [string[], Record<string, string>, RegExp][] = [
+    [['--listen', 'nowhere'], {}, /--listen \(UPDRAFT_LISTEN\)/],
+    [[], { UPDRAFT_LISTEN: '1.2.3.4:99999' }, /--listen/],
+    [['--webhook-url', 'not a url'], {}, /--webhook-url \(UPDRAFT_WEBHOOK_URL\) must be a URL/],
+    [[], { UPDRAFT_PUBLIC_URL: 'ftp://x' }, /--public-url .* http\(s\)/],
+    [['--retention-days', 'forever'], {}, /--retention-days \(UPDRAFT_RETENTION_DAYS\) must be a whole number/],
+    [['--tls-cert', '/c.pem'], {}, /--tls-cert and --tls-key go together/],
+    [['--log-level', 'loud'], {}, /--log-level/],
+  ];
+  for (const [args, env, message] of bad) assert.throws(() => parse(args, env), (e: Error) => e instanceof CliError && message.test(e.message), String(args));
+});
+
+test('a real `updraft serve`: prints its URL, data dir and where the API key is; the API answers with that key; SIGTERM stops it', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'updraft-serve-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'serve', '--listen', '127.0.0.1:0', '--log-level', 'warn'], {
+    cwd: repoRoot,
+    env: { ...process.env, UPDRAFT_LISTEN: 'garbage', UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: 'sqlite', UPDRAFT_API_KEY: '' },
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 60_000);
+      child.stdout.on('data', () => {
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m && out.includes('API key')) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      void exited.then(() => reject(new Error(`serve exited: ${out}`)));
+    });
+    const keyFile = join(dataDir, 'api-key');
+    assert.ok(out.includes(`Data: ${dataDir}`), out);
+    assert.ok(out.includes(`API key: in ${keyFile} (read it with: cat ${keyFile})`), out);
+    const key = readFileSync(keyFile, 'utf8').trim();
+    const res = await fetch(`${url}/v1/enrollments`, { headers: { authorization: `Basic ${Buffer.from(`micromdm:${key}`).toString('base64')}` } });
+    assert.equal(res.status, 200);
+    assert.equal((await fetch(`${url}/v1/enrollments`)).status, 401);
+  } finally {
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  }
+});
