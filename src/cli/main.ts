@@ -11,6 +11,7 @@ import { register as registerPushcert } from './pushcert.js';
 import { register as registerFakeApns } from './fake-apns.js';
 import { register as registerProfile } from './profile.js';
 import { register as registerChallenge } from './challenge.js';
+import { register as registerDdm } from './ddm.js';
 
 const program = new Command('updraft')
   .description('Updraft: an open-source Apple MDM server')
@@ -26,5 +27,6 @@ registerPushcert(program);
 registerFakeApns(program);
 registerProfile(program);
 registerChallenge(program);
+registerDdm(program);
 
 await program.parseAsync(process.argv);

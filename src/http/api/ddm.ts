@@ -94,6 +94,23 @@ export function registerDdm(app: FastifyInstance, deps: AppDeps): void {
       ddm.removeFromSet(req.params.name, [req.params.identifier]),
     );
 
+    api.post(
+      '/v1/ddm/sets/:name/declarations',
+      {
+        schema: {
+          summary: 'Add and remove declarations of a set in bulk',
+          tags: TAGS,
+          params: SetName,
+          body: Type.Object({ add: Type.Optional(Ids), remove: Type.Optional(Ids) }),
+        },
+      },
+      async (req) => {
+        const added = req.body.add?.length ? await ddm.addToSet(req.params.name, req.body.add) : { notified: [] };
+        const removed = req.body.remove?.length ? await ddm.removeFromSet(req.params.name, req.body.remove) : { notified: [] };
+        return { notified: [...new Set([...added.notified, ...removed.notified])] };
+      },
+    );
+
     api.put('/v1/ddm/sets/:name/enrollments/:id', { schema: { summary: 'Assign a set to an enrollment', tags: TAGS, params: SetEnrollment } }, async (req) =>
       ddm.assign(req.params.name, [req.params.id]),
     );
