@@ -18,6 +18,7 @@ import { createCoreService } from './service/core.js';
 import { startRetention } from './service/retention.js';
 import { ensureApiKey } from './secrets.js';
 import { createDdm } from './ddm/index.js';
+import { startWebhookWorker, webhookMiddleware } from './webhook/index.js';
 
 export interface RunningServer {
   url: string;
@@ -58,7 +59,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
     const ddm = createDdm({ store, pusher, logger, webhooks: Boolean(config.webhookUrl) });
     const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler });
-    const service = compose(core, identity.middleware);
+    const webhooks = config.webhookUrl ? [webhookMiddleware(store, { logger })] : [];
+    const service = compose(core, identity.middleware, ...webhooks);
     const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver };
     const app = await buildApp(deps);
 
@@ -66,6 +68,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     stops.push(() => repush.stop());
     const retention = startRetention({ store, days: config.retentionDays, logger });
     stops.push(() => retention.stop());
+    if (config.webhookUrl) {
+      const delivery = startWebhookWorker({ store, url: config.webhookUrl, secret: config.webhookSecret, logger });
+      stops.push(() => delivery.stop());
+    }
 
     const { host, port } = parseListen(config.listen);
     await app.listen({ host, port });
