@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { addServeOptions, configFrom } from '../../src/cli/serve-options.js';
 import { CliError } from '../../src/cli/client.js';
-import { repoRoot } from '../helpers/fixtures.js';
+import { fixture, repoRoot } from '../helpers/fixtures.js';
+import { startReceiver } from '../webhook/receiver.js';
 
 /** Parse serve flags with the given environment, as `updraft serve` does. */
 function parse(args: string[], env: Record<string, string> = {}) {
@@ -65,9 +66,11 @@ test('bad values name the flag and its variable', () => {
   for (const [args, env, message] of bad) assert.throws(() => parse(args, env), (e: Error) => e instanceof CliError && message.test(e.message), String(args));
 });
 
-test('a real `updraft serve`: prints its URL, data dir and where the API key is; the API answers with that key; SIGTERM stops it', async () => {
+test('a real `updraft serve`: prints its URL, data dir and API key file; the API answers with that key; webhooks flow; SIGTERM stops it', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'updraft-serve-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'serve', '--listen', '127.0.0.1:0', '--log-level', 'warn'], {
+  const receiver = await startReceiver();
+  const args = ['serve', '--listen', '127.0.0.1:0', '--log-level', 'warn', '--webhook-url', receiver.url, '--insecure-skip-identity'];
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args], {
     cwd: repoRoot,
     env: { ...process.env, UPDRAFT_LISTEN: 'garbage', UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: 'sqlite', UPDRAFT_API_KEY: '' },
   });
@@ -94,8 +97,18 @@ test('a real `updraft serve`: prints its URL, data dir and where the API key is;
     const res = await fetch(`${url}/v1/enrollments`, { headers: { authorization: `Basic ${Buffer.from(`micromdm:${key}`).toString('base64')}` } });
     assert.equal(res.status, 200);
     assert.equal((await fetch(`${url}/v1/enrollments`)).status, 401);
+
+    const checkin = await fetch(`${url}/mdm`, {
+      method: 'PUT',
+      body: new Uint8Array(fixture('nanomdm/mdm_testdata_Authenticate.2.plist')),
+      headers: { 'content-type': 'application/x-apple-aspen-mdm-checkin' },
+    });
+    assert.equal(checkin.status, 200);
+    await receiver.waitFor(1, 10_000);
+    assert.equal((JSON.parse(receiver.received[0]!.body) as { topic: string }).topic, 'mdm.Authenticate');
   } finally {
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
+    await receiver.close();
   }
 });
