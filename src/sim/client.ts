@@ -1,0 +1,94 @@
+// The device side of the MDM protocol over HTTP: SCEP enrollment, Authenticate and TokenUpdate on
+// the device and user channels, every request signed with Mdm-Signature, and the command loop
+// (Idle → command → result → … until the server answers with an empty body).
+import { buildPlist, parsePlist, type BuildInput, type PlistDict } from '../plist/index.js';
+import { deviceIds, type DeviceState } from './device.js';
+import type { Http, HttpReply } from './http.js';
+import type { KeyPool } from './pki.js';
+import { signedData } from './pki.js';
+import type { Enrollment } from './profile.js';
+import { scepEnroll } from './scep.js';
+import type { Stats } from './stats.js';
+
+export const CHECKIN_TYPE = 'application/x-apple-aspen-mdm-checkin';
+export const CONNECT_TYPE = 'application/x-apple-aspen-mdm';
+
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+}
+
+export interface Channel {
+  ids: Record<string, string>;
+  token: string;
+  pushMagic: string;
+}
+
+export function channels(d: DeviceState, enrollment: Enrollment): Channel[] {
+  const device = { ids: deviceIds(d), token: d.token, pushMagic: d.pushMagic };
+  if (!d.user || !enrollment.capabilities.includes('com.apple.mdm.per-user-connections')) return [device];
+  const user = { ids: { UDID: d.udid, UserID: d.user.id, UserShortName: d.user.shortName, UserLongName: d.user.longName }, token: d.user.token, pushMagic: d.user.pushMagic };
+  return [device, user];
+}
+
+export class Client {
+  constructor(readonly http: Http, readonly enrollment: Enrollment, readonly keys: KeyPool, readonly stats: Stats, readonly now: () => number) {}
+
+  private async signed(url: string, body: Buffer, contentType: string, d: DeviceState, kind: string): Promise<HttpReply> {
+    const headers: Record<string, string> = { 'content-type': contentType };
+    if (this.enrollment.signMessage && d.certDer) {
+      const key = await this.keys.key(d.keyIndex);
+      const t = process.cpuUsage();
+      headers['mdm-signature'] = signedData({ content: body, detached: true, certDer: Buffer.from(d.certDer, 'base64'), key, at: new Date(this.now()) }).toString('base64');
+      this.stats.signCpu(process.cpuUsage(t));
+    }
+    const started = performance.now();
+    try {
+      const res = await this.http.request('PUT', url, body, headers);
+      this.stats.roundTrip(kind, performance.now() - started, res.status);
+      return res;
+    } catch (err) {
+      this.stats.roundTrip(kind, performance.now() - started, 0);
+      throw err;
+    }
+  }
+
+  async checkin(d: DeviceState, message: Record<string, BuildInput>): Promise<HttpReply> {
+    const res = await this.signed(this.enrollment.checkinUrl, Buffer.from(buildPlist(message)), CHECKIN_TYPE, d, 'checkin');
+    if (res.status !== 200) throw new ProtocolError(`${String(message.MessageType)} answered ${res.status}: ${res.body.toString('utf8').slice(0, 300)}`);
+    return res;
+  }
+
+  /** SCEP (once), then Authenticate and TokenUpdate for each channel. */
+  async enroll(d: DeviceState): Promise<void> {
+    if (!d.certDer) {
+      const key = await this.keys.key(d.keyIndex);
+      const started = performance.now();
+      const cert = await scepEnroll(this.http, { url: this.enrollment.scepUrl, key, subject: this.enrollment.subject, challenge: this.enrollment.challenge, cn: d.serial, at: new Date() });
+      this.stats.roundTrip('scep', performance.now() - started, 200);
+      d.certDer = cert.toString('base64');
+    }
+    const topic = this.enrollment.topic;
+    const ids = deviceIds(d);
+    await this.checkin(d, {
+      MessageType: 'Authenticate', Topic: topic, ...ids, BuildVersion: d.build, OSVersion: d.osVersion, ProductName: d.product,
+      ...(d.enrollmentId ? {} : { SerialNumber: d.serial, DeviceName: d.name, Model: d.product, ModelName: d.platform === 'macos' ? 'Mac' : d.platform === 'ios' ? 'iPhone' : 'iPad' }),
+    });
+    for (const ch of channels(d, this.enrollment)) {
+      await this.checkin(d, {
+        MessageType: 'TokenUpdate', Topic: topic, ...ch.ids, Token: Buffer.from(ch.token, 'hex'), PushMagic: ch.pushMagic,
+        ...(ch.ids.UserID ? {} : { AwaitingConfiguration: d.awaitingConfiguration }),
+      });
+    }
+    d.enrolled = true;
+  }
+
+  /** One PUT on the command channel; returns the next command, or null on an empty body. */
+  async report(d: DeviceState, ch: Channel, status: string, extra: Record<string, BuildInput> = {}): Promise<PlistDict | null> {
+    const body = Buffer.from(buildPlist({ ...extra, Status: status, ...ch.ids }));
+    const res = await this.signed(this.enrollment.serverUrl, body, CONNECT_TYPE, d, status === 'Idle' ? 'idle' : 'result');
+    if (res.status !== 200) throw new ProtocolError(`command channel answered ${res.status}: ${res.body.toString('utf8').slice(0, 300)}`);
+    if (res.body.length === 0) return null;
+    const reply = parsePlist(res.body) as PlistDict;
+    return typeof reply.CommandUUID === 'string' ? reply : null;
+  }
+}

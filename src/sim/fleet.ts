@@ -1,0 +1,363 @@
+// A simulated fleet in one process: builds devices from a scenario, enrolls them through the real
+// profile and SCEP (many at once), wakes them on pushes from the fake APNs wake channel, polls at an
+// interval, runs their OS update and DDM clocks on one timer wheel, and saves them to a state file.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { PlistDict } from '../plist/index.js';
+import { channels, Client, type Channel } from './client.js';
+import { handle, type AfterEffect } from './commands.js';
+import type { SimContext } from './context.js';
+import * as ddm from './ddm.js';
+import { emptyDdm, newDevice, type DeviceState } from './device.js';
+import { Http } from './http.js';
+import * as legacy from './osupdate.js';
+import { KeyPool } from './pki.js';
+import { fetchProfile, type Enrollment } from './profile.js';
+import { deviceSeed, Rng } from './random.js';
+import type { CommandResult } from './result.js';
+import type { Scenario } from './scenario.js';
+import { Stats } from './stats.js';
+import { Wheel, type EventKind } from './wheel.js';
+import { WakeListener } from './wake.js';
+
+export interface FleetOptions {
+  server: string;
+  count: number;
+  scenario: Scenario;
+  /** Platform shares, e.g. {macos: 60, ios: 40}; default: the scenario's group weights. */
+  mix?: Record<string, number>;
+  /** Simulated seconds per real second (default: the scenario's). */
+  clockFactor?: number;
+  /** Real seconds between polls when no push arrives; 0: only on pushes. */
+  interval?: number;
+  /** The fake APNs wake channel (http://host:port); null: no pushes, polling only. */
+  wakeUrl?: string | null;
+  statePath?: string | null;
+  /** First device index (processes sharing a fleet take distinct ranges). */
+  offset?: number;
+  enrollConcurrency?: number;
+  sessionConcurrency?: number;
+  keyPoolSize?: number;
+  profilePath?: string;
+  onProgress?: (enrolled: number, total: number) => void;
+  onResult?: (d: DeviceState, requestType: string, result: CommandResult) => void;
+  onError?: (d: DeviceState, err: Error) => void;
+}
+
+const BOOT_SECONDS = 60;
+const SHUTDOWN_SECONDS = 300;
+
+/** A counting semaphore: at most n tasks at once. */
+class Limit {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly n: number) {}
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.n) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+interface SavedFleet { version: 1; scenario: string; simNow: number; devices: DeviceState[] }
+
+export class Fleet implements SimContext {
+  readonly stats = new Stats();
+  readonly devices: DeviceState[] = [];
+  readonly scenario: Scenario;
+  private readonly http = new Http({ maxSockets: 256 });
+  private readonly keys: KeyPool;
+  private client!: Client;
+  private enrollment!: Enrollment;
+  private readonly wheel: Wheel;
+  private readonly factor: number;
+  private simStart: number;
+  private readonly realStart = performance.now();
+  private readonly rngs = new Map<number, Rng>();
+  private readonly byToken = new Map<string, { d: DeviceState; ch: number }>();
+  private readonly busy = new Set<string>();
+  private readonly again = new Set<string>();
+  private readonly down = new Set<number>();
+  private readonly sessions: Limit;
+  private wake: WakeListener | null = null;
+  private saver: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  private constructor(private readonly opts: FleetOptions) {
+    this.scenario = opts.scenario;
+    this.factor = opts.clockFactor ?? opts.scenario.clockFactor;
+    this.simStart = opts.scenario.start ? Date.parse(opts.scenario.start) : Date.now();
+    this.keys = new KeyPool(opts.keyPoolSize ?? 16);
+    this.sessions = new Limit(opts.sessionConcurrency ?? 256);
+    this.wheel = new Wheel(() => this.now(), this.factor / 1, (i, k) => this.fire(i, k));
+  }
+
+  static async start(opts: FleetOptions): Promise<Fleet> {
+    const fleet = new Fleet(opts);
+    await fleet.boot();
+    return fleet;
+  }
+
+  now(): number {
+    return this.simStart + (performance.now() - this.realStart) * this.factor;
+  }
+
+  rngFor(d: DeviceState): Rng {
+    let r = this.rngs.get(d.index);
+    if (!r) this.rngs.set(d.index, (r = new Rng(deviceSeed(this.scenario.seed ^ 0x5eed, d.index))));
+    return r;
+  }
+
+  schedule(d: DeviceState, at: number): void {
+    this.wheel.add(at, d.index, 'step');
+  }
+
+  restart(d: DeviceState): void {
+    this.down.add(d.index);
+    this.wheel.add(this.now() + BOOT_SECONDS * 1000, d.index, 'boot');
+  }
+
+  offline(d: DeviceState): void {
+    this.down.add(d.index);
+  }
+
+  ddmEnforcing(d: DeviceState): boolean {
+    return ddm.enforcing(d);
+  }
+
+  private byIndex(i: number): DeviceState {
+    return this.devices[i - (this.opts.offset ?? 0)];
+  }
+
+  /** A device by UDID, EnrollmentID or serial number. */
+  device(id: string): DeviceState {
+    const d = this.devices.find((x) => x.udid === id || x.enrollmentId === id || x.serial === id);
+    if (!d) throw new Error(`no simulated device ${id}`);
+    return d;
+  }
+
+  private build(): void {
+    const { scenario, count, mix } = this.opts;
+    const offset = this.opts.offset ?? 0;
+    const groups = scenario.fleet;
+    const weights = groups.map((g) => {
+      if (!mix) return g.weight;
+      const share = mix[g.platform] ?? 0;
+      const inPlatform = groups.filter((x) => x.platform === g.platform).reduce((s, x) => s + x.weight, 0);
+      return (share * g.weight) / inPlatform;
+    });
+    const total = weights.reduce((a, b) => a + b, 0);
+    if (!(total > 0)) throw new Error('--mix leaves no device group: the scenario has none of those platforms');
+    const now = this.now();
+    for (let i = 0; i < count; i++) {
+      const index = offset + i;
+      const rng = new Rng(deviceSeed(scenario.seed, index));
+      let pick = rng.next() * total;
+      let g = 0;
+      while (g < groups.length - 1 && (pick -= weights[g]) >= 0) g++;
+      this.devices.push(newDevice(index, groups[g], rng, now));
+    }
+  }
+
+  private load(path: string): boolean {
+    if (!existsSync(path)) return false;
+    const saved = JSON.parse(readFileSync(path, 'utf8')) as SavedFleet;
+    if (saved.version !== 1 || !Array.isArray(saved.devices)) throw new Error(`${path}: not a simulator state file`);
+    this.devices.push(...saved.devices.map((d) => ({ ...d, ddm: d.ddm ?? emptyDdm() })));
+    this.simStart += saved.simNow - this.simStart;
+    return true;
+  }
+
+  save(): void {
+    const path = this.opts.statePath;
+    if (!path) return;
+    const saved: SavedFleet = { version: 1, scenario: this.scenario.name, simNow: this.now(), devices: this.devices };
+    writeFileSync(path + '.tmp', JSON.stringify(saved));
+    renameSync(path + '.tmp', path);
+  }
+
+  private async boot(): Promise<void> {
+    if (!this.opts.statePath || !this.load(this.opts.statePath)) this.build();
+    this.enrollment = await fetchProfile(this.http, this.opts.server, this.opts.profilePath);
+    this.client = new Client(this.http, this.enrollment, this.keys, this.stats, () => this.now());
+    for (const d of this.devices) this.index(d);
+    if (this.opts.wakeUrl) {
+      this.wake = new WakeListener(this.http, this.opts.wakeUrl, (token) => this.woken(token));
+      await this.wake.start();
+    }
+    await this.enrollAll();
+    const now = this.now();
+    const { plugInAfterSeconds } = this.scenario.power;
+    const { unlockAfterSeconds } = this.scenario.lock;
+    for (const d of this.devices) {
+      if (!d.acPower && plugInAfterSeconds !== null) this.wheel.add(now + plugInAfterSeconds * 1000, d.index, 'power');
+      if (d.locked && unlockAfterSeconds !== null) this.wheel.add(now + unlockAfterSeconds * 1000, d.index, 'unlock');
+      if (d.update) legacy.settle(d, this);
+      this.nextPoll(d, true);
+    }
+    if (this.opts.statePath) {
+      this.saver = setInterval(() => this.save(), 30_000);
+      this.saver.unref();
+    }
+  }
+
+  private index(d: DeviceState): void {
+    channels(d, this.enrollment).forEach((ch, i) => this.byToken.set(ch.token, { d, ch: i }));
+  }
+
+  private async enrollAll(): Promise<void> {
+    const limit = new Limit(this.opts.enrollConcurrency ?? 64);
+    const todo = this.devices.filter((d) => !d.enrolled);
+    this.stats.enrolled = this.devices.length - todo.length;
+    this.opts.onProgress?.(this.stats.enrolled, this.devices.length);
+    await Promise.all(todo.map((d) => limit.run(async () => {
+      if (this.stopped) return;
+      try {
+        await this.client.enroll(d);
+        this.stats.enrolled++;
+        await this.poll(d);
+      } catch (err) {
+        this.stats.enrollFailed++;
+        this.stats.error(err);
+        this.opts.onError?.(d, err as Error);
+      }
+      this.opts.onProgress?.(this.stats.enrolled, this.devices.length);
+    })));
+  }
+
+  private nextPoll(d: DeviceState, first = false): void {
+    const interval = this.opts.interval ?? 0;
+    if (!interval) return;
+    const realMs = interval * 1000 * (first ? this.rngFor(d).next() : 1);
+    this.wheel.add(this.now() + realMs * this.factor, d.index, 'poll');
+  }
+
+  private woken(token: string): void {
+    const hit = this.byToken.get(token);
+    if (hit) void this.poll(hit.d, hit.ch);
+  }
+
+  private fire(index: number, kind: EventKind): void {
+    const d = this.byIndex(index);
+    if (!d || this.stopped) return;
+    switch (kind) {
+      case 'step':
+        legacy.advance(d, this);
+        ddm.advance(d, this, this.client);
+        return;
+      case 'poll':
+        void this.poll(d).finally(() => this.nextPoll(d));
+        return;
+      case 'boot':
+        this.down.delete(d.index);
+        d.bootedAt = this.now();
+        void this.poll(d).then(() => ddm.report(d, this, this.client, false)).catch((e: Error) => this.fail(d, e));
+        return;
+      case 'unlock':
+        this.unlock(d);
+        return;
+      case 'power':
+        this.setPower(d, true);
+    }
+  }
+
+  private fail(d: DeviceState, err: Error): void {
+    this.stats.error(err);
+    this.opts.onError?.(d, err);
+  }
+
+  /** Runs a command session on one channel now (a push or poll); a second call while one runs queues one more. */
+  async poll(d: DeviceState, channel = 0): Promise<void> {
+    if (!d.enrolled || this.down.has(d.index) || this.stopped) return;
+    const key = `${d.index}:${channel}`;
+    if (this.busy.has(key)) {
+      this.again.add(key);
+      return;
+    }
+    this.busy.add(key);
+    try {
+      do {
+        this.again.delete(key);
+        await this.sessions.run(() => this.session(d, channels(d, this.enrollment)[channel] ?? channels(d, this.enrollment)[0]));
+      } while (this.again.has(key) && !this.stopped);
+    } catch (err) {
+      this.fail(d, err as Error);
+    } finally {
+      this.busy.delete(key);
+    }
+  }
+
+  private async session(d: DeviceState, ch: Channel): Promise<void> {
+    let cmd = await this.client.report(d, ch, 'Idle');
+    const notNow = new Set<string>();
+    while (cmd && !this.stopped) {
+      const uuid = String(cmd.CommandUUID);
+      const command = (cmd.Command ?? {}) as PlistDict;
+      const rt = String(command.RequestType ?? '');
+      if (notNow.has(uuid)) break; // the server sent a NotNow'd command again: end the session
+      const { result, after } = handle(d, command, this);
+      if (result.status === 'NotNow') notNow.add(uuid);
+      this.stats.commands++;
+      this.opts.onResult?.(d, rt, result);
+      cmd = await this.client.report(d, ch, result.status, { CommandUUID: uuid, RequestType: rt, ...result.body });
+      if (this.down.has(d.index)) return; // went down (an install began): the next command waits for the boot
+      if (after) {
+        this.afterEffect(d, after);
+        if (after !== 'ddm-sync') return;
+      }
+    }
+  }
+
+  private afterEffect(d: DeviceState, after: NonNullable<AfterEffect>): void {
+    const now = this.now();
+    if (after === 'ddm-sync') {
+      void ddm.sync(d, this, this.client).catch((e: Error) => this.fail(d, e));
+    } else if (after === 'restart') {
+      this.restart(d);
+    } else if (after === 'shutdown') {
+      this.down.add(d.index);
+      this.wheel.add(now + SHUTDOWN_SECONDS * 1000, d.index, 'boot');
+    } else {
+      this.down.add(d.index); // erased: gone until re-provisioned (an ADE device enrolls again)
+      d.enrolled = false;
+      d.certDer = null;
+      d.profiles = [];
+      d.update = null;
+      d.ddm = emptyDdm();
+      d.awaitingConfiguration = d.ade;
+      if (d.ade) setTimeout(() => void this.reenroll(d), (BOOT_SECONDS * 1000) / this.factor).unref();
+    }
+  }
+
+  /** Enrolls the device again (after an erase, or with changed flags: e.g. now through ADE). */
+  async reenroll(d: DeviceState, flags: Partial<Pick<DeviceState, 'ade' | 'supervised' | 'userApproved'>> = {}): Promise<void> {
+    Object.assign(d, flags);
+    this.down.delete(d.index);
+    await this.client.enroll(d);
+    await this.poll(d);
+  }
+
+  setPower(d: DeviceState, on: boolean): void {
+    legacy.setPower(d, on, this);
+    ddm.advance(d, this, this.client);
+  }
+
+  /** The user unlocks the device: it polls on its own, as real devices do after NotNow. */
+  unlock(d: DeviceState): void {
+    d.locked = false;
+    void this.poll(d);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wheel.stop();
+    if (this.saver) clearInterval(this.saver);
+    this.wake?.stop();
+    this.save();
+    this.http.close();
+  }
+}

@@ -1,0 +1,47 @@
+// The simulator's HTTP client: node:http(s) with one keep-alive agent per process, so thousands
+// of devices share a bounded set of connections to the server.
+import http from 'node:http';
+import https from 'node:https';
+
+export interface HttpReply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export class Http {
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+
+  constructor(opts: { maxSockets?: number; ca?: string; insecure?: boolean } = {}) {
+    const common = { keepAlive: true, maxSockets: opts.maxSockets ?? 64 };
+    this.httpAgent = new http.Agent(common);
+    this.httpsAgent = new https.Agent({ ...common, ca: opts.ca, rejectUnauthorized: !opts.insecure });
+  }
+
+  request(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<HttpReply> {
+    const u = new URL(url);
+    const secure = u.protocol === 'https:';
+    const lib = secure ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = lib.request(u, {
+        method,
+        agent: secure ? this.httpsAgent : this.httpAgent,
+        headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
+      req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${url}: no answer within 60 s`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}

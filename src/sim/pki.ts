@@ -1,0 +1,122 @@
+// Client-side PKI for simulated devices: RSA keys from a shared pool, the self-signed certificate
+// and CSR of a SCEP request, and the detached CMS SignedData of an Mdm-Signature, all encoded by hand.
+import { createHash, generateKeyPair, sign, type KeyObject, createPublicKey } from 'node:crypto';
+import { algorithm, bytes, children, ctx, integer, name, octets, oid, read, readOid, seq, set, setOf, time, tlv, whole, type Node } from './der.js';
+
+export const OID = {
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  sha256WithRSA: '1.2.840.113549.1.1.11',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  data: '1.2.840.113549.1.7.1',
+  signedData: '1.2.840.113549.1.7.2',
+  envelopedData: '1.2.840.113549.1.7.3',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingTime: '1.2.840.113549.1.9.5',
+  challengePassword: '1.2.840.113549.1.9.7',
+  aes128cbc: '2.16.840.1.101.3.4.1.2',
+  commonName: '2.5.4.3',
+  organization: '2.5.4.10',
+} as const;
+
+/** A pool of RSA 2048 keys shared by simulated devices (each device still gets its own certificate):
+ * key generation costs ~50-100 ms, so a fleet of thousands draws from a few, made in parallel. */
+export class KeyPool {
+  private readonly keys: Promise<KeyObject>[] = [];
+  constructor(readonly size: number) {}
+
+  key(index: number): Promise<KeyObject> {
+    const i = index % this.size;
+    this.keys[i] ??= new Promise((resolve, reject) =>
+      generateKeyPair('rsa', { modulusLength: 2048 }, (err, _pub, priv) => (err ? reject(err) : resolve(priv))));
+    return this.keys[i];
+  }
+}
+
+const spki = (key: KeyObject): Buffer => createPublicKey(key).export({ type: 'spki', format: 'der' });
+const bitString = (b: Buffer): Buffer => tlv(0x03, Buffer.from([0]), b);
+
+function signed(tbs: Buffer, key: KeyObject): Buffer {
+  return seq(tbs, algorithm(OID.sha256WithRSA), bitString(sign('sha256', tbs, key)));
+}
+
+/** A self-signed certificate for the key (the signer of a first SCEP request). */
+export function selfSignedCert(key: KeyObject, cn: string, at: Date): Buffer {
+  const subject = name([[OID.commonName, cn]]);
+  const tbs = seq(
+    ctx(0, integer(2)), integer(Buffer.from(createHash('sha1').update(cn).digest().subarray(0, 8))), algorithm(OID.sha256WithRSA),
+    subject, seq(time(new Date(at.getTime() - 3_600_000)), time(new Date(at.getTime() + 86_400_000))), subject, spki(key),
+  );
+  return signed(tbs, key);
+}
+
+/** A PKCS#10 request with the subject from the profile and its challenge password. */
+export function certificationRequest(key: KeyObject, subject: Array<[string, string]>, challenge: string | null): Buffer {
+  const attrs = challenge === null ? [] : [seq(oid(OID.challengePassword), set(tlv(0x0c, Buffer.from(challenge))))];
+  const info = seq(integer(0), name(subject), spki(key), ctx(0, ...attrs));
+  return signed(info, key);
+}
+
+/** IssuerAndSerialNumber of a certificate. */
+export function issuerAndSerial(certDer: Buffer): Buffer {
+  const tbs = children(certDer, read(certDer, read(certDer).start));
+  const at = tbs[0].tag === 0xa0 ? 1 : 0;
+  return seq(whole(certDer, tbs[at + 2]), whole(certDer, tbs[at]));
+}
+
+export interface Attribute { type: string; value: Buffer }
+
+/** CMS SignedData (RFC 5652) with signed attributes; content null makes it detached. */
+export function signedData(opts: { content: Buffer; detached: boolean; certDer: Buffer; key: KeyObject; attributes?: Attribute[]; at: Date }): Buffer {
+  const digest = createHash('sha256').update(opts.content).digest();
+  const attrs = [
+    seq(oid(OID.contentType), set(oid(OID.data))),
+    seq(oid(OID.signingTime), set(time(opts.at))),
+    seq(oid(OID.messageDigest), set(octets(digest))),
+    ...(opts.attributes ?? []).map((a) => seq(oid(a.type), set(a.value))),
+  ];
+  const attrSet = setOf(attrs);
+  const signature = sign('sha256', attrSet, opts.key);
+  attrSet[0] = 0xa0; // [0] IMPLICIT in the SignerInfo
+  const signerInfo = seq(integer(1), issuerAndSerial(opts.certDer), algorithm(OID.sha256), attrSet, algorithm(OID.rsaEncryption), octets(signature));
+  const encap = opts.detached ? seq(oid(OID.data)) : seq(oid(OID.data), ctx(0, octets(opts.content)));
+  const sd = seq(integer(1), set(algorithm(OID.sha256)), encap, ctx(0, opts.certDer), set(signerInfo));
+  return seq(oid(OID.signedData), ctx(0, sd));
+}
+
+/** What a CMS SignedData holds that a client reads: content, certificates and signed attributes. */
+export interface ParsedSignedData {
+  content: Buffer | null;
+  certificates: Buffer[];
+  attributes: Map<string, Buffer>;
+}
+
+export function parseSignedData(der: Buffer): ParsedSignedData {
+  const [type, wrapped] = children(der, read(der));
+  if (!type || !wrapped || readOid(der, type) !== OID.signedData) throw new Error('not a CMS SignedData');
+  const parts = children(der, read(der, wrapped.start));
+  const encap = children(der, parts[2]);
+  let content: Buffer | null = null;
+  if (encap[1]) content = octetContent(der, read(der, encap[1].start));
+  const certificates: Buffer[] = [];
+  const attributes = new Map<string, Buffer>();
+  for (const p of parts.slice(3)) {
+    if (p.tag === 0xa0) for (const c of children(der, p)) certificates.push(Buffer.from(whole(der, c)));
+    const signer = p.tag === 0x31 ? children(der, p)[0] : undefined;
+    if (signer) {
+      const si = children(der, signer);
+      const attrs = si.find((n) => n.tag === 0xa0);
+      for (const a of attrs ? children(der, attrs) : []) {
+        const [t, vals] = children(der, a);
+        attributes.set(readOid(der, t), Buffer.from(bytes(der, children(der, vals)[0])));
+      }
+    }
+  }
+  return { content, certificates, attributes };
+}
+
+/** An OCTET STRING's bytes, primitive or constructed (BER chunks). */
+export function octetContent(der: Buffer, n: Node): Buffer {
+  if ((n.tag & 0x20) === 0) return Buffer.from(bytes(der, n));
+  return Buffer.concat(children(der, n).map((c) => octetContent(der, c)));
+}
