@@ -1,6 +1,7 @@
 // APNs transport: one HTTP/2 session per push certificate, a cap on concurrent streams, and a
 // fresh session after GOAWAY, an error or a close. Policy (what a status means) lives in apns.ts.
 import http2, { type ClientHttp2Session } from 'node:http2';
+import tls from 'node:tls';
 
 export interface ApnsClientOptions {
   /** Base URL, e.g. https://api.push.apple.com (port 443 or 2197). */
@@ -62,9 +63,21 @@ export class ApnsClient {
     this.maxStreams = opts.maxConcurrentStreams ?? 1000;
   }
 
-  /** POST one notification to /3/device/<token>. Throws ApnsTransportError when there is no HTTP answer. */
-  async send(token: string, payload: string): Promise<ApnsResponse> {
-    if (this.closed) throw new ApnsTransportError('APNs client is closed', 'closed');
+  /** POST one notification to /3/device/<token>. Rejects with ApnsTransportError when there is no HTTP answer. */
+  send(token: string, payload: string): Promise<ApnsResponse> {
+    if (this.closed) return Promise.reject(new ApnsTransportError('APNs client is closed', 'closed'));
+    // Fast path (connected, a stream slot free): no extra awaits per push.
+    if (this.session && this.active < Math.min(this.maxStreams, this.remoteLimit)) {
+      this.active++;
+      return this.request(this.session, token, payload).then(
+        (res) => { this.release(); return res; },
+        (err: unknown) => { this.release(); throw err; },
+      );
+    }
+    return this.sendQueued(token, payload);
+  }
+
+  private async sendQueued(token: string, payload: string): Promise<ApnsResponse> {
     await this.acquire();
     try {
       const session = await this.getSession();
@@ -116,7 +129,8 @@ export class ApnsClient {
       const session = http2.connect(this.opts.url, {
         cert: this.opts.certPem,
         key: this.opts.keyPem,
-        ...(this.opts.ca ? { ca: this.opts.ca } : {}),
+        // Extra, not instead: Node's `ca` replaces the bundled roots unless they are passed along.
+        ...(this.opts.ca ? { ca: [...tls.rootCertificates, this.opts.ca] } : {}),
       });
       const drop = () => { if (this.session === session) this.session = null; };
       session.on('remoteSettings', (settings) => {
