@@ -34,6 +34,7 @@ export function isPostgresUrl(db: string): boolean {
 /** The SQLite file a --db value names (for "sqlite", the default file in the data dir). */
 export function sqlitePath(db: string, dataDir: string): string {
   if (db === 'sqlite' || db === '') return join(dataDir, 'updraft.db');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(db)) throw new Error(`unsupported database URL: ${db.replace(/\/\/[^@/]*@/, '//')} (use sqlite, a file path or postgres://)`);
   return resolve(db.startsWith('sqlite:') ? db.slice('sqlite:'.length) : db);
 }
 

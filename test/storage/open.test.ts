@@ -19,6 +19,13 @@ test('--db values name SQLite files', () => {
   assert.equal(sqlitePath('/srv/mdm.sqlite', '/d'), '/srv/mdm.sqlite');
 });
 
+test('an unsupported database URL is refused without echoing its password', async () => {
+  await assert.rejects(
+    openStore({ db: 'mysql://root:secret@db/updraft', dataDir: testDataDir() }),
+    (err: Error) => /unsupported database URL: mysql:\/\/db\/updraft/.test(err.message) && !err.message.includes('secret'),
+  );
+});
+
 test('"sqlite" opens <dataDir>/updraft.db in WAL mode; data and schema survive a reopen', onSqlite, async () => {
   const dataDir = testDataDir();
   try {
