@@ -17,7 +17,7 @@ import { compose } from './service/compose.js';
 import { createCoreService } from './service/core.js';
 import { startRetention } from './service/retention.js';
 import { ensureApiKey } from './secrets.js';
-import { createDdm } from './ddm/index.js';
+import { createDdm, ddmEnableMiddleware } from './ddm/index.js';
 import { startWebhookWorker, webhookMiddleware } from './webhook/index.js';
 
 export interface RunningServer {
@@ -60,7 +60,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const ddm = createDdm({ store, pusher, logger, webhooks: Boolean(config.webhookUrl) });
     const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler });
     const webhooks = config.webhookUrl ? [webhookMiddleware(store, { logger })] : [];
-    const service = compose(core, identity.middleware, ...webhooks);
+    const service = compose(core, identity.middleware, ...webhooks, ddmEnableMiddleware({ store, ddm, logger }));
     const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver };
     const app = await buildApp(deps);
 

@@ -3,6 +3,7 @@
 //   ddm.putDeclaration, deleteDeclaration, putSet, addToSet, removeFromSet, deleteSet, assign, unassign,
 //   applySet (engines: a set's exact declarations, assigned, one sync), sync (force a DeclarativeManagement
 //   command), enrollmentView, statusItems, statusHistory, and the asset data the server hosts.
+//   ddmEnableMiddleware turns DDM on at each device's first TokenUpdate.
 // Every instance is stateless beyond the store, so several (API, service, engines) may coexist.
 import type { Logger } from 'pino';
 import type { Pusher } from '../push/types.js';
@@ -30,6 +31,7 @@ export function createDdm(opts: DdmOptions): Ddm {
   };
 }
 
+export { ddmEnableMiddleware, supportsDdm } from './enable.js';
 export { DdmError, type PutDeclarationResult, type EnrollmentDeclaration } from './service.js';
 export { checkDeclaration, declarationSpec, listDeclarationTypes, statusItemSpec, RESERVED_PREFIX } from './catalog.js';
 export { BUILTIN_DECLARATIONS, SUBSCRIBED_STATUS, STATUS_SUBSCRIPTIONS_ID, STATUS_ACTIVATION_ID } from './builtin.js';

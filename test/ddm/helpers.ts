@@ -1,7 +1,7 @@
 // A DDM test rig: a real server with the DDM handler and API, a recording pusher, a test device that
 // speaks the DeclarativeManagement check-ins, and API helpers.
 import assert from 'node:assert/strict';
-import { createDdm, type Ddm } from '../../src/ddm/index.js';
+import { createDdm, ddmEnableMiddleware, type Ddm } from '../../src/ddm/index.js';
 import type { Pusher } from '../../src/push/types.js';
 import { parsePlist, type PlistDict } from '../../src/plist/index.js';
 import type { OutboxItem } from '../../src/storage/types.js';
@@ -16,7 +16,8 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-export async function startRig(): Promise<Rig> {
+/** enable: DDM is turned on at each device's first TokenUpdate (as the server wires it). */
+export async function startRig(opts: { enable?: boolean } = {}): Promise<Rig> {
   const store = await openTestStore();
   const pushed: string[] = [];
   const pusher: Pusher = {
@@ -28,7 +29,12 @@ export async function startRig(): Promise<Rig> {
     async close() {},
   };
   const ddm = createDdm({ store, pusher, webhooks: true });
-  const server = await startTestServer({ store, pusher, core: { declarative: ddm.handler }, config: { webhookUrl: 'http://127.0.0.1:9/hook' } });
+  const server = await startTestServer({
+    store, pusher,
+    core: { declarative: ddm.handler },
+    middlewares: opts.enable ? [ddmEnableMiddleware({ store, ddm })] : [],
+    config: { webhookUrl: 'http://127.0.0.1:9/hook' },
+  });
   return {
     server, ddm, pushed,
     async close() {
