@@ -2,12 +2,14 @@
 // which runs in its own process (bench/push-fake.ts) as real APNs runs elsewhere:
 //   transport  = ApnsClient.send over ONE HTTP/2 connection, streams capped at 1000 (goal ≥ 5,000/s)
 //   provider   = ApnsPusher.push: pushTargets lookup + send + one push-log row per push (SQLite)
+//   baseline   = bare node:http2 requests, 1000 in flight, on one connection to the same fake
 // Run: npx tsx bench/push.ts
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
+import http2 from 'node:http2';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { ApnsClient } from '../src/push/apns-client.js';
@@ -52,6 +54,29 @@ async function transportRate(fake: Fake, certPem: string, keyPem: string, topic:
   return { rate: Math.round(TRANSPORT_PUSHES / seconds), connects: client.connects, cpuMicros };
 }
 
+/** The same pushes with bare node:http2 (1000 in flight): what Node itself allows here. */
+async function bareRate(fake: Fake, certPem: string, keyPem: string): Promise<number> {
+  const session = http2.connect(fake.url, { ca: fake.ca, cert: certPem, key: keyPem });
+  const one = (token: string, payload: string) =>
+    new Promise<void>((resolve, reject) => {
+      const req = session.request({ ':method': 'POST', ':path': `/3/device/${token}`, 'content-type': 'application/json' });
+      req.on('response', () => {});
+      req.on('data', () => {});
+      req.on('close', resolve);
+      req.on('error', reject);
+      req.end(payload);
+    });
+  const token = randomBytes(32).toString('hex');
+  const payload = JSON.stringify({ mdm: randomUUID().toUpperCase() });
+  await one(token, payload);
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: 1000 }, async () => { while (next++ < TRANSPORT_PUSHES) await one(token, payload); }));
+  const seconds = (performance.now() - start) / 1000;
+  session.close();
+  return Math.round(TRANSPORT_PUSHES / seconds);
+}
+
 async function providerRate(fake: Fake, certPem: string, keyPem: string, topic: string): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), 'updraft-bench-push-'));
   const store = await openStore({ db: 'sqlite', dataDir });
@@ -83,10 +108,12 @@ export async function benchPush(): Promise<void> {
   const fake = await startFake(made.certPem);
   try {
     const transport = await transportRate(fake, made.certPem, made.keyPem, made.topic);
+    const bare = await bareRate(fake, made.certPem, made.keyPem);
     const provider = await providerRate(fake, made.certPem, made.keyPem, made.topic);
     console.log('APNs push against the fake APNs (HTTP/2 + TLS client certificate):');
     console.log(`  transport, ${TRANSPORT_PUSHES} pushes on ${transport.connects} connection(s)  ${String(transport.rate).padStart(8)} pushes/s (goal 5000)`);
     console.log(`    provider CPU per push ${transport.cpuMicros.toFixed(0)} µs: one core sustains ${Math.round(1e6 / transport.cpuMicros)} pushes/s`);
+    console.log(`  baseline: bare node:http2, same connection setup          ${String(bare).padStart(8)} pushes/s`);
     console.log(`  provider + push log (SQLite), ${PROVIDER_DEVICES} enrollments     ${String(provider).padStart(8)} pushes/s`);
   } finally {
     fake.stop();
