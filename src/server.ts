@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 import { buildApp, type AppDeps } from './http/app.js';
 import { openStore } from './storage/index.js';
 import type { Store } from './storage/types.js';
-import { loadOrCreateCA, loadTrustAnchors } from './pki/ca.js';
+import { loadPki } from './pki/pki.js';
 import { setupIdentity } from './identity/index.js';
 import { createPusher } from './push/index.js';
 import { startRepushWorker } from './push/repush.js';
@@ -52,8 +52,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const store = opts.store ?? (await openStore({ db: config.db, dataDir, logger }));
   const stops: Array<() => Promise<void> | void> = [];
   try {
-    const ca = loadOrCreateCA(dataDir);
-    const identity = setupIdentity({ config, anchors: loadTrustAnchors(ca, config.caFiles ?? []), store, logger });
+    const pki = loadPki(config, store, logger);
+    const identity = setupIdentity({ config, anchors: pki.trustAnchors, store, logger });
     const pusher = await createPusher({ store, config, logger });
     stops.push(() => pusher.close());
 
@@ -61,7 +61,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler });
     const webhooks = config.webhookUrl ? [webhookMiddleware(store, { logger })] : [];
     const service = compose(core, identity.middleware, ...webhooks, ddmEnableMiddleware({ store, ddm, logger }));
-    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver };
+    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki };
     const app = await buildApp(deps);
 
     const repush = startRepushWorker({ store, pusher, interval: (config.repushIntervalSeconds ?? 3600) * 1000, logger });
