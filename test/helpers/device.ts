@@ -69,10 +69,12 @@ export class TestDevice {
     });
   }
 
-  /** Authenticate then TokenUpdate (device channel), asserting nothing. */
+  /** Authenticate then TokenUpdate; throws unless both are answered 200. */
   async enroll(): Promise<void> {
-    await this.authenticate();
-    await this.tokenUpdate();
+    for (const step of [() => this.authenticate(), () => this.tokenUpdate()]) {
+      const r = await step();
+      if (r.status !== 200) throw new Error(`enroll: HTTP ${r.status}: ${r.text}`);
+    }
   }
 
   report(status: string, extra: PlistDict = {}): Promise<Reply> {
