@@ -3,6 +3,7 @@
 // is followed by a sync of exactly the affected enrollments.
 import type { DdmDeclarationRecord, DdmSetRecord } from '../storage/types.js';
 import type { EnqueueDeps } from '../service/enqueue.js';
+import { CommandValidationError } from '../commands/errors.js';
 import { checkDeclaration, type DeclarationInput } from './catalog.js';
 import { builtinDeclaration, BUILTIN_DECLARATIONS } from './builtin.js';
 import { effectiveItems, syncEnrollments, currentTokens, type SyncResult } from './sync.js';
@@ -74,8 +75,7 @@ export function createDdmAdmin(deps: EnqueueDeps) {
     return set;
   }
 
-  async function save(input: unknown, at: Date): Promise<Omit<PutDeclarationResult, 'notified'>> {
-    const d: DeclarationInput & { kind: DeclarationKind } = checkDeclaration(input);
+  async function save(d: DeclarationInput & { kind: DeclarationKind }, at: Date): Promise<Omit<PutDeclarationResult, 'notified'>> {
     const token = serverToken(d.Type, d.Identifier, d.Payload);
     const outcome = await store.ddmPutDeclaration(
       { identifier: d.Identifier, type: d.Type, kind: d.kind, payload: d.Payload, serverToken: token }, at,
@@ -86,7 +86,7 @@ export function createDdmAdmin(deps: EnqueueDeps) {
   return {
     /** Create or replace a declaration ({Type, Identifier, Payload}); devices that have it are synced if it changed. */
     async putDeclaration(input: unknown, at = new Date()): Promise<PutDeclarationResult> {
-      const saved = await save(input, at);
+      const saved = await save(checkDeclaration(input), at);
       const affected = saved.outcome === 'updated' ? await store.ddmDeclarationEnrollments(saved.declaration.Identifier) : [];
       return { ...saved, ...(await sync(affected, at)) };
     },
@@ -159,8 +159,16 @@ export function createDdmAdmin(deps: EnqueueDeps) {
     async applySet(name: string, declarations: unknown[], enrollmentIds: string[], at = new Date()): Promise<SyncResult> {
       checkSetName(name);
       await requireEnrollments(enrollmentIds, 'enrollments');
+      const checked = declarations.map((d, i) => {
+        try {
+          return checkDeclaration(d);
+        } catch (err) {
+          if (err instanceof CommandValidationError) throw new CommandValidationError(`declarations[${i}]${err.field ? `.${err.field}` : ''}`, err.reason);
+          throw err;
+        }
+      });
       const saved = [];
-      for (const d of declarations) saved.push(await save(d, at));
+      for (const d of checked) saved.push(await save(d, at));
       const updated = saved.filter((s) => s.outcome === 'updated').map((s) => s.declaration.Identifier);
       const before = new Set([...(await store.ddmSetEnrollments([name])), ...enrollmentIds]);
       for (const id of updated) for (const e of await store.ddmDeclarationEnrollments(id)) before.add(e);
