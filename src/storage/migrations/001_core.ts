@@ -92,7 +92,13 @@ export function coreMigration(dialect: Dialect): Migration {
         .expression(sql`enrollment_id, priority desc, seq`)
         .where(sql.ref('status'), '=', 'queued')
         .execute();
-      await db.schema.createIndex('queue_finished').on('queue').columns(['status', 'updated_at']).execute();
+      // Retention: finished rows by age.
+      await db.schema
+        .createIndex('queue_finished')
+        .on('queue')
+        .column('updated_at')
+        .where(sql.ref('status'), '<>', 'queued')
+        .execute();
 
       await withId(db.schema.createTable('events'), 'id')
         .addColumn('enrollment_id', 'text')
