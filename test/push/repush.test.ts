@@ -89,6 +89,19 @@ describe(`re-push worker (${testDbLabel})`, () => {
     assert.equal(count(), 2);
   });
 
+  test('one pass pages through every pending enrollment', async () => {
+    const devices = await Promise.all(Array.from({ length: 5 }, () => enrollPushable(store, clock.now())));
+    await store.enqueue({ uuid: randomUUID(), requestType: 'DeviceInformation', raw: COMMAND(randomUUID()), at: clock.now() }, devices.map((d) => d.id));
+    const paged = startRepushWorker({ store, pusher, interval: HOUR, logger: pino({ level: 'silent' }), clock, checkEvery: 3_600_000, pageSize: 2 });
+    try {
+      now += HOUR + MIN;
+      await paged.runOnce();
+      assert.deepEqual(devices.map((d) => fake.pushes({ token: d.token }).length), [1, 1, 1, 1, 1]);
+    } finally {
+      await paged.stop();
+    }
+  });
+
   test('a restart picks up the schedule from the push log', async () => {
     const d = await enrollPushable(store, clock.now());
     await store.enqueue({ uuid: randomUUID(), requestType: 'DeviceInformation', raw: COMMAND(randomUUID()), at: clock.now() }, [d.id]);
