@@ -89,7 +89,8 @@ describe(`push certificate API (${testDbLabel})`, () => {
   });
 
   test('PUT PEM cert + key answers {topic, not_after}; GET reads it back; the provider goes live', async () => {
-    const res = await api('/v1/pushcert', { method: 'PUT', body: pem });
+    // Bytes without a Content-Type, as `cat push.pem push.key | curl -T - …/v1/pushcert` sends them.
+    const res = await api('/v1/pushcert', { method: 'PUT', body: new Uint8Array(Buffer.from(pem)) });
     assert.equal(res.status, 200);
     const body = (await res.json()) as { topic: string; not_after: string };
     assert.equal(body.topic, TOPIC);
