@@ -2,7 +2,7 @@
 // declarations plus those of its assigned sets. After a change, the DeclarationsToken of each affected
 // enrollment is recomputed; where it differs from the last one, a DeclarativeManagement command
 // carrying the new SyncTokens is queued and the device is pushed. Enrollments that end up with the
-// same token share one command.
+// same token share one command, which supersedes any older one the device has not fetched yet.
 import { randomUUID } from 'node:crypto';
 import { buildPlist } from '../plist/index.js';
 import { enqueueCommand, type EnqueueDeps } from '../service/enqueue.js';
@@ -62,6 +62,7 @@ export async function syncEnrollments(deps: EnqueueDeps, ids: string[], at: Date
     byToken.set(token, group);
   }
   await deps.store.ddmSaveSyncStates(changed);
+  await deps.store.ddmSupersedeSyncCommands([...byToken.values()].flatMap((g) => g.ids), at);
   const notified: string[] = [];
   for (const { tokens, ids: group } of byToken.values()) {
     const uuid = randomUUID();

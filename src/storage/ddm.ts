@@ -236,6 +236,29 @@ export function ddmStore(ctx: Ctx): DdmStore {
       }
     },
 
+    async ddmSupersedeSyncCommands(enrollmentIds, at) {
+      let n = 0;
+      for (const part of chunks([...new Set(enrollmentIds)])) {
+        const res = await db
+          .updateTable('queue')
+          .set({ status: 'cancelled', updated_at: at.getTime() })
+          .where('enrollment_id', 'in', part)
+          .where('status', '=', 'queued')
+          .where('sent_at', 'is', null)
+          .where(({ exists, selectFrom }) =>
+            exists(
+              selectFrom('commands')
+                .select('uuid')
+                .whereRef('commands.uuid', '=', 'queue.command_uuid')
+                .where('commands.request_type', '=', 'DeclarativeManagement'),
+            ),
+          )
+          .executeTakeFirst();
+        n += Number(res.numUpdatedRows);
+      }
+      return n;
+    },
+
     ...ddmStatusStore(db),
   };
 }

@@ -412,6 +412,8 @@ export interface DdmStore {
   ddmEffectiveItems(enrollmentIds: string[]): Promise<Map<string, DdmItemRecord[]>>;
   ddmSyncStates(enrollmentIds: string[]): Promise<Map<string, DdmSyncState>>;
   ddmSaveSyncStates(states: DdmSyncState[]): Promise<void>;
+  /** Cancel DeclarativeManagement commands still waiting, never handed out, for these enrollments (a newer one supersedes them). */
+  ddmSupersedeSyncCommands(enrollmentIds: string[], at: Date): Promise<number>;
   /** Of `identifiers`, those the server knows: stored declarations, or ones the enrollment reported before. */
   ddmKnownIdentifiers(enrollmentId: string, identifiers: string[]): Promise<Set<string>>;
   /** Applies one status report atomically: latest values, history of changes, declaration statuses. */

@@ -165,3 +165,17 @@ test('a forced sync sends the current tokens; many enrollments with one token sh
   assert.equal(queued.length, 1);
   assert.equal(queued[0]!.uuid, queuedOther[0]!.uuid, 'one command for both');
 });
+
+test('changes made while a device is away leave one DeclarativeManagement command, with the latest tokens', async () => {
+  const away = new DdmDevice(rig, 'DDM-SYNC-AWAY');
+  await away.enroll();
+  await api(rig, 'PUT', '/v1/ddm/declarations', { ...ENFORCE, Identifier: 'away-1' });
+  await api(rig, 'PUT', '/v1/ddm/sets/away', { declarations: ['away-1'] });
+  await api(rig, 'PUT', `/v1/ddm/sets/away/enrollments/${away.udid}`);
+  await api(rig, 'PUT', '/v1/ddm/declarations', { ...ENFORCE, Identifier: 'away-1', Payload: { ...ENFORCE.Payload, TargetOSVersion: '17.4' } });
+  await api(rig, 'PUT', '/v1/ddm/declarations', { ...ENFORCE, Identifier: 'away-1', Payload: { ...ENFORCE.Payload, TargetOSVersion: '17.5' } });
+  const queued = await rig.server.store.listQueue(away.udid);
+  assert.equal(queued.length, 1);
+  const sent = await away.nextSyncTokens();
+  assert.equal(sent?.DeclarationsToken, await away.declarationsToken());
+});
