@@ -43,9 +43,9 @@ export interface ApnsPusherOptions {
   /** Extra CA (PEM) to trust, for a fake APNs server. */
   ca?: string | null;
   maxConcurrentStreams?: number;
-  /** Extra attempts after 429, 5xx or a transport error. Default 3. */
+  /** Extra attempts after 429, 5xx or a transport error (the re-push worker covers longer outages). Default 2. */
   retries?: number;
-  /** First retry delay in ms, doubled each time (with jitter). Default 1000. */
+  /** First retry delay in ms, doubled each time (with jitter). Default 500. */
   retryDelayMs?: number;
   now?: () => Date;
 }
@@ -63,8 +63,8 @@ export class ApnsPusher implements Pusher {
   constructor(private readonly opts: ApnsPusherOptions) {
     this.topic = opts.cert.topic;
     this.notAfter = opts.cert.notAfter;
-    this.retries = opts.retries ?? 3;
-    this.retryDelayMs = opts.retryDelayMs ?? 1000;
+    this.retries = opts.retries ?? 2;
+    this.retryDelayMs = opts.retryDelayMs ?? 500;
     this.now = opts.now ?? (() => new Date());
     this.client = new ApnsClient({
       url: opts.url ?? 'https://api.push.apple.com',
@@ -131,7 +131,9 @@ export class ApnsPusher implements Pusher {
           }
           break;
         case 'invalidate':
-          await this.opts.store.markPushInvalid(target.id, this.now());
+          await this.opts.store.markPushInvalid(target.id, this.now()).catch((err: Error) => {
+            this.opts.logger.error({ err, enrollmentId: target.id }, 'cannot mark the push token invalid');
+          });
           break;
         case 'certificate':
           this.setProblem(outcome);
@@ -143,8 +145,13 @@ export class ApnsPusher implements Pusher {
     }
   }
 
-  private record(enrollmentId: string, outcome: string, httpStatus: number | null, apnsId: string | null): Promise<void> {
-    return this.opts.store.recordPush({ enrollmentId, outcome, httpStatus, apnsId, at: this.now() });
+  /** Log the attempt; a failing store is logged, not thrown, so the push's outcome still reaches the caller. */
+  private async record(enrollmentId: string, outcome: string, httpStatus: number | null, apnsId: string | null): Promise<void> {
+    try {
+      await this.opts.store.recordPush({ enrollmentId, outcome, httpStatus, apnsId, at: this.now() });
+    } catch (err) {
+      this.opts.logger.error({ err, enrollmentId, outcome }, 'cannot record a push attempt');
+    }
   }
 
   private backoff(attempt: number): Promise<void> {
