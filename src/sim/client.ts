@@ -4,8 +4,8 @@
 import { buildPlist, parsePlist, type BuildInput, type PlistDict } from '../plist/index.js';
 import { deviceIds, type DeviceState } from './device.js';
 import type { Http, HttpReply } from './http.js';
-import type { KeyPool } from './pki.js';
-import { signedData } from './pki.js';
+import type { KeyObject } from 'node:crypto';
+import { exportKey, importKey, newEcKey, signedData, type KeyPool } from './pki.js';
 import type { Enrollment } from './profile.js';
 import { scepEnroll } from './scep.js';
 import type { Stats } from './stats.js';
@@ -30,13 +30,28 @@ export function channels(d: DeviceState, enrollment: Enrollment): Channel[] {
   return [device, user];
 }
 
+export type KeyType = 'rsa' | 'ec';
+
 export class Client {
-  constructor(readonly http: Http, readonly enrollment: Enrollment, readonly keys: KeyPool, readonly stats: Stats, readonly now: () => number) {}
+  private readonly ecKeys = new Map<number, KeyObject>();
+
+  constructor(
+    readonly http: Http, readonly enrollment: Enrollment, readonly keys: KeyPool, readonly stats: Stats, readonly now: () => number,
+    readonly keyType: KeyType = 'rsa',
+  ) {}
+
+  /** The device's identity key: its own EC key, or its RSA key from the shared pool. */
+  private async identityKey(d: DeviceState): Promise<KeyObject> {
+    if (!d.ecKey) return this.keys.key(d.keyIndex);
+    let k = this.ecKeys.get(d.index);
+    if (!k) this.ecKeys.set(d.index, (k = importKey(d.ecKey)));
+    return k;
+  }
 
   private async signed(url: string, body: Buffer, contentType: string, d: DeviceState, kind: string): Promise<HttpReply> {
     const headers: Record<string, string> = { 'content-type': contentType };
     if (this.enrollment.signMessage && d.certDer) {
-      const key = await this.keys.key(d.keyIndex);
+      const key = await this.identityKey(d);
       const t = process.cpuUsage();
       headers['mdm-signature'] = signedData({ content: body, detached: true, certDer: Buffer.from(d.certDer, 'base64'), key, at: new Date(this.now()) }).toString('base64');
       this.stats.signCpu(process.cpuUsage(t));
@@ -61,9 +76,11 @@ export class Client {
   /** SCEP (once), then Authenticate and TokenUpdate for each channel. */
   async enroll(d: DeviceState): Promise<void> {
     if (!d.certDer) {
-      const key = await this.keys.key(d.keyIndex);
+      const signerKey = await this.keys.key(d.keyIndex);
+      if (this.keyType === 'ec') d.ecKey = exportKey(newEcKey());
+      const key = await this.identityKey(d);
       const started = performance.now();
-      const cert = await scepEnroll(this.http, { url: this.enrollment.scepUrl, key, subject: this.enrollment.subject, challenge: this.enrollment.challenge, cn: d.serial, at: new Date() });
+      const cert = await scepEnroll(this.http, { url: this.enrollment.scepUrl, key, signerKey, subject: this.enrollment.subject, challenge: this.enrollment.challenge, cn: d.serial, at: new Date() });
       this.stats.roundTrip('scep', performance.now() - started, 200);
       d.certDer = cert.toString('base64');
     }

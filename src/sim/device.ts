@@ -66,7 +66,10 @@ export interface DeviceState {
   /** macOS console user: the user channel (UDID:UserID). */
   user: { id: string; shortName: string; longName: string; token: string; pushMagic: string } | null;
   certDer: string | null;
+  /** Index into the fleet's shared RSA key pool (RSA identities, and the SCEP signer). */
   keyIndex: number;
+  /** The device's own EC identity key, PKCS#8 DER base64 (EC identities only). */
+  ecKey: string | null;
   enrolled: boolean;
   awaitingConfiguration: boolean;
   profiles: Array<{ identifier: string; uuid: string; displayName: string; payloadTypes: string[] }>;
@@ -138,6 +141,7 @@ export function newDevice(index: number, group: FleetGroup, rng: Rng, now: numbe
       : null,
     certDer: null,
     keyIndex: index,
+    ecKey: null,
     enrolled: false,
     awaitingConfiguration: ade,
     profiles: [],

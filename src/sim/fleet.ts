@@ -3,7 +3,7 @@
 // interval, runs their OS update and DDM clocks on one timer wheel, and saves them to a state file.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { PlistDict } from '../plist/index.js';
-import { channels, Client, type Channel } from './client.js';
+import { channels, Client, type Channel, type KeyType } from './client.js';
 import { handle, type AfterEffect } from './commands.js';
 import type { SimContext } from './context.js';
 import * as ddm from './ddm.js';
@@ -37,6 +37,8 @@ export interface FleetOptions {
   enrollConcurrency?: number;
   sessionConcurrency?: number;
   keyPoolSize?: number;
+  /** Identity keys: RSA 2048 from a shared pool, as the profile asks (default), or each device's own EC P-256. */
+  keyType?: KeyType;
   profilePath?: string;
   onProgress?: (enrolled: number, total: number) => void;
   onResult?: (d: DeviceState, requestType: string, result: CommandResult) => void;
@@ -63,14 +65,14 @@ class Limit {
   }
 }
 
-interface SavedFleet { version: 1; scenario: string; simNow: number; devices: DeviceState[] }
+interface SavedFleet { version: 1; scenario: string; simNow: number; keys: string[]; devices: DeviceState[] }
 
 export class Fleet implements SimContext {
   readonly stats = new Stats();
   readonly devices: DeviceState[] = [];
   readonly scenario: Scenario;
   private readonly http = new Http({ maxSockets: 256 });
-  private readonly keys: KeyPool;
+  private keys: KeyPool;
   private client!: Client;
   private enrollment!: Enrollment;
   private readonly wheel: Wheel;
@@ -168,14 +170,15 @@ export class Fleet implements SimContext {
     const saved = JSON.parse(readFileSync(path, 'utf8')) as SavedFleet;
     if (saved.version !== 1 || !Array.isArray(saved.devices)) throw new Error(`${path}: not a simulator state file`);
     this.devices.push(...saved.devices.map((d) => ({ ...d, ddm: d.ddm ?? emptyDdm() })));
+    this.keys = new KeyPool(Math.max(this.keys.size, saved.keys.length), saved.keys);
     this.simStart += saved.simNow - this.simStart;
     return true;
   }
 
-  save(): void {
+  async save(): Promise<void> {
     const path = this.opts.statePath;
     if (!path) return;
-    const saved: SavedFleet = { version: 1, scenario: this.scenario.name, simNow: this.now(), devices: this.devices };
+    const saved: SavedFleet = { version: 1, scenario: this.scenario.name, simNow: this.now(), keys: await this.keys.export(), devices: this.devices };
     writeFileSync(path + '.tmp', JSON.stringify(saved));
     renameSync(path + '.tmp', path);
   }
@@ -183,7 +186,7 @@ export class Fleet implements SimContext {
   private async boot(): Promise<void> {
     if (!this.opts.statePath || !this.load(this.opts.statePath)) this.build();
     this.enrollment = await fetchProfile(this.http, this.opts.server, this.opts.profilePath);
-    this.client = new Client(this.http, this.enrollment, this.keys, this.stats, () => this.now());
+    this.client = new Client(this.http, this.enrollment, this.keys, this.stats, () => this.now(), this.opts.keyType);
     for (const d of this.devices) this.index(d);
     if (this.opts.wakeUrl) {
       this.wake = new WakeListener(this.http, this.opts.wakeUrl, (token) => this.woken(token));
@@ -200,7 +203,7 @@ export class Fleet implements SimContext {
       this.nextPoll(d, true);
     }
     if (this.opts.statePath) {
-      this.saver = setInterval(() => this.save(), 30_000);
+      this.saver = setInterval(() => void this.save(), 30_000);
       this.saver.unref();
     }
   }
@@ -357,7 +360,7 @@ export class Fleet implements SimContext {
     this.wheel.stop();
     if (this.saver) clearInterval(this.saver);
     this.wake?.stop();
-    this.save();
+    await this.save();
     this.http.close();
   }
 }

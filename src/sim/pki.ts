@@ -1,11 +1,12 @@
 // Client-side PKI for simulated devices: RSA keys from a shared pool, the self-signed certificate
 // and CSR of a SCEP request, and the detached CMS SignedData of an Mdm-Signature, all encoded by hand.
-import { createHash, generateKeyPair, sign, type KeyObject, createPublicKey } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { algorithm, bytes, children, ctx, integer, name, octets, oid, read, readOid, seq, set, setOf, time, tlv, whole, type Node } from './der.js';
 
 export const OID = {
   rsaEncryption: '1.2.840.113549.1.1.1',
   sha256WithRSA: '1.2.840.113549.1.1.11',
+  ecdsaWithSHA256: '1.2.840.10045.4.3.2',
   sha256: '2.16.840.1.101.3.4.2.1',
   data: '1.2.840.113549.1.7.1',
   signedData: '1.2.840.113549.1.7.2',
@@ -20,10 +21,13 @@ export const OID = {
 } as const;
 
 /** A pool of RSA 2048 keys shared by simulated devices (each device still gets its own certificate):
- * key generation costs ~50-100 ms, so a fleet of thousands draws from a few, made in parallel. */
+ * key generation costs ~50-100 ms, so a fleet of thousands draws from a few, made in parallel.
+ * The keys are saved with the fleet (PKCS#8 DER, base64) so certificates stay usable after a restart. */
 export class KeyPool {
   private readonly keys: Promise<KeyObject>[] = [];
-  constructor(readonly size: number) {}
+  constructor(readonly size: number, saved: string[] = []) {
+    saved.slice(0, size).forEach((der, i) => { this.keys[i] = Promise.resolve(importKey(der)); });
+  }
 
   key(index: number): Promise<KeyObject> {
     const i = index % this.size;
@@ -31,13 +35,26 @@ export class KeyPool {
       generateKeyPair('rsa', { modulusLength: 2048 }, (err, _pub, priv) => (err ? reject(err) : resolve(priv))));
     return this.keys[i];
   }
+
+  async export(): Promise<string[]> {
+    const made = await Promise.all(this.keys.filter(Boolean));
+    return made.map(exportKey);
+  }
 }
+
+export const exportKey = (k: KeyObject): string => k.export({ type: 'pkcs8', format: 'der' }).toString('base64');
+export const importKey = (der: string): KeyObject => createPrivateKey({ key: Buffer.from(der, 'base64'), format: 'der', type: 'pkcs8' });
+
+/** A device's own EC P-256 identity key (a fraction of a millisecond to make, and to sign with). */
+export const newEcKey = (): KeyObject => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+
+const isEc = (key: KeyObject) => key.asymmetricKeyType === 'ec';
 
 const spki = (key: KeyObject): Buffer => createPublicKey(key).export({ type: 'spki', format: 'der' });
 const bitString = (b: Buffer): Buffer => tlv(0x03, Buffer.from([0]), b);
 
 function signed(tbs: Buffer, key: KeyObject): Buffer {
-  return seq(tbs, algorithm(OID.sha256WithRSA), bitString(sign('sha256', tbs, key)));
+  return seq(tbs, isEc(key) ? algorithm(OID.ecdsaWithSHA256, null) : algorithm(OID.sha256WithRSA), bitString(sign('sha256', tbs, key)));
 }
 
 /** A self-signed certificate for the key (the signer of a first SCEP request). */
@@ -78,7 +95,8 @@ export function signedData(opts: { content: Buffer; detached: boolean; certDer: 
   const attrSet = setOf(attrs);
   const signature = sign('sha256', attrSet, opts.key);
   attrSet[0] = 0xa0; // [0] IMPLICIT in the SignerInfo
-  const signerInfo = seq(integer(1), issuerAndSerial(opts.certDer), algorithm(OID.sha256), attrSet, algorithm(OID.rsaEncryption), octets(signature));
+  const sigAlg = isEc(opts.key) ? algorithm(OID.ecdsaWithSHA256, null) : algorithm(OID.rsaEncryption);
+  const signerInfo = seq(integer(1), issuerAndSerial(opts.certDer), algorithm(OID.sha256), attrSet, sigAlg, octets(signature));
   const encap = opts.detached ? seq(oid(OID.data)) : seq(oid(OID.data), ctx(0, octets(opts.content)));
   const sd = seq(integer(1), set(algorithm(OID.sha256)), encap, ctx(0, opts.certDer), set(signerInfo));
   return seq(oid(OID.signedData), ctx(0, sd));

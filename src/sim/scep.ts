@@ -22,7 +22,10 @@ export class ScepError extends Error {
 
 export interface ScepRequest {
   url: string;
+  /** The identity key (RSA or EC) the certificate is requested for. */
   key: KeyObject;
+  /** An RSA key that signs the request and receives the reply (the identity key when it is RSA). */
+  signerKey: KeyObject;
   subject: Array<[string, string]>;
   challenge: string | null;
   cn: string;
@@ -70,11 +73,11 @@ export async function scepEnroll(http: Http, req: ScepRequest): Promise<Buffer> 
   if (caRes.status !== 200) throw new ScepError(`GetCACert answered ${caRes.status}`);
   const caDer = caRes.body[0] === 0x30 && caRes.headers['content-type'] !== 'application/x-x509-ca-ra-cert'
     ? caRes.body : parseSignedData(caRes.body).certificates[0];
-  const signerCert = selfSignedCert(req.key, req.cn, req.at);
+  const signerCert = selfSignedCert(req.signerKey, req.cn, req.at);
   const csr = certificationRequest(req.key, req.subject, req.challenge);
   const transactionId = randomBytes(20).toString('hex');
   const message = signedData({
-    content: envelope(csr, caDer), detached: false, certDer: signerCert, key: req.key, at: req.at,
+    content: envelope(csr, caDer), detached: false, certDer: signerCert, key: req.signerKey, at: req.at,
     attributes: [
       { type: SCEP.messageType, value: printable(PKCS_REQ) },
       { type: SCEP.transactionId, value: printable(transactionId) },
@@ -90,7 +93,7 @@ export async function scepEnroll(http: Http, req: ScepRequest): Promise<Buffer> 
     throw new ScepError(`SCEP request refused (pkiStatus ${status}, failInfo ${FAIL_INFO[fail] ?? fail})`);
   }
   if (!rep.content) throw new ScepError('CertRep SUCCESS carries no certificate');
-  const certs = parseSignedData(openEnvelope(rep.content, req.key)).certificates;
+  const certs = parseSignedData(openEnvelope(rep.content, req.signerKey)).certificates;
   if (!certs[0]) throw new ScepError('CertRep SUCCESS carries no certificate');
   return certs[0];
 }

@@ -6,7 +6,7 @@ const bucketOf = (ms: number) => Math.min(BUCKETS - 1, Math.max(0, Math.ceil(Mat
 const valueOf = (b: number) => 0.05 * 1.05 ** b;
 
 export class Stats {
-  readonly started = performance.now();
+  started = performance.now();
   enrolled = 0;
   enrollFailed = 0;
   commands = 0;
@@ -17,6 +17,19 @@ export class Stats {
   private samples = 0;
   private signUs = 0;
   private signs = 0;
+
+  /** Starts a new measurement window (enrollment counts are kept). */
+  reset(): void {
+    this.started = performance.now();
+    this.hist.fill(0);
+    this.samples = 0;
+    this.errors = 0;
+    this.commands = 0;
+    this.signUs = 0;
+    this.signs = 0;
+    this.byKind.clear();
+    this.lastError = null;
+  }
 
   roundTrip(kind: string, ms: number, status: number): void {
     this.byKind.set(kind, (this.byKind.get(kind) ?? 0) + 1);
