@@ -12,6 +12,7 @@ import { register as registerFakeApns } from './fake-apns.js';
 import { register as registerProfile } from './profile.js';
 import { register as registerChallenge } from './challenge.js';
 import { register as registerDdm } from './ddm.js';
+import { register as registerSim } from './sim.js';
 
 const program = new Command('updraft')
   .description('Updraft: an open-source Apple MDM server')
@@ -28,5 +29,6 @@ registerFakeApns(program);
 registerProfile(program);
 registerChallenge(program);
 registerDdm(program);
+registerSim(program);
 
 await program.parseAsync(process.argv);
