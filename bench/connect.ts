@@ -157,20 +157,28 @@ function quantile(sorted: number[], q: number): number {
 }
 
 /** Runs `cycle` from every client until the deadline; returns completed cycles/s, latency quantiles and CPU ms per cycle. */
-async function measure(server: Server, clients: number, seconds: number, cycle: (client: number) => Promise<void>) {
+/** How long a phase runs: for a time, or for a fixed number of cycles per client (after `warm` unmeasured ones). */
+type Plan = { seconds: number } | { cycles: number; warm: number };
+
+/** Runs `cycle` from every client per the plan; returns completed cycles/s, latency quantiles and CPU ms per cycle. */
+async function measure(server: Server, clients: number, plan: Plan, cycle: (client: number) => Promise<void>) {
+  const each = (body: (c: number) => Promise<void>) => Promise.all(Array.from({ length: clients }, (_, c) => body(c)));
   const warmUntil = Date.now() + 300;
-  await Promise.all(Array.from({ length: clients }, async (_, c) => { while (Date.now() < warmUntil) await cycle(c); }));
+  await each(async (c) => {
+    if ('warm' in plan) for (let i = 0; i < plan.warm; i++) await cycle(c);
+    else while (Date.now() < warmUntil) await cycle(c);
+  });
   const latencies: number[] = [];
   const cpu0 = await server.cpuMs();
   const t0 = performance.now();
-  const deadline = t0 + seconds * 1000;
-  await Promise.all(Array.from({ length: clients }, async (_, c) => {
-    while (performance.now() < deadline) {
+  const more = 'seconds' in plan ? () => performance.now() < t0 + plan.seconds * 1000 : (n: number) => n < plan.cycles;
+  await each(async (c) => {
+    for (let n = 0; more(n); n++) {
       const s = performance.now();
       await cycle(c);
       latencies.push(performance.now() - s);
     }
-  }));
+  });
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = (await server.cpuMs()) - cpu0;
   latencies.sort((a, b) => a - b);
@@ -207,10 +215,7 @@ async function benchBackend(db: string, clients: number, seconds: number, rounds
     }
     const bareUrl = new URL(`${server.bareUrl}/mdm`);
     const uuidRe = /<key>CommandUUID<\/key>\s*<string>([^<]+)<\/string>/;
-    const done = new Array<number>(clients).fill(0);
-    let queued = 0;
     const roundTrip = async (c: number) => {
-      done[c]!++;
       const cmd = await put(agent, mdm, idle[c]!, COMMAND);
       const uuid = uuidRe.exec(cmd.toString('utf8'))?.[1];
       if (!uuid) throw new Error('round trip: the Idle poll got no command (queue ran dry)');
@@ -224,20 +229,19 @@ async function benchBackend(db: string, clients: number, seconds: number, rounds
     const runs: PhaseResult[] = [];
     for (let round = 0; round < rounds; round++) {
       if (withBare) {
-        runs.push({ backend: '-', phase: 'bare route', ...(await measure(server, clients, seconds, (c) => put(agent, bareUrl, quietIdle[c]!, COMMAND).then(() => undefined))) });
+        runs.push({ backend: '-', phase: 'bare route', ...(await measure(server, clients, { seconds }, (c) => put(agent, bareUrl, quietIdle[c]!, COMMAND).then(() => undefined))) });
       }
-      const idleRun = await measure(server, clients, seconds, async (c) => {
+      const idleRun = await measure(server, clients, { seconds }, async (c) => {
         if ((await put(agent, mdm, quietIdle[c]!, COMMAND)).length !== 0) throw new Error('idle: expected an empty body');
       });
       runs.push({ backend, phase: 'idle', ...idleRun });
-      // Top the queues up to what this phase will use (each cycle finishes one command), keeping them
-      // as shallow as a real fleet's: queue depth is not what this measures.
-      const expected = runs.findLast((r) => r.phase === 'round trip' && r.backend === backend)?.perSecond ?? idleRun.perSecond / 4;
-      const target = Math.ceil((expected * 1.5 * (seconds + 0.5)) / clients) + 10;
-      const count = Math.max(0, target - (queued - Math.max(...done)));
-      await server.call('enqueue', { ids: udids, count });
-      queued += count;
-      runs.push({ backend, phase: 'round trip', ...(await measure(server, clients, seconds, roundTrip)) });
+      // Round trips run a fixed number of cycles, each finishing one command queued just before, so
+      // queues stay as shallow as a real fleet's (queue depth is not what this measures).
+      const expected = runs.findLast((r) => r.phase === 'round trip' && r.backend === backend)?.perSecond ?? idleRun.perSecond / 8;
+      const cycles = Math.max(5, Math.round((expected * seconds) / clients));
+      const warm = 3;
+      await server.call('enqueue', { ids: udids, count: cycles + warm });
+      runs.push({ backend, phase: 'round trip', ...(await measure(server, clients, { cycles, warm }, roundTrip)) });
     }
     const results: PhaseResult[] = [];
     for (const phase of ['bare route', 'idle', 'round trip'] as const) {
