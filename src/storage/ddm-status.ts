@@ -7,7 +7,7 @@ import type { DdmDb, DdmTables } from './ddm-schema.js';
 
 type StatusMethods = Pick<
   DdmStore,
-  | 'ddmKnownIdentifiers' | 'ddmApplyStatus' | 'ddmStatusItems' | 'ddmStatusHistory' | 'ddmDeclarationStatus'
+  | 'ddmKnownIdentifiers' | 'ddmApplyStatus' | 'ddmStatusItems' | 'ddmStatusHistory' | 'ddmDeclarationStatus' | 'ddmPruneStatusHistory'
   | 'ddmPutAssetData' | 'ddmGetAssetData' | 'ddmDeleteAssetData'
 >;
 
@@ -129,6 +129,11 @@ export function ddmStatusStore(db: DdmDb): StatusMethods {
         .orderBy('identifier')
         .execute();
       return rows.map(toDeclarationStatus);
+    },
+
+    async ddmPruneStatusHistory(before) {
+      const r = await db.deleteFrom('ddm_status_history').where('at', '<', before.getTime()).executeTakeFirst();
+      return Number(r.numDeletedRows);
     },
 
     async ddmPutAssetData(asset, at) {

@@ -421,6 +421,8 @@ export interface DdmStore {
   ddmStatusItems(enrollmentId: string, opts?: { prefix?: string }): Promise<DdmStatusItemRecord[]>;
   ddmStatusHistory(enrollmentId: string, opts?: { name?: string; limit?: number }): Promise<DdmStatusHistoryRecord[]>;
   ddmDeclarationStatus(enrollmentId: string): Promise<DdmDeclarationStatusRecord[]>;
+  /** Delete status history entries older than `before`; returns how many (latest values are kept). */
+  ddmPruneStatusHistory(before: Date): Promise<number>;
   ddmPutAssetData(asset: Omit<DdmAssetData, 'updatedAt'>, at: Date): Promise<void>;
   ddmGetAssetData(name: string): Promise<DdmAssetData | null>;
   ddmDeleteAssetData(name: string): Promise<boolean>;

@@ -137,3 +137,12 @@ test('management.declarations feeds declaration status; an invalid declaration r
   const logged = await rig.server.store.listEvents({ enrollmentId: device.udid, kindPrefix: 'ddm.declaration-error' });
   assert.equal(logged.length, 1);
 });
+
+test('old status history is pruned; latest values stay', async () => {
+  const kept = await rig.server.store.ddmStatusItems(device.udid);
+  assert.ok(kept.length > 0);
+  const pruned = await rig.server.store.ddmPruneStatusHistory(new Date(Date.now() + 1000));
+  assert.ok(pruned > 0);
+  assert.deepEqual(await rig.server.store.ddmStatusHistory(device.udid), []);
+  assert.deepEqual(await rig.server.store.ddmStatusItems(device.udid), kept);
+});
