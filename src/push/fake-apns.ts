@@ -94,7 +94,17 @@ export class FakeApns {
   /** Pushes received (the most recent `keep`), optionally for one token, or after a sequence number. */
   pushes(filter: { token?: string; since?: number } = {}): FakePush[] {
     const token = filter.token?.toLowerCase();
-    return this.log.filter((p) => (!token || p.token === token) && (filter.since === undefined || p.seq > filter.since));
+    // The log is in seq order: find the first push after `since` by bisection, then scan only the rest.
+    let lo = 0;
+    let hi = this.log.length;
+    const since = filter.since ?? 0;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.log[mid]!.seq > since) hi = mid;
+      else lo = mid + 1;
+    }
+    const tail = this.log.slice(lo);
+    return token ? tail.filter((p) => p.token === token) : tail;
   }
 
   /** In-process hook: called for every accepted push. Returns an unsubscribe function. */

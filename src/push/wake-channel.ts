@@ -45,10 +45,11 @@ export async function startWakeChannel(fake: FakeApns, opts: { host: string; por
 
   const poll = (url: URL, res: http.ServerResponse) => {
     const since = Number(url.searchParams.get('since') ?? 0);
-    const tokens = url.searchParams.get('token')?.toLowerCase().split(',').filter(Boolean);
+    const list = url.searchParams.get('token')?.toLowerCase().split(',').filter(Boolean);
+    const tokens = list ? new Set(list) : null;
     const timeout = Math.min(Number(url.searchParams.get('timeout') ?? 30_000) || 0, MAX_WAIT_MS);
     if (!Number.isFinite(since) || since < 0) return send(res, 400, { error: 'since must be a sequence number' });
-    const wanted = (p: FakePush) => !tokens || tokens.includes(p.token);
+    const wanted = (p: FakePush) => !tokens || tokens.has(p.token);
     const found = () => fake.pushes({ since }).filter(wanted);
     const reply = (wakes: FakePush[]) => send(res, 200, { next: wakes.length ? wakes[wakes.length - 1].seq : since, wakes });
     const now = found();
