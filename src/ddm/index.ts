@@ -27,7 +27,7 @@ export function createDdm(opts: DdmOptions): Ddm {
   return {
     ...createDdmAdmin({ store: opts.store, pusher: opts.pusher }),
     ...createAssetData(opts.store),
-    handler: createDeclarativeHandler({ store: opts.store, webhooks: opts.webhooks, logger: opts.logger }),
+    handler: createDeclarativeHandler({ store: opts.store, pusher: opts.pusher, webhooks: opts.webhooks, logger: opts.logger }),
   };
 }
 

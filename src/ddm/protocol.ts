@@ -9,9 +9,10 @@ import type { DeclarativeManagementMessage } from '../mdm/types.js';
 import type { DdmItemRecord } from '../storage/types.js';
 import { builtinDeclaration } from './builtin.js';
 import { recordStatusEvents, type DdmEventDeps } from './events.js';
+import type { Pusher } from '../push/types.js';
 import { toDeclaration } from './service.js';
 import { parseStatusReport, StatusReportError } from './status.js';
-import { currentTokens, effectiveItems } from './sync.js';
+import { currentTokens, effectiveItems, syncEnrollments } from './sync.js';
 import { DECLARATION_KINDS, type Declaration, type DeclarationKind } from './types.js';
 
 const JSON_TYPE = 'application/json';
@@ -26,7 +27,7 @@ const GROUP_OF: Record<DeclarationKind, 'Activations' | 'Configurations' | 'Asse
 
 const json = (value: unknown): CheckinReply => ({ body: JSON.stringify(value), contentType: JSON_TYPE });
 
-export function createDeclarativeHandler(deps: DdmEventDeps): DeclarativeHandler {
+export function createDeclarativeHandler(deps: DdmEventDeps & { pusher: Pusher }): DeclarativeHandler {
   const { store } = deps;
 
   async function items(id: string): Promise<DdmItemRecord[]> {
@@ -64,7 +65,12 @@ export function createDeclarativeHandler(deps: DdmEventDeps): DeclarativeHandler
       const ids = report.declarations.map((d) => d.identifier).filter((i) => !builtinDeclaration(i));
       const known = await store.ddmKnownIdentifiers(e.id, ids);
       const unknown = [...new Set(ids.filter((i) => !known.has(i)))];
-      if (unknown.length) throw new ServiceError(400, `status report refused: unknown declaration(s) ${unknown.map((u) => JSON.stringify(u)).join(', ')}`);
+      if (unknown.length) {
+        // Declarations another server gave the device (a migrated fleet) or since forgotten: refuse the
+        // report, and have the device sync, so that its next report speaks of Updraft's declarations.
+        await syncEnrollments(deps, [e.id], at, true);
+        throw new ServiceError(400, `status report refused: unknown declaration(s) ${unknown.map((u) => JSON.stringify(u)).join(', ')}; a sync was queued`);
+      }
     }
     const outcome = await store.ddmApplyStatus({ enrollmentId: e.id, full: report.full, items: report.items, declarations: report.declarations, at });
     await recordStatusEvents(deps, e, report, outcome, at);

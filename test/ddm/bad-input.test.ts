@@ -41,7 +41,7 @@ test('malformed status reports get a 400 with the reason and store nothing', asy
   assert.deepEqual(await outboxEvents(rig), []);
 });
 
-test('a status for an unknown declaration is refused whole', async () => {
+test('a status for an unknown declaration is refused whole, and the device is told to sync', async () => {
   const r = await device.ddm('status', {
     StatusItems: {
       softwareupdate: { 'install-state': 'downloading' },
@@ -53,6 +53,9 @@ test('a status for an unknown declaration is refused whole', async () => {
   assert.match(r.text, /unknown declaration.*never-heard-of-it/);
   assert.equal(await storedItems(), 0, 'the valid items of the same report were not applied');
   assert.deepEqual(await rig.server.store.ddmDeclarationStatus(device.udid), []);
+  // The device is told to sync, so that it drops declarations Updraft never gave it.
+  const sent = await device.nextSyncTokens();
+  assert.equal(sent?.DeclarationsToken, await device.declarationsToken());
 });
 
 test('unknown endpoints, kinds and declarations answer 404; an unknown enrollment 400, never 401', async () => {
