@@ -29,8 +29,8 @@ const TOUCH_CACHE_MAX = 100_000;
 const SESSION_CACHE_MAX = 100_000;
 
 export function createCoreService(opts: CoreOptions): MdmService {
-  const { store } = opts;
-  const topicOf = typeof opts.pushTopic === 'function' ? opts.pushTopic : () => (opts.pushTopic as string | null | undefined) ?? null;
+  const { store, pushTopic = null } = opts;
+  const topicOf = typeof pushTopic === 'function' ? pushTopic : () => pushTopic;
   const touchInterval = opts.touchIntervalMs ?? 60_000;
   const lastTouch = new Map<string, number>();
   /** Enrollments whose current session saw a NotNow (a session starts with Idle). */

@@ -18,7 +18,7 @@ export const TEST_API_KEY = 'test-api-key';
 
 export interface TestServerOptions {
   config?: Partial<Config>;
-  /** Options for the core MDM service (store and pushTopic are filled in). */
+  /** Options for the core MDM service (store is filled in; pushTopic defaults to config.pushTopic). */
   core?: Omit<CoreOptions, 'store'>;
   /** Middlewares around the core service, outermost first. */
   middlewares?: MdmMiddleware[] | ((store: Store, config: Config) => MdmMiddleware[]);
@@ -72,7 +72,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const middlewares = typeof opts.middlewares === 'function' ? opts.middlewares(store, config) : (opts.middlewares ?? []);
   const service = opts.service
     ? opts.service(store, config)
-    : compose(createCoreService({ ...opts.core, store, pushTopic: config.pushTopic }), ...middlewares);
+    : compose(createCoreService({ pushTopic: config.pushTopic, ...opts.core, store }), ...middlewares);
   const logger = opts.logger ?? pino({ level: process.env.UPDRAFT_TEST_LOG ?? opts.logLevel ?? 'silent' });
   const pki = opts.pki?.(store, config);
   const deps: AppDeps = { config, store, pusher: opts.pusher ?? new UnconfiguredPusher(), logger, service, identity: opts.identity, pki };

@@ -38,6 +38,21 @@ test('a Topic other than the push topic is refused (403, not 401) and nothing is
   assert.equal(await srv.store.getEnrollment('TOPIC-1'), null);
 });
 
+test('the push topic can change at run time (a function): check-ins follow the current one', async () => {
+  let current: string | null = null;
+  const dyn = await startTestServer({ core: { pushTopic: () => current } });
+  try {
+    const d = new TestDevice(dyn.url, { ids: { UDID: 'DYN-1' }, topic: 'com.apple.mgmt.External.a' });
+    assert.equal((await d.authenticate()).status, 200, 'no push certificate yet: not checked');
+    current = 'com.apple.mgmt.External.b';
+    assert.equal((await d.tokenUpdate()).status, 403);
+    current = 'com.apple.mgmt.External.a';
+    assert.equal((await d.tokenUpdate()).status, 200);
+  } finally {
+    await dyn.close();
+  }
+});
+
 test('CheckOut disables the enrollment', async () => {
   const d = device('OUT-1');
   await d.enroll();
