@@ -25,8 +25,8 @@ export interface StatusError {
 
 export interface StatusReport {
   full: boolean;
-  /** Every reported item by dotted name, management.declarations excluded. */
-  items: Array<{ name: string; value: unknown }>;
+  /** Every reported item by dotted name, management.declarations excluded; `merge`: an incremental array. */
+  items: Array<{ name: string; value: unknown; merge?: boolean }>;
   /** management.declarations, when reported. */
   declarations: DeclarationStatus[] | null;
   errors: StatusError[];
@@ -98,6 +98,12 @@ function statusErrors(value: unknown): StatusError[] {
   });
 }
 
+/** A full report's arrays are complete: entries marked `_removed` have no place in them. */
+function withoutRemoved(item: { name: string; value: unknown }): { name: string; value: unknown } {
+  if (!Array.isArray(item.value)) return item;
+  return { ...item, value: item.value.filter((e: unknown) => !(isObject(e) && e._removed === true)) };
+}
+
 export function parseStatusReport(data: Buffer | null): StatusReport {
   if (!data || data.length === 0) bad('the status report is empty (expected JSON in the check-in Data)');
   let json: unknown;
@@ -111,9 +117,12 @@ export function parseStatusReport(data: Buffer | null): StatusReport {
   if (json.FullReport !== undefined && typeof json.FullReport !== 'boolean') bad('FullReport must be a boolean');
   const flat = flattenStatusItems(json.StatusItems);
   const decl = flat.find((i) => i.name === DECLARATIONS_ITEM);
+  const full = json.FullReport === true;
   return {
-    full: json.FullReport === true,
-    items: flat.filter((i) => i.name !== DECLARATIONS_ITEM),
+    full,
+    items: flat
+      .filter((i) => i.name !== DECLARATIONS_ITEM)
+      .map((i) => (full ? withoutRemoved(i) : { ...i, merge: Array.isArray(i.value) && statusItemSpec(i.name)?.type === 'array' })),
     declarations: decl ? declarationStatuses(decl.value) : null,
     errors: statusErrors(json.Errors),
   };

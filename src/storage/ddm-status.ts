@@ -12,6 +12,24 @@ type StatusMethods = Pick<
 >;
 
 const parseJson = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+
+type Entry = { identifier?: unknown; _removed?: unknown };
+
+/**
+ * An incremental array status item applied to the stored one: entries replace those with the same
+ * `identifier`, `_removed: true` entries delete theirs. Without identifiers the new array replaces the old.
+ */
+export function mergeById(stored: unknown, incoming: unknown): unknown {
+  if (!Array.isArray(incoming) || !Array.isArray(stored)) return incoming;
+  const keyed = (a: unknown[]) => a.every((e) => typeof (e as Entry | null)?.identifier === 'string');
+  if (!keyed(incoming) || !keyed(stored)) return incoming;
+  const byId = new Map((stored as Entry[]).map((e) => [e.identifier as string, e]));
+  for (const e of incoming as Entry[]) {
+    if (e._removed === true) byId.delete(e.identifier as string);
+    else byId.set(e.identifier as string, e);
+  }
+  return [...byId.values()];
+}
 const flag = (v: boolean | null): number | null => (v === null ? null : v ? 1 : 0);
 
 function toDeclarationStatus(r: DdmTables['ddm_declaration_status']): DdmDeclarationStatusRecord {
@@ -53,8 +71,8 @@ export function ddmStatusStore(db: DdmDb): StatusMethods {
         const prev = new Map(stored.map((r) => [r.name, r.value]));
         const changed: string[] = [];
         const history: Array<{ enrollment_id: string; name: string; value: string | null; at: number }> = [];
-        for (const { name, value } of input.items) {
-          const text = JSON.stringify(value);
+        for (const { name, value, merge } of input.items) {
+          const text = JSON.stringify(merge ? mergeById(parseJson(prev.get(name) ?? null), value) : value);
           if (prev.get(name) === text) continue;
           changed.push(name);
           history.push({ enrollment_id: id, name, value: text, at: now });

@@ -361,8 +361,11 @@ export interface DdmStatusInput {
   enrollmentId: string;
   /** FullReport: stored items (and declaration statuses, when reported) absent from the report are dropped. */
   full: boolean;
-  /** Flattened status items (dotted names), management.declarations excluded. */
-  items: Array<{ name: string; value: unknown }>;
+  /**
+   * Flattened status items (dotted names), management.declarations excluded. `merge`: the value is an
+   * incremental array of objects keyed by `identifier` (entries with `_removed: true` drop one).
+   */
+  items: Array<{ name: string; value: unknown; merge?: boolean }>;
   /** From management.declarations, when the report carries it. */
   declarations: Array<Omit<DdmDeclarationStatusRecord, 'updatedAt'>> | null;
   at: Date;

@@ -138,6 +138,18 @@ test('management.declarations feeds declaration status; an invalid declaration r
   assert.equal(logged.length, 1);
 });
 
+test('array items are incremental: entries merge by identifier, _removed drops one, a full report replaces', async () => {
+  const list = async () => (await statusItems())['app.managed.list']?.value;
+  const app = (identifier: string, state: string) => ({ identifier, state, name: identifier });
+  await device.ddm('status', { StatusItems: { app: { managed: { list: [app('com.a', 'installed'), app('com.b', 'installing')] } } }, Errors: [] });
+  await device.ddm('status', { StatusItems: { app: { managed: { list: [app('com.b', 'installed'), app('com.c', 'queued')] } } }, Errors: [] });
+  assert.deepEqual(await list(), [app('com.a', 'installed'), app('com.b', 'installed'), app('com.c', 'queued')]);
+  await device.ddm('status', { StatusItems: { app: { managed: { list: [{ identifier: 'com.a', _removed: true }] } } }, Errors: [] });
+  assert.deepEqual(await list(), [app('com.b', 'installed'), app('com.c', 'queued')]);
+  await device.ddm('status', { StatusItems: { app: { managed: { list: [app('com.z', 'installed')] } } }, Errors: [], FullReport: true });
+  assert.deepEqual(await list(), [app('com.z', 'installed')]);
+});
+
 test('old status history is pruned; latest values stay', async () => {
   const kept = await rig.server.store.ddmStatusItems(device.udid);
   assert.ok(kept.length > 0);
