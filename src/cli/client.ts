@@ -7,6 +7,9 @@ import { API_KEY_FILE } from '../secrets.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:9000';
 
+/** The server the CLI talks to when --server is not given: UPDRAFT_SERVER, else the local default. */
+export const defaultServer = (): string => process.env.UPDRAFT_SERVER ?? DEFAULT_SERVER;
+
 /** An error the CLI prints as "updraft: <message>" before exiting with status 1. */
 export class CliError extends Error {}
 

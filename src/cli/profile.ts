@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from './pushcert.js';
+import { defaultServer } from './client.js';
 
 export interface ProfileCliOptions {
   server: string;
@@ -10,7 +11,7 @@ export interface ProfileCliOptions {
   output?: string;
 }
 
-export const defaultServer = (): string => process.env.UPDRAFT_SERVER ?? process.env.UPDRAFT_URL ?? 'http://127.0.0.1:8080';
+export { defaultServer };
 
 /** Fetches the profile; returns its bytes and the server's warning, if any (e.g. no push certificate yet). */
 export async function fetchProfile(opts: ProfileCliOptions): Promise<{ body: Buffer; warning: string | null }> {

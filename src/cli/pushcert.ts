@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { defaultServer } from './client.js';
 import { API_KEY_FILE } from '../secrets.js';
 
 export interface PushcertOptions {
@@ -80,7 +81,7 @@ export function register(program: Command): void {
     .option('--p12 <file>', 'certificate and key as a .p12 file (e.g. exported from Keychain)')
     .option('--password <password>', 'password of the .p12 file', '')
     .option('--force', 'replace a certificate whose topic differs (devices enrolled under the old topic stop getting pushes)')
-    .option('--server <url>', 'server base URL (env UPDRAFT_URL)', process.env.UPDRAFT_URL ?? 'http://127.0.0.1:8080')
+    .option('--server <url>', 'server base URL (env UPDRAFT_SERVER)', defaultServer())
     .option('--api-key <key>', 'API key (env UPDRAFT_API_KEY)', process.env.UPDRAFT_API_KEY)
     .option('--data-dir <dir>', 'read the API key from this data directory (env UPDRAFT_DATA_DIR)', process.env.UPDRAFT_DATA_DIR)
     .action(async (opts: PushcertOptions) => {
