@@ -92,6 +92,13 @@ export function coreMigration(dialect: Dialect): Migration {
         .expression(sql`enrollment_id, priority desc, seq`)
         .where(sql.ref('status'), '=', 'queued')
         .execute();
+      // Expiry on the hot path touches only the queued commands that carry an expiry.
+      await db.schema
+        .createIndex('queue_expiring')
+        .on('queue')
+        .columns(['enrollment_id', 'expires_at'])
+        .where(sql`status = 'queued' and expires_at is not null`)
+        .execute();
       // Retention: finished rows by age.
       await db.schema
         .createIndex('queue_finished')
