@@ -17,6 +17,8 @@ export interface WebhookWorkerOptions {
   timeoutMs?: number;
   /** Items claimed per poll (default 50). */
   batch?: number;
+  /** Enrollments delivered to in parallel (default 8); one enrollment's events stay in order. */
+  concurrency?: number;
   /** First retry delay (ms, default 1000) and the cap (ms, default 1 h). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -34,6 +36,16 @@ export function backoffDelay(attempts: number, baseMs: number, maxMs: number, ra
 
 export function hmacSignature(secret: string, body: string): string {
   return createHmac('sha256', secret).update(body, 'utf8').digest('base64');
+}
+
+/** Events are ordered per enrollment: the key is the enrollment ID the event carries. */
+function enrollmentKey(item: OutboxItem): string {
+  try {
+    const ev = JSON.parse(item.body) as { checkin_event?: { ids?: { id?: string } }; acknowledge_event?: { ids?: { id?: string } } };
+    return ev.checkin_event?.ids?.id ?? ev.acknowledge_event?.ids?.id ?? `#${item.id}`;
+  } catch {
+    return `#${item.id}`;
+  }
 }
 
 /** POST one event; resolves to null on 2xx, else the reason. */
@@ -54,6 +66,7 @@ export function startWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
   const pollMs = opts.pollMs ?? 1000;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const batch = opts.batch ?? 50;
+  const concurrency = opts.concurrency ?? 8;
   const baseMs = opts.backoffBaseMs ?? 1000;
   const maxMs = opts.backoffMaxMs ?? 3600_000;
   let stopped = false;
@@ -61,24 +74,51 @@ export function startWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
   let timer: NodeJS.Timeout | null = null;
   let wake: (() => void) | null = null;
 
-  /** One poll: deliver claimed items in order; after a failure, the rest of the batch waits with it. */
+  /**
+   * One poll. Events of one enrollment go out in order, different enrollments in parallel (up to
+   * `concurrency`). After a failure nothing new is attempted in this poll: the failed event and every
+   * event not yet sent wait for the same retry time. Returns how many were delivered.
+   */
   async function cycle(): Promise<number> {
     const now = new Date();
     const items = await opts.store.outboxClaim(now, new Date(now.getTime() + batch * timeoutMs + 60_000), batch);
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
-      const error = stopped ? 'worker stopped' : await deliver(item, opts, timeoutMs, stopping.signal);
-      if (error === null) {
-        await opts.store.outboxDone(item.id, new Date());
-        continue;
-      }
-      // Stopping: hand the rest back for the next start. Failing: the rest of the batch waits with this one.
-      const retryAt = new Date(stopped ? Date.now() : Date.now() + backoffDelay(item.attempts, baseMs, maxMs));
-      if (!stopped) opts.logger?.warn({ topic: item.topic, attempts: item.attempts, error, retryAt }, 'webhook delivery failed');
-      for (const rest of items.slice(i)) await opts.store.outboxRetry(rest.id, retryAt, rest === item ? error : `waiting: ${error}`);
-      return 0;
+    const byEnrollment = new Map<string, OutboxItem[]>();
+    for (const item of items) {
+      const key = enrollmentKey(item);
+      byEnrollment.set(key, [...(byEnrollment.get(key) ?? []), item]);
     }
-    return items.length;
+    const groups = [...byEnrollment.values()];
+    let delivered = 0;
+    let failure: { error: string; retryAt: Date } | null = null;
+    const release = (rest: OutboxItem[], failed?: OutboxItem) =>
+      Promise.all(rest.map((r) => opts.store.outboxRetry(r.id, failure!.retryAt, r === failed ? failure!.error : `waiting: ${failure!.error}`)));
+
+    async function send(group: OutboxItem[]): Promise<void> {
+      for (let i = 0; i < group.length; i++) {
+        const item = group[i]!;
+        if (stopped) failure ??= { error: 'worker stopped', retryAt: new Date() }; // handed back for the next start
+        if (failure) return void (await release(group.slice(i)));
+        const error = await deliver(item, opts, timeoutMs, stopping.signal);
+        if (error === null) {
+          await opts.store.outboxDone(item.id, new Date());
+          delivered++;
+          continue;
+        }
+        if (!failure) {
+          const retryAt = new Date(stopped ? Date.now() : Date.now() + backoffDelay(item.attempts, baseMs, maxMs));
+          failure = { error, retryAt };
+          if (!stopped) opts.logger?.warn({ topic: item.topic, attempts: item.attempts, error, retryAt }, 'webhook delivery failed');
+        }
+        return void (await release(group.slice(i), item));
+      }
+    }
+
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, groups.length) }, async () => {
+        for (let group = groups.shift(); group; group = groups.shift()) await send(group);
+      }),
+    );
+    return failure ? 0 : delivered;
   }
 
   const loop = (async () => {

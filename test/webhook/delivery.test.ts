@@ -97,6 +97,30 @@ test('a dead receiver (connection refused): events are kept and delivered by a l
   }
 });
 
+test('enrollments are delivered to in parallel, each enrollment\'s events in order', async () => {
+  const server = await webhookServer();
+  const devices = ['ORDER-1', 'ORDER-2', 'ORDER-3', 'ORDER-4'].map((udid) => new TestDevice(server.url, { ids: { UDID: udid } }));
+  await Promise.all(devices.map(async (d) => {
+    await d.enroll();
+    await d.idle();
+    await d.checkin('CheckOut');
+  }));
+  const receiver = await startReceiver(() => 200, 30);
+  const worker = startWebhookWorker({ store: server.store, url: receiver.url, pollMs: 10, concurrency: 4 });
+  try {
+    await receiver.waitFor(16);
+    const events = receiver.received.map((r) => JSON.parse(r.body) as { topic: string; checkin_event?: { udid: string }; acknowledge_event?: { udid: string } });
+    for (const udid of ['ORDER-1', 'ORDER-2', 'ORDER-3', 'ORDER-4']) {
+      const topics = events.filter((e) => (e.checkin_event ?? e.acknowledge_event)!.udid === udid).map((e) => e.topic);
+      assert.deepEqual(topics, ['mdm.Authenticate', 'mdm.TokenUpdate', 'mdm.Connect', 'mdm.CheckOut'], udid);
+    }
+    assert.ok(receiver.maxInFlight > 1, 'several enrollments at once');
+  } finally {
+    await worker.stop();
+    await receiver.close();
+  }
+});
+
 async function waitUntil(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {

@@ -13,15 +13,19 @@ export interface Receiver {
   received: Received[];
   /** Status for the next request (called per request); 'hang' never answers. */
   respond: (n: number) => number | 'hang';
+  /** Most requests that were being answered at the same time. */
+  maxInFlight: number;
   /** Resolves once `count` requests have arrived. */
   waitFor(count: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startReceiver(respond: Receiver['respond'] = () => 200): Promise<Receiver> {
+/** delayMs: each answer is sent that long after the request arrived. */
+export async function startReceiver(respond: Receiver['respond'] = () => 200, delayMs = 0): Promise<Receiver> {
   const received: Received[] = [];
   const hanging = new Set<() => void>();
-  const r = { respond } as Receiver;
+  const r = { respond, maxInFlight: 0 } as Receiver;
+  let inFlight = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -32,7 +36,12 @@ export async function startReceiver(respond: Receiver['respond'] = () => 200): P
         hanging.add(() => res.destroy());
         return;
       }
-      res.writeHead(status).end();
+      inFlight++;
+      r.maxInFlight = Math.max(r.maxInFlight, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.writeHead(status).end();
+      }, delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
