@@ -20,7 +20,7 @@ const results = new Map<string, { rt: string; result: CommandResult }[]>();
 before(async () => {
   h = await startHarness();
   fleet = await Fleet.start({
-    server: h.server.url, count: 50, scenario: loadScenario('mixed-2026'), mix: { macos: 60, ios: 40 }, wakeUrl: h.fake.wakeUrl, statePath,
+    server: h.url, count: 50, scenario: loadScenario('mixed-2026'), mix: { macos: 60, ios: 40 }, wakeUrl: h.fake.wakeUrl, statePath,
     onResult: (d, rt, result) => results.set(d.udid, [...(results.get(d.udid) ?? []), { rt, result }]),
   });
 });
@@ -44,7 +44,7 @@ test('50 devices enroll and each is bound to its own certificate', async () => {
   assert.equal(new Set(fleet.devices.map((d) => d.certDer)).size, 50);
   for (const d of fleet.devices.slice(0, 5)) {
     const id = d.enrollmentId ?? d.udid;
-    assert.ok(await h.server.store.getEnrollment(id), `server knows ${id}`);
+    assert.ok(await h.store.getEnrollment(id), `server knows ${id}`);
   }
 });
 
@@ -87,7 +87,7 @@ test('profiles install and remove; unknown commands get the device error; OS 27 
 
 test('the state file keeps identities across a simulator restart', async () => {
   await fleet.stop();
-  const again = await Fleet.start({ server: h.server.url, count: 50, scenario: loadScenario('mixed-2026'), wakeUrl: h.fake.wakeUrl, statePath });
+  const again = await Fleet.start({ server: h.url, count: 50, scenario: loadScenario('mixed-2026'), wakeUrl: h.fake.wakeUrl, statePath });
   try {
     assert.deepEqual(again.devices.map((d) => d.certDer), fleet.devices.map((d) => d.certDer));
     assert.equal(again.stats.enrolled, 50, 'nobody enrolls twice');

@@ -1,20 +1,23 @@
-// A whole Updraft for simulator tests: the real server (SCEP, signed profiles, Mdm-Signature
-// verification with certificate binding), the fake APNs with its wake channel, and a push
-// certificate imported through PUT /v1/pushcert, so pushes reach simulated devices.
+// A whole Updraft for simulator tests, built by the composition root (startServer): SCEP, signed
+// profiles, Mdm-Signature verification with certificate binding, DDM, and push through the fake
+// APNs (its wake channel wakes simulated devices), with a push certificate imported via PUT /v1/pushcert.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pino from 'pino';
-import { setupIdentity, type IdentitySetup } from '../../src/identity/index.js';
-import { loadPki } from '../../src/pki/pki.js';
-import { createPusher, type ManagedPusher } from '../../src/push/index.js';
+import { DEFAULT_BODY_LIMIT } from '../../src/config.js';
 import { FakeApns } from '../../src/push/fake-apns.js';
 import { makeFakePushCert } from '../../src/push/selfsigned.js';
-import { startTestServer, TEST_API_KEY, type TestServer } from '../helpers/server.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import type { Store } from '../../src/storage/types.js';
+import { TEST_API_KEY } from '../helpers/server.js';
 import { openTestStore, testDataDir } from '../helpers/store.js';
 
 export interface Harness {
-  server: TestServer;
+  url: string;
+  store: Store;
+  server: RunningServer;
   fake: FakeApns;
+  /** An API call with the API key; JSON bodies are sent as JSON. */
+  api(method: string, path: string, body?: unknown): Promise<Response>;
   /** Queues a command (MicroMDM JSON) for enrollments through POST /v1/enqueue, which pushes. */
   enqueue(ids: string[], command: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
@@ -22,42 +25,37 @@ export interface Harness {
 
 export async function startHarness(): Promise<Harness> {
   const dataDir = testDataDir();
-  const topic = 'com.apple.mgmt.External.5e3c1a2b-sim0-4c8e-8a63-dd17d3dd35d9';
-  const made = await makeFakePushCert({ topic });
+  const made = await makeFakePushCert({ topic: 'com.apple.mgmt.External.5e3c1a2b-5a11-4c8e-8a63-dd17d3dd35d9' });
   const fake = await FakeApns.start({ trust: [made.certPem] });
   writeFileSync(join(dataDir, 'apns-ca.pem'), fake.ca);
   const store = await openTestStore();
-  const logger = pino({ level: 'silent' });
-  const pusher: ManagedPusher = await createPusher({ store, config: { apnsUrl: fake.url, apnsCa: join(dataDir, 'apns-ca.pem') }, logger, retryDelayMs: 5 });
-  let identity: IdentitySetup | undefined;
-  const server = await startTestServer({
-    store,
-    pusher,
-    config: { dataDir, identityOptional: false },
-    pki: (s, config) => loadPki(config, s),
-    middlewares: (s, config) => {
-      const pki = loadPki(config, s);
-      identity = setupIdentity({ config, anchors: pki.trustAnchors, store: s, logger });
-      return [identity.middleware];
-    },
-    identity: (req) => identity!.resolver(req),
+  const server = await startServer({
+    listen: '127.0.0.1:0', dataDir, db: 'sqlite', apiKey: TEST_API_KEY, webhookUrl: null, webhookSecret: null,
+    publicUrl: 'https://mdm.example.test', tlsCert: null, tlsKey: null, pushTopic: null, bodyLimit: DEFAULT_BODY_LIMIT,
+    retentionDays: 0, logLevel: process.env.UPDRAFT_TEST_LOG ?? 'silent', certHeader: null, identityOptional: false,
+    apnsUrl: fake.url, apnsCa: join(dataDir, 'apns-ca.pem'),
+  }, { store });
+  const api = (method: string, path: string, body?: unknown) => fetch(server.url + path, {
+    method,
+    headers: { authorization: `Bearer ${TEST_API_KEY}`, ...(body === undefined || typeof body === 'string' ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
-  const auth = { authorization: `Bearer ${TEST_API_KEY}` };
-  const put = await fetch(`${server.url}/v1/pushcert`, { method: 'PUT', body: made.certPem + made.keyPem, headers: auth });
+  const put = await api('PUT', '/v1/pushcert', made.certPem + made.keyPem);
   if (put.status !== 200) throw new Error(`pushcert import: ${put.status} ${await put.text()}`);
   return {
+    url: server.url,
+    store,
     server,
     fake,
+    api,
     async enqueue(ids, command) {
-      const res = await fetch(`${server.url}/v1/enqueue`, { method: 'POST', body: JSON.stringify({ ids, command }), headers: { ...auth, 'content-type': 'application/json' } });
+      const res = await api('POST', '/v1/enqueue', { ids, command });
       const body = (await res.json()) as { command_uuid?: string };
       if (!body.command_uuid) throw new Error(`enqueue: ${res.status} ${JSON.stringify(body)}`);
       return body.command_uuid;
     },
     async close() {
-      await server.close();
-      await pusher.close();
-      await store.close();
+      await server.close(); // closes the store too
       await fake.close();
     },
   };
