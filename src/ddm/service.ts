@@ -5,7 +5,7 @@ import type { DdmDeclarationRecord, DdmSetRecord } from '../storage/types.js';
 import type { EnqueueDeps } from '../service/enqueue.js';
 import { CommandValidationError } from '../commands/errors.js';
 import { checkDeclaration, type DeclarationInput } from './catalog.js';
-import { builtinDeclaration, BUILTIN_DECLARATIONS } from './builtin.js';
+import { builtinDeclaration } from './builtin.js';
 import { effectiveItems, syncEnrollments, currentTokens, type SyncResult } from './sync.js';
 import { serverToken } from './tokens.js';
 import type { Declaration, DeclarationKind } from './types.js';
@@ -14,7 +14,7 @@ import type { Declaration, DeclarationKind } from './types.js';
 export class DdmError extends Error {
   override readonly name = 'DdmError';
   constructor(
-    readonly statusCode: 400 | 404 | 409,
+    readonly statusCode: 400 | 404,
     message: string,
     readonly field?: string,
   ) {
@@ -100,7 +100,6 @@ export function createDdmAdmin(deps: EnqueueDeps) {
 
     listDeclarations: (opts: { type?: string } = {}) => store.ddmListDeclarations(opts),
 
-    builtinDeclarations: () => BUILTIN_DECLARATIONS,
 
     /** Delete a declaration: it leaves every set, and the devices that had it are synced. */
     async deleteDeclaration(identifier: string, at = new Date()): Promise<SyncResult> {
