@@ -45,7 +45,8 @@ export interface SyncResult {
  * Recompute the tokens of `ids` and notify those whose token changed (all of them with `force`,
  * which also turns DDM on for enrollments that never used it).
  */
-export async function syncEnrollments(deps: EnqueueDeps, ids: string[], at: Date, force = false): Promise<SyncResult> {
+export async function syncEnrollments(deps: EnqueueDeps, enrollmentIds: string[], at: Date, force = false): Promise<SyncResult> {
+  const ids = [...new Set(enrollmentIds)];
   if (ids.length === 0) return { notified: [] };
   const [items, states] = await Promise.all([effectiveItems(deps.store, ids), deps.store.ddmSyncStates(ids)]);
   const changed: DdmSyncState[] = [];

@@ -158,7 +158,7 @@ test('a forced sync sends the current tokens; many enrollments with one token sh
   assert.equal(sent?.DeclarationsToken, await other.declarationsToken());
 
   await api(rig, 'PUT', '/v1/ddm/sets/shared', { declarations: [ACTIVATION.Identifier] });
-  const bulk = await api(rig, 'POST', '/v1/ddm/sets/shared/enrollments', { assign: [device.udid, other.udid] });
+  const bulk = await api(rig, 'POST', '/v1/ddm/sets/shared/enrollments', { assign: [device.udid, other.udid, device.udid] });
   assert.deepEqual((bulk.json.notified as string[]).sort(), [device.udid, other.udid].sort());
   const queued = await rig.server.store.listQueue(device.udid);
   const queuedOther = await rig.server.store.listQueue(other.udid);
