@@ -97,7 +97,7 @@ export function coreMigration(dialect: Dialect): Migration {
         .createIndex('queue_expiring')
         .on('queue')
         .columns(['enrollment_id', 'expires_at'])
-        .where(sql`status = 'queued' and expires_at is not null`)
+        .where(sql<boolean>`status = 'queued' and expires_at is not null`)
         .execute();
       // Retention: finished rows by age.
       await db.schema
