@@ -20,7 +20,7 @@ const scenario = ScenarioSchema.parse({
 
 before(async () => {
   h = await startHarness();
-  fleet = await Fleet.start({ server: h.url, count: 1, scenario, wakeUrl: h.fake.wakeUrl, keyType: 'ec', onResult: (_d, rt, result) => results.push({ rt, result }) });
+  fleet = await Fleet.start({ server: h.url, count: 1, scenario, wakeUrl: h.fake.wakeUrl, keyType: 'ec', keyPoolSize: 1, onResult: (_d, rt, result) => results.push({ rt, result }) });
 });
 after(async () => {
   await fleet.stop();

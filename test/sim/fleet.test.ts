@@ -20,7 +20,7 @@ const results = new Map<string, { rt: string; result: CommandResult }[]>();
 before(async () => {
   h = await startHarness();
   fleet = await Fleet.start({
-    server: h.url, count: 50, scenario: loadScenario('mixed-2026'), mix: { macos: 60, ios: 40 }, wakeUrl: h.fake.wakeUrl, statePath,
+    server: h.url, count: 50, scenario: loadScenario('mixed-2026'), mix: { macos: 60, ios: 40 }, wakeUrl: h.fake.wakeUrl, statePath, keyPoolSize: 2,
     onResult: (d, rt, result) => results.set(d.udid, [...(results.get(d.udid) ?? []), { rt, result }]),
   });
 });
@@ -87,7 +87,7 @@ test('profiles install and remove; unknown commands get the device error; OS 27 
 
 test('the state file keeps identities across a simulator restart', async () => {
   await fleet.stop();
-  const again = await Fleet.start({ server: h.url, count: 50, scenario: loadScenario('mixed-2026'), wakeUrl: h.fake.wakeUrl, statePath });
+  const again = await Fleet.start({ server: h.url, count: 50, scenario: loadScenario('mixed-2026'), wakeUrl: h.fake.wakeUrl, statePath, keyPoolSize: 2 });
   try {
     assert.deepEqual(again.devices.map((d) => d.certDer), fleet.devices.map((d) => d.certDer));
     assert.equal(again.stats.enrolled, 50, 'nobody enrolls twice');

@@ -22,7 +22,7 @@ const seedItems = (name: string): PlistDict[] => parsePlist(`<plist version="1.0
 before(async () => {
   h = await startHarness();
   fleet = await Fleet.start({
-    server: h.url, count: 1, scenario: loadScenario('mojave-2018'), clockFactor: 100, wakeUrl: h.fake.wakeUrl,
+    server: h.url, count: 1, scenario: loadScenario('mojave-2018'), clockFactor: 100, wakeUrl: h.fake.wakeUrl, keyPoolSize: 1,
     onResult: (_d, rt, result) => {
       const i = waiters.findIndex((w) => w.rt === rt);
       if (i >= 0) waiters.splice(i, 1)[0].resolve(result);
