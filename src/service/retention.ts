@@ -1,4 +1,4 @@
-// History retention: prune finished commands, results and events older than N days, hourly.
+// History retention: prune finished commands, results, events and DDM status history older than N days, hourly.
 import type { Logger } from 'pino';
 import type { Store } from '../storage/types.js';
 
@@ -17,7 +17,10 @@ export function startRetention(opts: RetentionOptions): { stop(): void } {
     const before = new Date(Date.now() - opts.days * 86400e3);
     try {
       const pruned = await opts.store.pruneHistory(before);
-      if (pruned.commands > 0 || pruned.events > 0) opts.logger?.info({ ...pruned, before }, 'pruned history');
+      const statusHistory = await opts.store.ddmPruneStatusHistory(before);
+      if (pruned.commands > 0 || pruned.events > 0 || statusHistory > 0) {
+        opts.logger?.info({ ...pruned, statusHistory, before }, 'pruned history');
+      }
     } catch (err) {
       opts.logger?.error({ err }, 'history pruning failed');
     }
