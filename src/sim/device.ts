@@ -18,8 +18,6 @@ export interface LegacyUpdate {
   settledAt: number;
   /** Simulated ms the install in progress completes. */
   dueAt: number;
-  /** ScheduleOSUpdate commands received for this product. */
-  sends: number;
   /** The install waits for ScheduleOSUpdate to be sent again once downloaded. */
   needsResend: boolean;
   failure: string | null;

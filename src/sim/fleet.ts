@@ -95,7 +95,7 @@ export class Fleet implements SimContext {
     this.simStart = opts.scenario.start ? Date.parse(opts.scenario.start) : Date.now();
     this.keys = new KeyPool(opts.keyPoolSize ?? 16);
     this.sessions = new Limit(opts.sessionConcurrency ?? 256);
-    this.wheel = new Wheel(() => this.now(), this.factor / 1, (i, k) => this.fire(i, k));
+    this.wheel = new Wheel(() => this.now(), this.factor, (i, k) => this.fire(i, k));
   }
 
   static async start(opts: FleetOptions): Promise<Fleet> {
@@ -146,10 +146,12 @@ export class Fleet implements SimContext {
     const { scenario, count, mix } = this.opts;
     const offset = this.opts.offset ?? 0;
     const groups = scenario.fleet;
+    // "ios" in --mix covers iPads too unless "ipados" has its own share.
+    const key = (p: string) => (p === 'ipados' && mix && mix.ipados === undefined ? 'ios' : p);
     const weights = groups.map((g) => {
       if (!mix) return g.weight;
-      const share = mix[g.platform] ?? 0;
-      const inPlatform = groups.filter((x) => x.platform === g.platform).reduce((s, x) => s + x.weight, 0);
+      const share = mix[key(g.platform)] ?? 0;
+      const inPlatform = groups.filter((x) => key(x.platform) === key(g.platform)).reduce((s, x) => s + x.weight, 0);
       return (share * g.weight) / inPlatform;
     });
     const total = weights.reduce((a, b) => a + b, 0);

@@ -194,12 +194,11 @@ function scheduleOne(d: DeviceState, p: Product, action: string, ctx: SimContext
     if (d.freeBytes < p.size * 2) return { ProductKey: p.productKey, InstallAction: 'Error', Status: 'DownloadInsufficientSpace', ErrorChain: [ERRORS.notEnoughSpace()] };
     u = {
       productKey: p.productKey, version: p.version, build: p.build, major: p.major, size: p.size, action,
-      phase: 'downloading', percent: 0, settledAt: now, dueAt: 0, sends: 0, failure: null,
+      phase: 'downloading', percent: 0, settledAt: now, dueAt: 0, failure: null,
       needsResend: ctx.rngFor(d).chance(ctx.scenario.quirks.installNeedsResend),
     };
     d.update = u;
   }
-  u.sends++;
   u.action = action;
   const installing = action === 'InstallASAP' || action === 'InstallForceRestart' || action === 'Default';
   if (u.phase === 'downloaded' && installing) startInstall(d, ctx); // a send after the download: the install starts

@@ -75,6 +75,7 @@ export class Stats {
       p99ms: Number(this.percentile(0.99).toFixed(2)),
       errors: this.errors,
       signCpuMsPerRequest: this.signs ? Number((this.signUs / this.signs / 1000).toFixed(3)) : 0,
+      ...Object.fromEntries([...this.byKind].map(([k, n]) => [`${k}RoundTrips`, n])),
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
   }

@@ -1,0 +1,39 @@
+// `updraft sim` through the real command: --bench against a running server prints its figures as
+// JSON; bad flags give a clear message and exit code 1.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot } from '../helpers/fixtures.js';
+import { startHarness, type Harness } from './harness.js';
+
+let h: Harness;
+before(async () => { h = await startHarness(); });
+after(() => h.close());
+
+const updraft = (args: string[]) =>
+  promisify(execFile)(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'sim', ...args], { cwd: repoRoot });
+
+test('--bench enrolls the devices and reports rates, latencies and errors', async () => {
+  const { stdout } = await updraft(['--server', h.url, '--count', '4', '--bench', '--duration', '1', '--key-type', 'ec', '--keys', '1', '--mix', 'macos:50,ios:50']);
+  const figures = JSON.parse(stdout) as Record<string, number>;
+  assert.equal(figures.enrolled, 4);
+  assert.equal(figures.errors, 0);
+  assert.ok(figures.roundTrips > 0 && figures.roundTripsPerSecond > 0 && figures.p99ms >= figures.p50ms);
+  assert.ok(figures.enrollPerSecond > 0 && figures.simulatorRssMb > 0);
+});
+
+test('bad flags are refused with the reason', async () => {
+  for (const [args, reason] of [
+    [['--mix', 'windows:10'], /--mix: expected platform:percent/],
+    [['--scenario', 'no-such'], /no scenario "no-such"/],
+    [['--key-type', 'dsa'], /--key-type must be rsa or ec/],
+  ] as const) {
+    await assert.rejects(updraft(['--server', h.url, ...args]), (err: { code: number; stderr: string }) => {
+      assert.equal(err.code, 1);
+      assert.match(err.stderr, reason);
+      return true;
+    });
+  }
+});
