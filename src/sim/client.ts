@@ -5,7 +5,7 @@ import { buildPlist, parsePlist, type BuildInput, type PlistDict } from '../plis
 import { deviceIds, type DeviceState } from './device.js';
 import type { Http, HttpReply } from './http.js';
 import type { KeyObject } from 'node:crypto';
-import { exportKey, importKey, newEcKey, signedData, type KeyPool } from './pki.js';
+import { signedData, type KeyPool } from './pki.js';
 import type { Enrollment } from './profile.js';
 import { scepEnroll } from './scep.js';
 import type { Stats } from './stats.js';
@@ -32,20 +32,20 @@ export function channels(d: DeviceState, enrollment: Enrollment): Channel[] {
 
 export type KeyType = 'rsa' | 'ec';
 
-export class Client {
-  private readonly ecKeys = new Map<number, KeyObject>();
+export interface KeyPools {
+  rsa: KeyPool;
+  ec: KeyPool;
+}
 
+export class Client {
   constructor(
-    readonly http: Http, readonly enrollment: Enrollment, readonly keys: KeyPool, readonly stats: Stats, readonly now: () => number,
+    readonly http: Http, readonly enrollment: Enrollment, readonly keys: KeyPools, readonly stats: Stats, readonly now: () => number,
     readonly keyType: KeyType = 'rsa',
   ) {}
 
-  /** The device's identity key: its own EC key, or its RSA key from the shared pool. */
-  private async identityKey(d: DeviceState): Promise<KeyObject> {
-    if (!d.ecKey) return this.keys.key(d.keyIndex);
-    let k = this.ecKeys.get(d.index);
-    if (!k) this.ecKeys.set(d.index, (k = importKey(d.ecKey)));
-    return k;
+  /** The device's identity key, from the shared pool of its type. */
+  private identityKey(d: DeviceState): Promise<KeyObject> {
+    return this.keys[d.keyType].key(d.keyIndex);
   }
 
   private async signed(url: string, body: Buffer, contentType: string, d: DeviceState, kind: string): Promise<HttpReply> {
@@ -76,8 +76,8 @@ export class Client {
   /** SCEP (once), then Authenticate and TokenUpdate for each channel. */
   async enroll(d: DeviceState): Promise<void> {
     if (!d.certDer) {
-      const signerKey = await this.keys.key(d.keyIndex);
-      if (this.keyType === 'ec') d.ecKey = exportKey(newEcKey());
+      d.keyType = this.keyType;
+      const signerKey = await this.keys.rsa.key(d.keyIndex);
       const key = await this.identityKey(d);
       const started = performance.now();
       const cert = await scepEnroll(this.http, { url: this.enrollment.scepUrl, key, signerKey, subject: this.enrollment.subject, challenge: this.enrollment.challenge, cn: d.serial, at: new Date() });

@@ -64,10 +64,10 @@ export interface DeviceState {
   /** macOS console user: the user channel (UDID:UserID). */
   user: { id: string; shortName: string; longName: string; token: string; pushMagic: string } | null;
   certDer: string | null;
-  /** Index into the fleet's shared RSA key pool (RSA identities, and the SCEP signer). */
+  /** Index into the fleet's shared key pools (identity key, and the RSA key that signs its SCEP request). */
   keyIndex: number;
-  /** The device's own EC identity key, PKCS#8 DER base64 (EC identities only). */
-  ecKey: string | null;
+  /** The type of the identity key the device enrolled with. */
+  keyType: 'rsa' | 'ec';
   enrolled: boolean;
   awaitingConfiguration: boolean;
   profiles: Array<{ identifier: string; uuid: string; displayName: string; payloadTypes: string[] }>;
@@ -139,7 +139,7 @@ export function newDevice(index: number, group: FleetGroup, rng: Rng, now: numbe
       : null,
     certDer: null,
     keyIndex: index,
-    ecKey: null,
+    keyType: 'rsa',
     enrolled: false,
     awaitingConfiguration: ade,
     profiles: [],

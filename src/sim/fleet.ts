@@ -3,7 +3,7 @@
 // interval, runs their OS update and DDM clocks on one timer wheel, and saves them to a state file.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { PlistDict } from '../plist/index.js';
-import { channels, Client, type Channel, type KeyType } from './client.js';
+import { channels, Client, type Channel, type KeyPools, type KeyType } from './client.js';
 import { handle, type AfterEffect } from './commands.js';
 import type { SimContext } from './context.js';
 import * as ddm from './ddm.js';
@@ -65,14 +65,14 @@ class Limit {
   }
 }
 
-interface SavedFleet { version: 1; scenario: string; simNow: number; keys: string[]; devices: DeviceState[] }
+interface SavedFleet { version: 1; scenario: string; simNow: number; keys: { rsa: Array<string | null>; ec: Array<string | null> }; devices: DeviceState[] }
 
 export class Fleet implements SimContext {
   readonly stats = new Stats();
   readonly devices: DeviceState[] = [];
   readonly scenario: Scenario;
   private readonly http = new Http({ maxSockets: 256 });
-  private keys: KeyPool;
+  private keys: KeyPools;
   private client!: Client;
   private enrollment!: Enrollment;
   private readonly wheel: Wheel;
@@ -93,7 +93,8 @@ export class Fleet implements SimContext {
     this.scenario = opts.scenario;
     this.factor = opts.clockFactor ?? opts.scenario.clockFactor;
     this.simStart = opts.scenario.start ? Date.parse(opts.scenario.start) : Date.now();
-    this.keys = new KeyPool(opts.keyPoolSize ?? 16);
+    const size = opts.keyPoolSize ?? 16;
+    this.keys = { rsa: new KeyPool('rsa', size), ec: new KeyPool('ec', size) };
     this.sessions = new Limit(opts.sessionConcurrency ?? 256);
     this.wheel = new Wheel(() => this.now(), this.factor, (i, k) => this.fire(i, k));
   }
@@ -172,7 +173,8 @@ export class Fleet implements SimContext {
     const saved = JSON.parse(readFileSync(path, 'utf8')) as SavedFleet;
     if (saved.version !== 1 || !Array.isArray(saved.devices)) throw new Error(`${path}: not a simulator state file`);
     this.devices.push(...saved.devices.map((d) => ({ ...d, ddm: d.ddm ?? emptyDdm() })));
-    this.keys = new KeyPool(Math.max(this.keys.size, saved.keys.length), saved.keys);
+    const size = (saved: unknown[]) => Math.max(this.opts.keyPoolSize ?? 16, saved.length);
+    this.keys = { rsa: new KeyPool('rsa', size(saved.keys.rsa), saved.keys.rsa), ec: new KeyPool('ec', size(saved.keys.ec), saved.keys.ec) };
     this.simStart += saved.simNow - this.simStart;
     return true;
   }
@@ -180,7 +182,7 @@ export class Fleet implements SimContext {
   async save(): Promise<void> {
     const path = this.opts.statePath;
     if (!path) return;
-    const saved: SavedFleet = { version: 1, scenario: this.scenario.name, simNow: this.now(), keys: await this.keys.export(), devices: this.devices };
+    const saved: SavedFleet = { version: 1, scenario: this.scenario.name, simNow: this.now(), keys: { rsa: await this.keys.rsa.export(), ec: await this.keys.ec.export() }, devices: this.devices };
     writeFileSync(path + '.tmp', JSON.stringify(saved));
     renameSync(path + '.tmp', path);
   }

@@ -1,6 +1,6 @@
 // Client-side PKI for simulated devices: RSA keys from a shared pool, the self-signed certificate
 // and CSR of a SCEP request, and the detached CMS SignedData of an Mdm-Signature, all encoded by hand.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPair, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, sign, type KeyObject } from 'node:crypto';
 import { algorithm, bytes, children, ctx, integer, name, octets, oid, read, readOid, seq, set, setOf, time, tlv, whole, type Node } from './der.js';
 
 export const OID = {
@@ -20,33 +20,35 @@ export const OID = {
   organization: '2.5.4.10',
 } as const;
 
-/** A pool of RSA 2048 keys shared by simulated devices (each device still gets its own certificate):
- * key generation costs ~50-100 ms, so a fleet of thousands draws from a few, made in parallel.
- * The keys are saved with the fleet (PKCS#8 DER, base64) so certificates stay usable after a restart. */
+/** A pool of identity keys shared by simulated devices (each device still gets its own certificate):
+ * RSA 2048 key generation costs ~50-100 ms and every key object holds native memory, so a fleet of
+ * thousands draws from a few, made in parallel. The keys are saved with the fleet (PKCS#8 DER,
+ * base64) so certificates stay usable after a restart. */
 export class KeyPool {
-  private readonly keys: Promise<KeyObject>[] = [];
-  constructor(readonly size: number, saved: string[] = []) {
-    saved.slice(0, size).forEach((der, i) => { this.keys[i] = Promise.resolve(importKey(der)); });
+  private readonly keys: Array<Promise<KeyObject> | undefined> = [];
+  constructor(readonly type: 'rsa' | 'ec', readonly size: number, saved: Array<string | null> = []) {
+    saved.slice(0, size).forEach((der, i) => { if (der) this.keys[i] = Promise.resolve(importKey(der)); });
   }
 
   key(index: number): Promise<KeyObject> {
     const i = index % this.size;
-    this.keys[i] ??= new Promise((resolve, reject) =>
-      generateKeyPair('rsa', { modulusLength: 2048 }, (err, _pub, priv) => (err ? reject(err) : resolve(priv))));
+    this.keys[i] ??= new Promise((resolve, reject) => {
+      const done = (err: Error | null, _pub: unknown, priv: KeyObject) => (err ? reject(err) : resolve(priv));
+      if (this.type === 'rsa') generateKeyPair('rsa', { modulusLength: 2048 }, done);
+      else generateKeyPair('ec', { namedCurve: 'prime256v1' }, done);
+    });
     return this.keys[i];
   }
 
-  async export(): Promise<string[]> {
-    const made = await Promise.all(this.keys.filter(Boolean));
-    return made.map(exportKey);
+  /** The keys made so far, by position (null where none was needed yet). */
+  async export(): Promise<Array<string | null>> {
+    const out: Array<string | null> = [];
+    for (const k of this.keys) out.push(k ? (await k).export({ type: 'pkcs8', format: 'der' }).toString('base64') : null);
+    return out;
   }
 }
 
-export const exportKey = (k: KeyObject): string => k.export({ type: 'pkcs8', format: 'der' }).toString('base64');
-export const importKey = (der: string): KeyObject => createPrivateKey({ key: Buffer.from(der, 'base64'), format: 'der', type: 'pkcs8' });
-
-/** A device's own EC P-256 identity key (a fraction of a millisecond to make, and to sign with). */
-export const newEcKey = (): KeyObject => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+const importKey = (der: string): KeyObject => createPrivateKey({ key: Buffer.from(der, 'base64'), format: 'der', type: 'pkcs8' });
 
 const isEc = (key: KeyObject) => key.asymmetricKeyType === 'ec';
 
