@@ -110,8 +110,8 @@ export function register(program: Command): void {
     .option('--apns-wake <url>', 'the fake APNs wake channel, http://host:port (UPDRAFT_APNS_WAKE)')
     .option('--offset <n>', 'first device index, so several processes can share one fleet', '0')
     .option('--concurrency <n>', 'enrollments and sessions in flight at once', '64')
-    .option('--keys <n>', 'RSA keys shared by the fleet (each device still gets its own certificate)', '16')
-    .option('--key-type <rsa|ec>', 'identity keys: RSA 2048 from the shared pool as the profile asks, or each device its own EC P-256 (cheaper to sign)', 'rsa')
+    .option('--keys <n>', 'identity keys shared by the fleet (each device still gets its own certificate)', '16')
+    .option('--key-type <rsa|ec>', 'identity keys: RSA 2048 as the profile asks, or EC P-256 (cheaper to sign); both from the shared pool', 'rsa')
     .option('--bench', 'load generator: enroll, then back-to-back check-ins; print the figures')
     .action(async (o: SimCliOptions) => {
       try {
