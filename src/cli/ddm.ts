@@ -5,103 +5,47 @@
 //   ddm show ENROLLMENT | status ENROLLMENT [--prefix P] [--history NAME] | sync ENROLLMENT
 //   ddm asset NAME FILE [--content-type T]
 // Every command prints the server's JSON answer.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { API_KEY_FILE } from '../secrets.js';
-import { CliError } from './pushcert.js';
-import { defaultServer } from './profile.js';
-
-interface Conn {
-  server: string;
-  apiKey?: string;
-  dataDir?: string;
-}
-
-function apiKey(c: Conn): string {
-  if (c.apiKey) return c.apiKey;
-  const file = c.dataDir ? join(c.dataDir, API_KEY_FILE) : null;
-  if (file && existsSync(file)) return readFileSync(file, 'utf8').trim();
-  throw new CliError("no API key: pass --api-key, set UPDRAFT_API_KEY, or point --data-dir at the server's data directory");
-}
+import { ApiClient, CliError, clientOptions, readInput, type ClientOptions } from './client.js';
+import { action, STDIO, type CliOutput } from './output.js';
 
 const seg = encodeURIComponent;
 
-async function call(c: Conn, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, c.server), {
-      method,
-      headers: { authorization: `Bearer ${apiKey(c)}`, ...(body === undefined ? {} : { 'content-type': contentType }) },
-      body: body === undefined ? undefined : Buffer.isBuffer(body) ? new Uint8Array(body) : JSON.stringify(body),
-    });
-  } catch (err) {
-    throw new CliError(`cannot reach the server at ${c.server}: ${(err as Error).cause ?? (err as Error).message}`);
-  }
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    throw new CliError(`the server answered ${res.status}: ${text.slice(0, 200)}`);
-  }
-  if (!res.ok) {
-    const e = json as { error?: string; field?: string } | null;
-    throw new CliError(`refused (${res.status}): ${e?.error ?? text}${e?.field ? ` [${e.field}]` : ''}`);
-  }
-  return json;
+async function call(c: ClientOptions, method: string, path: string, body?: object | Buffer, contentType?: string): Promise<unknown> {
+  const headers = contentType ? { 'content-type': contentType } : undefined;
+  return (await new ApiClient(c).request(method, path, body, { headers })).body;
 }
 
-function readInput(file: string): Buffer {
+function readJson(file: string): object {
+  let v: unknown;
   try {
-    return readFileSync(file === '-' ? 0 : file);
-  } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-}
-
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readInput(file).toString('utf8'));
+    v = JSON.parse(readInput(file).toString('utf8'));
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError(`${file} is not JSON: ${(err as Error).message}`);
   }
+  if (typeof v !== 'object' || v === null) throw new CliError(`${file} must hold a JSON object ({Type, Identifier, Payload})`);
+  return v;
 }
-
-/** Where the commands write (the process's stdout and stderr unless a caller passes others). */
-export interface CliOutput {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const STDIO: CliOutput = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
 export function register(program: Command, io: CliOutput = STDIO): void {
   const ddm = program
     .command('ddm')
-    .description('declarative device management: declarations, sets, assignments and device status')
-    .option('--server <url>', 'server base URL (env UPDRAFT_SERVER)', defaultServer())
-    .option('--api-key <key>', 'API key (env UPDRAFT_API_KEY)', process.env.UPDRAFT_API_KEY)
-    .option('--data-dir <dir>', 'read the API key from this data directory (env UPDRAFT_DATA_DIR)', process.env.UPDRAFT_DATA_DIR);
+    .description('declarative device management: declarations, sets, assignments and device status');
+  clientOptions(ddm, { json: false });
 
   /** A subcommand whose action returns what to print. */
-  function sub(spec: string, description: string, run: (c: Conn, args: string[], opts: Record<string, string>) => Promise<unknown>): Command {
+  function sub(spec: string, description: string, run: (c: ClientOptions, args: string[], opts: Record<string, string>) => Promise<unknown>): Command {
     return ddm
       .command(spec)
       .description(description)
-      .action(async (...all: unknown[]) => {
-        const cmd = all[all.length - 1] as Command;
-        const args = all.slice(0, -2).flatMap((a) => (Array.isArray(a) ? (a as string[]) : [a as string]));
-        try {
-          const out = await run(ddm.opts<Conn>(), args, cmd.opts<Record<string, string>>());
-          io.out(JSON.stringify(out, null, 2) + '\n');
-        } catch (err) {
-          if (!(err instanceof CliError)) throw err;
-          io.err(`updraft ddm ${cmd.name()}: ${err.message}\n`);
-          process.exitCode = 1;
-        }
-      });
+      .action(
+        action(async (...all: unknown[]) => {
+          const cmd = all[all.length - 1] as Command;
+          const args = all.slice(0, -2).flatMap((a) => (Array.isArray(a) ? (a as string[]) : [a as string]));
+          io.out(JSON.stringify(await run(ddm.opts<ClientOptions>(), args, cmd.opts<Record<string, string>>()), null, 2) + '\n');
+        }, io),
+      );
   }
 
   sub('types', "list the declaration types of Apple's schema", (c) => call(c, 'GET', '/v1/ddm/types'));
@@ -138,6 +82,6 @@ export function register(program: Command, io: CliOutput = STDIO): void {
     call(c, 'POST', `/v1/ddm/enrollments/${seg(id!)}/sync`));
 
   sub('asset <name> <file>', 'upload asset data (served at /ddm/assets/<name>)', (c, [name, file], o) =>
-    call(c, 'PUT', `/v1/ddm/assets/${seg(name!)}`, readInput(file!), o.contentType ?? 'application/octet-stream'))
+    call(c, 'PUT', `/v1/ddm/assets/${seg(name!)}`, readInput(file!), o.contentType))
     .option('--content-type <type>', 'media type of the data', 'application/octet-stream');
 }

@@ -1,8 +1,7 @@
 // `updraft enqueue`: queue a command for enrollments, from a raw plist file (NanoMDM's PUT /v1/enqueue)
 // or from a RequestType and a MicroMDM-style JSON payload checked against Apple's schema (POST /v1/enqueue).
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ApiClient, CliError, clientOptions, type ClientOptions } from './client.js';
+import { ApiClient, CliError, clientOptions, readInput, type ClientOptions } from './client.js';
 import { action, printJson, table } from './output.js';
 
 interface EnqueueOptions extends ClientOptions {
@@ -18,14 +17,6 @@ interface NanoResult {
   no_push?: boolean;
   command_uuid?: string;
   request_type?: string;
-}
-
-function readInput(file: string): Buffer {
-  try {
-    return readFileSync(file === '-' ? 0 : file);
-  } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
 }
 
 function int(value: string | undefined, flag: string): number | undefined {
@@ -76,7 +67,7 @@ export function register(program: Command): void {
         if (expiresIn !== undefined) q.set('expires_in', String(expiresIn));
         if (priority !== undefined) q.set('priority', String(priority));
         const path = `/v1/enqueue/${list.map(encodeURIComponent).join(',')}${q.size ? `?${q}` : ''}`;
-        res = await client.request('PUT', path, readInput(file), anyOutcome);
+        res = await client.request('PUT', path, readInput(file), { accept: anyOutcome });
       } else {
         const body = {
           ids: list,
@@ -85,7 +76,7 @@ export function register(program: Command): void {
           ...(expiresIn !== undefined ? { expires_in: expiresIn } : {}),
           ...(priority !== undefined ? { priority } : {}),
         };
-        res = await client.request('POST', '/v1/enqueue', body, anyOutcome);
+        res = await client.request('POST', '/v1/enqueue', body, { accept: anyOutcome });
       }
       const result = res.body as NanoResult;
       const status = result.status ?? {};

@@ -20,14 +20,22 @@ export function shortTime(iso: unknown): string | null {
   return typeof iso === 'string' ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : null;
 }
 
+/** Where a command writes: the process's stdout and stderr, unless a caller (a test) passes others. */
+export interface CliOutput {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const STDIO: CliOutput = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
+
 /** Runs a command action: CliErrors print "updraft: reason" and exit 1; anything else is a bug and is rethrown. */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>, io: CliOutput = STDIO): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args);
     } catch (err) {
       if (!(err instanceof CliError)) throw err;
-      process.stderr.write(`updraft: ${err.message}\n`);
+      io.err(`updraft: ${err.message}\n`);
       process.exitCode = 1;
     }
   };

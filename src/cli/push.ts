@@ -16,7 +16,9 @@ export function register(program: Command): void {
   ).action(
     action(async (ids: string[], opts: ClientOptions) => {
       const list = ids.flatMap((i) => i.split(',')).filter(Boolean);
-      const { status, body } = await new ApiClient(opts).request('POST', `/v1/push/${list.map(encodeURIComponent).join(',')}`, undefined, (s) => [200, 207, 500].includes(s));
+      const { status, body } = await new ApiClient(opts).request('POST', `/v1/push/${list.map(encodeURIComponent).join(',')}`, undefined, {
+        accept: (s) => [200, 207, 500].includes(s),
+      });
       const result = (body as PushResult).status ?? {};
       if (opts.json) printJson(body);
       else console.log(table(['ID', 'PUSH'], list.map((id) => [id, result[id]?.push_error ? `failed: ${result[id]!.push_error}` : `sent ${result[id]?.push_result ?? ''}`.trim()])));
