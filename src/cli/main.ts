@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `updraft` command. Each command module exports register(program: Command); add one line per module.
+// Every CLI call imports them all, so keep them light: load server-side code with await import() in the action.
 import { Command } from 'commander';
 import { register as registerServe } from './serve.js';
 import { register as registerDevices } from './devices.js';
