@@ -46,6 +46,7 @@ try {
   const started = performance.now();
   const fleet = await Fleet.start({ server: url, count, scenario: loadScenario('mixed-2026'), keyType: values['key-type'] === 'rsa' ? 'rsa' : 'ec', enrollConcurrency: concurrency, sessionConcurrency: concurrency });
   const enrollSeconds = (performance.now() - started) / 1000;
+  const enrollError = fleet.stats.lastError;
   global.gc?.();
   const idle = { simRssMb: mb(process.memoryUsage().rss), simHeapMb: mb(process.memoryUsage().heapUsed), serverRssMb: rssOf(server.pid!) };
   fleet.stats.reset();
@@ -54,7 +55,7 @@ try {
   const used = process.cpuUsage(cpu);
   const s = fleet.stats.summary();
   console.log(JSON.stringify({
-    devices: count, keyType: values['key-type'], concurrency, enrolled: fleet.stats.enrolled,
+    devices: count, keyType: values['key-type'], concurrency, enrolled: fleet.stats.enrolled, enrollFailed: fleet.stats.enrollFailed, enrollError: enrollError ?? undefined,
     enrollSeconds: Number(enrollSeconds.toFixed(1)), enrollPerSecond: Number((fleet.stats.enrolled / enrollSeconds).toFixed(1)),
     roundTripsPerSecond: s.roundTripsPerSecond, p50ms: s.p50ms, p99ms: s.p99ms, errors: s.errors,
     signCpuMsPerRequest: s.signCpuMsPerRequest,

@@ -19,7 +19,17 @@ export class Http {
     this.httpsAgent = new https.Agent({ ...common, ca: opts.ca, rejectUnauthorized: !opts.insecure });
   }
 
-  request(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<HttpReply> {
+  /** One request; a kept-alive socket the server closed meanwhile is retried once on a fresh one (Node's advice). */
+  async request(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<HttpReply> {
+    try {
+      return await this.once(method, url, body, headers);
+    } catch (err) {
+      if ((err as { reused?: boolean }).reused) return this.once(method, url, body, headers);
+      throw err;
+    }
+  }
+
+  private once(method: string, url: string, body: Buffer | undefined, headers: Record<string, string>): Promise<HttpReply> {
     const u = new URL(url);
     const secure = u.protocol === 'https:';
     const lib = secure ? https : http;
@@ -35,7 +45,7 @@ export class Http {
         res.on('error', reject);
       });
       req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${url}: no answer within 60 s`)));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => reject(Object.assign(err, { reused: req.reusedSocket && err.code === 'ECONNRESET' })));
       req.end(body);
     });
   }
