@@ -3,6 +3,8 @@
 // PostgreSQL comes from UPDRAFT_TEST_PG (default postgres://postgres@127.0.0.1:5432/test).
 // In CI (CI=true) an unreachable PostgreSQL fails the run; elsewhere that pass is skipped with a notice.
 // Extra arguments are test files or folders to run instead of everything under test/.
+// A test that hangs fails after 3 minutes, and a file whose tests are done exits even if a handle
+// is left open (--test-force-exit), so CI can never wait forever.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,7 +42,7 @@ function reachable(url) {
 function run(label, db) {
   return new Promise((resolve) => {
     console.log(`\n=== ${label}: ${files.length} test files (UPDRAFT_TEST_DB=${db.replace(/\/\/[^@]*@/, '//')}) ===`);
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', '--test-force-exit', ...files], {
       env: { ...process.env, UPDRAFT_TEST_DB: db },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
