@@ -3,6 +3,9 @@
 import http2, { type ClientHttp2Session } from 'node:http2';
 import tls from 'node:tls';
 
+/** How long close() lets in-flight streams finish before the session is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
 export interface ApnsClientOptions {
   /** Base URL, e.g. https://api.push.apple.com (port 443 or 2197). */
   url: string;
@@ -92,7 +95,13 @@ export class ApnsClient {
     if (this.sweeper) clearInterval(this.sweeper);
     const s = this.session;
     this.session = null;
-    if (s && !s.destroyed) await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (s && !s.destroyed) {
+      // A graceful close waits for open streams; a stream APNs never answers must not hold shutdown.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { s.destroy(); resolve(); }, CLOSE_GRACE_MS);
+        s.close(() => { clearTimeout(timer); resolve(); });
+      });
+    }
   }
 
   private acquire(): Promise<void> | void {
