@@ -2,6 +2,7 @@
 import { sql, type Selectable } from 'kysely';
 import type {
   AuthenticateInput,
+  TokenUpdateInput,
   EnrollmentFilter,
   EnrollmentRecord,
   EnrollmentStore,
@@ -70,19 +71,24 @@ export function toEnrollment(r: Selectable<EnrollmentsTable>): EnrollmentRecord 
   };
 }
 
+/** The columns that name a channel, as Authenticate and TokenUpdate both carry them. */
+function channelRow(input: AuthenticateInput | TokenUpdateInput) {
+  return {
+    type: input.type,
+    device_id: input.deviceId,
+    udid: input.udid,
+    user_id: input.userId ?? null,
+    user_short_name: input.userShortName ?? null,
+    user_long_name: input.userLongName ?? null,
+    topic: input.topic,
+  };
+}
+
 export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
   return {
     async authenticate(input: AuthenticateInput) {
       const at = input.at.getTime();
-      const identity = {
-        type: input.type,
-        device_id: input.deviceId,
-        udid: input.udid,
-        user_id: input.userId ?? null,
-        user_short_name: input.userShortName ?? null,
-        user_long_name: input.userLongName ?? null,
-        topic: input.topic,
-      };
+      const identity = channelRow(input);
       const inventory = inventoryRow(input.inventory);
       const reset = { enabled: 0, token_update_tally: 0, awaiting_configuration: 0, last_seen_at: at, updated_at: at };
       await db.transaction().execute(async (trx) => {
@@ -124,13 +130,7 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
     async tokenUpdate(input) {
       const at = input.at.getTime();
       const values = {
-        type: input.type,
-        device_id: input.deviceId,
-        udid: input.udid,
-        user_id: input.userId ?? null,
-        user_short_name: input.userShortName ?? null,
-        user_long_name: input.userLongName ?? null,
-        topic: input.topic,
+        ...channelRow(input),
         push_token: input.pushToken,
         push_magic: input.pushMagic,
         awaiting_configuration: input.awaitingConfiguration ? 1 : 0,
