@@ -54,6 +54,22 @@ async function migrate(db: Kysely<Database>, dialect: Dialect, logger?: Logger):
   if (error) throw error instanceof Error ? error : new Error(String(error));
 }
 
+/**
+ * Kysely's migrator lists the tables of every schema on the server; another schema being dropped
+ * at that moment (another tenant, or a parallel test run) fails the listing with 3F000. It is a
+ * race, not a problem with ours: try again a few times.
+ */
+async function migrateRetrying(db: Kysely<Database>, logger?: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrate(db, 'postgres', logger);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '3F000' || attempt >= 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
+}
+
 function compose(ctx: Ctx, close: () => Promise<void>): Store {
   return {
     dialect: ctx.dialect,
@@ -73,7 +89,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   if (isPostgresUrl(opts.db)) {
     const { db, pool } = await openPostgres(opts.db);
     try {
-      await migrate(db, 'postgres', opts.logger);
+      await migrateRetrying(db, opts.logger);
     } catch (err) {
       await db.destroy();
       throw err;
