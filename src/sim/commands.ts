@@ -10,6 +10,7 @@ import * as legacy from './osupdate.js';
 import { parseSignedData } from './pki.js';
 import { ERRORS, fail, ok, type CommandResult } from './result.js';
 import type { SimContext } from './context.js';
+import { automatic, settingsOf } from './susettings.js';
 
 /** What happens once the result is sent: a reboot, a shutdown, an erase or a DDM sync. */
 export type AfterEffect = 'restart' | 'shutdown' | 'erase' | 'ddm-sync' | null;
@@ -39,19 +40,21 @@ function information(d: DeviceState, ctx: SimContext): Record<string, BuildInput
     IsAppleSilicon: m.arch === 'arm64', LocalHostName: d.name.replace(/[^A-Za-z0-9]+/g, '-'), HostName: `${d.name.replace(/[^A-Za-z0-9]+/g, '-')}.local`,
     TimeZone: `Etc/GMT${d.utcOffsetHours <= 0 ? '+' : '-'}${Math.abs(d.utcOffsetHours)}`,
   };
+  const settings = settingsOf(d); // softwareupdate.settings in force shows in the device's own settings
+  const auto = settings && automatic(d, settings, ctx.scenario);
   if (mac) {
     info.EthernetMAC = macAddr(d, 3);
     info.OSUpdateSettings = {
       CatalogURL: 'https://swscan.apple.com/content/catalogs/others/index.sucatalog', IsDefaultCatalog: true,
       PreviousScanDate: new Date(d.lastScan || d.bootedAt), PreviousScanResult: '0', PerformPeriodicCheck: true,
-      AutoCheckEnabled: true, BackgroundDownloadEnabled: true, AutomaticAppInstallationEnabled: false,
-      AutomaticOSInstallationEnabled: false, AutomaticSecurityUpdatesEnabled: true,
+      AutoCheckEnabled: true, BackgroundDownloadEnabled: auto ? auto.download : true, AutomaticAppInstallationEnabled: false,
+      AutomaticOSInstallationEnabled: auto ? auto.installOS : false, AutomaticSecurityUpdatesEnabled: auto ? settings.installSecurity !== 'AlwaysOff' : true,
     };
   } else {
     info.BatteryLevel = new Real(d.acPower ? 1 : 0.62);
     info.IsMultiUser = false;
     info.ModemFirmwareVersion = d.platform === 'ios' ? '1.20.05' : '';
-    info.SoftwareUpdateSettings = { RecommendationCadence: 0 };
+    if (!d.userEnrollment) info.SoftwareUpdateSettings = { RecommendationsCadence: ['All', 'Oldest', 'Newest'].indexOf(settings?.cadence ?? 'All') };
   }
   return info;
 }

@@ -53,19 +53,25 @@ export const MODELS: HardwareModel[] = [
 export interface OsRelease {
   version: string;
   build: string;
+  /** Release date (YYYY-MM-DD, UTC): deferrals count from it. */
+  released: string;
 }
 
-/** Real releases (GDMF 2026-08 and earlier public builds); 27.0 stands in for the next generation. */
+/** Real releases (GDMF 2026-08 and earlier public builds) with their release dates (SOFA's
+ * ReleaseDate; GDMF's earliest PostingDate where SOFA has none; Apple's for 10.x); 27.0 stands in
+ * for the next generation (its date too). */
 export const RELEASES: Record<'macos' | 'ios', OsRelease[]> = {
   macos: [
-    ['10.12.6', '16G29'], ['10.13.6', '17G65'], ['10.14', '18A391'],
-    ['13.7.8', '22H730'], ['14.8.7', '23J520'], ['14.8.9', '23J631'], ['15.7.7', '24G720'], ['15.7.9', '24G830'],
-    ['26.5', '25F71'], ['26.6', '25G72'], ['26.6.1', '25G76'], ['26.6.2', '25G83'], ['27.0', '26A5000'],
-  ].map(([version, build]) => ({ version, build })),
+    ['10.12.6', '16G29', '2017-07-19'], ['10.13.6', '17G65', '2018-07-09'], ['10.14', '18A391', '2018-09-24'],
+    ['13.7.8', '22H730', '2025-08-20'], ['14.8.7', '23J520', '2026-05-11'], ['14.8.9', '23J631', '2026-08-06'],
+    ['15.7.7', '24G720', '2026-05-11'], ['15.7.9', '24G830', '2026-08-06'],
+    ['26.5', '25F71', '2026-05-11'], ['26.6', '25G72', '2026-07-27'], ['26.6.1', '25G76', '2026-08-06'], ['26.6.2', '25G83', '2026-08-17'],
+    ['27.0', '26A5000', '2026-09-14'],
+  ].map(([version, build, released]) => ({ version, build, released })),
   ios: [
-    ['16.7.16', '20H392'], ['17.7.11', '21H461'], ['18.7.8', '22H352'], ['18.7.10', '22H374'],
-    ['26.5', '23F77'], ['26.6', '23G71'], ['26.6.1', '23G83'], ['27.0', '24A5000'],
-  ].map(([version, build]) => ({ version, build })),
+    ['16.7.16', '20H392', '2026-05-18'], ['17.7.11', '21H461', '2026-05-11'], ['18.7.8', '22H352', '2026-04-22'], ['18.7.10', '22H374', '2026-08-17'],
+    ['26.5', '23F77', '2026-05-11'], ['26.6', '23G71', '2026-07-27'], ['26.6.1', '23G83', '2026-08-17'], ['27.0', '24A5000', '2026-09-14'],
+  ].map(([version, build, released]) => ({ version, build, released })),
 };
 
 export const osFamily = (p: Platform): 'macos' | 'ios' => (p === 'macos' ? 'macos' : 'ios');

@@ -9,6 +9,7 @@ import { compareVersions, isMajorUpgrade, major, osFamily, RELEASES, supports } 
 import { ERRORS, fail, ok, type CommandResult } from './result.js';
 import type { SimContext } from './context.js';
 import type { CatalogItem } from './scenario.js';
+import { byCadence, deferralDays, deferred, settingsOf } from './susettings.js';
 
 const MAC_ACTIONS = ['Default', 'DownloadOnly', 'InstallASAP', 'NotifyOnly', 'InstallLater', 'InstallForceRestart'];
 const IOS_ACTIONS = ['Default', 'DownloadOnly', 'InstallASAP'];
@@ -23,18 +24,33 @@ export interface Product {
   configData: boolean;
   major: boolean;
   requires?: string;
+  /** Simulated ms of the release (undefined: long ago). */
+  released?: number;
 }
 
-/** Every later release the model supports: the newest of each major (real Software Update lists no more). */
-function autoCatalog(d: DeviceState): CatalogItem[] {
-  const newest = new Map<number, { version: string; build: string }>();
+/** What to offer: the device's own discovery (deferrals and cadence apply) or everything there is
+ * (an enforcement declaration or an MDM command naming a product: deferrals do not hold them back). */
+export interface OfferOptions { own: boolean }
+
+/** Every later release the model supports that is out by the simulated clock and not held back:
+ * the newest of each major (real Software Update lists no more). */
+function autoCatalog(d: DeviceState, now: number, hidden: (r: CatalogItem) => boolean): CatalogItem[] {
+  const newest = new Map<number, CatalogItem>();
   for (const r of RELEASES[osFamily(d.platform)]) {
-    if (compareVersions(r.version, d.osVersion) <= 0 || !supports(model(d), r.version)) continue;
+    if (compareVersions(r.version, d.osVersion) <= 0 || !supports(model(d), r.version) || Date.parse(r.released) > now) continue;
+    const item: CatalogItem = { ...r, configData: false };
+    if (hidden(item)) continue;
     const m = major(r.version);
     const seen = newest.get(m);
-    if (!seen || compareVersions(r.version, seen.version) > 0) newest.set(m, r);
+    if (!seen || compareVersions(r.version, seen.version) > 0) newest.set(m, item);
   }
-  return [...newest.values()].map((r) => ({ ...r, configData: false }));
+  return [...newest.values()];
+}
+
+/** A catalog item's release date: its own, else the real release's of that version. */
+function releasedAt(d: DeviceState, item: CatalogItem): number | undefined {
+  const date = item.released ?? (item.configData ? undefined : RELEASES[osFamily(d.platform)].find((r) => r.version === item.version)?.released);
+  return date === undefined ? undefined : Date.parse(date);
 }
 
 function toProduct(d: DeviceState, item: CatalogItem): Product {
@@ -50,19 +66,26 @@ function toProduct(d: DeviceState, item: CatalogItem): Product {
     configData: item.configData,
     major: majorUp,
     requires: item.requires,
+    released: releasedAt(d, item),
   };
 }
 
-/** The products the device's software update offers now. */
-export function offered(d: DeviceState, ctx: SimContext): Product[] {
-  const items = ctx.scenario.catalog[osFamily(d.platform)] ?? autoCatalog(d);
-  return items
+/** The products the device's software update offers now: by default its own discovery, where
+ * softwareupdate.settings deferrals hide recent releases and RecommendedCadence narrows the choice. */
+export function offered(d: DeviceState, ctx: SimContext, opts: OfferOptions = { own: true }): Product[] {
+  const now = ctx.now();
+  const settings = opts.own ? settingsOf(d) : null;
+  const hidden = (i: CatalogItem) => settings !== null &&
+    deferred(releasedAt(d, i), deferralDays(d, settings, { major: !i.configData && isMajorUpgrade(d.osVersion, i.version), configData: i.configData }), now);
+  const items = ctx.scenario.catalog[osFamily(d.platform)]?.filter((i) => !hidden(i)) ?? autoCatalog(d, now, hidden);
+  const products = items
     .filter((i) => !i.models || i.models.includes(d.product))
     .filter((i) => (i.configData ? true : compareVersions(i.version, d.osVersion) > 0 && supports(model(d), i.version)))
     .filter((i) => !i.requires || (d.installedProducts[i.requires] !== undefined && d.lastScan > d.installedProducts[i.requires]))
     .map((i) => toProduct(d, i))
     .filter((p) => !(p.configData && d.installedProducts[p.productKey] !== undefined))
     .filter((p) => !ctx.ddmEnforcing(d) || p.configData);
+  return settings ? byCadence(settings, products, compareVersions) : products;
 }
 
 export const legacyRemoved = (d: DeviceState): boolean => major(d.osVersion) >= 27;
@@ -162,8 +185,8 @@ export function schedule(d: DeviceState, command: Record<string, unknown>, ctx: 
   if (!mac && !d.supervised) return fail(ERRORS.needsSupervision(rt));
   const requests = Array.isArray(command.Updates) ? (command.Updates as Array<Record<string, unknown>>) : [];
   const results: Array<Record<string, BuildInput>> = [];
-  const products = offered(d, ctx);
-  const targets = requests.length ? requests : products.filter((p) => !p.configData).slice(-1).map((p) => ({ ProductKey: p.productKey, InstallAction: 'Default' }));
+  const products = offered(d, ctx, { own: false }); // a product the command names is installed even if deferred
+  const targets = requests.length ? requests : offered(d, ctx).filter((p) => !p.configData).slice(-1).map((p) => ({ ProductKey: p.productKey, InstallAction: 'Default' }));
   for (const req of targets) {
     const key = String(req.ProductKey ?? '');
     const action = String(req.InstallAction ?? 'Default');

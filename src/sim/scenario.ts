@@ -40,6 +40,8 @@ const CatalogItem = z.object({
   requires: z.string().optional(),
   /** Restrict the item to these model identifiers. */
   models: z.array(z.string()).optional(),
+  /** Release date (ISO date or date-time; default: the real release's, else long ago): deferrals count from it. */
+  released: z.string().refine((v) => Number.isFinite(Date.parse(v)), 'expected an ISO date').optional(),
 });
 
 export const ScenarioSchema = z.object({
@@ -58,7 +60,11 @@ export const ScenarioSchema = z.object({
     installNeedsResend: probability.default(0),
     downloadFailure: probability.default(0),
     installFailure: probability.default(0),
-  }).default({ installNeedsResend: 0, downloadFailure: 0, installFailure: 0 }),
+    /** Users who turned on automatic downloads / automatic OS installs themselves (applies where
+     * softwareupdate.settings leaves the choice to the user, "Allowed"; DDM-capable devices only). */
+    userAutoDownload: probability.default(0),
+    userAutoInstall: probability.default(0),
+  }).default({ installNeedsResend: 0, downloadFailure: 0, installFailure: 0, userAutoDownload: 0, userAutoInstall: 0 }),
   timing: z.object({
     /** Simulated seconds a full download takes on AC power. */
     downloadSeconds: z.number().positive().default(600),
@@ -68,7 +74,9 @@ export const ScenarioSchema = z.object({
     prepareSeconds: z.number().positive().default(300),
     /** DDM full status report ("safety sync") period, simulated seconds. */
     fullReportSeconds: z.number().positive().default(86_400),
-  }).default({ downloadSeconds: 600, installSeconds: 1800, prepareSeconds: 300, fullReportSeconds: 86_400 }),
+    /** How often a device with automatic updates on looks for one by itself, simulated seconds. */
+    autoCheckSeconds: z.number().positive().default(86_400),
+  }).default({ downloadSeconds: 600, installSeconds: 1800, prepareSeconds: 300, fullReportSeconds: 86_400, autoCheckSeconds: 86_400 }),
   /** Devices on battery plug in after this many simulated seconds; null: only when told. */
   power: z.object({ plugInAfterSeconds: z.number().nonnegative().nullable().default(null) }).default({ plugInAfterSeconds: null }),
   /** Locked devices unlock after this many simulated seconds; null: only when told. */
