@@ -1,6 +1,7 @@
 // Storage hot paths, on SQLite and PostgreSQL, with the calls the command service makes:
-//   idle poll      = touch + nextCommand on an empty queue (the most common request)
-//   round trip     = recordResult, then nextCommand + addEvent + touch (a device working through its queue)
+//   idle poll      = reportAndNext of an Idle on an empty queue, lastSeenAt refreshed (the most common request)
+//   round trip     = reportAndNext of an Acknowledged result: result, event, lastSeenAt and the next
+//                    command in one transaction (a device working through its queue)
 // across a fleet of enrolled devices. PostgreSQL is measured one-at-a-time and with 16 requests in
 // flight (what a busy server sees); it is skipped with a notice when unreachable.
 // Run: npx tsx bench/storage.ts   (UPDRAFT_TEST_PG overrides the PostgreSQL URL)
@@ -56,7 +57,7 @@ async function measure(label: string, store: Store, concurrency: number[]): Prom
   const now = () => new Date();
   const idle = async (id: string) => {
     const at = now();
-    await Promise.all([store.nextCommand(id, { skipNotNow: false, at }), store.touch(id, at)]);
+    await store.reportAndNext({ enrollmentId: id, at, result: null, skipNotNow: false, touch: true });
     return true;
   };
   // Each device gets a queue; a round trip acknowledges the command it was last handed.
@@ -64,12 +65,8 @@ async function measure(label: string, store: Store, concurrency: number[]): Prom
   const roundTrip = async (id: string) => {
     const uuid = handed.get(id);
     const at = now();
-    if (uuid) await store.recordResult({ enrollmentId: id, uuid, status: 'Acknowledged', raw: RESULT, json: { Status: 'Acknowledged' }, at });
-    const [next] = await Promise.all([
-      store.nextCommand(id, { skipNotNow: false, at }),
-      store.addEvent({ enrollmentId: id, kind: 'command.Acknowledged', detail: { uuid }, at }),
-      store.touch(id, at),
-    ]);
+    const result = uuid ? { uuid, status: 'Acknowledged' as const, requestType: 'DeviceInformation', raw: RESULT, json: { Status: 'Acknowledged' } } : null;
+    const { next } = await store.reportAndNext({ enrollmentId: id, at, result, skipNotNow: false, touch: true });
     if (!next) return false;
     handed.set(id, next.uuid);
     return true;
@@ -84,7 +81,7 @@ async function measure(label: string, store: Store, concurrency: number[]): Prom
     await Promise.all(ids.map((id) => store.clearQueue(id, now())));
     console.log(
       `  ${label.padEnd(10)} in flight ${String(inFlight).padStart(2)}: ` +
-        `touch+nextCommand ${String(idleRate).padStart(7)} /s   result round trip ${String(tripRate).padStart(7)} /s`,
+        `idle poll ${String(idleRate).padStart(7)} /s   result round trip ${String(tripRate).padStart(7)} /s`,
     );
   }
 }

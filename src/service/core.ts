@@ -43,14 +43,14 @@ export function createCoreService(opts: CoreOptions): MdmService {
     }
   }
 
-  /** Refresh lastSeenAt, at most once per touchInterval per enrollment (keeps Idle polls write-free). */
-  function seen(id: string, at: Date): Promise<void> | undefined {
+  /** Whether lastSeenAt is due a refresh: at most once per touchInterval per enrollment (keeps most polls from writing it). */
+  function due(id: string, at: Date): boolean {
     const now = at.getTime();
     const last = lastTouch.get(id);
-    if (last !== undefined && now - last < touchInterval) return undefined;
+    if (last !== undefined && now - last < touchInterval) return false;
     if (lastTouch.size >= TOUCH_CACHE_MAX) lastTouch.clear();
     lastTouch.set(id, now);
-    return store.touch(id, at);
+    return true;
   }
 
   function event(msg: CheckinMessage, at: Date, detail?: unknown): Promise<void> {
@@ -123,15 +123,6 @@ export function createCoreService(opts: CoreOptions): MdmService {
   async function report(r: CommandReport, meta: RequestMeta): Promise<Buffer | null> {
     const id = r.enrollment.id;
     const at = meta.at;
-    let logged: Promise<void> | undefined;
-    if (r.status !== 'Idle' && r.commandUuid !== null) {
-      const matched = await store.recordResult({
-        enrollmentId: id, uuid: r.commandUuid, status: r.status, raw: meta.raw, json: toJSONSafe(r.dict), at,
-      });
-      logged = store.addEvent({
-        enrollmentId: id, kind: `command.${r.status}`, detail: { uuid: r.commandUuid, requestType: r.requestType, matched }, at,
-      });
-    }
     // NotNow'd commands are not handed back in the session that got the NotNow: on the NotNow's own
     // answer (NanoMDM's rule, which holds across processes) and, in this process, until the next Idle.
     if (r.status === 'Idle') {
@@ -141,8 +132,12 @@ export function createCoreService(opts: CoreOptions): MdmService {
       notNowSessions.add(id);
     }
     const skipNotNow = r.status === 'NotNow' || (notNowSessions.size > 0 && notNowSessions.has(id));
-    // The result is stored before the next command is looked up; the event and lastSeenAt go alongside.
-    const [next] = await Promise.all([store.nextCommand(id, { skipNotNow, at }), logged, seen(id, at)]);
+    // One transaction: the result, its event, the webhook outbox rows, lastSeenAt and the next command.
+    const result =
+      r.status !== 'Idle' && r.commandUuid !== null
+        ? { uuid: r.commandUuid, status: r.status, requestType: r.requestType, raw: meta.raw, json: toJSONSafe(r.dict) }
+        : null;
+    const { next } = await store.reportAndNext({ enrollmentId: id, at, result, skipNotNow, touch: due(id, at), outbox: meta.outbox });
     return next ? next.raw : null;
   }
 

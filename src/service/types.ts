@@ -1,6 +1,7 @@
 // The service contract: what the HTTP layer calls for every MDM request.
 // The core service (core.ts) implements it over the Store; middlewares (certauth, webhook, …) wrap it.
 import type { CheckinMessage, CommandReport } from '../mdm/types.js';
+import type { OutboxEntry } from '../storage/types.js';
 
 export type { CheckinMessage, CommandReport } from '../mdm/types.js';
 
@@ -12,6 +13,11 @@ export interface RequestMeta {
   /** SHA-256 (hex) of the device identity certificate, when the identity layer resolved one. */
   certHash: string | null;
   at: Date;
+  /**
+   * Webhook events a middleware hands down with a report: the core commits them in the same
+   * transaction as the report itself, so a result is never stored without its event (nor the reverse).
+   */
+  outbox?: OutboxEntry[];
 }
 
 /** A check-in answer; no body → 200 with an empty body. */

@@ -1,5 +1,6 @@
 // The command queue: a command is stored once and queued per enrollment; results land on the
-// queue row. Order is priority (higher first) then enqueue order (the seq column).
+// queue row. Order is priority (higher first) then enqueue order (the seq column). Results and the
+// next command of a report are in report.ts.
 import { sql, type Selectable } from 'kysely';
 import type { CommandDetail, CommandStore, EnqueueOutcome, QueueEntry, QueueStatus, ResultStatus } from './types.js';
 import type { QueueTable } from './schema.js';
@@ -31,7 +32,7 @@ function toEntry(r: QueueRow): QueueEntry {
   };
 }
 
-export function commandStore({ db, dialect }: Ctx): CommandStore {
+export function commandStore({ db, dialect }: Ctx): Omit<CommandStore, 'reportAndNext'> {
   const lowerUuid = sql<string>`lower(${sql.ref('command_uuid')})`;
   const queueWithType = () =>
     db.selectFrom('queue').innerJoin('commands', 'commands.uuid', 'queue.command_uuid');
@@ -66,54 +67,6 @@ export function commandStore({ db, dialect }: Ctx): CommandStore {
         for (const part of chunks(queued, 200)) await trx.insertInto('queue').values(part).execute();
         return ids.map((id) => (known.has(id) ? { id, ok: true } : fail('unknown enrollment')(id)));
       });
-    },
-
-    async nextCommand(enrollmentId, { skipNotNow, at }) {
-      const now = at.getTime();
-      await db
-        .updateTable('queue')
-        .set({ status: 'expired', updated_at: now })
-        .where('enrollment_id', '=', enrollmentId)
-        .where('status', '=', 'queued')
-        .where('expires_at', '<=', now)
-        .execute();
-      let q = queueWithType()
-        .select(['queue.seq', 'commands.uuid', 'commands.request_type', 'commands.raw'])
-        .where('queue.enrollment_id', '=', enrollmentId)
-        .where('queue.status', '=', 'queued');
-      if (skipNotNow) q = q.where('queue.not_now_at', 'is', null);
-      const row = await q.orderBy('queue.priority', 'desc').orderBy('queue.seq').limit(1).executeTakeFirst();
-      if (!row) return null;
-      await db.updateTable('queue').set({ sent_at: now }).where('seq', '=', row.seq).execute();
-      return { uuid: row.uuid, requestType: row.request_type, raw: row.raw };
-    },
-
-    async recordResult(input) {
-      const at = input.at.getTime();
-      const base = db
-        .updateTable('queue')
-        .where('enrollment_id', '=', input.enrollmentId)
-        .where(lowerUuid, '=', input.uuid.toLowerCase())
-        .where('status', '=', 'queued');
-      const res =
-        input.status === 'NotNow'
-          ? await base
-              .set((eb) => ({
-                not_now_tally: eb(eb.ref('not_now_tally'), '+', 1),
-                not_now_at: eb.fn.coalesce('not_now_at', eb.val(at)),
-                updated_at: at,
-              }))
-              .executeTakeFirst()
-          : await base
-              .set({
-                status: finalStatus[input.status],
-                result_raw: input.raw,
-                result_json: JSON.stringify(input.json ?? null),
-                result_at: at,
-                updated_at: at,
-              })
-              .executeTakeFirst();
-      return res.numUpdatedRows > 0n;
     },
 
     async getCommand(uuid, enrollmentId) {

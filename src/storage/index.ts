@@ -15,11 +15,13 @@ import { openPostgres } from './postgres/open.js';
 import { postgresHotPath } from './postgres/hot.js';
 import { enrollmentStore } from './enrollments.js';
 import { commandStore } from './commands.js';
+import { reportStore } from './report.js';
 import { eventStore } from './events.js';
 import { outboxStore } from './outbox.js';
 import { pushStore } from './push.js';
 import { challengeStore, settingStore } from './misc.js';
 import { ddmStore } from './ddm.js';
+import { certificateStore } from './certs.js';
 
 export interface OpenStoreOptions {
   db: string;
@@ -75,12 +77,14 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     dialect: ctx.dialect,
     ...enrollmentStore(ctx),
     ...commandStore(ctx),
+    ...reportStore(ctx),
     ...eventStore(ctx),
     ...outboxStore(ctx),
     ...pushStore(ctx),
     ...challengeStore(ctx),
     ...settingStore(ctx),
     ...ddmStore(ctx),
+    ...certificateStore(ctx),
     close,
   };
 }

@@ -4,6 +4,7 @@
 // of PROTOCOL.md §1.2 (UDID, UDID:UserID, UDID:UserShortName, EnrollmentID, EnrollmentID:EnrollmentUserID).
 
 import type { DdmStore } from './types-ddm.js';
+import type { CertificateStore } from './types-certs.js';
 
 export type EnrollmentType =
   | 'Device'
@@ -133,15 +134,41 @@ export interface NextCommand {
   raw: Buffer;
 }
 
+/** A device's answer to a command. */
 export interface CommandResultInput {
-  enrollmentId: string;
+  /** Matched case-insensitively against the enrollment's queued commands. */
   uuid: string;
   status: ResultStatus;
+  /** The RequestType the device echoed, if any (kept in the event). */
+  requestType?: string | null;
   /** The raw result plist body as the device sent it. */
   raw: Buffer;
   /** The parsed result as JSON-safe data. */
   json: unknown;
+}
+
+/** A webhook event to commit with the report that caused it. */
+export interface OutboxEntry {
+  topic: string;
+  body: string; // JSON text, delivered verbatim
+}
+
+export interface ReportInput {
+  enrollmentId: string;
   at: Date;
+  /** The result the device reports; null for an Idle poll. */
+  result: CommandResultInput | null;
+  /** Pass over commands that got a NotNow (this session saw one); implied by a NotNow result. */
+  skipNotNow: boolean;
+  /** Refresh lastSeenAt too. */
+  touch?: boolean;
+  outbox?: OutboxEntry[];
+}
+
+export interface ReportOutcome {
+  /** Whether the result matched a queued command (false: finished, unknown or another enrollment's); null for Idle. */
+  matched: boolean | null;
+  next: NextCommand | null;
 }
 
 export interface QueueEntry {
@@ -237,12 +264,13 @@ export interface CommandStore {
   /** Queue one command for many enrollments; unknown enrollments fail per id, the rest succeed. */
   enqueue(command: NewCommand, enrollmentIds: string[]): Promise<EnqueueOutcome[]>;
   /**
-   * The next queued command for the enrollment, by priority then FIFO, skipping expired ones
-   * (marked 'expired'). With skipNotNow, commands that got NotNow are passed over. Marks sentAt.
+   * One command-channel report (an Idle poll or a result), in one transaction: the result lands on
+   * its queue row, its event (`command.<Status>`) and the webhook outbox rows are written, lastSeenAt
+   * is refreshed when asked, and the next queued command is picked (by priority then FIFO, expired
+   * ones marked 'expired', NotNow'd ones passed over with skipNotNow or after a NotNow) and gets
+   * sentAt. Either all of it is committed or none of it.
    */
-  nextCommand(enrollmentId: string, opts: { skipNotNow: boolean; at: Date }): Promise<NextCommand | null>;
-  /** Record a device result. Returns false when no queued command matches (uuid compared case-insensitively). */
-  recordResult(input: CommandResultInput): Promise<boolean>;
+  reportAndNext(input: ReportInput): Promise<ReportOutcome>;
   getCommand(uuid: string, enrollmentId?: string): Promise<CommandDetail[]>;
   listQueue(enrollmentId: string, opts?: { includeDone?: boolean; limit?: number }): Promise<QueueEntry[]>;
   /** Cancel one still-queued command. Returns false if it was not queued. */
@@ -278,6 +306,8 @@ export interface PushStore {
   /** Push info for enabled enrollments among `ids` that have a token and are not marked invalid. */
   pushTargets(ids: string[]): Promise<PushTarget[]>;
   recordPush(entry: PushLogInput): Promise<void>;
+  /** Log many push attempts in one transaction (a push batch's answers). */
+  recordPushes(entries: PushLogInput[]): Promise<void>;
   listPushes(enrollmentId: string, limit?: number): Promise<PushLogRecord[]>;
   markPushInvalid(id: string, at: Date): Promise<void>;
 }
@@ -304,7 +334,8 @@ export interface Store
     PushStore,
     ChallengeStore,
     SettingStore,
-    DdmStore {
+    DdmStore,
+    CertificateStore {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 }

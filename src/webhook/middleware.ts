@@ -1,5 +1,6 @@
-// The webhook middleware: after the inner service handled a check-in or report, the event is written
-// to the durable outbox (one insert); the worker delivers it. A receiver never slows device traffic.
+// The webhook middleware: after the inner service handled a check-in, its event is written to the
+// durable outbox (one insert); a report's event is handed to the core (meta.outbox), which commits it
+// with the result. The worker delivers them. A receiver never slows device traffic.
 import type { Logger } from 'pino';
 import type { MdmMiddleware, MdmService } from '../service/types.js';
 import type { Store } from '../storage/types.js';
@@ -24,10 +25,11 @@ export function webhookMiddleware(store: Store, opts: WebhookMiddlewareOptions =
       await record(checkinEvent(msg, meta, reply.tokenUpdateTally), meta.at);
       return reply;
     },
+    // A report's event goes down with it: the core commits it in the report's own transaction.
     async report(report, meta) {
-      const command = await next.report(report, meta);
-      await record(acknowledgeEvent(report, meta), meta.at);
-      return command;
+      const ev = acknowledgeEvent(report, meta);
+      const outbox = [...(meta.outbox ?? []), { topic: ev.topic, body: JSON.stringify(ev) }];
+      return next.report(report, { ...meta, outbox });
     },
   });
 }

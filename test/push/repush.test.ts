@@ -71,8 +71,8 @@ describe(`re-push worker (${testDbLabel})`, () => {
     await pusher.push([d.id]);
     // The device wakes and fetches the command at once, then answers NotNow.
     await store.touch(d.id, clock.now());
-    assert.ok(await store.nextCommand(d.id, { skipNotNow: false, at: clock.now() }));
-    await store.recordResult({ enrollmentId: d.id, uuid, status: 'NotNow', raw: Buffer.from(''), json: {}, at: clock.now() });
+    assert.ok((await store.reportAndNext({ enrollmentId: d.id, at: clock.now(), result: null, skipNotNow: false })).next);
+    await store.reportAndNext({ enrollmentId: d.id, at: clock.now(), result: { uuid, status: 'NotNow', raw: Buffer.from(''), json: {} }, skipNotNow: false });
     const count = () => fake.pushes({ token: d.token }).length;
     now += 30 * MIN;
     await worker.runOnce();
@@ -82,8 +82,8 @@ describe(`re-push worker (${testDbLabel})`, () => {
     assert.equal(count(), 2, 're-pushed after NotNow');
     // Next poll it acknowledges: nothing pending, no more pushes.
     await store.touch(d.id, clock.now());
-    assert.ok(await store.nextCommand(d.id, { skipNotNow: false, at: clock.now() }));
-    await store.recordResult({ enrollmentId: d.id, uuid, status: 'Acknowledged', raw: Buffer.from(''), json: {}, at: clock.now() });
+    assert.ok((await store.reportAndNext({ enrollmentId: d.id, at: clock.now(), result: null, skipNotNow: false })).next);
+    await store.reportAndNext({ enrollmentId: d.id, at: clock.now(), result: { uuid, status: 'Acknowledged', raw: Buffer.from(''), json: {} }, skipNotNow: false });
     now += 3 * 24 * HOUR;
     await worker.runOnce();
     assert.equal(count(), 2);

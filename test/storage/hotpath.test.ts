@@ -1,21 +1,21 @@
-// The request-path statements (prepared on SQLite, named on PostgreSQL) must behave exactly like
-// the Kysely implementations, which SQLite falls back to while a transaction holds the connection.
+// The request-path statements (one transaction of prepared statements on SQLite, one statement on
+// PostgreSQL) must behave exactly like the step-by-step Kysely implementation, which SQLite falls
+// back to while a transaction holds the connection.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kysely } from 'kysely';
-import type { CommandStore, EnrollmentStore, EventStore, Store } from '../../src/storage/types.js';
+import type { CommandStore, EventStore, ResultStatus, Store } from '../../src/storage/types.js';
 import type { Database } from '../../src/storage/schema.js';
 import { openStore, sqlitePath } from '../../src/storage/index.js';
 import { openSqlite } from '../../src/storage/sqlite/open.js';
 import { openPostgres } from '../../src/storage/postgres/open.js';
-import { commandStore } from '../../src/storage/commands.js';
-import { enrollmentStore } from '../../src/storage/enrollments.js';
+import { reportStore } from '../../src/storage/report.js';
 import { eventStore } from '../../src/storage/events.js';
 import { testDatabase, testDbLabel } from '../helpers/store.js';
 import { fixture } from '../helpers/fixtures.js';
 import { at, enqueueOne, enrollDevice, newId } from './setup.js';
 
-type Hot = Pick<EnrollmentStore, 'touch'> & Pick<CommandStore, 'nextCommand' | 'recordResult'> & Pick<EventStore, 'addEvent'>;
+type Hot = Pick<CommandStore, 'reportAndNext'> & Pick<EventStore, 'addEvent'>;
 
 let store: Store;
 let kysely: Kysely<Database>;
@@ -39,34 +39,34 @@ async function session(impl: Hot): Promise<unknown> {
   const b = await enqueueOne(store, [id], { priority: 5, expiresAt: at(50) });
   const c = await enqueueOne(store, [id]);
   const d = await enqueueOne(store, [id], { priority: 9, expiresAt: at(10) });
-  const label = new Map([[id, 'ID'], [a.uuid, 'A'], [b.uuid, 'B'], [c.uuid, 'C'], [d.uuid, 'D']]);
-  const result = (uuid: string, status: 'Acknowledged' | 'Error' | 'NotNow', when: number) =>
-    impl.recordResult({
-      enrollmentId: id,
-      uuid: uuid.toLowerCase(),
-      status,
+  const e = await enqueueOne(store, [id], { expiresAt: at(70) });
+  const f = await enqueueOne(store, [id], { expiresAt: at(80) });
+  const label = new Map([[id, 'ID'], [a.uuid, 'A'], [b.uuid, 'B'], [c.uuid, 'C'], [d.uuid, 'D'], [e.uuid, 'E'], [f.uuid, 'F']]);
+  const outbox = (n: number) => Array.from({ length: n }, (_, i) => ({ topic: `t-${id}`, body: JSON.stringify({ n: i, s: 'é\u0000"' }) }));
+  const report = async (when: number, opts: { uuid?: string; status?: ResultStatus; skip?: boolean; touch?: boolean; outbox?: number } = {}) => {
+    const result = opts.uuid === undefined ? null : {
+      uuid: opts.uuid.toLowerCase(),
+      status: opts.status!,
+      requestType: opts.status === 'Error' ? 'DeviceInformation' : null,
       raw: fixture('nanocmd/workflow_certprof_testdata_resp-error.plist'),
-      json: { Status: status, n: [1, 'two'] },
-      at: at(when),
-    });
-  const next = async (when: number, skipNotNow: boolean) => {
-    const cmd = await impl.nextCommand(id, { skipNotNow, at: at(when) });
-    return cmd && { uuid: label.get(cmd.uuid), requestType: cmd.requestType, raw: cmd.raw.toString('base64') };
+      json: { Status: opts.status, n: [1, 'two'] },
+    };
+    const out = await impl.reportAndNext({ enrollmentId: id, at: at(when), result, skipNotNow: opts.skip ?? false, touch: opts.touch, outbox: outbox(opts.outbox ?? 0) });
+    return [out.matched, out.next && { uuid: label.get(out.next.uuid), requestType: out.next.requestType, raw: out.next.raw.toString('base64') }];
   };
   const steps = [
-    await impl.touch(id, at(1)),
-    await next(20, false),
-    await result(b.uuid, 'NotNow', 21),
-    await next(22, true),
-    await result(a.uuid, 'Acknowledged', 23),
-    await result(a.uuid, 'Error', 24),
-    await result(b.uuid, 'NotNow', 25),
-    await next(60, false),
-    await result(c.uuid, 'Error', 61),
-    await next(62, false),
-    await result(newId('NONE'), 'Acknowledged', 63),
-    await impl.addEvent({ enrollmentId: id, kind: 'command.Acknowledged', detail: { uuid: 'A', n: 1.5 }, at: at(64) }),
-    await impl.addEvent({ enrollmentId: id, kind: 'checkin.Idle', at: at(65) }),
+    await report(20, { touch: true, outbox: 1 }),
+    await report(21, { uuid: b.uuid, status: 'NotNow' }),
+    await report(23, { uuid: a.uuid, status: 'Acknowledged', skip: true }),
+    await report(24, { uuid: a.uuid, status: 'Error' }),
+    await report(25, { uuid: b.uuid, status: 'NotNow' }),
+    await report(60),
+    await report(61, { uuid: c.uuid, status: 'Error', outbox: 2 }),
+    await report(75, { uuid: e.uuid, status: 'NotNow' }),
+    await report(85, { uuid: f.uuid, status: 'Acknowledged' }),
+    await report(86, { uuid: newId('NONE'), status: 'Acknowledged' }),
+    await report(87, { touch: true, outbox: 2 }),
+    await impl.addEvent({ enrollmentId: id, kind: 'checkin.Idle', detail: { uuid: 'A', n: 1.5 }, at: at(88) }),
   ];
   const queue = await Promise.all(
     (await store.listQueue(id, { includeDone: true })).map(async (q) => {
@@ -74,25 +74,54 @@ async function session(impl: Hot): Promise<unknown> {
       return { ...detail, uuid: label.get(q.uuid), enrollmentId: label.get(q.enrollmentId) };
     }),
   );
-  const events = (await store.listEvents({ enrollmentId: id })).map(({ id: _, enrollmentId, ...e }) => ({ ...e, enrollmentId: label.get(enrollmentId ?? '') }));
-  return { steps, queue, events, lastSeenAt: (await store.getEnrollment(id))?.lastSeenAt };
+  const labelOf = (uuid: string) => [...label].find(([k]) => k.toLowerCase() === uuid.toLowerCase())?.[1] ?? 'NONE';
+  const events = (await store.listEvents({ enrollmentId: id })).map(({ id: _, enrollmentId, detail, ...e }) => ({
+    ...e,
+    enrollmentId: label.get(enrollmentId ?? ''),
+    detail: detail && typeof detail === 'object' && 'uuid' in detail ? { ...detail, uuid: labelOf(String(detail.uuid)) } : detail,
+  }));
+  const rows = await kysely.selectFrom('outbox').select(['body', 'attempts', 'next_attempt_at', 'created_at', 'done_at']).where('topic', '=', `t-${id}`).orderBy('id').execute();
+  return { steps, queue, events, outbox: rows, lastSeenAt: (await store.getEnrollment(id))?.lastSeenAt };
 }
 
-test(`prepared hot paths match the Kysely implementations (${testDbLabel})`, async () => {
+test(`the one-transaction report statements match the Kysely implementation (${testDbLabel})`, async () => {
   const ctx = { db: kysely, dialect: store.dialect };
-  const generic: Hot = { ...enrollmentStore(ctx), ...commandStore(ctx), ...eventStore(ctx) };
+  const generic: Hot = { ...reportStore(ctx), ...eventStore(ctx) };
   const viaHot = await session(store);
   const viaKysely = await session(generic);
   assert.deepEqual(viaHot, viaKysely);
-  // And the transcript itself is the contract: D expired unseen, B NotNow'd then expired, A acknowledged.
-  const { steps, queue } = viaHot as { steps: unknown[]; queue: Array<{ uuid: string; status: string; notNowTally: number }> };
-  assert.deepEqual(steps.slice(1, 11).map((s) => (s && typeof s === 'object' && 'uuid' in s ? s.uuid : s)), [
-    'B', true, 'A', true, false, true, 'C', true, null, false,
+  // And the transcript itself is the contract.
+  const { steps, queue, events, outbox, lastSeenAt } = viaHot as {
+    steps: Array<[boolean | null, { uuid: string } | null]>;
+    queue: Array<{ uuid: string; status: string; notNowTally: number }>;
+    events: Array<{ kind: string; detail: unknown }>;
+    outbox: unknown[];
+    lastSeenAt: Date;
+  };
+  assert.deepEqual(steps.slice(0, 11).map(([matched, next]) => [matched, next?.uuid ?? null]), [
+    [null, 'B'], // D expired unseen; B by priority
+    [true, 'A'], // a NotNow passes over B at once
+    [true, 'C'], // A acknowledged; skipNotNow still passes over B
+    [false, 'B'], // A is finished: a late Error changes nothing; a new session gets B again
+    [true, 'C'],
+    [null, 'C'], // B expired at 50
+    [true, 'E'],
+    [true, 'F'], // E NotNow'd past its expiry: counted, then expired
+    [true, null], // F acknowledged even past its expiry (it was still queued)
+    [false, null],
+    [null, null],
   ]);
   assert.deepEqual(queue.map((q) => [q.uuid, q.status, q.notNowTally]), [
+    ['F', 'acknowledged', 0],
+    ['E', 'expired', 1],
     ['D', 'expired', 0],
     ['C', 'error', 0],
     ['B', 'expired', 2],
     ['A', 'acknowledged', 0],
   ]);
+  assert.equal(events.filter((e) => e.kind.startsWith('command.')).length, 8, 'one event per result, matched or not');
+  const errors = events.filter((e) => e.kind === 'command.Error').map((e) => e.detail as { requestType: string; matched: boolean });
+  assert.deepEqual(errors.map((d) => [d.requestType, d.matched]), [['DeviceInformation', true], ['DeviceInformation', false]]);
+  assert.equal(outbox.length, 5);
+  assert.deepEqual(lastSeenAt, at(87));
 });

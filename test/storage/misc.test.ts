@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Store } from '../../src/storage/types.js';
 import { openTestStore, openTestStores, testDbLabel } from '../helpers/store.js';
-import { T0, ack, at, enqueueOne, enrollDevice, newId } from './setup.js';
+import { T0, ack, at, enqueueOne, enrollDevice, newId, recordResult } from './setup.js';
 
 describe(`events, push, challenges, settings (${testDbLabel})`, () => {
   let store: Store;
@@ -87,8 +87,8 @@ test(`pruneHistory deletes only finished history older than the cutoff (${testDb
     const oldDone = await enqueueOne(store, [id], { when: T0 });
     const oldQueued = await enqueueOne(store, [id], { when: T0 });
     const newDone = await enqueueOne(store, [id], { when: T0 });
-    await store.recordResult(ack(id, oldDone.uuid, at(10)));
-    await store.recordResult(ack(id, newDone.uuid, at(1000)));
+    await recordResult(store, ack(id, oldDone.uuid, at(10)));
+    await recordResult(store, ack(id, newDone.uuid, at(1000)));
     await store.addEvent({ enrollmentId: id, kind: 'old', at: at(10) });
     await store.addEvent({ enrollmentId: id, kind: 'new', at: at(1000) });
     await store.outboxAdd('mdm.Connect', '{}', at(10));
@@ -96,11 +96,12 @@ test(`pruneHistory deletes only finished history older than the cutoff (${testDb
     await store.outboxDone(item!.id, at(11));
     await store.outboxAdd('mdm.Connect', '{"pending":true}', at(10));
 
-    assert.deepEqual(await store.pruneHistory(at(500)), { commands: 1, events: 1 });
+    // Events: 'old' and the result event of oldDone (both at 10).
+    assert.deepEqual(await store.pruneHistory(at(500)), { commands: 1, events: 2 });
     assert.deepEqual(await store.getCommand(oldDone.uuid), []);
     assert.equal((await store.getCommand(oldQueued.uuid))[0]?.status, 'queued', 'queued commands are never pruned');
     assert.equal((await store.getCommand(newDone.uuid))[0]?.status, 'acknowledged');
-    assert.deepEqual((await store.listEvents({ enrollmentId: id })).map((e) => e.kind), ['new']);
+    assert.deepEqual((await store.listEvents({ enrollmentId: id })).map((e) => e.kind), ['new', 'command.Acknowledged']);
     assert.equal(await store.outboxPending(), 1);
     assert.deepEqual(await store.pruneHistory(at(500)), { commands: 0, events: 0 });
     // A pruned command's UUID is free again; the row for the still-queued one is untouched.

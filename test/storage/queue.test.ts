@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { Store } from '../../src/storage/types.js';
 import { openTestStore, testDbLabel } from '../helpers/store.js';
 import { fixture } from '../helpers/fixtures.js';
-import { T0, ack, at, commandPlist, enqueueOne, enrollDevice, newId } from './setup.js';
+import { T0, ack, at, commandPlist, enqueueOne, enrollDevice, newId, nextCommand, recordResult } from './setup.js';
 
 describe(`command queue (${testDbLabel})`, () => {
   let store: Store;
@@ -13,7 +13,7 @@ describe(`command queue (${testDbLabel})`, () => {
   });
   after(() => store.close());
 
-  const next = (id: string, when = at(5), skipNotNow = false) => store.nextCommand(id, { skipNotNow, at: when });
+  const next = (id: string, when = at(5), skipNotNow = false) => nextCommand(store, id, { skipNotNow, at: when });
 
   test('hands out by priority, then in enqueue order even with equal timestamps', async () => {
     const id = await enrollDevice(store);
@@ -24,7 +24,7 @@ describe(`command queue (${testDbLabel})`, () => {
     const order: string[] = [];
     for (let cmd = await next(id); cmd; cmd = await next(id)) {
       order.push(cmd.uuid);
-      assert.equal(await store.recordResult(ack(id, cmd.uuid)), true);
+      assert.equal(await recordResult(store, ack(id, cmd.uuid)), true);
     }
     assert.deepEqual(order, [urgent.uuid, a.uuid, b.uuid, c.uuid]);
   });
@@ -48,17 +48,17 @@ describe(`command queue (${testDbLabel})`, () => {
     const second = await enqueueOne(store, [id]);
     const notNow = (when: Date) => ({ ...ack(id, first.uuid, when), status: 'NotNow' as const });
     assert.equal((await next(id))?.uuid, first.uuid);
-    assert.equal(await store.recordResult(notNow(at(10))), true);
+    assert.equal(await recordResult(store, notNow(at(10))), true);
     // Same session: the NotNow'd command is passed over.
     assert.equal((await next(id, at(11), true))?.uuid, second.uuid);
-    assert.equal(await store.recordResult(notNow(at(20))), true);
+    assert.equal(await recordResult(store, notNow(at(20))), true);
     const [detail] = await store.getCommand(first.uuid, id);
     assert.equal(detail?.status, 'queued');
     assert.equal(detail?.notNowTally, 2);
     assert.deepEqual(detail?.notNowAt, at(10));
     // A later Idle poll gets it again.
     assert.equal((await next(id, at(30), false))?.uuid, first.uuid);
-    await store.recordResult(ack(id, second.uuid));
+    await recordResult(store, ack(id, second.uuid));
     assert.equal(await next(id, at(31), true), null);
   });
 
@@ -70,7 +70,7 @@ describe(`command queue (${testDbLabel})`, () => {
     assert.equal((await next(id, at(60)))?.uuid, fresh.uuid);
     const [detail] = await store.getCommand(stale.uuid, id);
     assert.equal(detail?.status, 'expired');
-    assert.equal(await store.recordResult(ack(id, stale.uuid, at(61))), false);
+    assert.equal(await recordResult(store, ack(id, stale.uuid, at(61))), false);
   });
 
   test('results match the CommandUUID case-insensitively and keep the uuid as given', async () => {
@@ -78,7 +78,7 @@ describe(`command queue (${testDbLabel})`, () => {
     const uuid = 'aBcD1234-0000-4000-8000-00000000000F';
     await enqueueOne(store, [id], { uuid });
     assert.equal((await next(id))?.uuid, uuid);
-    assert.equal(await store.recordResult(ack(id, uuid.toLowerCase())), true);
+    assert.equal(await recordResult(store, ack(id, uuid.toLowerCase())), true);
     const [detail] = await store.getCommand(uuid.toUpperCase());
     assert.equal(detail?.uuid, uuid);
     assert.equal(detail?.status, 'acknowledged');
@@ -87,11 +87,11 @@ describe(`command queue (${testDbLabel})`, () => {
   test('a result for a finished or unknown command returns false and changes nothing', async () => {
     const id = await enrollDevice(store);
     const { uuid } = await enqueueOne(store, [id]);
-    assert.equal(await store.recordResult(ack(id, uuid, at(10))), true);
+    assert.equal(await recordResult(store, ack(id, uuid, at(10))), true);
     const error = { ...ack(id, uuid, at(20)), status: 'Error' as const, raw: Buffer.from('late'), json: { late: true } };
-    assert.equal(await store.recordResult(error), false);
-    assert.equal(await store.recordResult({ ...error, uuid: 'no-such-command' }), false);
-    assert.equal(await store.recordResult(ack(newId(), uuid)), false);
+    assert.equal(await recordResult(store, error), false);
+    assert.equal(await recordResult(store, { ...error, uuid: 'no-such-command' }), false);
+    assert.equal(await recordResult(store, ack(newId(), uuid)), false);
     const [detail] = await store.getCommand(uuid, id);
     assert.equal(detail?.status, 'acknowledged');
     assert.deepEqual(detail?.resultAt, at(10));
@@ -103,8 +103,8 @@ describe(`command queue (${testDbLabel})`, () => {
     const e = await enqueueOne(store, [id]);
     const f = await enqueueOne(store, [id]);
     const chain = { ErrorChain: [{ ErrorCode: 12021, ErrorDomain: 'MCMDMErrorDomain' }] };
-    await store.recordResult({ ...ack(id, e.uuid), status: 'Error', json: chain });
-    await store.recordResult({ ...ack(id, f.uuid), status: 'CommandFormatError', json: {} });
+    await recordResult(store, { ...ack(id, e.uuid), status: 'Error', json: chain });
+    await recordResult(store, { ...ack(id, f.uuid), status: 'CommandFormatError', json: {} });
     const statuses = (await store.listQueue(id, { includeDone: true })).map((q) => [q.uuid, q.status]);
     assert.deepEqual(statuses, [
       [f.uuid, 'format_error'],
@@ -120,7 +120,7 @@ describe(`command queue (${testDbLabel})`, () => {
     const { uuid } = await enqueueOne(store, [id]);
     await store.enqueue({ uuid: 'BIN-' + uuid, requestType: 'X', raw: binary, at: T0 }, [id]);
     const result = fixture('mdmb/conversation-nanomdm/08-PUT-mdm-Acknowledged-DeviceInformation.body.plist');
-    await store.recordResult({ ...ack(id, uuid), raw: result });
+    await recordResult(store, { ...ack(id, uuid), raw: result });
     const [detail] = await store.getCommand(uuid, id);
     assert.ok(detail?.raw.equals(commandPlist));
     assert.ok(detail?.resultRaw?.equals(result));
@@ -140,7 +140,7 @@ describe(`command queue (${testDbLabel})`, () => {
     ]);
     const rows = await store.getCommand(uuid);
     assert.deepEqual(rows.map((r) => r.enrollmentId).sort(), [a, b].sort());
-    await store.recordResult(ack(a, uuid));
+    await recordResult(store, ack(a, uuid));
     assert.equal((await next(b))?.uuid, uuid, 'a result from one device leaves the others queued');
     const all = await enqueueOne(store, [ghost]);
     assert.deepEqual(all.outcomes, [{ id: ghost, ok: false, error: 'unknown enrollment' }]);
@@ -174,7 +174,7 @@ describe(`command queue (${testDbLabel})`, () => {
     const user = `${id}:USER-1`;
     await store.tokenUpdate({ id: user, type: 'User', deviceId: id, udid: id, userId: 'USER-1', topic: 't', pushToken: 'bb', pushMagic: 'm', at: T0 });
     const done = await enqueueOne(store, [id]);
-    await store.recordResult(ack(id, done.uuid));
+    await recordResult(store, ack(id, done.uuid));
     const pending = await enqueueOne(store, [id, user]);
     await store.authenticate({ id, type: 'Device', deviceId: id, udid: id, topic: 't', inventory: {}, at: at(100) });
     assert.equal(await next(id, at(101)), null);

@@ -1,6 +1,6 @@
 // Shared builders for the storage tests: enrolled devices and commands at fixed times.
 import { randomUUID } from 'node:crypto';
-import type { Store } from '../../src/storage/types.js';
+import type { CommandResultInput, Store } from '../../src/storage/types.js';
 import { fixture } from '../helpers/fixtures.js';
 
 export const T0 = new Date('2026-01-01T00:00:00Z');
@@ -67,3 +67,16 @@ export const ack = (enrollmentId: string, uuid: string, when = at(10)) => ({
   json: { Status: 'Acknowledged', CommandUUID: uuid },
   at: when,
 });
+
+/** An Idle poll: the next command handed out (sentAt stamped), or null. */
+export async function nextCommand(store: Pick<Store, 'reportAndNext'>, id: string, opts: { skipNotNow: boolean; at: Date }) {
+  return (await store.reportAndNext({ enrollmentId: id, at: opts.at, result: null, skipNotNow: opts.skipNotNow })).next;
+}
+
+/** A result report; whether it matched a queued command. */
+export async function recordResult(
+  store: Pick<Store, 'reportAndNext'>,
+  { enrollmentId, at, ...result }: CommandResultInput & { enrollmentId: string; at: Date },
+): Promise<boolean> {
+  return (await store.reportAndNext({ enrollmentId, at, result, skipNotNow: false })).matched === true;
+}

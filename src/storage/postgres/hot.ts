@@ -1,67 +1,96 @@
 // PostgreSQL hot paths as named prepared statements on the pool (parsed and planned once per
-// connection, no query building): touch, nextCommand, recordResult and addEvent, the statements
-// of every check-in and command round trip. nextCommand is one round trip: expiring stale rows,
-// picking the next command and stamping sent_at run as one statement (data-modifying CTEs share
-// one snapshot, so the pick filters on expiry itself rather than seeing the expiring update).
+// connection, no query building): a whole command-channel report as ONE statement, so one round
+// trip and one commit, and addEvent for check-ins.
+//
+// The report statement is a chain of data-modifying CTEs. They all run on one snapshot and cannot
+// see each other's changes, and no row may be updated twice, so: the row that gets the result is
+// left out of the expiry update and of the pick (it is no longer, or no longer eligibly, queued
+// once the statement ends), and a NotNow on a command past its expiry expires it in the same update,
+// as the step-by-step order of report.ts does. One statement text per shape (Idle / NotNow / final
+// result, skipNotNow, touch, outbox), each named and prepared once per connection.
 import type pg from 'pg';
-import type { CommandStore, EnrollmentStore, EventStore, NextCommand } from '../types.js';
+import type { CommandStore, EventStore, NextCommand, ReportInput } from '../types.js';
 import { finalStatus } from '../commands.js';
+import { resultEvent, resultJson } from '../report.js';
 
-type Hot = Pick<EnrollmentStore, 'touch'> & Pick<CommandStore, 'nextCommand' | 'recordResult'> & Pick<EventStore, 'addEvent'>;
+type Hot = Pick<CommandStore, 'reportAndNext'> & Pick<EventStore, 'addEvent'>;
+type Kind = 'idle' | 'notnow' | 'final';
 
-const nextSql = (skipNotNow: boolean) => `
-  WITH expired AS (
-    UPDATE queue SET status = 'expired', updated_at = $2
-    WHERE enrollment_id = $1 AND status = 'queued' AND expires_at <= $2
-  ), next AS (
-    SELECT seq FROM queue
-    WHERE enrollment_id = $1 AND status = 'queued' AND (expires_at IS NULL OR expires_at > $2)
-      ${skipNotNow ? 'AND not_now_at IS NULL' : ''}
-    ORDER BY priority DESC, seq LIMIT 1
-  )
-  UPDATE queue q SET sent_at = $2
-  FROM next, commands c
-  WHERE q.seq = next.seq AND c.uuid = q.command_uuid
-  RETURNING c.uuid, c.request_type AS "requestType", c.raw`;
+const ADD_EVENT = 'INSERT INTO events (enrollment_id, kind, detail, at) VALUES ($1, $2, $3, $4)';
 
-const statements = {
-  touch: 'UPDATE enrollments SET last_seen_at = $2 WHERE id = $1',
-  next: nextSql(false),
-  nextSkipping: nextSql(true),
-  notNow: `UPDATE queue SET not_now_tally = not_now_tally + 1, not_now_at = coalesce(not_now_at, $3), updated_at = $3
-    WHERE enrollment_id = $1 AND lower(command_uuid) = $2 AND status = 'queued'`,
-  finish: `UPDATE queue SET status = $3, result_raw = $4, result_json = $5, result_at = $6, updated_at = $6
-    WHERE enrollment_id = $1 AND lower(command_uuid) = $2 AND status = 'queued'`,
-  addEvent: 'INSERT INTO events (enrollment_id, kind, detail, at) VALUES ($1, $2, $3, $4)',
-} as const;
+/**
+ * The report statement of one shape. Parameters: $1 enrollment id, $2 time (ms); with a result
+ * $3 lowercased uuid, $4 event kind, $5/$6 event detail if matched/unmatched, and for a final result
+ * $7 queue status, $8 result plist, $9 result JSON; the outbox topics and bodies come last as arrays.
+ */
+export function reportSql(kind: Kind, skipNotNow: boolean, touch: boolean, outbox: boolean): string {
+  const ctes: string[] = [];
+  const mine = `enrollment_id = $1 AND lower(command_uuid) = $3 AND status = 'queued'`;
+  if (kind === 'final') {
+    ctes.push(`res AS (UPDATE queue SET status = $7, result_raw = $8, result_json = $9, result_at = $2::bigint, updated_at = $2::bigint
+      WHERE ${mine} RETURNING 1)`);
+  } else if (kind === 'notnow') {
+    ctes.push(`res AS (UPDATE queue SET not_now_tally = not_now_tally + 1, not_now_at = coalesce(not_now_at, $2::bigint), updated_at = $2::bigint,
+      status = CASE WHEN expires_at <= $2::bigint THEN 'expired' ELSE status END
+      WHERE ${mine} RETURNING 1)`);
+  }
+  if (kind !== 'idle') {
+    ctes.push(`ev AS (INSERT INTO events (enrollment_id, kind, detail, at)
+      SELECT $1::text, $4::text, CASE WHEN EXISTS (SELECT 1 FROM res) THEN $5::text ELSE $6::text END, $2::bigint)`);
+  }
+  const ob = kind === 'final' ? 10 : kind === 'notnow' ? 7 : 3;
+  if (outbox) {
+    ctes.push(`ob AS (INSERT INTO outbox (topic, body, attempts, next_attempt_at, created_at)
+      SELECT t, b, 0, $2::bigint, $2::bigint FROM unnest($${ob}::text[], $${ob + 1}::text[]) AS o(t, b))`);
+  }
+  if (touch) ctes.push(`touched AS (UPDATE enrollments SET last_seen_at = $2::bigint WHERE id = $1)`);
+  const notMine = kind === 'idle' ? '' : 'AND lower(command_uuid) <> $3';
+  ctes.push(`expired AS (UPDATE queue SET status = 'expired', updated_at = $2::bigint
+      WHERE enrollment_id = $1 AND status = 'queued' AND expires_at <= $2::bigint ${notMine})`);
+  ctes.push(`pick AS (SELECT seq FROM queue
+      WHERE enrollment_id = $1 AND status = 'queued' AND (expires_at IS NULL OR expires_at > $2::bigint) ${notMine}
+        ${skipNotNow || kind === 'notnow' ? 'AND not_now_at IS NULL' : ''}
+      ORDER BY priority DESC, seq LIMIT 1)`);
+  ctes.push(`sent AS (UPDATE queue q SET sent_at = $2::bigint FROM pick, commands c
+      WHERE q.seq = pick.seq AND c.uuid = q.command_uuid
+      RETURNING c.uuid, c.request_type, c.raw)`);
+  const matched = kind === 'idle' ? 'NULL::boolean' : 'EXISTS (SELECT 1 FROM res)';
+  return `WITH ${ctes.join(',\n  ')}
+  SELECT ${matched} AS matched, sent.uuid, sent.request_type AS "requestType", sent.raw
+  FROM (SELECT 1) AS one LEFT JOIN sent ON true`;
+}
+
+interface Row extends Partial<NextCommand> {
+  matched: boolean | null;
+}
 
 export function postgresHotPath(pool: pg.Pool): Hot {
-  const run = <R extends pg.QueryResultRow = pg.QueryResultRow>(name: keyof typeof statements, values: unknown[]) =>
-    pool.query<R>({ name: `updraft_${name}`, text: statements[name], values });
-
+  const texts = new Map<string, string>();
   return {
-    async touch(id, at) {
-      await run('touch', [id, at.getTime()]);
-    },
-
-    async nextCommand(enrollmentId, { skipNotNow, at }) {
-      const { rows } = await run<NextCommand>(skipNotNow ? 'nextSkipping' : 'next', [enrollmentId, at.getTime()]);
-      return rows[0] ?? null;
-    },
-
-    async recordResult(input) {
-      const at = input.at.getTime();
-      const uuid = input.uuid.toLowerCase();
-      const res =
-        input.status === 'NotNow'
-          ? await run('notNow', [input.enrollmentId, uuid, at])
-          : await run('finish', [input.enrollmentId, uuid, finalStatus[input.status], input.raw, JSON.stringify(input.json ?? null), at]);
-      return (res.rowCount ?? 0) > 0;
+    async reportAndNext(input: ReportInput) {
+      const r = input.result;
+      const kind: Kind = !r ? 'idle' : r.status === 'NotNow' ? 'notnow' : 'final';
+      const outbox = (input.outbox?.length ?? 0) > 0;
+      const skip = input.skipNotNow && kind !== 'notnow';
+      const values: unknown[] = [input.enrollmentId, input.at.getTime()];
+      if (r) {
+        const yes = resultEvent(r, true);
+        values.push(r.uuid.toLowerCase(), yes.kind, yes.detail, resultEvent(r, false).detail);
+        if (r.status !== 'NotNow') values.push(finalStatus[r.status], r.raw, resultJson(r));
+      }
+      if (outbox) values.push(input.outbox!.map((o) => o.topic), input.outbox!.map((o) => o.body));
+      const name = `updraft_report_${kind}${skip ? '_skip' : ''}${input.touch ? '_touch' : ''}${outbox ? '_outbox' : ''}`;
+      let text = texts.get(name);
+      if (text === undefined) texts.set(name, (text = reportSql(kind, skip, input.touch === true, outbox)));
+      const { rows } = await pool.query<Row>({ name, text, values });
+      const row = rows[0]!;
+      const next = row.uuid ? { uuid: row.uuid, requestType: row.requestType!, raw: row.raw! } : null;
+      return { matched: row.matched, next };
     },
 
     async addEvent(event) {
       const detail = event.detail === undefined ? null : JSON.stringify(event.detail);
-      await run('addEvent', [event.enrollmentId, event.kind, detail, event.at.getTime()]);
+      await pool.query({ name: 'updraft_addEvent', text: ADD_EVENT, values: [event.enrollmentId, event.kind, detail, event.at.getTime()] });
     },
   };
 }

@@ -1,12 +1,15 @@
 // SQLite hot paths on cached prepared statements (no query building, no promise hops inside):
-// touch + nextCommand for an Idle poll, recordResult + addEvent + nextCommand for a round trip.
+// a whole command-channel report (result, event, outbox, lastSeenAt, next command) as one
+// BEGIN IMMEDIATE … COMMIT, and addEvent for check-ins. One commit per report also means one
+// WAL append per report, which is most of what a round trip costs.
 // While a Kysely transaction is open on the shared connection, these defer to the Kysely versions
 // (which wait their turn) so a hot-path write never slips into someone else's transaction.
 import type Database from 'better-sqlite3';
-import type { CommandStore, EnrollmentStore, EventStore, NextCommand } from '../types.js';
+import type { CommandStore, EventStore, NextCommand, ReportInput, ReportOutcome } from '../types.js';
 import { finalStatus } from '../commands.js';
+import { resultEvent, resultJson } from '../report.js';
 
-type Hot = Pick<EnrollmentStore, 'touch'> & Pick<CommandStore, 'nextCommand' | 'recordResult'> & Pick<EventStore, 'addEvent'>;
+type Hot = Pick<CommandStore, 'reportAndNext'> & Pick<EventStore, 'addEvent'>;
 
 interface NextRow {
   seq: number;
@@ -36,40 +39,37 @@ export function sqliteHotPath(raw: Database.Database, fallback: Hot): Hot {
      WHERE enrollment_id = ? AND lower(command_uuid) = ? AND status = 'queued'`,
   );
   const addEvent = raw.prepare('INSERT INTO events (enrollment_id, kind, detail, at) VALUES (?, ?, ?, ?)');
+  const addOutbox = raw.prepare('INSERT INTO outbox (topic, body, attempts, next_attempt_at, created_at) VALUES (?, ?, 0, ?, ?)');
+
+  function report(input: ReportInput): ReportOutcome {
+    const now = input.at.getTime();
+    const id = input.enrollmentId;
+    const r = input.result;
+    let matched: boolean | null = null;
+    if (r) {
+      const uuid = r.uuid.toLowerCase();
+      const res =
+        r.status === 'NotNow'
+          ? notNow.run(now, now, id, uuid)
+          : finish.run(finalStatus[r.status], r.raw, resultJson(r), now, now, id, uuid);
+      matched = res.changes > 0;
+      const ev = resultEvent(r, matched);
+      addEvent.run(id, ev.kind, ev.detail, now);
+    }
+    for (const o of input.outbox ?? []) addOutbox.run(o.topic, o.body, now, now);
+    if (input.touch) touch.run(now, id);
+    expire.run(now, id, now);
+    const row = (input.skipNotNow || r?.status === 'NotNow' ? nextSkipping : next).get(id);
+    if (row) markSent.run(now, row.seq);
+    const cmd: NextCommand | null = row ? { uuid: row.uuid, requestType: row.request_type, raw: row.raw } : null;
+    return { matched, next: cmd };
+  }
+  const inTransaction = raw.transaction(report);
 
   return {
-    async touch(id, at) {
-      if (raw.inTransaction) return fallback.touch(id, at);
-      touch.run(at.getTime(), id);
-    },
-
-    async nextCommand(enrollmentId, opts): Promise<NextCommand | null> {
-      if (raw.inTransaction) return fallback.nextCommand(enrollmentId, opts);
-      const now = opts.at.getTime();
-      expire.run(now, enrollmentId, now);
-      const row = (opts.skipNotNow ? nextSkipping : next).get(enrollmentId);
-      if (!row) return null;
-      markSent.run(now, row.seq);
-      return { uuid: row.uuid, requestType: row.request_type, raw: row.raw };
-    },
-
-    async recordResult(input) {
-      if (raw.inTransaction) return fallback.recordResult(input);
-      const at = input.at.getTime();
-      const uuid = input.uuid.toLowerCase();
-      const res =
-        input.status === 'NotNow'
-          ? notNow.run(at, at, input.enrollmentId, uuid)
-          : finish.run(
-              finalStatus[input.status],
-              input.raw,
-              JSON.stringify(input.json ?? null),
-              at,
-              at,
-              input.enrollmentId,
-              uuid,
-            );
-      return res.changes > 0;
+    async reportAndNext(input) {
+      if (raw.inTransaction) return fallback.reportAndNext(input);
+      return inTransaction.immediate(input);
     },
 
     async addEvent(event) {

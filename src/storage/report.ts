@@ -1,0 +1,80 @@
+// A command-channel report in one transaction, over Kysely: the portable implementation. SQLite
+// runs the same steps on prepared statements (sqlite/hot.ts) and falls back to this one while a
+// Kysely transaction holds the connection; PostgreSQL runs them as one statement (postgres/hot.ts).
+// Steps, in order: the result onto its queue row, its event, the outbox rows, lastSeenAt, then
+// expiry and the pick of the next command (which gets sentAt).
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { CommandResultInput, CommandStore, ReportInput } from './types.js';
+import type { Database } from './schema.js';
+import { finalStatus } from './commands.js';
+import type { Ctx } from './context.js';
+
+/** The event a result writes: its kind, and its detail as stored (JSON text) for either outcome. */
+export function resultEvent(r: CommandResultInput, matched: boolean): { kind: string; detail: string } {
+  return { kind: `command.${r.status}`, detail: JSON.stringify({ uuid: r.uuid, requestType: r.requestType ?? null, matched }) };
+}
+
+/** The parsed result as stored on the queue row (JSON text). */
+export function resultJson(r: CommandResultInput): string {
+  return JSON.stringify(r.json ?? null);
+}
+
+async function report(trx: Kysely<Database>, input: ReportInput) {
+  const now = input.at.getTime();
+  const id = input.enrollmentId;
+  const r = input.result;
+  let matched: boolean | null = null;
+  if (r) {
+    const row = trx
+      .updateTable('queue')
+      .where('enrollment_id', '=', id)
+      .where(sql<string>`lower(${sql.ref('command_uuid')})`, '=', r.uuid.toLowerCase())
+      .where('status', '=', 'queued');
+    const res =
+      r.status === 'NotNow'
+        ? await row
+            .set((eb) => ({
+              not_now_tally: eb(eb.ref('not_now_tally'), '+', 1),
+              not_now_at: eb.fn.coalesce('not_now_at', eb.val(now)),
+              updated_at: now,
+            }))
+            .executeTakeFirst()
+        : await row
+            .set({ status: finalStatus[r.status], result_raw: r.raw, result_json: resultJson(r), result_at: now, updated_at: now })
+            .executeTakeFirst();
+    matched = res.numUpdatedRows > 0n;
+    const ev = resultEvent(r, matched);
+    await trx.insertInto('events').values({ enrollment_id: id, kind: ev.kind, detail: ev.detail, at: now }).execute();
+  }
+  if (input.outbox && input.outbox.length > 0) {
+    await trx
+      .insertInto('outbox')
+      .values(input.outbox.map((o) => ({ topic: o.topic, body: o.body, attempts: 0, next_attempt_at: now, created_at: now })))
+      .execute();
+  }
+  if (input.touch) await trx.updateTable('enrollments').set({ last_seen_at: now }).where('id', '=', id).execute();
+  await trx
+    .updateTable('queue')
+    .set({ status: 'expired', updated_at: now })
+    .where('enrollment_id', '=', id)
+    .where('status', '=', 'queued')
+    .where('expires_at', '<=', now)
+    .execute();
+  let q = trx
+    .selectFrom('queue')
+    .innerJoin('commands', 'commands.uuid', 'queue.command_uuid')
+    .select(['queue.seq', 'commands.uuid', 'commands.request_type', 'commands.raw'])
+    .where('queue.enrollment_id', '=', id)
+    .where('queue.status', '=', 'queued');
+  if (input.skipNotNow || r?.status === 'NotNow') q = q.where('queue.not_now_at', 'is', null);
+  const next = await q.orderBy('queue.priority', 'desc').orderBy('queue.seq').limit(1).executeTakeFirst();
+  if (next) await trx.updateTable('queue').set({ sent_at: now }).where('seq', '=', next.seq).execute();
+  return { matched, next: next ? { uuid: next.uuid, requestType: next.request_type, raw: next.raw } : null };
+}
+
+export function reportStore({ db }: Ctx): Pick<CommandStore, 'reportAndNext'> {
+  return {
+    reportAndNext: (input) => db.transaction().execute((trx) => report(trx, input)),
+  };
+}
