@@ -6,10 +6,12 @@ import { X509Certificate, createHash, generateKeyPairSync, type KeyObject } from
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, KeyUsageFlags, SubjectPublicKeyInfo, id_kp_clientAuth } from '@peculiar/asn1-x509';
+import { Certificate, KeyUsageFlags, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { buildCertificate, simpleName, type CertificateSpec, type Issuer } from './certificate.js';
 import type { CertRequest } from './csr.js';
 import { ab, parseCertificate, subjectKeyId } from './der.js';
+import { buildLeaf, newSerial, spkiKeyId, type LeafIssuer } from './issue.js';
+import { certParts, type CertParts } from './x509-der.js';
 import { certPem, keyPem, readCertificates, readPrivateKey, writeSecret } from './pem.js';
 
 export const CA_CERT_FILE = 'ca.pem';
@@ -32,7 +34,14 @@ export class CA {
   readonly x509: X509Certificate;
   /** Secret for implicit rejection in RSA key transport (derived from the key, stable across restarts). */
   readonly rejectionSecret: Buffer;
+  /** The CA certificate's fields as DER (issuer name, issuer-and-serial), read once. */
+  readonly parts: CertParts;
+  /** SHA-256 of the CA certificate DER (what profiles pin as CAFingerprint). */
+  readonly fingerprint256: Buffer;
   private readonly issuer: Issuer;
+  private readonly leafIssuer: LeafIssuer;
+  private readonly validFrom: number;
+  private readonly validTo: number;
 
   constructor(certDer: Buffer, readonly key: KeyObject) {
     this.certDer = certDer;
@@ -43,6 +52,11 @@ export class CA {
     if (key.asymmetricKeyType !== 'rsa') throw new Error('the CA key must be RSA (SCEP encrypts requests to it)');
     this.rejectionSecret = createHash('sha256').update('updraft-scep-implicit-rejection').update(key.export({ format: 'der', type: 'pkcs8' })).digest();
     this.issuer = { subject: this.cert.tbsCertificate.subject, publicKey: this.cert.tbsCertificate.subjectPublicKeyInfo, keyId: subjectKeyId(this.cert), key };
+    this.parts = certParts(certDer);
+    this.fingerprint256 = createHash('sha256').update(certDer).digest();
+    this.leafIssuer = { name: this.parts.subject, keyId: this.parts.subjectKeyId ?? spkiKeyId(this.parts.spki), key };
+    this.validFrom = Date.parse(this.x509.validFrom);
+    this.validTo = Date.parse(this.x509.validTo);
   }
 
   get notAfter(): Date {
@@ -51,20 +65,16 @@ export class CA {
 
   /** Issues a client-identity certificate for a checked request; never outlives the CA. */
   issue(req: CertRequest, opts: IssueOptions): Buffer {
-    const at = opts.at ?? new Date();
-    const caFrom = new Date(this.x509.validFrom);
-    const notBefore = new Date(Math.max(at.getTime() - CLOCK_SKEW_MS, caFrom.getTime()));
-    const notAfter = new Date(at.getTime() + opts.validityDays * DAY_MS);
-    return this.certify({
-      subject: req.subject,
-      publicKey: req.publicKey,
-      notBefore,
-      notAfter,
-      isCA: false,
-      keyUsage: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment,
-      extKeyUsage: [id_kp_clientAuth],
-      extensions: req.extensions,
-    });
+    return this.issueLeaf(req, opts).der;
+  }
+
+  /** issue(), also returning the serial (magnitude bytes) and the validity (whole seconds) it wrote. */
+  issueLeaf(req: CertRequest, opts: IssueOptions): { der: Buffer; serial: Buffer; notBefore: Date; notAfter: Date } {
+    const at = Math.floor((opts.at ?? new Date()).getTime() / 1000) * 1000;
+    const notBefore = new Date(Math.max(at - CLOCK_SKEW_MS, this.validFrom));
+    const notAfter = new Date(Math.min(at + opts.validityDays * DAY_MS, this.validTo));
+    const serial = newSerial();
+    return { der: buildLeaf({ serial, subject: req.subject, spki: req.spki, notBefore, notAfter, extensions: req.extensions }, this.leafIssuer), serial, notBefore, notAfter };
   }
 
   /** Signs any certificate under this CA, its lifetime cut to the CA's. */

@@ -1,26 +1,16 @@
 // CMS EnvelopedData with RSA key transport (RFC 5652 §6): what SCEP wraps requests and replies in.
-import 'reflect-metadata';
+// Read and written with the small DER reader/writer; RSA and the ciphers are node:crypto.
 import { constants, publicEncrypt, type KeyObject } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
-import {
-  ContentInfo,
-  EncryptedContent,
-  EncryptedContentInfo,
-  EnvelopedData,
-  KeyTransRecipientInfo,
-  RecipientIdentifier,
-  RecipientInfo,
-  RecipientInfos,
-} from '@peculiar/asn1-cms';
+import { Asn1Error, algorithm, children, content, expect, octetBytes, octetString, oid, read, readOid, seq, set, smallInteger, tlv } from './asn1.js';
 import { OID } from './oids.js';
 import { CIPHERS, decryptContent, encryptContent, type ContentCipher } from './symmetric.js';
 import { rsaPkcs1Decrypt } from './rsa.js';
-import { ab, buf, issuerAndSerial, octets, readOctets, sameIssuerAndSerial } from './der.js';
-import { CmsError, publicKeyOf } from './cms-signed.js';
+import { CmsError } from './cms-signed.js';
+import { serialKey, type CertParts } from './x509-der.js';
 
 export interface Recipient {
-  cert: Certificate;
+  /** Our certificate's fields (issuer and serial name the recipient). */
+  cert: Pick<CertParts, 'issuer' | 'serial'>;
   key: KeyObject;
   /** Secret for implicit rejection of bad key-transport padding. */
   rejectionSecret: Buffer;
@@ -31,42 +21,63 @@ export interface Opened {
   cipher: ContentCipher;
 }
 
-function parseEnveloped(der: Uint8Array): EnvelopedData {
+interface Envelope {
+  cipherOid: string;
+  iv: Buffer | null;
+  encrypted: Buffer;
+  recipients: Array<{ issuer: Buffer; serial: string; keyAlg: string; encryptedKey: Buffer } | null>;
+}
+
+function parseEnveloped(der: Buffer): Envelope {
   try {
-    const info = AsnConvert.parse(ab(der), ContentInfo);
-    if (info.contentType !== OID.envelopedData) throw new Error(`content type ${info.contentType}`);
-    return AsnConvert.parse(info.content, EnvelopedData);
+    const [typeT, wrapped] = children(der, expect(der, read(der), 0x30, 'ContentInfo'));
+    const type = readOid(der, typeT!);
+    if (type !== OID.envelopedData) throw new Asn1Error(`content type ${type}`);
+    const ed = children(der, children(der, expect(der, wrapped, 0xa0, 'content'))[0] ?? expect(der, undefined, 0x30, 'EnvelopedData'));
+    let i = 1;
+    if (ed[i]?.tag === 0xa0) i++; // originatorInfo
+    const recipients = children(der, expect(der, ed[i], 0x31, 'recipientInfos')).map((ri) => {
+      if (ri.tag !== 0x30) return null; // not a KeyTransRecipientInfo
+      const f = children(der, ri);
+      const rid = f[1];
+      if (!rid || rid.tag !== 0x30) return null; // subjectKeyIdentifier rid
+      const [issuerT, serialT] = children(der, rid);
+      return {
+        issuer: der.subarray(expect(der, issuerT, 0x30, 'issuer').at, issuerT!.end),
+        serial: serialKey(content(der, expect(der, serialT, 0x02, 'serialNumber'))),
+        keyAlg: readOid(der, children(der, expect(der, f[2], 0x30, 'keyEncryptionAlgorithm'))[0]!),
+        encryptedKey: content(der, expect(der, f[3], 0x04, 'encryptedKey')),
+      };
+    });
+    const eci = children(der, expect(der, ed[i + 1], 0x30, 'encryptedContentInfo'));
+    const alg = children(der, expect(der, eci[1], 0x30, 'contentEncryptionAlgorithm'));
+    const cipherOid = readOid(der, alg[0]!);
+    const iv = alg[1]?.tag === 0x04 ? content(der, alg[1]) : null;
+    const enc = eci[2];
+    if (enc && (enc.tag & 0xdf) !== 0x80) throw new Asn1Error('encryptedContent');
+    return { cipherOid, iv, encrypted: enc ? octetBytes(der, enc) : Buffer.alloc(0), recipients };
   } catch (e) {
     throw new CmsError('malformed', `not a CMS EnvelopedData message (${(e as Error).message})`);
   }
 }
 
 /** Decrypts an EnvelopedData addressed (by issuer and serial) to one of the recipients. */
-export function openEnveloped(der: Uint8Array, recipients: Recipient[]): Opened {
+export function openEnveloped(input: Uint8Array, recipients: Recipient[]): Opened {
+  const der = Buffer.isBuffer(input) ? input : Buffer.from(input);
   const env = parseEnveloped(der);
-  const eci = env.encryptedContentInfo;
-  const cipher = CIPHERS[eci.contentEncryptionAlgorithm.algorithm];
-  if (!cipher) throw new CmsError('badAlg', `unsupported content encryption ${eci.contentEncryptionAlgorithm.algorithm}`);
-  const params = eci.contentEncryptionAlgorithm.parameters;
-  const iv = params ? readOctets(params) : null;
-  if (!iv) throw new CmsError('malformed', 'content encryption IV is missing');
-  const encrypted = eci.encryptedContent?.value
-    ? buf(eci.encryptedContent.value.buffer)
-    : Buffer.concat((eci.encryptedContent?.constructedValue ?? []).map((o) => buf(o.buffer)));
-  for (const ri of env.recipientInfos) {
-    const ktri = ri.ktri;
-    const ias = ktri?.rid.issuerAndSerialNumber;
-    if (!ktri || !ias) continue;
-    const me = recipients.find((r) => sameIssuerAndSerial(ias, r.cert));
+  const cipher = CIPHERS[env.cipherOid];
+  if (!cipher) throw new CmsError('badAlg', `unsupported content encryption ${env.cipherOid}`);
+  if (!env.iv) throw new CmsError('malformed', 'content encryption IV is missing');
+  for (const ri of env.recipients) {
+    if (!ri) continue;
+    const me = recipients.find((r) => r.cert.issuer.equals(ri.issuer) && serialKey(r.cert.serial) === ri.serial);
     if (!me) continue;
-    if (ktri.keyEncryptionAlgorithm.algorithm !== OID.rsaEncryption)
-      throw new CmsError('badAlg', `unsupported key encryption ${ktri.keyEncryptionAlgorithm.algorithm}`);
-    const encryptedKey = buf(ktri.encryptedKey.buffer);
+    if (ri.keyAlg !== OID.rsaEncryption) throw new CmsError('badAlg', `unsupported key encryption ${ri.keyAlg}`);
     const modulusBytes = Math.ceil((me.key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
-    if (encryptedKey.length !== modulusBytes) throw new CmsError('malformed', 'encrypted key has the wrong length');
-    const key = rsaPkcs1Decrypt(me.key, me.rejectionSecret, encryptedKey, cipher.keyLength);
+    if (ri.encryptedKey.length !== modulusBytes) throw new CmsError('malformed', 'encrypted key has the wrong length');
+    const key = rsaPkcs1Decrypt(me.key, me.rejectionSecret, ri.encryptedKey, cipher.keyLength);
     try {
-      return { content: decryptContent(cipher, key, iv, encrypted), cipher };
+      return { content: decryptContent(cipher, key, env.iv, env.encrypted), cipher };
     } catch (e) {
       throw new CmsError('badSignature', `content does not decrypt (${(e as Error).message})`);
     }
@@ -74,28 +85,15 @@ export function openEnveloped(der: Uint8Array, recipients: Recipient[]): Opened 
   throw new CmsError('badSignature', 'the message is not encrypted to this CA');
 }
 
-/** Encrypts content to one certificate's RSA key. */
-export function seal(content: Buffer, recipientDer: Buffer, cipher: ContentCipher): Buffer {
-  const cert = AsnConvert.parse(ab(recipientDer), Certificate);
-  const { key, iv, ciphertext } = encryptContent(cipher, content);
-  const encryptedKey = publicEncrypt({ key: publicKeyOf(cert), padding: constants.RSA_PKCS1_PADDING }, key);
-  const env = new EnvelopedData({
-    version: 0,
-    recipientInfos: new RecipientInfos([
-      new RecipientInfo({
-        ktri: new KeyTransRecipientInfo({
-          version: 0,
-          rid: new RecipientIdentifier({ issuerAndSerialNumber: issuerAndSerial(cert) }),
-          keyEncryptionAlgorithm: new AlgorithmIdentifier({ algorithm: OID.rsaEncryption, parameters: null }),
-          encryptedKey: new OctetString(ab(encryptedKey)),
-        }),
-      }),
-    ]),
-    encryptedContentInfo: new EncryptedContentInfo({
-      contentType: OID.data,
-      contentEncryptionAlgorithm: new AlgorithmIdentifier({ algorithm: cipher.oid, parameters: octets(iv) }),
-      encryptedContent: new EncryptedContent({ value: new OctetString(ab(ciphertext)) }),
-    }),
-  });
-  return buf(AsnConvert.serialize(new ContentInfo({ contentType: OID.envelopedData, content: AsnConvert.serialize(env) })));
+const RSA_ALG = algorithm(OID.rsaEncryption);
+const ENVELOPED_DATA = oid(OID.envelopedData);
+const DATA = oid(OID.data);
+
+/** Encrypts content to one certificate's RSA key (named by its IssuerAndSerialNumber DER). */
+export function seal(data: Buffer, recipient: { issuerAndSerial: Buffer; publicKey: KeyObject }, cipher: ContentCipher): Buffer {
+  const { key, iv, ciphertext } = encryptContent(cipher, data);
+  const encryptedKey = publicEncrypt({ key: recipient.publicKey, padding: constants.RSA_PKCS1_PADDING }, key);
+  const ktri = seq(smallInteger(0), recipient.issuerAndSerial, RSA_ALG, octetString(encryptedKey));
+  const eci = seq(DATA, algorithm(cipher.oid, octetString(iv)), tlv(0x80, ciphertext));
+  return seq(ENVELOPED_DATA, tlv(0xa0, seq(smallInteger(0), set(ktri), eci)));
 }

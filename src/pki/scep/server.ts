@@ -1,20 +1,30 @@
-// The SCEP server's logic, independent of HTTP: GetCACaps, GetCACert and PKIOperation
-// (PKCSReq and RenewalReq answered with CertRep SUCCESS, or FAILURE with a failInfo).
-import { X509Certificate } from 'node:crypto';
+// The SCEP server's logic, independent of HTTP: GetCACaps, GetCACert and PKIOperation (PKCSReq and
+// RenewalReq answered with CertRep SUCCESS, or FAILURE with a failInfo; CertPoll answered from the
+// record of issued certificates). GetNextCACert is not offered: there is no rollover CA.
+import { X509Certificate, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { MessageType, SCEP_CAPABILITIES, type FailInfoName } from '../oids.js';
 import type { CA } from '../ca.js';
 import type { Challenges } from '../challenge.js';
-import { CmsError, certsOnly } from '../cms-signed.js';
+import { CmsError } from '../cms-signed.js';
 import { openEnveloped, seal } from '../cms-enveloped.js';
 import { CsrError, parseCsr, type CertRequest } from '../csr.js';
 import { cipherByName, type ContentCipher } from '../symmetric.js';
-import { certRepFailure, certRepSuccess, parsePkiMessage, type PkiRequest } from './message.js';
+import { certParts, nameText } from '../x509-der.js';
+import type { CertificateStore } from '../../storage/types-certs.js';
+import { certRepFailure, certRepSuccess, certsOnly, parsePkiMessage, type CertRepOptions, type PkiRequest } from './message.js';
+
+/** Where issued certificates are recorded (CertPoll answers from it), and how a renewal finds its enrollment. */
+export interface ScepRecords extends CertificateStore {
+  enrollmentIdsByCertHash(certHash: string): Promise<string[]>;
+}
 
 export interface ScepOptions {
   ca: CA;
   challenges: Challenges;
   certValidityDays: number;
+  /** Without it nothing is recorded and CertPoll always answers badCertId. */
+  records?: ScepRecords;
   logger?: Logger;
   now?: () => Date;
 }
@@ -22,7 +32,9 @@ export interface ScepOptions {
 export interface IssuedCertificate {
   der: Buffer;
   subject: string;
+  /** Upper-case hex, as X509Certificate prints it. */
   serialNumber: string;
+  notBefore: Date;
   notAfter: Date;
   sha256: string;
 }
@@ -43,18 +55,23 @@ class Refusal extends Error {
   }
 }
 
-function certificateOrNull(der: Buffer): X509Certificate | null {
-  try {
-    return new X509Certificate(der);
-  } catch {
-    return null;
-  }
-}
-
 const cmsFailInfo = (e: CmsError): FailInfoName => (e.problem === 'badAlg' ? 'badAlg' : 'badMessageCheck');
 
 /** Replies go out with the client's cipher, except single DES, which is raised to 3DES. */
 const replyCipher = (requested: ContentCipher): ContentCipher => (requested.name === 'des-cbc' ? cipherByName('des-ede3-cbc') : requested);
+const AES_128 = cipherByName('aes-128-cbc');
+
+const serialHex = (serial: Buffer): string => serial.toString('hex').replace(/^(00)+/, '').toUpperCase();
+
+/** The record of a certificate (validity given when known, else read from the certificate). */
+function describe(der: Buffer, validity?: { notBefore: Date; notAfter: Date }): IssuedCertificate {
+  const p = certParts(der);
+  const v = validity ?? (() => {
+    const x = new X509Certificate(der);
+    return { notBefore: new Date(x.validFrom), notAfter: new Date(x.validTo) };
+  })();
+  return { der, subject: nameText(p.subject), serialNumber: serialHex(p.serial), ...v, sha256: createHash('sha256').update(der).digest('hex') };
+}
 
 export class ScepServer {
   private readonly now: () => Date;
@@ -77,15 +94,18 @@ export class ScepServer {
   async pkiOperation(der: Buffer): Promise<PkiOperationResult> {
     const req = parsePkiMessage(der);
     const at = this.now();
-    const reply = { request: req, caCert: this.opts.ca.certDer, caKey: this.opts.ca.key, at };
+    const { ca } = this.opts;
+    const reply: CertRepOptions = { request: req, caCert: ca.certDer, caIssuerAndSerial: ca.parts.issuerAndSerial, caKey: ca.key, at };
     try {
+      if (req.signatureProblem) throw new Refusal(cmsFailInfo(req.signatureProblem), req.signatureProblem.message);
+      if (req.signerKey?.asymmetricKeyType !== 'rsa') throw new Refusal('badAlg', 'the request must be signed with an RSA key: the reply is encrypted to it');
+      if (req.messageType === MessageType.CertPoll) return await this.certPoll(req, reply);
       const { csr, cipher } = await this.check(req, at);
-      const issuedDer = this.opts.ca.issue(csr, { validityDays: this.opts.certValidityDays, at });
-      const envelope = seal(certsOnly([issuedDer]), req.signerCertDer, replyCipher(cipher));
-      const x = new X509Certificate(issuedDer);
-      const issued = { der: issuedDer, subject: x.subject, serialNumber: x.serialNumber, notAfter: new Date(x.validTo), sha256: x.fingerprint256.replace(/:/g, '').toLowerCase() };
+      const leaf = ca.issueLeaf(csr, { validityDays: this.opts.certValidityDays, at });
+      const issued = describe(leaf.der, leaf);
+      await this.record(req, issued, at);
       this.opts.logger?.info({ transactionId: req.transactionId, subject: issued.subject, serial: issued.serialNumber }, 'scep: certificate issued');
-      return { body: certRepSuccess(reply, envelope), status: 'SUCCESS', issued };
+      return { body: certRepSuccess(reply, this.envelopeFor(req, issued.der, replyCipher(cipher))), status: 'SUCCESS', issued };
     } catch (e) {
       if (!(e instanceof Refusal)) throw e;
       this.opts.logger?.warn({ transactionId: req.transactionId, failInfo: e.failInfo, reason: e.message }, 'scep: request refused');
@@ -93,30 +113,82 @@ export class ScepServer {
     }
   }
 
+  private envelopeFor(req: PkiRequest, certDer: Buffer, cipher: ContentCipher): Buffer {
+    return seal(certsOnly([certDer]), { issuerAndSerial: req.signer.issuerAndSerial, publicKey: req.signerKey! }, cipher);
+  }
+
+  /**
+   * CertPoll (GetCertInitial, RFC 8894 §3.3.3): the client asks again for a transaction. Requests are
+   * never left PENDING here, so the answer is the certificate issued for that transactionID, or badCertId.
+   */
+  private async certPoll(req: PkiRequest, reply: CertRepOptions): Promise<PkiOperationResult> {
+    const found = await this.opts.records?.certificateByTransaction(req.transactionId);
+    if (!found) throw new Refusal('badCertId', `no certificate was issued for transaction ${req.transactionId}`);
+    let cipher = AES_128;
+    try {
+      cipher = replyCipher(openEnveloped(req.envelope, [this.recipient()]).cipher);
+    } catch {
+      // The IssuerAndSubject is not needed to find the certificate; answer with AES (advertised) when it does not open.
+    }
+    const issued = describe(found.der);
+    return { body: certRepSuccess(reply, this.envelopeFor(req, found.der, cipher)), status: 'SUCCESS', issued };
+  }
+
+  private recipient() {
+    const { ca } = this.opts;
+    return { cert: ca.parts, key: ca.key, rejectionSecret: ca.rejectionSecret };
+  }
+
+  private async record(req: PkiRequest, issued: IssuedCertificate, at: Date): Promise<void> {
+    const records = this.opts.records;
+    if (!records) return;
+    let enrollmentId: string | null = null;
+    if (req.messageType === MessageType.RenewalReq) {
+      const signerHash = createHash('sha256').update(req.signerCertDer).digest('hex');
+      enrollmentId = (await records.enrollmentIdsByCertHash(signerHash))[0] ?? null;
+    }
+    await records.recordCertificate({
+      serial: issued.serialNumber,
+      subject: issued.subject,
+      notBefore: issued.notBefore,
+      notAfter: issued.notAfter,
+      sha256: issued.sha256,
+      transactionId: req.transactionId,
+      enrollmentId,
+      der: issued.der,
+      issuedAt: at,
+    });
+  }
+
+  private issuedByUs(der: Buffer, at: Date): boolean {
+    try {
+      return this.opts.ca.issued(new X509Certificate(der), at);
+    } catch {
+      return false;
+    }
+  }
+
   /** Every policy check, the one-time challenge (which consumes it) last. */
   private async check(req: PkiRequest, at: Date): Promise<{ csr: CertRequest; cipher: ContentCipher }> {
-    if (req.signatureProblem) throw new Refusal(cmsFailInfo(req.signatureProblem), req.signatureProblem.message);
-    const signer = certificateOrNull(req.signerCertDer);
-    if (signer?.publicKey.asymmetricKeyType !== 'rsa') throw new Refusal('badAlg', 'the request must be signed with an RSA key: the reply is encrypted to it');
     const renewal = req.messageType === MessageType.RenewalReq;
     if (!renewal && req.messageType !== MessageType.PKCSReq)
-      throw new Refusal('badRequest', `messageType ${req.messageType} is not supported (only PKCSReq and RenewalReq)`);
+      throw new Refusal('badRequest', `messageType ${req.messageType} is not supported (only PKCSReq, RenewalReq and CertPoll)`);
     let opened;
     try {
-      opened = openEnveloped(req.envelope, [{ cert: this.opts.ca.cert, key: this.opts.ca.key, rejectionSecret: this.opts.ca.rejectionSecret }]);
+      opened = openEnveloped(req.envelope, [this.recipient()]);
     } catch (e) {
       if (e instanceof CmsError) throw new Refusal(cmsFailInfo(e), e.message);
       throw e;
     }
     let csr: CertRequest;
     try {
-      csr = parseCsr(opened.content);
+      csr = parseCsr(opened.content, { spki: req.signer.spki, key: req.signerKey! });
     } catch (e) {
       if (e instanceof CsrError) throw new Refusal('badRequest', e.message);
       throw e;
     }
     if (renewal) {
-      if (!this.opts.ca.issued(signer, at))
+      if (!this.issuedByUs(req.signerCertDer, at))
         throw new Refusal('badRequest', 'RenewalReq must be signed by a current certificate issued by this CA');
     } else if (!(await this.opts.challenges.accept(csr.challenge, at))) {
       throw new Refusal('badRequest', csr.challenge ? 'wrong or already used challenge' : 'the request has no challenge password');

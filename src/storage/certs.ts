@@ -1,0 +1,93 @@
+// Certificates the SCEP CA issued. An enrollment learns its certificate only at Authenticate (as
+// cert_hash), so the enrollment of a first certificate is found through that join when not recorded.
+import { sql, type Kysely } from 'kysely';
+import type { Ctx } from './context.js';
+import type { CertificateStore, IssuedCertificateRecord } from './types-certs.js';
+
+export interface IssuedCertificatesTable {
+  serial: string;
+  subject: string;
+  not_before: number;
+  not_after: number;
+  sha256: string;
+  transaction_id: string;
+  enrollment_id: string | null;
+  der: Buffer;
+  issued_at: number;
+  revoked_at: number | null;
+}
+
+interface CertDb {
+  issued_certificates: IssuedCertificatesTable;
+  enrollments: { id: string; cert_hash: string | null };
+}
+
+type Row = IssuedCertificatesTable & { bound_enrollment: string | null };
+
+const record = (r: Row): IssuedCertificateRecord => ({
+  serial: r.serial,
+  subject: r.subject,
+  notBefore: new Date(Number(r.not_before)),
+  notAfter: new Date(Number(r.not_after)),
+  sha256: r.sha256,
+  transactionId: r.transaction_id,
+  enrollmentId: r.enrollment_id ?? r.bound_enrollment,
+  der: Buffer.from(r.der),
+  issuedAt: new Date(Number(r.issued_at)),
+  revokedAt: r.revoked_at === null ? null : new Date(Number(r.revoked_at)),
+});
+
+export function certificateStore(ctx: Ctx): CertificateStore {
+  const db = ctx.db as unknown as Kysely<CertDb>;
+  const base = () =>
+    db
+      .selectFrom('issued_certificates as c')
+      .selectAll('c')
+      .select((eb) =>
+        eb.selectFrom('enrollments as e').select('e.id').whereRef('e.cert_hash', '=', 'c.sha256').orderBy('e.id').limit(1).as('bound_enrollment'),
+      );
+  return {
+    async recordCertificate(c) {
+      await db
+        .insertInto('issued_certificates')
+        .values({
+          serial: c.serial,
+          subject: c.subject,
+          not_before: c.notBefore.getTime(),
+          not_after: c.notAfter.getTime(),
+          sha256: c.sha256,
+          transaction_id: c.transactionId,
+          enrollment_id: c.enrollmentId,
+          der: c.der,
+          issued_at: c.issuedAt.getTime(),
+          revoked_at: null,
+        })
+        .execute();
+    },
+
+    async certificateByTransaction(transactionId) {
+      const row = await base().where('c.transaction_id', '=', transactionId).orderBy('c.issued_at', 'desc').limit(1).executeTakeFirst();
+      return row ? record(row as Row) : null;
+    },
+
+    async listCertificates(filter = {}) {
+      let q = base();
+      const id = filter.enrollmentId;
+      if (id !== undefined)
+        q = q.where((eb) =>
+          eb.or([
+            eb('c.enrollment_id', '=', id),
+            eb.and([eb('c.enrollment_id', 'is', null), eb('c.sha256', 'in', eb.selectFrom('enrollments').select('cert_hash').where('id', '=', id).where('cert_hash', 'is not', null) as never)]),
+          ]),
+        );
+      const rows = await q
+        .orderBy('c.issued_at', 'desc')
+        .orderBy('c.serial')
+        .limit(filter.limit ?? 100)
+        .offset(filter.offset ?? 0)
+        .execute();
+      return rows.map((r) => record(r as Row));
+    },
+  };
+}
+void sql;

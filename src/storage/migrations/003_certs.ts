@@ -1,0 +1,30 @@
+// Certificates issued by the SCEP CA: one row per certificate, found by serial, SHA-256 fingerprint,
+// SCEP transactionID (CertPoll) or enrollment. revoked_at stays null until revocation exists.
+import type { Kysely, Migration } from 'kysely';
+import type { Dialect } from '../schema.js';
+
+export function certsMigration(dialect: Dialect): Migration {
+  const blob = dialect === 'postgres' ? 'bytea' : 'blob';
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('issued_certificates')
+        .addColumn('serial', 'text', (c) => c.primaryKey())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('not_before', 'bigint', (c) => c.notNull())
+        .addColumn('not_after', 'bigint', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull().unique())
+        .addColumn('transaction_id', 'text', (c) => c.notNull())
+        .addColumn('enrollment_id', 'text')
+        .addColumn('der', blob, (c) => c.notNull())
+        .addColumn('issued_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('issued_certificates_transaction').on('issued_certificates').columns(['transaction_id', 'issued_at']).execute();
+      await db.schema.createIndex('issued_certificates_enrollment').on('issued_certificates').column('enrollment_id').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('issued_certificates').execute();
+    },
+  };
+}

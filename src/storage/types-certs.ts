@@ -1,0 +1,35 @@
+// The storage interface for certificates the CA issued over SCEP (kept for CertPoll, audit and revocation).
+
+export interface IssuedCertificateInput {
+  /** Serial number, upper-case hex as X509Certificate prints it. */
+  serial: string;
+  subject: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** SHA-256 of the certificate DER, lower-case hex (what enrollments keep as cert_hash). */
+  sha256: string;
+  transactionId: string;
+  /** The enrollment the certificate is for, when known at issue time (renewals); else null. */
+  enrollmentId: string | null;
+  der: Buffer;
+  issuedAt: Date;
+}
+
+export interface IssuedCertificateRecord extends IssuedCertificateInput {
+  revokedAt: Date | null;
+}
+
+export interface CertificateFilter {
+  /** Certificates recorded for this enrollment, or the one it currently authenticates with. */
+  enrollmentId?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface CertificateStore {
+  recordCertificate(cert: IssuedCertificateInput): Promise<void>;
+  /** The latest certificate issued for a SCEP transactionID, or null. */
+  certificateByTransaction(transactionId: string): Promise<IssuedCertificateRecord | null>;
+  /** Newest first; enrollmentId is filled from the enrollment authenticating with the certificate when it was not known at issue time. */
+  listCertificates(filter?: CertificateFilter): Promise<IssuedCertificateRecord[]>;
+}
