@@ -93,7 +93,7 @@ function enforce(d: DeviceState, ctx: SimContext, target: Record<string, unknown
     return false;
   }
   // Deferrals hold back only the device's own discovery: an enforcement sees every release.
-  const product = offered(d, { ...ctx, ddmEnforcing: () => false }, { own: false }).find((p) => p.version === version);
+  const product = offered(d, ctx, { own: false, command: false }).find((p) => p.version === version);
   if (!product) return true; // not offered yet: the declaration waits for the update to appear
   if (s.installState === 'installing') return true;
   if (s.pending?.version === version && s.installState !== 'failed') {
@@ -121,7 +121,7 @@ function autoCheck(d: DeviceState, ctx: SimContext): void {
     if (s.pending) return;
   }
   if (!auto.download && !auto.installSecurity) return;
-  const products = offered(d, { ...ctx, ddmEnforcing: () => false });
+  const products = offered(d, ctx, { own: true, command: false });
   if (auto.installSecurity) for (const p of products) if (p.configData) d.installedProducts = { ...d.installedProducts, [p.productKey]: now };
   const pick = auto.download ? products.filter((p) => !p.configData && !p.major && d.freeBytes >= p.size * 2).sort((a, b) => compareVersions(a.version, b.version)).pop() : undefined;
   if (pick) { startDownload(d, ctx, { version: pick.version, build: pick.build }); return; }

@@ -30,7 +30,11 @@ export interface Product {
 
 /** What to offer: the device's own discovery (deferrals and cadence apply) or everything there is
  * (an enforcement declaration or an MDM command naming a product: deferrals do not hold them back). */
-export interface OfferOptions { own: boolean }
+export interface OfferOptions {
+  own: boolean;
+  /** As an MDM command lists them: while a DDM enforcement is active, only configuration data. */
+  command: boolean;
+}
 
 /** Every later release the model supports that is out by the simulated clock and not held back:
  * the newest of each major (real Software Update lists no more). */
@@ -72,7 +76,7 @@ function toProduct(d: DeviceState, item: CatalogItem): Product {
 
 /** The products the device's software update offers now: by default its own discovery, where
  * softwareupdate.settings deferrals hide recent releases and RecommendedCadence narrows the choice. */
-export function offered(d: DeviceState, ctx: SimContext, opts: OfferOptions = { own: true }): Product[] {
+export function offered(d: DeviceState, ctx: SimContext, opts: OfferOptions = { own: true, command: true }): Product[] {
   const now = ctx.now();
   const settings = opts.own ? settingsOf(d) : null;
   const hidden = (i: CatalogItem) => settings !== null &&
@@ -84,7 +88,7 @@ export function offered(d: DeviceState, ctx: SimContext, opts: OfferOptions = { 
     .filter((i) => !i.requires || (d.installedProducts[i.requires] !== undefined && d.lastScan > d.installedProducts[i.requires]))
     .map((i) => toProduct(d, i))
     .filter((p) => !(p.configData && d.installedProducts[p.productKey] !== undefined))
-    .filter((p) => !ctx.ddmEnforcing(d) || p.configData);
+    .filter((p) => !opts.command || !ctx.ddmEnforcing(d) || p.configData);
   return settings ? byCadence(settings, products, compareVersions) : products;
 }
 
@@ -185,7 +189,7 @@ export function schedule(d: DeviceState, command: Record<string, unknown>, ctx: 
   if (!mac && !d.supervised) return fail(ERRORS.needsSupervision(rt));
   const requests = Array.isArray(command.Updates) ? (command.Updates as Array<Record<string, unknown>>) : [];
   const results: Array<Record<string, BuildInput>> = [];
-  const products = offered(d, ctx, { own: false }); // a product the command names is installed even if deferred
+  const products = offered(d, ctx, { own: false, command: true }); // a product the command names is installed even if deferred
   const targets = requests.length ? requests : offered(d, ctx).filter((p) => !p.configData).slice(-1).map((p) => ({ ProductKey: p.productKey, InstallAction: 'Default' }));
   for (const req of targets) {
     const key = String(req.ProductKey ?? '');
