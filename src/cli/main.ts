@@ -1,35 +1,34 @@
 #!/usr/bin/env node
 // The `updraft` command. Each command module exports register(program: Command); add one line per module.
-// Every CLI call imports them all, so keep them light: load server-side code with await import() in the action.
+// Only the module of the command being run is imported (all of them for help or an unknown command),
+// and modules keep their heavy code (server, simulator) behind await import() in the action, so
+// `updraft --help` and the API commands start without loading the server or the simulator.
 import { Command } from 'commander';
-import { register as registerServe } from './serve.js';
-import { register as registerDevices } from './devices.js';
-import { register as registerEnqueue } from './enqueue.js';
-import { register as registerPush } from './push.js';
-import { register as registerQueue } from './queue.js';
-import { register as registerResults } from './results.js';
-import { register as registerPushcert } from './pushcert.js';
-import { register as registerFakeApns } from './fake-apns.js';
-import { register as registerProfile } from './profile.js';
-import { register as registerChallenge } from './challenge.js';
-import { register as registerDdm } from './ddm.js';
-import { register as registerSim } from './sim.js';
+
+type CommandModule = { register(program: Command): void };
+
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  serve: () => import('./serve.js'),
+  devices: () => import('./devices.js'),
+  enqueue: () => import('./enqueue.js'),
+  push: () => import('./push.js'),
+  queue: () => import('./queue.js'),
+  results: () => import('./results.js'),
+  pushcert: () => import('./pushcert.js'),
+  'fake-apns': () => import('./fake-apns.js'),
+  profile: () => import('./profile.js'),
+  challenge: () => import('./challenge.js'),
+  ddm: () => import('./ddm.js'),
+  sim: () => import('./sim.js'),
+};
 
 const program = new Command('updraft')
   .description('Updraft: an open-source Apple MDM server')
   .showHelpAfterError();
 
-registerServe(program);
-registerDevices(program);
-registerEnqueue(program);
-registerPush(program);
-registerQueue(program);
-registerResults(program);
-registerPushcert(program);
-registerFakeApns(program);
-registerProfile(program);
-registerChallenge(program);
-registerDdm(program);
-registerSim(program);
+// The program has no options of its own, so the first word that is not a flag names the command.
+const name = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const wanted = name !== undefined && Object.hasOwn(COMMANDS, name) ? [name] : Object.keys(COMMANDS);
+for (const mod of await Promise.all(wanted.map((n) => COMMANDS[n]()))) mod.register(program);
 
 await program.parseAsync(process.argv);

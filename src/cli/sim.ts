@@ -1,10 +1,10 @@
 // `updraft sim`: a simulated fleet against a running server (enrolls through the real profile and
 // SCEP, wakes on pushes from the fake APNs, answers commands, goes through OS updates), or with
-// --bench a load generator that prints enroll rate, round trips per second, p50/p99 and errors.
+// --bench a load generator that prints enroll rate, round trips per second, p50/p99, errors, CPU
+// per round trip and resident memory (the idle fleet's, then after the load; the server's too with
+// --server-pid). The simulator itself is imported in the action: `updraft --help` does not load it.
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Fleet } from '../sim/fleet.js';
-import { hammer } from '../sim/load.js';
-import { loadScenario, parseMix } from '../sim/scenario.js';
 import { defaultServer } from './profile.js';
 
 export interface SimCliOptions {
@@ -22,6 +22,7 @@ export interface SimCliOptions {
   keys: string;
   keyType: string;
   bench?: boolean;
+  serverPid?: string;
 }
 
 const num = (v: string, flag: string, min = 0): number => {
@@ -43,8 +44,28 @@ function keyType(v: string): 'rsa' | 'ec' {
 
 const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
 
+/** Resident size of another process on this machine (Linux /proc), null where unreadable. */
+export function rssOfPid(pid: number): number | null {
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Math.round(Number(kb) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The idle fleet's footprint: measured once enrollment is over and the heap has settled (V8 gives
+ * back what enrollment's garbage took only after a few idle seconds). */
+async function idleFigures(serverPid: number | null, settleMs: number): Promise<Record<string, number | null>> {
+  await new Promise((r) => setTimeout(r, settleMs));
+  const m = process.memoryUsage();
+  return { simRssMb: rssMb(), simHeapMb: Math.round(m.heapUsed / 1048576), simExternalMb: Math.round((m.external + m.arrayBuffers) / 1048576), ...(serverPid ? { serverRssMb: rssOfPid(serverPid) } : {}) };
+}
+
 export async function runSim(o: SimCliOptions, out: (line: string) => void = console.log): Promise<void> {
   const count = num(o.count, '--count', 1);
+  const serverPid = o.serverPid ? num(o.serverPid, '--server-pid', 1) : null;
+  const [{ Fleet }, { hammer }, { loadScenario, parseMix }] = await Promise.all([import('../sim/fleet.js'), import('../sim/load.js'), import('../sim/scenario.js')]);
   const tty = process.stderr.isTTY;
   let lastDraw = 0;
   const started = performance.now();
@@ -73,9 +94,18 @@ export async function runSim(o: SimCliOptions, out: (line: string) => void = con
   const enrollSeconds = (performance.now() - started) / 1000;
   const enrollFigures = { devices: count, enrolled: fleet.stats.enrolled, enrollFailed: fleet.stats.enrollFailed, enrollSeconds: Number(enrollSeconds.toFixed(1)), enrollPerSecond: Number((fleet.stats.enrolled / enrollSeconds).toFixed(1)) };
   if (o.bench) {
+    const idle = await idleFigures(serverPid, count >= 1000 ? 5000 : 500);
+    process.stderr.write(`updraft sim: idle fleet of ${fleet.stats.enrolled} devices: ${JSON.stringify(idle)}\n`);
     fleet.stats.reset();
+    const cpu = process.cpuUsage();
     await hammer(fleet, o.duration ? num(o.duration, '--duration') : 10, num(o.concurrency, '--concurrency', 1));
-    out(JSON.stringify({ ...enrollFigures, ...fleet.stats.summary(), simulatorRssMb: rssMb() }, null, 2));
+    const used = process.cpuUsage(cpu);
+    const s = fleet.stats.summary();
+    const simCpuMsPerRoundTrip = Number(((used.user + used.system) / 1000 / Math.max(1, Number(s.roundTrips))).toFixed(3));
+    out(JSON.stringify({
+      ...enrollFigures, ...s, simCpuMsPerRoundTrip, idleFleet: idle,
+      simulatorRssMb: rssMb(), ...(serverPid ? { serverRssMb: rssOfPid(serverPid) } : {}),
+    }, null, 2));
     await fleet.stop();
     return;
   }
@@ -113,6 +143,7 @@ export function register(program: Command): void {
     .option('--keys <n>', 'identity keys shared by the fleet (each device still gets its own certificate)', '16')
     .option('--key-type <rsa|ec>', 'identity keys: RSA 2048 as the profile asks, or EC P-256 (cheaper to sign); both from the shared pool', 'rsa')
     .option('--bench', 'load generator: enroll, then back-to-back check-ins; print the figures')
+    .option('--server-pid <pid>', 'with --bench: also report this local server process\'s resident memory')
     .action(async (o: SimCliOptions) => {
       try {
         await runSim(o);

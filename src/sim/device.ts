@@ -2,7 +2,7 @@
 // legacy OS update in progress and the DDM view. Plain data, so a fleet can be saved to a state
 // file and restored with the same identities.
 import { findModel, findRelease, MODELS, supports, type HardwareModel, type Platform } from './models.js';
-import { Rng } from './random.js';
+import { flat, Rng } from './random.js';
 import type { FleetGroup } from './scenario.js';
 
 export interface LegacyUpdate {
@@ -81,11 +81,12 @@ export interface DeviceState {
 }
 
 const GB = 1_000_000_000;
-const APPLE_SILICON_UDID = (rng: Rng, chip: string) => `${chip}-${rng.hex(16)}`;
+const APPLE_SILICON_UDID = (rng: Rng, chip: string) => flat(`${chip}-${rng.hex(16)}`);
+const uuid = (rng: Rng) => flat(`${rng.hex(8)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(12)}`);
 
 function udidFor(model: HardwareModel, rng: Rng): string {
   if (model.product === 'iPhone10,4' || model.product === 'iPad7,5') return rng.hex(40).toLowerCase();
-  if (model.arch === 'x86_64') return `${rng.hex(8)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(12)}`;
+  if (model.arch === 'x86_64') return uuid(rng);
   return APPLE_SILICON_UDID(rng, `0000${rng.int(8100, 8140)}`);
 }
 
@@ -118,9 +119,9 @@ export function newDevice(index: number, group: FleetGroup, rng: Rng, now: numbe
     platform: model.platform,
     product: model.product,
     udid,
-    enrollmentId: userEnrollment ? `${rng.hex(8)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(12)}` : null,
+    enrollmentId: userEnrollment ? uuid(rng) : null,
     serial,
-    name: model.platform === 'macos' ? `${first}'s ${model.product.startsWith('MacBook') || /^Mac1[45],(2|12)$/.test(model.product) ? 'MacBook' : 'Mac'}` : `${first}'s ${model.platform === 'ios' ? 'iPhone' : 'iPad'}`,
+    name: flat(model.platform === 'macos' ? `${first}'s ${model.product.startsWith('MacBook') || /^Mac1[45],(2|12)$/.test(model.product) ? 'MacBook' : 'Mac'}` : `${first}'s ${model.platform === 'ios' ? 'iPhone' : 'iPad'}`),
     osVersion,
     build: findRelease(model.platform, osVersion).build,
     supervised: !userEnrollment && (ade || rng.chance(group.supervised)),
@@ -133,9 +134,9 @@ export function newDevice(index: number, group: FleetGroup, rng: Rng, now: numbe
     capacityBytes: capacity,
     utcOffsetHours: rng.pick(group.utcOffsetHours),
     token: rng.hex(64).toLowerCase(),
-    pushMagic: `${rng.hex(8)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(12)}`,
+    pushMagic: uuid(rng),
     user: model.platform === 'macos'
-      ? { id: `${rng.hex(8)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(12)}`, shortName: first.toLowerCase(), longName: first, token: rng.hex(64).toLowerCase(), pushMagic: `${rng.hex(8)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(12)}` }
+      ? { id: uuid(rng), shortName: first.toLowerCase(), longName: first, token: rng.hex(64).toLowerCase(), pushMagic: uuid(rng) }
       : null,
     certDer: null,
     keyIndex: index,
@@ -155,3 +156,27 @@ export const model = (d: DeviceState): HardwareModel => findModel(d.product);
 
 /** The keys that identify the device channel in every message. */
 export const deviceIds = (d: DeviceState): Record<string, string> => (d.enrollmentId ? { EnrollmentID: d.enrollmentId } : { UDID: d.udid });
+
+/** Shares equal DDM values between devices: every device of a fleet fetches the same declarations
+ * and reports mostly the same status values, each parsed into its own objects (~2.7 KB a device).
+ * ddm.ts replaces declarations and reported values whole and never edits one in place, so one
+ * object can stand for all equal ones. Bounded: past `max` distinct values, new ones stay unshared. */
+export class Interner {
+  private readonly seen = new Map<string, unknown>();
+  constructor(private readonly max = 20_000) {}
+
+  share<T>(value: T): T {
+    if (typeof value !== 'object' || value === null) return value;
+    const key = JSON.stringify(value);
+    const hit = this.seen.get(key);
+    if (hit !== undefined) return hit as T;
+    if (this.seen.size < this.max) this.seen.set(key, value);
+    return value;
+  }
+
+  compactDdm(d: DeviceState): void {
+    const { declarations, reported } = d.ddm;
+    for (const id of Object.keys(declarations)) declarations[id] = this.share(declarations[id]);
+    for (const name of Object.keys(reported)) reported[name] = this.share(reported[name]);
+  }
+}

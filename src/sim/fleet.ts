@@ -1,13 +1,13 @@
 // A simulated fleet in one process: builds devices from a scenario, enrolls them through the real
 // profile and SCEP (many at once), wakes them on pushes from the fake APNs wake channel, polls at an
 // interval, runs their OS update and DDM clocks on one timer wheel, and saves them to a state file.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import type { PlistDict } from '../plist/index.js';
 import { channels, Client, type Channel, type KeyPools, type KeyType } from './client.js';
 import { handle, type AfterEffect } from './commands.js';
 import type { SimContext } from './context.js';
 import * as ddm from './ddm.js';
-import { emptyDdm, newDevice, type DeviceState } from './device.js';
+import { emptyDdm, Interner, newDevice, type DeviceState } from './device.js';
 import { Http } from './http.js';
 import * as legacy from './osupdate.js';
 import { KeyPool } from './pki.js';
@@ -80,7 +80,9 @@ export class Fleet implements SimContext {
   private simStart: number;
   private readonly realStart = performance.now();
   private readonly rngs = new Map<number, Rng>();
-  private readonly byToken = new Map<string, { d: DeviceState; ch: number }>();
+  /** Push token → device position × 2 + channel (a number, no object per channel). */
+  private readonly byToken = new Map<string, number>();
+  private readonly interner = new Interner();
   private readonly busy = new Set<string>();
   private readonly again = new Set<string>();
   private readonly down = new Set<number>();
@@ -172,7 +174,11 @@ export class Fleet implements SimContext {
     if (!existsSync(path)) return false;
     const saved = JSON.parse(readFileSync(path, 'utf8')) as SavedFleet;
     if (saved.version !== 1 || !Array.isArray(saved.devices)) throw new Error(`${path}: not a simulator state file`);
-    this.devices.push(...saved.devices.map((d) => ({ ...d, ddm: d.ddm ?? emptyDdm() })));
+    for (const d of saved.devices) {
+      d.ddm ??= emptyDdm();
+      this.interner.compactDdm(d);
+      this.devices.push(d);
+    }
     const size = (saved: unknown[]) => Math.max(this.opts.keyPoolSize ?? 16, saved.length);
     this.keys = { rsa: new KeyPool('rsa', size(saved.keys.rsa), saved.keys.rsa), ec: new KeyPool('ec', size(saved.keys.ec), saved.keys.ec) };
     this.simStart += saved.simNow - this.simStart;
@@ -182,8 +188,20 @@ export class Fleet implements SimContext {
   async save(): Promise<void> {
     const path = this.opts.statePath;
     if (!path) return;
-    const saved: SavedFleet = { version: 1, scenario: this.scenario.name, simNow: this.now(), keys: { rsa: await this.keys.rsa.export(), ec: await this.keys.ec.export() }, devices: this.devices };
-    writeFileSync(path + '.tmp', JSON.stringify(saved));
+    const head: Omit<SavedFleet, 'devices'> = { version: 1, scenario: this.scenario.name, simNow: this.now(), keys: { rsa: await this.keys.rsa.export(), ec: await this.keys.ec.export() } };
+    // The same JSON as one JSON.stringify, written a device a line in ~256 KB pieces: a 10,000-device
+    // fleet is ~40 MB of JSON, which as one string every 30 s would set the process's resident size.
+    const fd = openSync(path + '.tmp', 'w');
+    try {
+      let chunk = `${JSON.stringify(head).slice(0, -1)},"devices":[`;
+      this.devices.forEach((d, i) => {
+        chunk += `${i ? ',' : ''}\n${JSON.stringify(d)}`;
+        if (chunk.length > 262_144) { writeSync(fd, chunk); chunk = ''; }
+      });
+      writeSync(fd, `${chunk}\n]}`);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(path + '.tmp', path);
   }
 
@@ -191,7 +209,7 @@ export class Fleet implements SimContext {
     if (!this.opts.statePath || !this.load(this.opts.statePath)) this.build();
     this.enrollment = await fetchProfile(this.http, this.opts.server, this.opts.profilePath);
     this.client = new Client(this.http, this.enrollment, this.keys, this.stats, () => this.now(), this.opts.keyType);
-    for (const d of this.devices) this.index(d);
+    this.devices.forEach((d, i) => this.index(d, i));
     if (this.opts.wakeUrl) {
       this.wake = new WakeListener(this.http, this.opts.wakeUrl, (token) => this.woken(token));
       await this.wake.start();
@@ -212,28 +230,35 @@ export class Fleet implements SimContext {
     }
   }
 
-  private index(d: DeviceState): void {
-    channels(d, this.enrollment).forEach((ch, i) => this.byToken.set(ch.token, { d, ch: i }));
+  private index(d: DeviceState, position: number): void {
+    this.byToken.set(d.token, position * 2);
+    if (d.user && channels(d, this.enrollment).length > 1) this.byToken.set(d.user.token, position * 2 + 1);
   }
 
+  /** A bounded queue: `enrollConcurrency` workers take the next unenrolled device, so 10,000
+   * devices cost no promise or closure each, and enrollments still run many at once. */
   private async enrollAll(): Promise<void> {
-    const limit = new Limit(this.opts.enrollConcurrency ?? 64);
-    const todo = this.devices.filter((d) => !d.enrolled);
-    this.stats.enrolled = this.devices.length - todo.length;
+    let next = 0;
+    this.stats.enrolled = this.devices.filter((d) => d.enrolled).length;
     this.opts.onProgress?.(this.stats.enrolled, this.devices.length);
-    await Promise.all(todo.map((d) => limit.run(async () => {
-      if (this.stopped) return;
-      try {
-        await this.client.enroll(d);
-        this.stats.enrolled++;
-        await this.poll(d);
-      } catch (err) {
-        this.stats.enrollFailed++;
-        this.stats.error(err);
-        this.opts.onError?.(d, err as Error);
+    const worker = async () => {
+      while (next < this.devices.length && !this.stopped) {
+        const d = this.devices[next++];
+        if (d.enrolled) continue;
+        try {
+          await this.client.enroll(d);
+          this.stats.enrolled++;
+          await this.poll(d);
+        } catch (err) {
+          this.stats.enrollFailed++;
+          this.stats.error(err);
+          this.opts.onError?.(d, err as Error);
+        }
+        this.opts.onProgress?.(this.stats.enrolled, this.devices.length);
       }
-      this.opts.onProgress?.(this.stats.enrolled, this.devices.length);
-    })));
+    };
+    const workers = Math.min(this.opts.enrollConcurrency ?? 64, this.devices.length);
+    await Promise.all(Array.from({ length: workers }, worker));
   }
 
   private nextPoll(d: DeviceState, first = false): void {
@@ -245,7 +270,7 @@ export class Fleet implements SimContext {
 
   private woken(token: string): void {
     const hit = this.byToken.get(token);
-    if (hit) void this.poll(hit.d, hit.ch);
+    if (hit !== undefined) void this.poll(this.devices[hit >> 1], hit & 1);
   }
 
   private fire(index: number, kind: EventKind): void {
@@ -262,7 +287,7 @@ export class Fleet implements SimContext {
       case 'boot':
         this.down.delete(d.index);
         d.bootedAt = this.now();
-        void this.poll(d).then(() => ddm.report(d, this, this.client, false)).catch((e: Error) => this.fail(d, e));
+        void this.poll(d).then(() => ddm.report(d, this, this.client, false)).then(() => this.interner.compactDdm(d), (e: Error) => this.fail(d, e));
         return;
       case 'unlock':
         this.unlock(d);
@@ -322,7 +347,7 @@ export class Fleet implements SimContext {
   private afterEffect(d: DeviceState, after: NonNullable<AfterEffect>): void {
     const now = this.now();
     if (after === 'ddm-sync') {
-      void ddm.sync(d, this, this.client).catch((e: Error) => this.fail(d, e));
+      void ddm.sync(d, this, this.client).then(() => this.interner.compactDdm(d), (e: Error) => this.fail(d, e));
     } else if (after === 'restart') {
       this.restart(d);
     } else if (after === 'shutdown') {
