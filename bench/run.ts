@@ -6,6 +6,7 @@ import { benchStorage } from './storage.js';
 import { benchIdentity } from './identity.js';
 import { benchPush } from './push.js';
 import { benchConnect } from './connect.js';
+import { benchScep } from './scep.js';
 
 const benches: Record<string, () => Promise<unknown>> = {
   plist: benchPlist,
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   identity: () => benchIdentity(),
   push: benchPush,
   connect: () => benchConnect(),
+  scep: () => benchScep(),
 };
 
 const wanted = process.argv.slice(2);

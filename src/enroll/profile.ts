@@ -23,6 +23,8 @@ export interface ProfileOptions {
   uuidSeed: Buffer;
   /** Name shown on the device. */
   organization?: string;
+  /** SHA-256 of the CA certificate DER: the device checks the CA that GetCACert returns against it (CAFingerprint). */
+  caFingerprint?: Buffer;
 }
 
 /** A stable UUID (version 4 layout) derived from the seed and a label. */
@@ -57,6 +59,7 @@ export function buildEnrollmentProfile(opts: ProfileOptions): Buffer {
           Keysize: 2048,
           'Key Type': 'RSA',
           'Key Usage': 5,
+          ...(opts.caFingerprint ? { CAFingerprint: opts.caFingerprint } : {}),
         },
         PayloadDescription: 'Device identity for MDM, issued over SCEP',
         PayloadDisplayName: 'MDM identity',

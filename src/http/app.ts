@@ -10,6 +10,7 @@ import { registerOpenApi } from './api/openapi.js';
 import { registerNanoMdm } from './api/nanomdm.js';
 import { registerMicroMdm } from './api/micromdm.js';
 import { registerEnrollments } from './api/enrollments.js';
+import { registerCertificates } from './api/certificates.js';
 import { registerCommands } from './api/commands.js';
 import { registerMdm, type IdentityResolver } from './mdm.js';
 import { registerPush } from './pushcert.js';
@@ -52,6 +53,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerNanoMdm(app, deps);
   registerMicroMdm(app, deps);
   registerEnrollments(app, deps);
+  registerCertificates(app, deps);
   registerCommands(app, deps);
   registerPush(app, deps);
   registerScep(app, deps);

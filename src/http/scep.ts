@@ -1,4 +1,5 @@
-// SCEP (RFC 8894) at /scep: GetCACaps, GetCACert, and PKIOperation by GET (base64 message) or POST (DER body).
+// SCEP (RFC 8894) at /scep: GetCACaps, GetCACert, GetNextCACert (404: no rollover CA), and PKIOperation
+// by GET (base64 message) or POST (DER body).
 // Malformed messages get 400 with a reason; never 401 on this MDM endpoint.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from './app.js';
@@ -52,6 +53,8 @@ export function registerScep(app: FastifyInstance, deps: AppDeps): void {
         const { operation } = req.query;
         if (operation === 'GetCACaps') return void reply.code(200).type('text/plain; charset=utf-8').send(scep.caps());
         if (operation === 'GetCACert') return void reply.code(200).type('application/x-x509-ca-cert').send(scep.caCert());
+        // RFC 8894 §3.5.2: without a rollover CA the request is rejected (and GetCACaps does not offer it).
+        if (operation === 'GetNextCACert') return void reply.code(404).type('text/plain; charset=utf-8').send('no rollover CA certificate: this CA has no next CA certificate to announce\n');
         if (operation === 'PKIOperation') {
           const der = getMessage(req.query.message);
           if (!der) return refuse(reply, 'PKIOperation by GET needs a base64 "message" parameter');

@@ -2,6 +2,7 @@
 // push topic or placeholder, CMS signature checked by openssl, and enrolling over SCEP with it as-is.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -74,6 +75,18 @@ describe('GET /mdm/enroll', () => {
     assert.equal(mdm.AccessRights, 8191);
     assert.equal(mdm.CheckOutWhenRemoved, true);
     assert.deepEqual(mdm.ServerCapabilities, ['com.apple.mdm.per-user-connections', 'com.apple.mdm.bootstraptoken']);
+  });
+
+  it('pins the CA: CAFingerprint is the SHA-256 of the CA certificate GetCACert returns, as <data>', async () => {
+    const { body } = await getProfile('?unsigned=1');
+    assert.match(body.toString('utf8'), /<key>CAFingerprint<\/key>\s*<data>/);
+    const content = dict(byType(dict(parsePlist(body)), 'com.apple.security.scep')[0]!.PayloadContent);
+    const pinned = content.CAFingerprint;
+    assert.ok(Buffer.isBuffer(pinned) && pinned.length === 32, 'CAFingerprint is 32 bytes of data');
+    const caDer = Buffer.from(await (await fetch(`${server.url}/scep?operation=GetCACert`)).arrayBuffer());
+    assert.ok(pinned.equals(createHash('sha256').update(caDer).digest()), 'matches the CA served over SCEP');
+    const fromOpenssl = openssl(['x509', '-in', join(dataDir, CA_CERT_FILE), '-noout', '-fingerprint', '-sha256']).toString();
+    assert.equal(fromOpenssl.split('=')[1]!.trim().replace(/:/g, '').toLowerCase(), pinned.toString('hex'));
   });
 
   it('carries a placeholder topic and a warning until a push certificate is imported, then its topic', async () => {
