@@ -41,58 +41,118 @@ export class ApnsTransportError extends Error {
 /** With TLS 1.3 a refused client certificate shows up as a close right after the handshake, without an alert. */
 const REFUSED_MESSAGE = 'APNs closed the connection before answering: the push certificate was probably refused (expired, revoked or not trusted)';
 
+/** Called once per push: an error when there was no HTTP answer, else the response. */
+export type ApnsCallback = (err: ApnsTransportError | null, res: ApnsResponse | null) => void;
+
+/** A push waiting for a stream slot or a session. */
+interface Queued {
+  token: string;
+  payload: string | Uint8Array;
+  done: ApnsCallback;
+}
+
+/** The per-push state, kept on the stream so its listeners can be shared functions (no closures per push). */
+class Exchange {
+  status = 0;
+  apnsId: string | null = null;
+  chunks: Buffer[] | null = null;
+  constructor(
+    readonly client: ApnsClient,
+    readonly session: ClientHttp2Session,
+    readonly done: ApnsCallback,
+    readonly started: number,
+  ) {}
+}
+
+const EXCHANGE = Symbol('apns exchange');
+type PushStream = http2.ClientHttp2Stream & { [EXCHANGE]: Exchange };
+const END_STREAM = http2.constants.NGHTTP2_FLAG_END_STREAM;
+
+function onResponse(this: PushStream, headers: http2.IncomingHttpHeaders, flags: number): void {
+  const x = this[EXCHANGE];
+  x.client.answered.add(x.session);
+  x.status = Number(headers[':status']);
+  const id = headers['apns-id'];
+  x.apnsId = typeof id === 'string' ? id : null;
+  // APNs answers 200 with HEADERS + END_STREAM; only an answer with a body needs a reader.
+  if ((flags & END_STREAM) === 0) this.on('data', onData);
+}
+
+function onData(this: PushStream, chunk: Buffer): void {
+  const x = this[EXCHANGE];
+  (x.chunks ??= []).push(chunk);
+}
+
+function onError(this: PushStream, err: NodeJS.ErrnoException): void {
+  this[EXCHANGE].client.settle(this, new ApnsTransportError(err.message, err.code ?? 'stream_error'), null);
+}
+
+function onClose(this: PushStream): void {
+  const x = this[EXCHANGE];
+  if (x.status !== 0) {
+    const body = x.chunks ? parseBody(x.chunks) : NO_BODY;
+    x.client.settle(this, null, { status: x.status, apnsId: x.apnsId, reason: body.reason, timestamp: body.timestamp });
+  } else {
+    x.client.unanswered(this);
+  }
+}
+
 export class ApnsClient {
   /** Sessions opened so far (the first, then one per reconnect). */
   connects = 0;
   private session: ClientHttp2Session | null = null;
   private readonly sessionErrors = new WeakMap<ClientHttp2Session, NodeJS.ErrnoException>();
-  /** Sessions that answered at least once (a session closed before any answer points at the certificate). */
-  private readonly answered = new WeakSet<ClientHttp2Session>();
-  private connecting: Promise<ClientHttp2Session> | null = null;
+  /** @internal Sessions that answered at least once (a session closed before any answer points at the certificate). */
+  readonly answered = new WeakSet<ClientHttp2Session>();
+  private connecting = false;
   private active = 0;
-  /** Sends waiting for a stream slot: a FIFO read from `head` (shift() would be O(n) per call). */
-  private waiting: (() => void)[] = [];
+  /** Pushes waiting for a stream slot or a session: a FIFO read from `head` (shift() would be O(n) per call). */
+  private queue: (Queued | undefined)[] = [];
   private head = 0;
-  private remoteLimit = Infinity;
+  /** Streams allowed in flight: our cap, lowered by the server's SETTINGS_MAX_CONCURRENT_STREAMS. */
+  private limit: number;
   private closed = false;
   private readonly timeoutMs: number;
-  private readonly inflight = new Map<http2.ClientHttp2Stream, number>();
+  /** Streams in flight, in start order, for the timeout sweep. */
+  private readonly inflight = new Set<PushStream>();
   private readonly timedOut = new WeakSet<http2.ClientHttp2Stream>();
   private sweeper: NodeJS.Timeout | null = null;
   private readonly maxStreams: number;
+  /** One header object for every push: node:http2 copies it in request(), so only :path changes. */
+  private readonly headers: http2.OutgoingHttpHeaders;
 
   constructor(private readonly opts: ApnsClientOptions) {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.maxStreams = opts.maxConcurrentStreams ?? 1000;
+    this.limit = this.maxStreams;
+    this.headers = { ':method': 'POST', ':path': '/', 'content-type': 'application/json', ...opts.headers };
   }
 
   /** POST one notification to /3/device/<token>. Rejects with ApnsTransportError when there is no HTTP answer. */
-  send(token: string, payload: string): Promise<ApnsResponse> {
-    if (this.closed) return Promise.reject(new ApnsTransportError('APNs client is closed', 'closed'));
-    // Fast path (connected, a stream slot free): no extra awaits per push.
-    if (this.session && this.active < Math.min(this.maxStreams, this.remoteLimit)) {
-      this.active++;
-      return this.request(this.session, token, payload).then(
-        (res) => { this.release(); return res; },
-        (err: unknown) => { this.release(); throw err; },
-      );
-    }
-    return this.sendQueued(token, payload);
+  send(token: string, payload: string | Uint8Array): Promise<ApnsResponse> {
+    return new Promise((resolve, reject) => {
+      this.post(token, payload, (err, res) => (err ? reject(err) : resolve(res!)));
+    });
   }
 
-  private async sendQueued(token: string, payload: string): Promise<ApnsResponse> {
-    await this.acquire();
-    try {
-      const session = await this.getSession();
-      return await this.request(session, token, payload);
-    } finally {
-      this.release();
+  /** send() with a callback: no promise per push, for callers pushing thousands at once. `done` runs once, never synchronously. */
+  post(token: string, payload: string | Uint8Array, done: ApnsCallback): void {
+    if (this.closed) {
+      process.nextTick(done, new ApnsTransportError('APNs client is closed', 'closed'), null);
+      return;
     }
+    if (this.session && this.active < this.limit && this.head === this.queue.length) {
+      this.start(this.session, token, payload, done);
+      return;
+    }
+    this.queue.push({ token, payload, done });
+    this.pump();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    this.failQueued(new ApnsTransportError('APNs client is closed', 'closed'));
     const s = this.session;
     this.session = null;
     if (s && !s.destroyed) {
@@ -104,82 +164,85 @@ export class ApnsClient {
     }
   }
 
-  private acquire(): Promise<void> | void {
-    if (this.active < Math.min(this.maxStreams, this.remoteLimit)) {
-      this.active++;
+  /** Start queued pushes while there are free stream slots, connecting first when needed. */
+  private pump(): void {
+    if (this.head === this.queue.length) return;
+    const session = this.session;
+    if (!session) {
+      this.connect();
       return;
     }
-    return new Promise((resolve) => this.waiting.push(() => { this.active++; resolve(); }));
-  }
-
-  private release(): void {
-    this.active--;
-    this.wake();
-  }
-
-  private wake(): void {
-    const limit = Math.min(this.maxStreams, this.remoteLimit);
-    while (this.head < this.waiting.length && this.active < limit) this.waiting[this.head++]!();
-    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
-      this.waiting = this.waiting.slice(this.head);
+    // Re-check the session each time: start() drops it (and re-queues) when it has gone away.
+    while (this.session === session && this.head < this.queue.length && this.active < this.limit) {
+      const q = this.queue[this.head]!;
+      this.queue[this.head++] = undefined;
+      this.start(session, q.token, q.payload, q.done);
+    }
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
   }
 
-  private getSession(): Promise<ClientHttp2Session> {
-    if (this.session) return Promise.resolve(this.session);
-    this.connecting ??= this.connect().finally(() => { this.connecting = null; });
-    return this.connecting;
+  private failQueued(err: ApnsTransportError): void {
+    const queued = this.queue;
+    const from = this.head;
+    this.queue = [];
+    this.head = 0;
+    for (let i = from; i < queued.length; i++) process.nextTick(queued[i]!.done, err, null);
   }
 
-  private connect(): Promise<ClientHttp2Session> {
-    return new Promise((resolve, reject) => {
-      this.connects++;
-      const session = http2.connect(this.opts.url, {
-        cert: this.opts.certPem,
-        key: this.opts.keyPem,
-        // Extra, not instead: Node's `ca` replaces the bundled roots unless they are passed along.
-        ...(this.opts.ca ? { ca: [...tls.rootCertificates, this.opts.ca] } : {}),
-      });
-      const drop = () => { if (this.session === session) this.session = null; };
-      session.on('remoteSettings', (settings) => {
-        this.remoteLimit = settings.maxConcurrentStreams ?? Infinity;
-        this.wake();
-      });
-      session.on('goaway', (_code, _lastStreamId, data) => {
+  private connect(): void {
+    if (this.connecting || this.closed) return;
+    this.connecting = true;
+    this.connects++;
+    const session = http2.connect(this.opts.url, {
+      cert: this.opts.certPem,
+      key: this.opts.keyPem,
+      // Extra, not instead: Node's `ca` replaces the bundled roots unless they are passed along.
+      ...(this.opts.ca ? { ca: [...tls.rootCertificates, this.opts.ca] } : {}),
+    });
+    const drop = () => { if (this.session === session) this.session = null; };
+    session.on('remoteSettings', (settings) => {
+      this.limit = Math.min(this.maxStreams, settings.maxConcurrentStreams ?? Infinity);
+      this.pump();
+    });
+    session.on('goaway', (_code, _lastStreamId, data) => {
+      drop();
+      this.opts.onGoaway?.(goawayReason(data));
+    });
+    session.on('close', drop);
+    const onConnectError = (err: NodeJS.ErrnoException) => {
+      this.connecting = false;
+      session.destroy();
+      this.failQueued(new ApnsTransportError(`cannot connect to APNs at ${this.opts.url}: ${err.message}`, err.code ?? 'connect_error'));
+    };
+    session.once('error', onConnectError);
+    session.once('connect', () => {
+      this.connecting = false;
+      session.removeListener('error', onConnectError);
+      session.on('error', (err: NodeJS.ErrnoException) => {
+        this.sessionErrors.set(session, err);
         drop();
-        this.opts.onGoaway?.(goawayReason(data));
       });
-      session.on('close', drop);
-      session.once('connect', () => {
-        session.removeListener('error', onConnectError);
-        session.on('error', (err: NodeJS.ErrnoException) => {
-          this.sessionErrors.set(session, err);
-          drop();
-        });
-        if (this.closed) {
-          session.destroy();
-          reject(new ApnsTransportError('APNs client is closed', 'closed'));
-          return;
-        }
-        this.session = session;
-        resolve(session);
-      });
-      const onConnectError = (err: NodeJS.ErrnoException) => {
+      if (this.closed) {
         session.destroy();
-        reject(new ApnsTransportError(`cannot connect to APNs at ${this.opts.url}: ${err.message}`, err.code ?? 'connect_error'));
-      };
-      session.once('error', onConnectError);
+        return;
+      }
+      this.session = session;
+      this.pump();
     });
   }
 
   /** Time out requests with one sweeping timer rather than a timer per stream (cheaper at thousands/s). */
-  private track(req: http2.ClientHttp2Stream): void {
-    this.inflight.set(req, performance.now());
-    this.sweeper ??= setInterval(() => {
+  private startSweeper(): void {
+    this.sweeper = setInterval(() => {
       const cutoff = performance.now() - this.timeoutMs;
-      for (const [r, started] of this.inflight) {
-        if (started > cutoff) break; // insertion order = start order
+      for (const r of this.inflight) {
+        if (r[EXCHANGE].started > cutoff) break; // insertion order = start order
         this.inflight.delete(r);
         this.timedOut.add(r);
         r.close(http2.constants.NGHTTP2_CANCEL);
@@ -187,52 +250,55 @@ export class ApnsClient {
     }, Math.max(50, this.timeoutMs / 10)).unref();
   }
 
-  private request(session: ClientHttp2Session, token: string, payload: string): Promise<ApnsResponse> {
-    return new Promise((resolve, reject) => {
-      let req: http2.ClientHttp2Stream;
-      try {
-        req = session.request({
-          ':method': 'POST',
-          ':path': `/3/device/${token}`,
-          'content-type': 'application/json',
-          ...this.opts.headers,
-        });
-      } catch (err) {
-        // The session went away between getSession() and here.
-        if (this.session === session) this.session = null;
-        reject(new ApnsTransportError((err as Error).message, (err as NodeJS.ErrnoException).code ?? 'session_error'));
-        return;
-      }
-      let status = 0;
-      let apnsId: string | null = null;
-      const chunks: Buffer[] = [];
-      this.track(req);
-      req.on('response', (headers) => {
-        this.answered.add(session);
-        status = Number(headers[':status']);
-        apnsId = typeof headers['apns-id'] === 'string' ? headers['apns-id'] : null;
-      });
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('error', (err: NodeJS.ErrnoException) => reject(new ApnsTransportError(err.message, err.code ?? 'stream_error')));
-      req.on('close', () => {
-        this.inflight.delete(req);
-        if (status === 0) {
-          if (this.timedOut.has(req)) return reject(new ApnsTransportError(`no answer from APNs within ${this.timeoutMs} ms`, 'timeout'));
-          // The session's own error (a TLS alert, a reset) arrives after its streams close.
-          setImmediate(() => {
-            const err = this.sessionErrors.get(session);
-            if (err) reject(new ApnsTransportError(`APNs connection failed: ${err.message}`, err.code ?? 'session_error'));
-            else if (!this.answered.has(session)) reject(new ApnsTransportError(REFUSED_MESSAGE, 'closed_after_handshake'));
-            else reject(new ApnsTransportError('APNs closed the stream without an answer', 'stream_closed'));
-          });
-          return;
-        }
-        resolve({ status, apnsId, ...parseBody(chunks) });
-      });
-      req.end(payload);
+  private start(session: ClientHttp2Session, token: string, payload: string | Uint8Array, done: ApnsCallback): void {
+    let req: PushStream;
+    this.headers[':path'] = '/3/device/' + token;
+    try {
+      req = session.request(this.headers) as PushStream;
+    } catch (err) {
+      // The session went away (GOAWAY, close) since it was last looked at: queue and reconnect.
+      if (this.session === session) this.session = null;
+      this.queue.push({ token, payload, done });
+      this.pump();
+      return;
+    }
+    this.active++;
+    req[EXCHANGE] = new Exchange(this, session, done, performance.now());
+    this.inflight.add(req);
+    if (!this.sweeper) this.startSweeper();
+    req.on('response', onResponse);
+    req.on('error', onError);
+    req.on('close', onClose);
+    req.end(payload);
+  }
+
+  /** @internal A stream's one outcome (later events for the same stream are ignored); frees its slot. */
+  settle(req: PushStream, err: ApnsTransportError | null, res: ApnsResponse | null): void {
+    if (!this.inflight.delete(req) && !this.timedOut.has(req)) return;
+    this.timedOut.delete(req);
+    this.active--;
+    req[EXCHANGE].done(err, res);
+    this.pump();
+  }
+
+  /** @internal A stream closed without an HTTP answer: say why. */
+  unanswered(req: PushStream): void {
+    const session = req[EXCHANGE].session;
+    if (this.timedOut.has(req)) {
+      this.settle(req, new ApnsTransportError(`no answer from APNs within ${this.timeoutMs} ms`, 'timeout'), null);
+      return;
+    }
+    // The session's own error (a TLS alert, a reset) arrives after its streams close.
+    setImmediate(() => {
+      const err = this.sessionErrors.get(session);
+      if (err) this.settle(req, new ApnsTransportError(`APNs connection failed: ${err.message}`, err.code ?? 'session_error'), null);
+      else if (!this.answered.has(session)) this.settle(req, new ApnsTransportError(REFUSED_MESSAGE, 'closed_after_handshake'), null);
+      else this.settle(req, new ApnsTransportError('APNs closed the stream without an answer', 'stream_closed'), null);
     });
   }
 }
+
+const NO_BODY = { reason: null, timestamp: null };
 
 function parseBody(chunks: Buffer[]): { reason: string | null; timestamp: number | null } {
   if (chunks.length === 0) return { reason: null, timestamp: null };

@@ -1,7 +1,7 @@
 // The APNs provider: wakes enrollments with {"mdm": PushMagic} and acts on what APNs answers.
 // What each answer means is data (ACTIONS); the transport is apns-client.ts.
 import type { Logger } from 'pino';
-import type { PushStore, PushTarget } from '../storage/types.js';
+import type { PushLogInput, PushStore, PushTarget } from '../storage/types.js';
 import { ApnsClient, ApnsTransportError, type ApnsResponse } from './apns-client.js';
 import type { PushCertificate } from './cert.js';
 import type { Pusher, PushOutcome, PushProblem } from './types.js';
@@ -33,6 +33,32 @@ function actionFor(status: number): Action {
 
 /** TLS alerts that mean APNs refused our certificate during the handshake. */
 const CERT_TLS_ERROR = /CERTIFICATE|BAD_CERT|UNKNOWN_CA|ACCESS_DENIED|closed_after_handshake/i;
+
+const NO_TOKEN = 'no usable push token: not enrolled, checked out, or unregistered by APNs until its next TokenUpdate';
+
+/** An MDM push's whole payload: {"mdm": PushMagic}, as bytes ready for the stream. */
+function mdmPayload(pushMagic: string): Buffer {
+  return Buffer.from(`{"mdm":${JSON.stringify(pushMagic)}}`);
+}
+
+/** One push() call: outcomes by position, the log rows and the tokens to invalidate, settled together. */
+class Batch {
+  readonly outcomes: PushOutcome[];
+  readonly log: PushLogInput[] = [];
+  readonly invalid: string[] = [];
+  private left: number;
+
+  constructor(size: number, private readonly done: (b: Batch) => void) {
+    this.outcomes = new Array<PushOutcome>(size);
+    this.left = size;
+    if (size === 0) done(this);
+  }
+
+  settle(i: number, outcome: PushOutcome): void {
+    this.outcomes[i] = outcome;
+    if (--this.left === 0) this.done(this);
+  }
+}
 
 export interface ApnsPusherOptions {
   store: PushStore;
@@ -85,78 +111,91 @@ export class ApnsPusher implements Pusher {
     return this.client.connects;
   }
 
+  /**
+   * Push to each enrollment. Pushes go out as callbacks on the shared HTTP/2 session (no promise per
+   * push); the batch's push-log rows are written in one transaction once every push has its answer.
+   */
   async push(ids: string[]): Promise<PushOutcome[]> {
     const unique = [...new Set(ids)];
     const targets = new Map((await this.opts.store.pushTargets(unique)).map((t) => [t.id, t]));
-    return Promise.all(
-      unique.map((id) => {
-        const target = targets.get(id);
-        if (target) return this.pushOne(target);
-        return { id, ok: false, outcome: 'no_token', error: 'no usable push token: not enrolled, checked out, or unregistered by APNs until its next TokenUpdate' };
-      }),
-    );
+    const batch = await new Promise<Batch>((resolve) => {
+      const b = new Batch(unique.length, resolve);
+      for (let i = 0; i < unique.length; i++) {
+        const target = targets.get(unique[i]!);
+        if (target) this.attempt(b, i, target, mdmPayload(target.pushMagic), 0);
+        else b.settle(i, { id: unique[i]!, ok: false, outcome: 'no_token', error: NO_TOKEN });
+      }
+    });
+    await Promise.all([this.record(batch.log), ...batch.invalid.map((id) => this.invalidate(id))]);
+    return batch.outcomes;
   }
 
   async close(): Promise<void> {
     await this.client.close();
   }
 
-  private async pushOne(target: PushTarget): Promise<PushOutcome> {
-    const payload = JSON.stringify({ mdm: target.pushMagic });
-    for (let attempt = 0; ; attempt++) {
-      let res: ApnsResponse;
-      try {
-        res = await this.client.send(target.pushToken, payload);
-      } catch (err) {
-        if (!(err instanceof ApnsTransportError)) throw err;
-        await this.record(target.id, err.code, null, null);
-        if (CERT_TLS_ERROR.test(err.code) || CERT_TLS_ERROR.test(err.message)) this.setProblem(err.message);
-        if (attempt < this.retries && err.code !== 'closed') {
-          await this.backoff(attempt);
-          continue;
+  private attempt(batch: Batch, i: number, target: PushTarget, payload: Buffer, attempt: number): void {
+    this.client.post(target.pushToken, payload, (err, res) => {
+      if (err) this.onTransportError(batch, i, target, payload, attempt, err);
+      else this.onAnswer(batch, i, target, payload, attempt, res!);
+    });
+  }
+
+  private onTransportError(batch: Batch, i: number, target: PushTarget, payload: Buffer, attempt: number, err: ApnsTransportError): void {
+    batch.log.push({ enrollmentId: target.id, outcome: err.code, httpStatus: null, apnsId: null, at: this.now() });
+    if (CERT_TLS_ERROR.test(err.code) || CERT_TLS_ERROR.test(err.message)) this.setProblem(err.message);
+    if (attempt < this.retries && err.code !== 'closed') {
+      this.retryLater(attempt, () => this.attempt(batch, i, target, payload, attempt + 1));
+      return;
+    }
+    batch.settle(i, { id: target.id, ok: false, outcome: err.code, error: err.message });
+  }
+
+  private onAnswer(batch: Batch, i: number, target: PushTarget, payload: Buffer, attempt: number, res: ApnsResponse): void {
+    const action = actionFor(res.status);
+    const outcome = action === 'sent' ? 'sent' : (res.reason ?? `HTTP ${res.status}`);
+    batch.log.push({ enrollmentId: target.id, outcome, httpStatus: res.status, apnsId: res.apnsId, at: this.now() });
+    switch (action) {
+      case 'sent':
+        if (this.problem) this.clearProblem();
+        batch.settle(i, { id: target.id, ok: true, outcome, apnsId: res.apnsId });
+        return;
+      case 'retry':
+        if (attempt < this.retries) {
+          this.retryLater(attempt, () => this.attempt(batch, i, target, payload, attempt + 1));
+          return;
         }
-        return { id: target.id, ok: false, outcome: err.code, error: err.message };
-      }
-      const action = actionFor(res.status);
-      const outcome = action === 'sent' ? 'sent' : (res.reason ?? `HTTP ${res.status}`);
-      await this.record(target.id, outcome, res.status, res.apnsId);
-      switch (action) {
-        case 'sent':
-          if (this.problem) this.clearProblem();
-          return { id: target.id, ok: true, outcome, apnsId: res.apnsId };
-        case 'retry':
-          if (attempt < this.retries) {
-            await this.backoff(attempt);
-            continue;
-          }
-          break;
-        case 'invalidate':
-          await this.opts.store.markPushInvalid(target.id, this.now()).catch((err: Error) => {
-            this.opts.logger.error({ err, enrollmentId: target.id }, 'cannot mark the push token invalid');
-          });
-          break;
-        case 'certificate':
-          this.setProblem(outcome);
-          break;
-        case 'record':
-          break;
-      }
-      return { id: target.id, ok: false, outcome, apnsId: res.apnsId, error: `APNs answered ${res.status} ${outcome}` };
+        break;
+      case 'invalidate':
+        batch.invalid.push(target.id);
+        break;
+      case 'certificate':
+        this.setProblem(outcome);
+        break;
+      case 'record':
+        break;
     }
+    batch.settle(i, { id: target.id, ok: false, outcome, apnsId: res.apnsId, error: `APNs answered ${res.status} ${outcome}` });
   }
 
-  /** Log the attempt; a failing store is logged, not thrown, so the push's outcome still reaches the caller. */
-  private async record(enrollmentId: string, outcome: string, httpStatus: number | null, apnsId: string | null): Promise<void> {
+  /** Log the batch's attempts; a failing store is logged, not thrown, so the outcomes still reach the caller. */
+  private async record(entries: PushLogInput[]): Promise<void> {
     try {
-      await this.opts.store.recordPush({ enrollmentId, outcome, httpStatus, apnsId, at: this.now() });
+      await this.opts.store.recordPushes(entries);
     } catch (err) {
-      this.opts.logger.error({ err, enrollmentId, outcome }, 'cannot record a push attempt');
+      this.opts.logger.error({ err, attempts: entries.length }, 'cannot record push attempts');
     }
   }
 
-  private backoff(attempt: number): Promise<void> {
+  private async invalidate(id: string): Promise<void> {
+    await this.opts.store.markPushInvalid(id, this.now()).catch((err: Error) => {
+      this.opts.logger.error({ err, enrollmentId: id }, 'cannot mark the push token invalid');
+    });
+  }
+
+  private retryLater(attempt: number, again: () => void): void {
     const ms = this.retryDelayMs * 2 ** attempt * (0.8 + Math.random() * 0.4);
-    return new Promise((resolve) => setTimeout(resolve, ms));
+    setTimeout(again, ms);
   }
 
   private setProblem(reason: string): void {

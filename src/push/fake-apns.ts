@@ -45,6 +45,27 @@ export interface FakeApnsOptions {
 const TOKEN = /^[0-9a-fA-F]{16,200}$/;
 const PATH = /^\/3\/device\/([^/?]*)$/;
 
+interface Refusal {
+  status: number;
+  reason: string;
+  timestamp?: number;
+}
+
+/** A request's state, kept on its stream so the listeners are shared functions (nothing allocated per listener). */
+const INCOMING = Symbol('fake apns request');
+type IncomingPush = ServerHttp2Stream & { [INCOMING]: { fake: FakeApns; headers: http2.IncomingHttpHeaders; chunks: Buffer[] } };
+
+function ignore(): void {}
+
+function onData(this: IncomingPush, chunk: Buffer): void {
+  this[INCOMING].chunks.push(chunk);
+}
+
+function onEnd(this: IncomingPush): void {
+  const { fake, headers, chunks } = this[INCOMING];
+  fake.reply(this, headers, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+}
+
 export class FakeApns {
   /** https://host:port to give the provider as its APNs URL. */
   url = '';
@@ -163,49 +184,49 @@ export class FakeApns {
   }
 
   private handle(stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
-    stream.on('error', () => {});
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => {
-      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      const r = this.answer(stream, headers, body);
-      if (r.status === 200) {
-        stream.respond({ ':status': 200, 'apns-id': r.apnsId }, { endStream: true });
-      } else {
-        const out: { reason: string; timestamp?: number } = { reason: r.reason };
-        if (r.status === 410) out.timestamp = r.timestamp;
-        stream.respond({ ':status': r.status, 'apns-id': r.apnsId, 'content-type': 'application/json' });
-        stream.end(JSON.stringify(out));
-      }
-    });
+    const s = stream as IncomingPush;
+    s[INCOMING] = { fake: this, headers, chunks: [] };
+    stream.on('error', ignore);
+    stream.on('data', onData);
+    stream.on('end', onEnd);
   }
 
-  private answer(
-    stream: ServerHttp2Stream,
-    headers: http2.IncomingHttpHeaders,
-    body: Buffer,
-  ): { status: number; reason: string; apnsId: string; timestamp?: number } {
-    const apnsId = typeof headers['apns-id'] === 'string' ? headers['apns-id'] : randomUUID().toUpperCase();
-    const fail = (status: number, reason: string, timestamp?: number) => ({ status, reason, apnsId, timestamp });
+  /** @internal Answer a request whose body has arrived. */
+  reply(stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders, body: Buffer): void {
+    const id = headers['apns-id'];
+    const apnsId = typeof id === 'string' ? id : randomUUID().toUpperCase();
+    const refused = this.answer(stream, headers, body);
+    if (refused === null) {
+      stream.respond({ ':status': 200, 'apns-id': apnsId }, { endStream: true });
+      return;
+    }
+    stream.respond({ ':status': refused.status, 'apns-id': apnsId, 'content-type': 'application/json' });
+    stream.end(JSON.stringify(refused.status === 410 ? { reason: refused.reason, timestamp: refused.timestamp } : { reason: refused.reason }));
+  }
+
+  /** null when the push is accepted (and logged), else the refusal to send. */
+  private answer(stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders, body: Buffer): Refusal | null {
     const topic = this.clientTopic(stream.session);
-    if (topic === undefined) return fail(403, 'MissingProviderToken');
-    if (topic === null) return fail(403, 'BadCertificate');
-    if (headers[':method'] !== 'POST') return fail(405, 'MethodNotAllowed');
+    if (topic === undefined) return { status: 403, reason: 'MissingProviderToken' };
+    if (topic === null) return { status: 403, reason: 'BadCertificate' };
+    if (headers[':method'] !== 'POST') return { status: 405, reason: 'MethodNotAllowed' };
     const m = PATH.exec(String(headers[':path'] ?? ''));
-    if (!m) return fail(404, 'BadPath');
-    if (!m[1]) return fail(400, 'MissingDeviceToken');
-    if (!TOKEN.test(m[1])) return fail(400, 'BadDeviceToken');
+    if (!m) return { status: 404, reason: 'BadPath' };
+    if (!m[1]) return { status: 400, reason: 'MissingDeviceToken' };
+    if (!TOKEN.test(m[1])) return { status: 400, reason: 'BadDeviceToken' };
     const token = m[1].toLowerCase();
-    if (headers['apns-topic'] !== undefined && headers['apns-topic'] !== topic) return fail(400, 'BadTopic');
-    if (headers['apns-push-type'] !== undefined && headers['apns-push-type'] !== 'mdm') return fail(400, 'InvalidPushType');
-    if (body.length === 0) return fail(400, 'PayloadEmpty');
-    if (body.length > (this.opts.maxPayload ?? 4096)) return fail(413, 'PayloadTooLarge');
-    const script = this.scripted.get(token)?.shift() ?? this.scripted.get('*')?.shift();
-    if (script && script.status !== 200) return fail(script.status, script.reason ?? '', script.status === 410 ? Date.now() : undefined);
-    const goneAt = this.unregistered.get(token);
-    if (goneAt !== undefined) return fail(410, 'Unregistered', goneAt);
+    if (headers['apns-topic'] !== undefined && headers['apns-topic'] !== topic) return { status: 400, reason: 'BadTopic' };
+    if (headers['apns-push-type'] !== undefined && headers['apns-push-type'] !== 'mdm') return { status: 400, reason: 'InvalidPushType' };
+    if (body.length === 0) return { status: 400, reason: 'PayloadEmpty' };
+    if (body.length > (this.opts.maxPayload ?? 4096)) return { status: 413, reason: 'PayloadTooLarge' };
+    if (this.scripted.size > 0) {
+      const script = this.scripted.get(token)?.shift() ?? this.scripted.get('*')?.shift();
+      if (script && script.status !== 200) return { status: script.status, reason: script.reason ?? '', timestamp: script.status === 410 ? Date.now() : undefined };
+    }
+    const goneAt = this.unregistered.size > 0 ? this.unregistered.get(token) : undefined;
+    if (goneAt !== undefined) return { status: 410, reason: 'Unregistered', timestamp: goneAt };
     this.accept(token, topic, body);
-    return { status: 200, reason: '', apnsId };
+    return null;
   }
 
   private accept(token: string, topic: string, body: Buffer): void {
