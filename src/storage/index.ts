@@ -11,6 +11,7 @@ import type { Ctx } from './context.js';
 import { migrations } from './migrations/index.js';
 import { openSqlite } from './sqlite/open.js';
 import { sqliteHotPath } from './sqlite/hot.js';
+import { startCheckpointer } from './sqlite/checkpoint.js';
 import { openPostgres } from './postgres/open.js';
 import { postgresHotPath } from './postgres/hot.js';
 import { enrollmentStore } from './enrollments.js';
@@ -100,15 +101,20 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     }
     return { ...compose({ db, dialect: 'postgres' }, () => db.destroy()), ...postgresHotPath(pool) };
   }
-  const { db, raw } = openSqlite(sqlitePath(opts.db, opts.dataDir));
+  const file = sqlitePath(opts.db, opts.dataDir);
+  const { db, raw } = openSqlite(file);
   try {
     await migrate(db, 'sqlite', opts.logger);
   } catch (err) {
     await db.destroy();
     throw err;
   }
+  const checkpointer = startCheckpointer(raw, file);
   const ctx: Ctx = { db, dialect: 'sqlite' };
-  const store = compose(ctx, () => db.destroy());
+  const store = compose(ctx, async () => {
+    await checkpointer.stop();
+    await db.destroy();
+  });
   return { ...store, ...sqliteHotPath(raw, store) };
 }
 

@@ -1,6 +1,11 @@
 // Shared builders for the storage tests: enrolled devices and commands at fixed times.
 import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
 import type { CommandResultInput, Store } from '../../src/storage/types.js';
+import type { Database } from '../../src/storage/schema.js';
+import { sqlitePath } from '../../src/storage/index.js';
+import { openSqlite } from '../../src/storage/sqlite/open.js';
+import { openPostgres } from '../../src/storage/postgres/open.js';
 import { fixture } from '../helpers/fixtures.js';
 
 export const T0 = new Date('2026-01-01T00:00:00Z');
@@ -79,4 +84,35 @@ export async function recordResult(
   { enrollmentId, at, ...result }: CommandResultInput & { enrollmentId: string; at: Date },
 ): Promise<boolean> {
   return (await store.reportAndNext({ enrollmentId, at, result, skipNotNow: false })).matched === true;
+}
+
+/**
+ * Make inserts into `table` fail (a trigger raising an error) for rows whose `column` contains
+ * `marker`; returns a function removing the trigger. Runs on a second connection, as an outage would.
+ */
+export async function failInserts(
+  db: Kysely<Database>,
+  dialect: 'sqlite' | 'postgres',
+  table: 'events' | 'outbox',
+  column: 'detail' | 'body',
+  marker: string,
+): Promise<() => Promise<void>> {
+  const name = `fail_${table}_${marker.replace(/\W/g, '')}`;
+  if (dialect === 'sqlite') {
+    await sql.raw(`CREATE TRIGGER ${name} BEFORE INSERT ON ${table} WHEN instr(NEW.${column}, '${marker}') > 0
+      BEGIN SELECT RAISE(ABORT, '${table} insert failed'); END`).execute(db);
+    return async () => void (await sql.raw(`DROP TRIGGER ${name}`).execute(db));
+  }
+  await sql.raw(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN IF strpos(NEW.${column}, '${marker}') > 0 THEN RAISE EXCEPTION '${table} insert failed'; END IF; RETURN NEW; END $$`).execute(db);
+  await sql.raw(`CREATE TRIGGER ${name} BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION ${name}()`).execute(db);
+  return async () => {
+    await sql.raw(`DROP TRIGGER ${name} ON ${table}`).execute(db);
+    await sql.raw(`DROP FUNCTION ${name}()`).execute(db);
+  };
+}
+
+/** A second connection to the store's database (Kysely), as another process would have. */
+export async function secondConnection(dbUrl: string, dataDir: string): Promise<Kysely<Database>> {
+  return /^postgres(ql)?:\/\//i.test(dbUrl) ? (await openPostgres(dbUrl)).db : openSqlite(sqlitePath(dbUrl, dataDir)).db;
 }

@@ -1,7 +1,7 @@
 // SQLite hot paths on cached prepared statements (no query building, no promise hops inside):
-// a whole command-channel report (result, event, outbox, lastSeenAt, next command) as one
-// BEGIN IMMEDIATE … COMMIT, and addEvent for check-ins. One commit per report also means one
-// WAL append per report, which is most of what a round trip costs.
+// a whole command-channel report (result, event, outbox, lastSeenAt, next command) inside one
+// BEGIN IMMEDIATE … COMMIT, and addEvent for check-ins. The commit (appending every page it dirtied
+// to the WAL) is most of what a report costs, so concurrent reports share one (group commit).
 // While a Kysely transaction is open on the shared connection, these defer to the Kysely versions
 // (which wait their turn) so a hot-path write never slips into someone else's transaction.
 import type Database from 'better-sqlite3';
@@ -64,12 +64,50 @@ export function sqliteHotPath(raw: Database.Database, fallback: Hot): Hot {
     const cmd: NextCommand | null = row ? { uuid: row.uuid, requestType: row.request_type, raw: row.raw } : null;
     return { matched, next: cmd };
   }
-  const inTransaction = raw.transaction(report);
+  // Group commit: the reports that reach the store in one turn of the event loop share one
+  // BEGIN IMMEDIATE … COMMIT, each in its own savepoint (a failing report rolls back and rejects
+  // alone). Concurrent devices write the same hot pages (the newest events, the finished-queue
+  // index), so a shared commit appends them to the WAL once instead of once per report. Every
+  // promise settles only after the COMMIT, so nothing is answered before it is durable.
+  type Pending = { input: ReportInput; resolve: (o: ReportOutcome) => void; reject: (e: unknown) => void };
+  type Settled = { ok: ReportOutcome } | { err: unknown };
+  const one = raw.transaction(report); // nested in the batch: a SAVEPOINT
+  const batch = raw.transaction((items: Pending[]): Settled[] =>
+    items.map((it) => {
+      try {
+        return { ok: one(it.input) };
+      } catch (err) {
+        return { err };
+      }
+    }),
+  );
+  let pending: Pending[] = [];
+  function flush(): void {
+    const items = pending;
+    pending = [];
+    if (raw.inTransaction) {
+      for (const it of items) fallback.reportAndNext(it.input).then(it.resolve, it.reject);
+      return;
+    }
+    let settled: Settled[];
+    try {
+      settled = batch.immediate(items);
+    } catch (err) {
+      for (const it of items) it.reject(err);
+      return;
+    }
+    items.forEach((it, i) => {
+      const s = settled[i]!;
+      if ('ok' in s) it.resolve(s.ok);
+      else it.reject(s.err);
+    });
+  }
 
   return {
-    async reportAndNext(input) {
-      if (raw.inTransaction) return fallback.reportAndNext(input);
-      return inTransaction.immediate(input);
+    reportAndNext(input) {
+      return new Promise<ReportOutcome>((resolve, reject) => {
+        if (pending.push({ input, resolve, reject }) === 1) setImmediate(flush);
+      });
     },
 
     async addEvent(event) {
