@@ -1,4 +1,4 @@
-// CMS SignedData (RFC 5652): parse and verify a signer, and build attached or certificate-only messages.
+// CMS SignedData (RFC 5652): parse and verify a signer, and build attached messages (profiles, tests).
 // Crypto is node:crypto; the ASN.1 structures are @peculiar/asn1-cms.
 import 'reflect-metadata';
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
@@ -188,19 +188,6 @@ export function signData(opts: SignOptions): Buffer {
     signerInfos: new SignerInfos([signerInfo]),
   });
   return wrap(signedData);
-}
-
-/** A certificates-only ("degenerate") SignedData, as SCEP uses to return certificates. */
-export function certsOnly(certs: Buffer[]): Buffer {
-  return wrap(
-    new SignedData({
-      version: 1,
-      digestAlgorithms: new DigestAlgorithmIdentifiers([]),
-      encapContentInfo: new EncapsulatedContentInfo({ eContentType: OID.data }),
-      certificates: new CertificateSet(certs.map(certChoice)),
-      signerInfos: new SignerInfos([]),
-    }),
-  );
 }
 
 function derHeader(tag: number, length: number): Buffer {
