@@ -40,6 +40,7 @@ export function startCheckpointer(raw: Database.Database, file: string, everyMs 
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     async stop() {
+      worker.ref(); // an unref'd worker's exit does not keep the loop alive: close() would never resolve
       worker.postMessage('stop');
       await exited;
     },
