@@ -4,7 +4,7 @@ import { Real, buildPlist, parseAnyPlist, type BuildInput, type PlistDict, type 
 import { commandSpec } from './catalog.js';
 import { CommandValidationError } from './errors.js';
 import type { CommandSpec, KeySpec } from './types.js';
-import { checkDict, fail, isRecord, put, type Dialect } from './validate.js';
+import { checkDict, fail, isRecord, put, type Dialect, type ScalarType } from './validate.js';
 
 export interface WireCommand {
   uuid: string;
@@ -37,29 +37,32 @@ function plainPlist(v: unknown, path: string): PlistValue {
   return fail(path, `is not a plist value (${v === null ? 'null' : typeof v})`);
 }
 
+/** A value already of the plist type `type` (a Real holding a whole number counts as an integer), else undefined. */
+export function plistScalar(type: ScalarType, v: unknown): PlistValue | undefined {
+  switch (type) {
+    case 'string':
+      return typeof v === 'string' ? v : undefined;
+    case 'integer':
+      if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) return v;
+      return v instanceof Real && Number.isInteger(v.value) ? v.value : undefined;
+    case 'real':
+      if (v instanceof Real) return v;
+      return typeof v === 'number' && Number.isFinite(v) ? new Real(v) : undefined;
+    case 'boolean':
+      return typeof v === 'boolean' ? v : undefined;
+    case 'data':
+      return v instanceof Uint8Array ? (Buffer.isBuffer(v) ? v : Buffer.from(v)) : undefined;
+    case 'date':
+      return v instanceof Date && !Number.isNaN(v.getTime()) ? v : undefined;
+  }
+}
+
 /** Plist payloads: exact key names, values already of plist types. */
 const plistDialect: Dialect = {
   find: (keys, name) => keys.find((k) => k.key === name && k.key !== 'ANY'),
   nameOf: (spec) => spec.key,
   ignores: () => false,
-  scalar(type, v) {
-    switch (type) {
-      case 'string':
-        return typeof v === 'string' ? v : undefined;
-      case 'integer':
-        if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) return v;
-        return v instanceof Real && Number.isInteger(v.value) ? v.value : undefined;
-      case 'real':
-        if (v instanceof Real) return v;
-        return typeof v === 'number' && Number.isFinite(v) ? new Real(v) : undefined;
-      case 'boolean':
-        return typeof v === 'boolean' ? v : undefined;
-      case 'data':
-        return v instanceof Uint8Array ? (Buffer.isBuffer(v) ? v : Buffer.from(v)) : undefined;
-      case 'date':
-        return v instanceof Date && !Number.isNaN(v.getTime()) ? v : undefined;
-    }
-  },
+  scalar: plistScalar,
   dict: () => undefined,
   free: (v, path) => (v === undefined || v === null ? undefined : plainPlist(v, path)),
 };

@@ -2,10 +2,10 @@
 // MicroMDM names each key by the snake_case of Apple's name, with a few irregular names; <data> is
 // base64 in JSON; a dictionary may come as a base64 plist (Settings ApplicationConfiguration).
 import { Real, parseAnyPlist, type PlistDict, type PlistValue } from '../plist/index.js';
-import { commandKeys } from './build.js';
+import { commandKeys, plistScalar } from './build.js';
 import { commandSpec, variantOf } from './catalog.js';
 import type { KeySpec } from './types.js';
-import { checkDict, fail, isRecord, put, type Dialect } from './validate.js';
+import { checkDict, fail, isRecord, put, type Dialect, type ScalarType } from './validate.js';
 
 /** MicroMDM JSON names that are not the snake_case of Apple's key (JSON tags in its mdm/mdm/command.go). */
 const IRREGULAR_NAMES: Readonly<Record<string, string>> = {
@@ -75,37 +75,37 @@ function fromJson(v: unknown, path: string): PlistValue | undefined {
   return fail(path, 'is not a JSON value');
 }
 
+/** A scalar spelled as a string: "42", "1.5", "true", base64 data, an RFC 3339 date. */
+function fromString(type: ScalarType, s: string): PlistValue | undefined {
+  switch (type) {
+    case 'string':
+      return s;
+    case 'integer': {
+      if (!/^[+-]?\d+$/.test(s.trim())) return undefined;
+      const n = BigInt(s.trim());
+      return Number.isSafeInteger(Number(n)) ? Number(n) : n;
+    }
+    case 'real': {
+      const n = s.trim() === '' ? NaN : Number(s);
+      return Number.isFinite(n) ? new Real(n) : undefined;
+    }
+    case 'boolean':
+      return s === 'true' ? true : s === 'false' ? false : undefined;
+    case 'data':
+      return base64(s);
+    case 'date': {
+      const d = new Date(s);
+      return Number.isNaN(d.getTime()) ? undefined : d;
+    }
+  }
+}
+
 const jsonDialect: Dialect = {
   find,
   nameOf: (spec) => microMDMName(spec.key),
   ignores: (name) => ENVELOPE.has(name),
-  scalar(type, v) {
-    switch (type) {
-      case 'string':
-        return typeof v === 'string' ? v : undefined;
-      case 'integer':
-        if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) return v;
-        if (typeof v === 'string' && /^[+-]?\d+$/.test(v.trim())) {
-          const n = BigInt(v.trim());
-          return Number.isSafeInteger(Number(n)) ? Number(n) : n;
-        }
-        return undefined;
-      case 'real': {
-        const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-        return v instanceof Real ? v : Number.isFinite(n) ? new Real(n) : undefined;
-      }
-      case 'boolean':
-        if (typeof v === 'boolean') return v;
-        return v === 'true' ? true : v === 'false' ? false : undefined;
-      case 'data':
-        return Buffer.isBuffer(v) ? v : typeof v === 'string' ? base64(v) : undefined;
-      case 'date': {
-        if (v instanceof Date) return v;
-        const d = typeof v === 'string' ? new Date(v) : undefined;
-        return d && !Number.isNaN(d.getTime()) ? d : undefined;
-      }
-    }
-  },
+  // What a plist would hold, or the string spelling of it that JSON clients send.
+  scalar: (type, v) => plistScalar(type, v) ?? (typeof v === 'string' ? fromString(type, v) : undefined),
   dict(v, path) {
     if (typeof v !== 'string') return undefined;
     const bytes = base64(v);
