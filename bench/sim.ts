@@ -1,69 +1,61 @@
-// Simulator benchmark: `updraft serve` in a child process (SQLite in a temp dir), the simulator in
-// this one. Enrolls N devices (profile, SCEP, Authenticate, TokenUpdate, first Idle, all signed),
-// then runs back-to-back signed check-in sessions for a few seconds. Prints the enroll rate, round
-// trips per second, p50/p99 latency, errors, the simulator's CPU per signed request, and the RSS of
-// both processes (the simulator's measured with the whole fleet enrolled and idle).
+// Simulator benchmark, both processes as users run them: `updraft serve` (SQLite in a temp dir) and
+// `updraft sim --bench`, each the compiled CLI (`node bin/updraft.js`, dist/ from `npm run build`) in
+// its own process. The simulator enrolls N devices (profile, SCEP, Authenticate, TokenUpdate, first
+// Idle, all signed), reports the idle fleet's resident memory (and the server's, via --server-pid),
+// then runs back-to-back signed check-in sessions. Prints enroll rate, round trips per second,
+// p50/p99, errors, simulator CPU per round trip and the RSS of both processes, idle and after load.
 //
 // Run: npx tsx bench/sim.ts [--count 1000] [--seconds 10] [--key-type ec|rsa] [--concurrency 64]
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+//        [--no-build] [--state FILE]   (--state: enroll once, then later runs load the enrolled fleet)
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { Fleet } from '../src/sim/fleet.js';
-import { hammer } from '../src/sim/load.js';
-import { loadScenario } from '../src/sim/scenario.js';
 
 const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '10' },
     'key-type': { type: 'string', default: 'ec' }, concurrency: { type: 'string', default: '64' },
+    'no-build': { type: 'boolean', default: false }, state: { type: 'string' }, 'data-dir': { type: 'string' },
   },
 });
-const count = Number(values.count);
-const concurrency = Number(values.concurrency);
 const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(root, 'bin/updraft.js');
+
+if (!values['no-build'] || !existsSync(join(root, 'dist/cli/main.js'))) {
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+}
 
 const freePort = () => new Promise<number>((resolve) => {
   const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); });
 });
 const rssOf = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
-const mb = (bytes: number) => Math.round(bytes / 1048576);
 
-const dataDir = mkdtempSync(join(tmpdir(), 'updraft-bench-sim-'));
+// A state file only means something with the server database that enrolled it: keep both (--data-dir).
+const dataDir = values['data-dir'] ?? mkdtempSync(join(tmpdir(), 'updraft-bench-sim-'));
 const port = await freePort();
-const server = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'error'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+const server = spawn(process.execPath, [cli, 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'error'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 const url = `http://127.0.0.1:${port}`;
-for (let i = 0; ; i++) {
-  if (await fetch(`${url}/mdm/enroll`).then((r) => r.ok, () => false)) break;
-  if (i > 300) throw new Error('the server did not start');
-  await new Promise((r) => setTimeout(r, 100));
-}
-
 try {
-  const started = performance.now();
-  const fleet = await Fleet.start({ server: url, count, scenario: loadScenario('mixed-2026'), keyType: values['key-type'] === 'rsa' ? 'rsa' : 'ec', enrollConcurrency: concurrency, sessionConcurrency: concurrency });
-  const enrollSeconds = (performance.now() - started) / 1000;
-  const enrollError = fleet.stats.lastError;
-  global.gc?.();
-  const idle = { simRssMb: mb(process.memoryUsage().rss), simHeapMb: mb(process.memoryUsage().heapUsed), serverRssMb: rssOf(server.pid!) };
-  fleet.stats.reset();
-  const cpu = process.cpuUsage();
-  await hammer(fleet, Number(values.seconds), concurrency);
-  const used = process.cpuUsage(cpu);
-  const s = fleet.stats.summary();
-  console.log(JSON.stringify({
-    devices: count, keyType: values['key-type'], concurrency, enrolled: fleet.stats.enrolled, enrollFailed: fleet.stats.enrollFailed, enrollError: enrollError ?? undefined,
-    enrollSeconds: Number(enrollSeconds.toFixed(1)), enrollPerSecond: Number((fleet.stats.enrolled / enrollSeconds).toFixed(1)),
-    roundTripsPerSecond: s.roundTripsPerSecond, p50ms: s.p50ms, p99ms: s.p99ms, errors: s.errors,
-    signCpuMsPerRequest: s.signCpuMsPerRequest,
-    simCpuMsPerRoundTrip: Number(((used.user + used.system) / 1000 / Math.max(1, Number(s.roundTrips))).toFixed(3)),
-    idleFleet: idle, afterLoad: { simRssMb: mb(process.memoryUsage().rss), serverRssMb: rssOf(server.pid!) },
-  }, null, 2));
-  await fleet.stop();
+  for (let i = 0; ; i++) {
+    if (await fetch(`${url}/mdm/enroll`).then((r) => r.ok, () => false)) break;
+    if (i > 300) throw new Error('the server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const args = [cli, 'sim', '--bench', '--server', url, '--server-pid', String(server.pid), '--count', values.count!, '--duration', values.seconds!,
+    '--key-type', values['key-type']!, '--concurrency', values.concurrency!, ...(values.state ? ['--state', values.state] : [])];
+  const sim = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  sim.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+  sim.stderr.on('data', (c: Buffer) => process.stderr.write(c));
+  const code = await new Promise<number | null>((resolve) => sim.on('close', resolve));
+  if (code !== 0) throw new Error(`updraft sim --bench exited with ${code}`);
+  const figures = JSON.parse(stdout) as Record<string, unknown>;
+  console.log(JSON.stringify({ keyType: values['key-type'], concurrency: Number(values.concurrency), ...figures, serverRssMbAtEnd: rssOf(server.pid!) }, null, 2));
 } finally {
   server.kill();
-  rmSync(dataDir, { recursive: true, force: true });
+  if (!values['data-dir']) rmSync(dataDir, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 // A simulated fleet in one process: builds devices from a scenario, enrolls them through the real
 // profile and SCEP (many at once), wakes them on pushes from the fake APNs wake channel, polls at an
 // interval, runs their OS update and DDM clocks on one timer wheel, and saves them to a state file.
-import { closeSync, existsSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { PlistDict } from '../plist/index.js';
 import { channels, Client, type Channel, type KeyPools, type KeyType } from './client.js';
 import { handle, type AfterEffect } from './commands.js';
@@ -15,6 +15,7 @@ import { fetchProfile, type Enrollment } from './profile.js';
 import { deviceSeed, Rng } from './random.js';
 import type { CommandResult } from './result.js';
 import type { Scenario } from './scenario.js';
+import { readState, writeState } from './state.js';
 import { Stats } from './stats.js';
 import { Wheel, type EventKind } from './wheel.js';
 import { WakeListener } from './wake.js';
@@ -65,7 +66,6 @@ class Limit {
   }
 }
 
-interface SavedFleet { version: 1; scenario: string; simNow: number; keys: { rsa: Array<string | null>; ec: Array<string | null> }; devices: DeviceState[] }
 
 export class Fleet implements SimContext {
   readonly stats = new Stats();
@@ -172,13 +172,11 @@ export class Fleet implements SimContext {
 
   private load(path: string): boolean {
     if (!existsSync(path)) return false;
-    const saved = JSON.parse(readFileSync(path, 'utf8')) as SavedFleet;
-    if (saved.version !== 1 || !Array.isArray(saved.devices)) throw new Error(`${path}: not a simulator state file`);
-    for (const d of saved.devices) {
+    const saved = readState(path, (d) => {
       d.ddm ??= emptyDdm();
       this.interner.compactDdm(d);
       this.devices.push(d);
-    }
+    });
     const size = (saved: unknown[]) => Math.max(this.opts.keyPoolSize ?? 16, saved.length);
     this.keys = { rsa: new KeyPool('rsa', size(saved.keys.rsa), saved.keys.rsa), ec: new KeyPool('ec', size(saved.keys.ec), saved.keys.ec) };
     this.simStart += saved.simNow - this.simStart;
@@ -188,21 +186,7 @@ export class Fleet implements SimContext {
   async save(): Promise<void> {
     const path = this.opts.statePath;
     if (!path) return;
-    const head: Omit<SavedFleet, 'devices'> = { version: 1, scenario: this.scenario.name, simNow: this.now(), keys: { rsa: await this.keys.rsa.export(), ec: await this.keys.ec.export() } };
-    // The same JSON as one JSON.stringify, written a device a line in ~256 KB pieces: a 10,000-device
-    // fleet is ~40 MB of JSON, which as one string every 30 s would set the process's resident size.
-    const fd = openSync(path + '.tmp', 'w');
-    try {
-      let chunk = `${JSON.stringify(head).slice(0, -1)},"devices":[`;
-      this.devices.forEach((d, i) => {
-        chunk += `${i ? ',' : ''}\n${JSON.stringify(d)}`;
-        if (chunk.length > 262_144) { writeSync(fd, chunk); chunk = ''; }
-      });
-      writeSync(fd, `${chunk}\n]}`);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(path + '.tmp', path);
+    writeState(path, { version: 1, scenario: this.scenario.name, simNow: this.now(), keys: { rsa: await this.keys.rsa.export(), ec: await this.keys.ec.export() } }, this.devices);
   }
 
   private async boot(): Promise<void> {

@@ -3,12 +3,13 @@
 // by pushes alone (no polling); the fleet survives a simulator restart through its state file.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PlistDict } from '../../src/plist/index.js';
 import { Fleet } from '../../src/sim/fleet.js';
 import { loadScenario } from '../../src/sim/scenario.js';
+import { readState } from '../../src/sim/state.js';
 import type { CommandResult } from '../../src/sim/result.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -90,6 +91,13 @@ test('the state file keeps identities across a simulator restart', async () => {
   const again = await Fleet.start({ server: h.url, count: 50, scenario: loadScenario('mixed-2026'), wakeUrl: h.fake.wakeUrl, statePath, keyPoolSize: 2 });
   try {
     assert.deepEqual(again.devices.map((d) => d.certDer), fleet.devices.map((d) => d.certDer));
+    assert.deepEqual(again.devices.map((d) => d.ddm), fleet.devices.map((d) => d.ddm), 'DDM state (shared between devices in memory) is kept as it was');
+    const synced = again.devices.filter((d) => Object.keys(d.ddm.declarations).length);
+    if (synced.length > 1) {
+      const id = Object.keys(synced[0].ddm.declarations)[0];
+      const same = synced.filter((d) => d.ddm.declarations[id]?.serverToken === synced[0].ddm.declarations[id].serverToken);
+      assert.ok(same.every((d) => d.ddm.declarations[id] === same[0].ddm.declarations[id]), 'one object for an equal declaration');
+    }
     assert.equal(again.stats.enrolled, 50, 'nobody enrolls twice');
     const d = again.devices.find((x) => !x.locked)!;
     const answered = new Promise<void>((resolve) => { again['opts'].onResult = () => resolve(); });
@@ -98,4 +106,25 @@ test('the state file keeps identities across a simulator restart', async () => {
   } finally {
     await again.stop();
   }
+});
+
+test('state files are written a device a line and older one-line files still load', async () => {
+  const text = readFileSync(statePath, 'utf8');
+  assert.equal(text.split('\n').length, 50 + 3, 'head, a line per device, the close, a final newline');
+  const head = JSON.parse(text) as { devices: Array<{ udid: string; certDer: string }> };
+  const devices: Array<{ udid: string }> = [];
+  readState(statePath, (d) => devices.push(d));
+  assert.deepEqual(devices, head.devices);
+  const oneLine = statePath.replace(/\.json$/, '-old.json');
+  writeFileSync(oneLine, JSON.stringify(head));
+  const old = await Fleet.start({ server: h.url, count: 50, scenario: loadScenario('mixed-2026'), statePath: oneLine, keyPoolSize: 2 });
+  try {
+    assert.deepEqual(old.devices.map((d) => d.certDer), head.devices.map((d) => d.certDer));
+    assert.equal(old.stats.enrolled, 50);
+  } finally {
+    await old.stop();
+  }
+  assert.throws(() => readState(join(tmpdir(), 'no-such-dir', 'x.json'), () => undefined), /ENOENT/);
+  writeFileSync(oneLine, '{"hello":1}');
+  assert.throws(() => readState(oneLine, () => undefined), /not a simulator state file/);
 });
