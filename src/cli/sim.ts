@@ -91,8 +91,8 @@ export async function runSim(o: SimCliOptions, out: (line: string) => void = con
     keyType: keyType(o.keyType),
     onProgress: (done, total) => {
       const now = performance.now();
-      if (done !== total && now - lastDraw < 100) return;
-      lastDraw = now;
+      if (done === total ? lastDraw === Infinity : now - lastDraw < 100) return; // the full bar once
+      lastDraw = done === total ? Infinity : now;
       process.stderr.write(tty ? `\r${bar(done, total)}` : done === total ? `${bar(done, total)}\n` : '');
     },
   });

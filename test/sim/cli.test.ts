@@ -16,12 +16,16 @@ const updraft = (args: string[]) =>
   promisify(execFile)(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'sim', ...args], { cwd: repoRoot });
 
 test('--bench enrolls the devices and reports rates, latencies and errors', async () => {
-  const { stdout } = await updraft(['--server', h.url, '--count', '4', '--bench', '--duration', '1', '--key-type', 'ec', '--keys', '1', '--mix', 'macos:50,ios:50']);
-  const figures = JSON.parse(stdout) as Record<string, number>;
+  const { stdout, stderr } = await updraft(['--server', h.url, '--count', '4', '--bench', '--duration', '1', '--key-type', 'ec', '--keys', '1', '--mix', 'macos:50,ios:50', '--server-pid', String(process.pid)]);
+  const figures = JSON.parse(stdout) as Record<string, number> & { idleFleet: Record<string, number> };
   assert.equal(figures.enrolled, 4);
   assert.equal(figures.errors, 0);
   assert.ok(figures.roundTrips > 0 && figures.roundTripsPerSecond > 0 && figures.p99ms >= figures.p50ms);
-  assert.ok(figures.enrollPerSecond > 0 && figures.simulatorRssMb > 0);
+  assert.ok(figures.enrollPerSecond > 0 && figures.simulatorRssMb > 0 && figures.simCpuMsPerRoundTrip > 0);
+  // the idle fleet's memory, measured after enrollment and before the load; the server's with --server-pid
+  assert.ok(figures.idleFleet.simRssMb > 0 && figures.idleFleet.simHeapMb > 0);
+  assert.ok(figures.idleFleet.serverRssMb > 0 && figures.serverRssMb > 0, 'the server is this test process');
+  assert.match(stderr, /idle fleet of 4 devices/);
 });
 
 test('bad flags are refused with the reason', async () => {
@@ -29,6 +33,7 @@ test('bad flags are refused with the reason', async () => {
     [['--mix', 'windows:10'], /--mix: expected platform:percent/],
     [['--scenario', 'no-such'], /no scenario "no-such"/],
     [['--key-type', 'dsa'], /--key-type must be rsa or ec/],
+    [['--server-pid', 'x'], /--server-pid must be a number/],
   ] as const) {
     await assert.rejects(updraft(['--server', h.url, ...args]), (err: { code: number; stderr: string }) => {
       assert.equal(err.code, 1);
@@ -36,4 +41,14 @@ test('bad flags are refused with the reason', async () => {
       return true;
     });
   }
+});
+
+test('help stays complete with lazily loaded commands: every command listed, sim with all its options', async () => {
+  const run = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args], { cwd: repoRoot });
+  const top = (await run(['--help'])).stdout;
+  for (const c of ['serve', 'devices', 'enqueue', 'push', 'queue', 'results', 'pushcert', 'fake-apns', 'profile', 'challenge', 'ddm', 'sim']) {
+    assert.match(top, new RegExp(`^  ${c}\\b`, 'm'), `updraft --help lists ${c}`);
+  }
+  const sim = (await updraft(['--help'])).stdout;
+  for (const o of ['--count', '--mix', '--scenario', '--state', '--offset', '--concurrency', '--keys', '--key-type', '--bench', '--server-pid']) assert.ok(sim.includes(o), `sim --help lists ${o}`);
 });
