@@ -5,6 +5,10 @@ import tls from 'node:tls';
 
 /** How long close() lets in-flight streams finish before the session is destroyed. */
 const CLOSE_GRACE_MS = 2000;
+/** How long a new session waits for the server's SETTINGS before using our own stream cap. */
+const SETTINGS_WAIT_MS = 1000;
+/** `limit` while a new session has not yet heard the server's SETTINGS. */
+const PENDING_SETTINGS = 0;
 
 export interface ApnsClientOptions {
   /** Base URL, e.g. https://api.push.apple.com (port 443 or 2197). */
@@ -149,6 +153,11 @@ export class ApnsClient {
     this.pump();
   }
 
+  /** Streams in flight now. */
+  get inFlight(): number {
+    return this.active;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.sweeper) clearInterval(this.sweeper);
@@ -199,6 +208,7 @@ export class ApnsClient {
     if (this.connecting || this.closed) return;
     this.connecting = true;
     this.connects++;
+    this.limit = PENDING_SETTINGS;
     const session = http2.connect(this.opts.url, {
       cert: this.opts.certPem,
       key: this.opts.keyPem,
@@ -206,17 +216,41 @@ export class ApnsClient {
       ...(this.opts.ca ? { ca: [...tls.rootCertificates, this.opts.ca] } : {}),
     });
     const drop = () => { if (this.session === session) this.session = null; };
+    // Streams start once the server's first SETTINGS has said how many it allows at once (it comes
+    // right after the handshake; a server that never sends it gets our own cap after a second).
+    let connected = false;
+    let attached = false;
+    let fallback: NodeJS.Timeout | undefined;
+    const attach = () => {
+      if (!connected || attached || this.closed || session.destroyed) return;
+      attached = true;
+      clearTimeout(fallback);
+      this.session = session;
+      this.pump();
+    };
     session.on('remoteSettings', (settings) => {
       this.limit = Math.min(this.maxStreams, settings.maxConcurrentStreams ?? Infinity);
-      this.pump();
+      if (attached) this.pump();
+      else attach();
     });
     session.on('goaway', (_code, _lastStreamId, data) => {
       drop();
       this.opts.onGoaway?.(goawayReason(data));
     });
-    session.on('close', drop);
+    session.on('close', () => {
+      clearTimeout(fallback);
+      drop();
+      if (attached) return;
+      // Closed before it could carry a push (a refused certificate shows up so under TLS 1.3).
+      this.connecting = false;
+      const err = this.sessionErrors.get(session);
+      this.failQueued(err
+        ? new ApnsTransportError(`APNs connection failed: ${err.message}`, err.code ?? 'session_error')
+        : new ApnsTransportError(REFUSED_MESSAGE, 'closed_after_handshake'));
+    });
     const onConnectError = (err: NodeJS.ErrnoException) => {
       this.connecting = false;
+      clearTimeout(fallback);
       session.destroy();
       this.failQueued(new ApnsTransportError(`cannot connect to APNs at ${this.opts.url}: ${err.message}`, err.code ?? 'connect_error'));
     };
@@ -232,8 +266,9 @@ export class ApnsClient {
         session.destroy();
         return;
       }
-      this.session = session;
-      this.pump();
+      connected = true;
+      if (this.limit !== PENDING_SETTINGS) attach();
+      else fallback = setTimeout(() => { if (this.limit === PENDING_SETTINGS) this.limit = this.maxStreams; attach(); }, SETTINGS_WAIT_MS).unref();
     });
   }
 
