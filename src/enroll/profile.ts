@@ -23,7 +23,7 @@ export interface ProfileOptions {
   uuidSeed: Buffer;
   /** Name shown on the device. */
   organization?: string;
-  /** SHA-256 of the CA certificate DER: the device checks the CA that GetCACert returns against it (CAFingerprint). */
+  /** SHA-1 of the CA certificate DER: the device checks the CA that GetCACert returns against it (CAFingerprint). */
   caFingerprint?: Buffer;
 }
 

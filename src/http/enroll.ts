@@ -27,7 +27,7 @@ export function registerEnroll(app: FastifyInstance, deps: AppDeps): void {
       topic,
       challenge: pki!.challenges.staticChallenge,
       uuidSeed: pki!.ca.certDer,
-      caFingerprint: pki!.ca.fingerprint256,
+      caFingerprint: pki!.ca.fingerprintSha1,
     });
     const body = unsigned ? profile : signProfile(profile, pki!.profileSigner);
     if (cache.size > 8) cache.clear();

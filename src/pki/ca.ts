@@ -36,8 +36,9 @@ export class CA {
   readonly rejectionSecret: Buffer;
   /** The CA certificate's fields as DER (issuer name, issuer-and-serial), read once. */
   readonly parts: CertParts;
-  /** SHA-256 of the CA certificate DER (what profiles pin as CAFingerprint). */
-  readonly fingerprint256: Buffer;
+  /** SHA-1 of the CA certificate DER: what profiles pin as CAFingerprint. Apple does not name the hash;
+   *  SHA-1 (like MD5 before it) is the digest devices have long been known to compare, so it is the safe one. */
+  readonly fingerprintSha1: Buffer;
   private readonly issuer: Issuer;
   private readonly leafIssuer: LeafIssuer;
   private readonly validFrom: number;
@@ -53,7 +54,7 @@ export class CA {
     this.rejectionSecret = createHash('sha256').update('updraft-scep-implicit-rejection').update(key.export({ format: 'der', type: 'pkcs8' })).digest();
     this.issuer = { subject: this.cert.tbsCertificate.subject, publicKey: this.cert.tbsCertificate.subjectPublicKeyInfo, keyId: subjectKeyId(this.cert), key };
     this.parts = certParts(certDer);
-    this.fingerprint256 = createHash('sha256').update(certDer).digest();
+    this.fingerprintSha1 = createHash('sha1').update(certDer).digest();
     this.leafIssuer = { name: this.parts.subject, keyId: this.parts.subjectKeyId ?? spkiKeyId(this.parts.spki), key };
     this.validFrom = Date.parse(this.x509.validFrom);
     this.validTo = Date.parse(this.x509.validTo);

@@ -77,15 +77,15 @@ describe('GET /mdm/enroll', () => {
     assert.deepEqual(mdm.ServerCapabilities, ['com.apple.mdm.per-user-connections', 'com.apple.mdm.bootstraptoken']);
   });
 
-  it('pins the CA: CAFingerprint is the SHA-256 of the CA certificate GetCACert returns, as <data>', async () => {
+  it('pins the CA: CAFingerprint is the SHA-1 of the CA certificate GetCACert returns, as <data>', async () => {
     const { body } = await getProfile('?unsigned=1');
     assert.match(body.toString('utf8'), /<key>CAFingerprint<\/key>\s*<data>/);
     const content = dict(byType(dict(parsePlist(body)), 'com.apple.security.scep')[0]!.PayloadContent);
     const pinned = content.CAFingerprint;
-    assert.ok(Buffer.isBuffer(pinned) && pinned.length === 32, 'CAFingerprint is 32 bytes of data');
+    assert.ok(Buffer.isBuffer(pinned) && pinned.length === 20, 'CAFingerprint is 20 bytes of data');
     const caDer = Buffer.from(await (await fetch(`${server.url}/scep?operation=GetCACert`)).arrayBuffer());
-    assert.ok(pinned.equals(createHash('sha256').update(caDer).digest()), 'matches the CA served over SCEP');
-    const fromOpenssl = openssl(['x509', '-in', join(dataDir, CA_CERT_FILE), '-noout', '-fingerprint', '-sha256']).toString();
+    assert.ok(pinned.equals(createHash('sha1').update(caDer).digest()), 'matches the CA served over SCEP');
+    const fromOpenssl = openssl(['x509', '-in', join(dataDir, CA_CERT_FILE), '-noout', '-fingerprint', '-sha1']).toString();
     assert.equal(fromOpenssl.split('=')[1]!.trim().replace(/:/g, '').toLowerCase(), pinned.toString('hex'));
   });
 
