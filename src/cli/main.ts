@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   'fake-apns': () => import('./fake-apns.js'),
   profile: () => import('./profile.js'),
   challenge: () => import('./challenge.js'),
+  certs: () => import('./certs.js'),
   ddm: () => import('./ddm.js'),
   sim: () => import('./sim.js'),
 };

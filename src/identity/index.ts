@@ -9,10 +9,12 @@ import type { Config } from '../config.js';
 import { certAuth, type CertAuthOptions } from '../service/certauth.js';
 import { ServiceError, type MdmMiddleware } from '../service/types.js';
 import { createIdentityVerifier, type IdentityVerifier } from './verifier.js';
+import { revocationList, type RevocationCheck, type RevokedSource } from './revocation.js';
 
 export { createIdentityVerifier } from './verifier.js';
 export type { IdentityRequest, IdentityResult, IdentitySource, IdentityVerifier, IdentityVerifierOptions } from './verifier.js';
 export { certFromHeader } from './certheader.js';
+export { RevocationList, revocationList, noteRevoked, DEFAULT_REVOCATION_TTL_MS, type RevocationCheck } from './revocation.js';
 
 /** What the resolver reads from a fastify request (structural, so this module does not import fastify). */
 export interface IdentityHttpRequest {
@@ -37,20 +39,30 @@ function tlsCertOf(socket: Socket): Buffer | null {
   return der;
 }
 
+const REVOKED = 'device certificate is revoked';
+
 /**
  * Adapts the verifier to the MDM routes: a failed identity is a ServiceError 400 with the reason
  * (never 401, which unenrolls devices). In optional mode the skip reason is logged at debug level.
+ * A verified certificate that is revoked is refused the same way (in optional mode it is dropped and
+ * the request goes on without an identity, as any other failed identity does).
  */
 export function identityResolver(
   verifier: IdentityVerifier,
-  opts: { logger?: Pick<Logger, 'debug'>; now?: () => Date } = {},
+  opts: { logger?: Pick<Logger, 'debug' | 'warn'>; now?: () => Date; revocations?: RevocationCheck; optional?: boolean } = {},
 ): IdentityResolverFn {
   const now = opts.now ?? (() => new Date());
+  const { revocations } = opts;
   return async (req) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const result = verifier.fromRequest({ raw, headers: req.headers, tlsCert: tlsCertOf(req.raw.socket) }, now());
     if (!result.ok) throw new ServiceError(400, result.reason);
     if (result.skipped) opts.logger?.debug({ reason: result.skipped }, 'device identity skipped');
+    if (result.certHash !== null && revocations && (await revocations.isRevoked(result.certHash))) {
+      if (!opts.optional) throw new ServiceError(400, REVOKED);
+      opts.logger?.warn({ certHash: result.certHash }, `identity not enforced (--insecure-skip-identity): ${REVOKED}`);
+      return { certHash: null };
+    }
     return { certHash: result.certHash };
   };
 }
@@ -67,10 +79,12 @@ export interface IdentitySetup {
 export function setupIdentity(deps: {
   config: Pick<Config, 'certHeader' | 'identityOptional'>;
   anchors: readonly X509Certificate[];
-  store: CertAuthOptions['store'];
+  /** With revokedCertificateHashes, revoked certificates are refused (the revoked set is re-read every revocationTtlMs). */
+  store: CertAuthOptions['store'] & Partial<RevokedSource>;
   logger: Logger;
   /** The clock identities are checked against (default: the wall clock). */
   now?: () => Date;
+  revocationTtlMs?: number;
 }): IdentitySetup {
   const { config, logger } = deps;
   const optional = config.identityOptional;
@@ -82,9 +96,11 @@ export function setupIdentity(deps: {
   }
   if (config.certHeader) logger.info({ header: config.certHeader }, 'trusting the client certificate forwarded by the TLS proxy in this header');
   const verifier = createIdentityVerifier({ anchors: deps.anchors, certHeader: config.certHeader, optional });
+  const { store } = deps;
+  const revocations = store.revokedCertificateHashes ? revocationList(store as RevokedSource, deps.revocationTtlMs) : undefined;
   return {
     verifier,
-    resolver: identityResolver(verifier, { logger, now: deps.now }),
+    resolver: identityResolver(verifier, { logger, now: deps.now, revocations, optional }),
     middleware: certAuth({ store: deps.store, optional, logger }),
   };
 }

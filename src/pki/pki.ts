@@ -31,7 +31,7 @@ export function loadPki(config: Config, store: ChallengeStore & Partial<ScepReco
 }
 
 function scepRecords(store: Partial<ScepRecords>): ScepRecords | undefined {
-  const { recordCertificate, certificateByTransaction, listCertificates, enrollmentIdsByCertHash } = store;
-  if (!recordCertificate || !certificateByTransaction || !listCertificates || !enrollmentIdsByCertHash) return undefined;
+  const { recordCertificate, certificateByTransaction, certificateByHash, enrollmentIdsByCertHash } = store;
+  if (!recordCertificate || !certificateByTransaction || !certificateByHash || !enrollmentIdsByCertHash) return undefined;
   return store as ScepRecords;
 }

@@ -1,6 +1,6 @@
 // Certificates the SCEP CA issued. An enrollment learns its certificate only at Authenticate (as
 // cert_hash), so the enrollment of a first certificate is found through that join when not recorded.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Ctx } from './context.js';
 import type { CertificateStore, IssuedCertificateRecord } from './types-certs.js';
 
@@ -46,6 +46,10 @@ export function certificateStore(ctx: Ctx): CertificateStore {
       .select((eb) =>
         eb.selectFrom('enrollments as e').select('e.id').whereRef('e.cert_hash', '=', 'c.sha256').orderBy('e.id').limit(1).as('bound_enrollment'),
       );
+  async function bySerial(serial: string): Promise<IssuedCertificateRecord | null> {
+    const row = await base().where('c.serial', '=', serial).executeTakeFirst();
+    return row ? record(row as Row) : null;
+  }
   return {
     async recordCertificate(c) {
       await db
@@ -88,6 +92,27 @@ export function certificateStore(ctx: Ctx): CertificateStore {
         .execute();
       return rows.map((r) => record(r as Row));
     },
+
+    certificateBySerial: bySerial,
+
+    async certificateByHash(sha256) {
+      const row = await base().where('c.sha256', '=', sha256).executeTakeFirst();
+      return row ? record(row as Row) : null;
+    },
+
+    async revokeCertificate(serial, at) {
+      await db.updateTable('issued_certificates').set({ revoked_at: at.getTime() }).where('serial', '=', serial).where('revoked_at', 'is', null).execute();
+      return bySerial(serial);
+    },
+
+    async revokedCertificateHashes(at) {
+      const rows = await db
+        .selectFrom('issued_certificates')
+        .select('sha256')
+        .where('revoked_at', 'is not', null)
+        .where('not_after', '>=', at.getTime())
+        .execute();
+      return rows.map((r) => r.sha256);
+    },
   };
 }
-void sql;

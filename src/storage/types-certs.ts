@@ -32,4 +32,15 @@ export interface CertificateStore {
   certificateByTransaction(transactionId: string): Promise<IssuedCertificateRecord | null>;
   /** Newest first; enrollmentId is filled from the enrollment authenticating with the certificate when it was not known at issue time. */
   listCertificates(filter?: CertificateFilter): Promise<IssuedCertificateRecord[]>;
+  /** The certificate with this serial (upper-case hex, no leading zeros), or null. */
+  certificateBySerial(serial: string): Promise<IssuedCertificateRecord | null>;
+  /** The certificate with this SHA-256 fingerprint (lower-case hex), or null. */
+  certificateByHash(sha256: string): Promise<IssuedCertificateRecord | null>;
+  /**
+   * Marks a certificate revoked at `at` (an already revoked one keeps its first revocation time).
+   * Answers the record as it now is, or null for an unknown serial.
+   */
+  revokeCertificate(serial: string, at: Date): Promise<IssuedCertificateRecord | null>;
+  /** SHA-256 fingerprints of the revoked certificates that have not expired at `at` (the set identity checks). */
+  revokedCertificateHashes(at: Date): Promise<string[]>;
 }

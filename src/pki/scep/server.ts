@@ -1,6 +1,10 @@
 // The SCEP server's logic, independent of HTTP: GetCACaps, GetCACert and PKIOperation (PKCSReq and
 // RenewalReq answered with CertRep SUCCESS, or FAILURE with a failInfo; CertPoll answered from the
 // record of issued certificates). GetNextCACert is not offered: there is no rollover CA.
+// A PKCSReq or RenewalReq repeated with a transactionID already issued for the same public key (the
+// device lost the reply) is answered from the record; with another key it is refused (RFC 8894 §3.2.1.1:
+// the transactionID names one key's request). Revoked certificates are never handed out again and
+// cannot sign a RenewalReq.
 import { X509Certificate, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { MessageType, SCEP_CAPABILITIES, type FailInfoName } from '../oids.js';
@@ -11,11 +15,11 @@ import { openEnveloped, seal } from '../cms-enveloped.js';
 import { CsrError, parseCsr, type CertRequest } from '../csr.js';
 import { cipherByName, type ContentCipher } from '../symmetric.js';
 import { certParts, nameText } from '../x509-der.js';
-import type { CertificateStore } from '../../storage/types-certs.js';
+import type { CertificateStore, IssuedCertificateRecord } from '../../storage/types-certs.js';
 import { certRepFailure, certRepSuccess, certsOnly, parsePkiMessage, type CertRepOptions, type PkiRequest } from './message.js';
 
 /** Where issued certificates are recorded (CertPoll answers from it), and how a renewal finds its enrollment. */
-export interface ScepRecords extends CertificateStore {
+export interface ScepRecords extends Pick<CertificateStore, 'recordCertificate' | 'certificateByTransaction' | 'certificateByHash'> {
   enrollmentIdsByCertHash(certHash: string): Promise<string[]>;
 }
 
@@ -47,6 +51,8 @@ export interface PkiOperationResult {
   /** Why a request failed, for logs. */
   reason?: string;
   issued?: IssuedCertificate;
+  /** True when a repeated request was answered with the certificate already issued for its transactionID. */
+  repeated?: boolean;
 }
 
 class Refusal extends Error {
@@ -100,7 +106,12 @@ export class ScepServer {
       if (req.signatureProblem) throw new Refusal(cmsFailInfo(req.signatureProblem), req.signatureProblem.message);
       if (req.signerKey?.asymmetricKeyType !== 'rsa') throw new Refusal('badAlg', 'the request must be signed with an RSA key: the reply is encrypted to it');
       if (req.messageType === MessageType.CertPoll) return await this.certPoll(req, reply);
-      const { csr, cipher } = await this.check(req, at);
+      const { csr, cipher, previous } = await this.check(req, at);
+      if (previous) {
+        const issued = describe(previous.der, previous);
+        this.opts.logger?.info({ transactionId: req.transactionId, serial: issued.serialNumber }, 'scep: repeated request answered with the certificate already issued');
+        return { body: certRepSuccess(reply, this.envelopeFor(req, issued.der, replyCipher(cipher))), status: 'SUCCESS', issued, repeated: true };
+      }
       const leaf = ca.issueLeaf(csr, { validityDays: this.opts.certValidityDays, at });
       const issued = describe(leaf.der, leaf);
       await this.record(req, issued, at);
@@ -124,6 +135,7 @@ export class ScepServer {
   private async certPoll(req: PkiRequest, reply: CertRepOptions): Promise<PkiOperationResult> {
     const found = await this.opts.records?.certificateByTransaction(req.transactionId);
     if (!found) throw new Refusal('badCertId', `no certificate was issued for transaction ${req.transactionId}`);
+    if (found.revokedAt) throw new Refusal('badCertId', `the certificate issued for transaction ${req.transactionId} is revoked`);
     let cipher = AES_128;
     try {
       cipher = replyCipher(openEnveloped(req.envelope, [this.recipient()]).cipher);
@@ -160,6 +172,19 @@ export class ScepServer {
     });
   }
 
+  /**
+   * The certificate already issued for this transactionID, when the request repeats it with the same
+   * public key (it then needs no second challenge: the one-time challenge was spent on the first).
+   */
+  private async previous(transactionId: string, csr: CertRequest): Promise<IssuedCertificateRecord | undefined> {
+    const found = await this.opts.records?.certificateByTransaction(transactionId);
+    if (!found) return undefined;
+    if (!certParts(found.der).spki.equals(csr.spki))
+      throw new Refusal('badRequest', `transactionID ${transactionId} was already used for a certificate with a different public key`);
+    if (found.revokedAt) throw new Refusal('badRequest', `the certificate issued for transactionID ${transactionId} is revoked`);
+    return found;
+  }
+
   private issuedByUs(der: Buffer, at: Date): boolean {
     try {
       return this.opts.ca.issued(new X509Certificate(der), at);
@@ -169,7 +194,7 @@ export class ScepServer {
   }
 
   /** Every policy check, the one-time challenge (which consumes it) last. */
-  private async check(req: PkiRequest, at: Date): Promise<{ csr: CertRequest; cipher: ContentCipher }> {
+  private async check(req: PkiRequest, at: Date): Promise<{ csr: CertRequest; cipher: ContentCipher; previous?: IssuedCertificateRecord }> {
     const renewal = req.messageType === MessageType.RenewalReq;
     if (!renewal && req.messageType !== MessageType.PKCSReq)
       throw new Refusal('badRequest', `messageType ${req.messageType} is not supported (only PKCSReq, RenewalReq and CertPoll)`);
@@ -190,9 +215,13 @@ export class ScepServer {
     if (renewal) {
       if (!this.issuedByUs(req.signerCertDer, at))
         throw new Refusal('badRequest', 'RenewalReq must be signed by a current certificate issued by this CA');
-    } else if (!(await this.opts.challenges.accept(csr.challenge, at))) {
-      throw new Refusal('badRequest', csr.challenge ? 'wrong or already used challenge' : 'the request has no challenge password');
+      const signer = await this.opts.records?.certificateByHash(createHash('sha256').update(req.signerCertDer).digest('hex'));
+      if (signer?.revokedAt) throw new Refusal('badRequest', `RenewalReq is signed by a revoked certificate (serial ${signer.serial})`);
     }
+    const previous = await this.previous(req.transactionId, csr);
+    if (previous) return { csr, cipher: opened.cipher, previous };
+    if (!renewal && !(await this.opts.challenges.accept(csr.challenge, at)))
+      throw new Refusal('badRequest', csr.challenge ? 'wrong or already used challenge' : 'the request has no challenge password');
     return { csr, cipher: opened.cipher };
   }
 }
