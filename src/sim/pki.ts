@@ -52,7 +52,13 @@ const importKey = (der: string): KeyObject => createPrivateKey({ key: Buffer.fro
 
 const isEc = (key: KeyObject) => key.asymmetricKeyType === 'ec';
 
-const spki = (key: KeyObject): Buffer => createPublicKey(key).export({ type: 'spki', format: 'der' });
+/** SPKI DER of a pool key, made once per key (every CSR and self-signed certificate needs it). */
+const spkiOf = new WeakMap<KeyObject, Buffer>();
+const spki = (key: KeyObject): Buffer => {
+  let der = spkiOf.get(key);
+  if (!der) spkiOf.set(key, (der = createPublicKey(key).export({ type: 'spki', format: 'der' })));
+  return der;
+};
 const bitString = (b: Buffer): Buffer => tlv(0x03, Buffer.from([0]), b);
 
 function signed(tbs: Buffer, key: KeyObject): Buffer {

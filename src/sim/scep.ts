@@ -32,13 +32,21 @@ export interface ScepRequest {
   at: Date;
 }
 
+/** The public key of the last recipient (the CA every device of a fleet enrolls with): parsed once,
+ * not an X509Certificate per enrollment. */
+let recipient: { der: Buffer; key: KeyObject } | null = null;
+function recipientKey(der: Buffer): KeyObject {
+  if (!recipient?.der.equals(der)) recipient = { der: Buffer.from(der), key: new X509Certificate(der).publicKey };
+  return recipient.key;
+}
+
 /** EnvelopedData for one recipient certificate: RSA PKCS#1 v1.5 key transport, AES-128-CBC content. */
 export function envelope(content: Buffer, recipientDer: Buffer): Buffer {
   const cek = randomBytes(16);
   const iv = randomBytes(16);
   const cipher = createCipheriv('aes-128-cbc', cek, iv);
   const encrypted = Buffer.concat([cipher.update(content), cipher.final()]);
-  const encKey = publicEncrypt({ key: new X509Certificate(recipientDer).publicKey, padding: constants.RSA_PKCS1_PADDING }, cek);
+  const encKey = publicEncrypt({ key: recipientKey(recipientDer), padding: constants.RSA_PKCS1_PADDING }, cek);
   const ktri = seq(integer(0), issuerAndSerial(recipientDer), algorithm(OID.rsaEncryption), octets(encKey));
   const eci = seq(oid(OID.data), algorithm(OID.aes128cbc, octets(iv)), tlv(0x80, encrypted));
   return seq(oid(OID.envelopedData), ctx(0, seq(integer(0), set(ktri), eci)));
