@@ -46,7 +46,7 @@ test('bad flags are refused with the reason', async () => {
 test('help stays complete with lazily loaded commands: every command listed, sim with all its options', async () => {
   const run = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args], { cwd: repoRoot });
   const top = (await run(['--help'])).stdout;
-  for (const c of ['serve', 'devices', 'enqueue', 'push', 'queue', 'results', 'pushcert', 'fake-apns', 'profile', 'challenge', 'ddm', 'sim']) {
+  for (const c of ['serve', 'certs', 'devices', 'enqueue', 'push', 'queue', 'results', 'pushcert', 'fake-apns', 'profile', 'challenge', 'ddm', 'sim']) {
     assert.match(top, new RegExp(`^  ${c}\\b`, 'm'), `updraft --help lists ${c}`);
   }
   const sim = (await updraft(['--help'])).stdout;
