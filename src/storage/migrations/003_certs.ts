@@ -1,6 +1,7 @@
 // Certificates issued by the SCEP CA: one row per certificate, found by serial, SHA-256 fingerprint,
-// SCEP transactionID (CertPoll) or enrollment. revoked_at stays null until revocation exists.
-import type { Kysely, Migration } from 'kysely';
+// SCEP transactionID (CertPoll, retries) or enrollment; revoked_at is set by POST /v1/certificates/{serial}/revoke
+// and every node re-reads the revoked ones (a partial index keeps that read small).
+import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../schema.js';
 
 export function certsMigration(dialect: Dialect): Migration {
@@ -22,6 +23,7 @@ export function certsMigration(dialect: Dialect): Migration {
         .execute();
       await db.schema.createIndex('issued_certificates_transaction').on('issued_certificates').columns(['transaction_id', 'issued_at']).execute();
       await db.schema.createIndex('issued_certificates_enrollment').on('issued_certificates').column('enrollment_id').execute();
+      await db.schema.createIndex('issued_certificates_revoked').on('issued_certificates').column('revoked_at').where(sql.ref('revoked_at'), 'is not', null).execute();
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable('issued_certificates').execute();
