@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .option('--wake-port <port>', 'wake channel port, same host (GET /wakes long-poll, POST /respond, /unregister, /goaway)', '2198')
     .option('--name <dns...>', 'extra DNS names for the fake\'s TLS certificate (it covers localhost and 127.0.0.1)')
     .option('--trust <file...>', 'PEM push certificates or CAs to accept (default: any client certificate)')
-    .option('--ca-out <file>', 'write the fake server\'s certificate here, for the server\'s apnsCa setting', 'fake-apns-ca.pem')
+    .option('--ca-out <file>', 'write the fake server\'s certificate here, to pass as updraft serve --apns-ca', 'fake-apns-ca.pem')
     .action(
       action(async (opts: FakeApnsCliOptions) => {
         const apns = hostPort(opts.listen, '--listen');

@@ -24,7 +24,7 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   { flag: 'public-url', env: 'UPDRAFT_PUBLIC_URL', key: 'publicUrl', kind: 'url', help: 'base URL devices reach, e.g. https://mdm.example.com (default: this host and port)' },
   { flag: 'tls-cert', env: 'UPDRAFT_TLS_CERT', key: 'tlsCert', kind: 'string', help: 'PEM certificate (chain) to serve HTTPS; without it, plain HTTP behind a TLS proxy' },
   { flag: 'tls-key', env: 'UPDRAFT_TLS_KEY', key: 'tlsKey', kind: 'string', help: 'PEM private key of --tls-cert' },
-  { flag: 'cert-header', env: 'UPDRAFT_CERT_HEADER', key: 'certHeader', kind: 'string', help: 'header in which a TLS proxy forwards the client certificate (RFC 9440 or URL-escaped PEM)' },
+  { flag: 'cert-header', env: 'UPDRAFT_CERT_HEADER', key: 'certHeader', kind: 'string', help: 'header in which a TLS proxy forwards the client certificate (RFC 9440, URL-escaped PEM, PEM or base64 DER)' },
   { flag: 'insecure-skip-identity', env: 'UPDRAFT_INSECURE_SKIP_IDENTITY', key: 'identityOptional', kind: 'bool', help: 'accept MDM requests without a verified device identity (migrations only)' },
   { flag: 'webhook-url', env: 'UPDRAFT_WEBHOOK_URL', key: 'webhookUrl', kind: 'url', help: 'POST MicroMDM/NanoMDM-format webhook events here' },
   { flag: 'webhook-secret', env: 'UPDRAFT_WEBHOOK_SECRET', key: 'webhookSecret', kind: 'string', help: 'HMAC-SHA256 key: webhook requests carry X-Hmac-Signature' },
