@@ -39,7 +39,7 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   { flag: 'ca-key', env: 'UPDRAFT_CA_KEY', key: 'caKeyFile', kind: 'string', help: 'PEM private key of --ca-cert' },
   { flag: 'profile-sign-cert', env: 'UPDRAFT_PROFILE_SIGN_CERT', key: 'profileSignCertFile', kind: 'string', help: 'PEM certificate (and chain) that signs enrollment profiles' },
   { flag: 'profile-sign-key', env: 'UPDRAFT_PROFILE_SIGN_KEY', key: 'profileSignKeyFile', kind: 'string', help: 'PEM private key of --profile-sign-cert' },
-  { flag: 'retention-days', env: 'UPDRAFT_RETENTION_DAYS', key: 'retentionDays', kind: 'int', help: 'days to keep finished commands, results and events (0 keeps forever)', default: '90' },
+  { flag: 'retention-days', env: 'UPDRAFT_RETENTION_DAYS', key: 'retentionDays', kind: 'int', help: 'days to keep history: finished commands and results, events, push log, DDM status history (0 keeps forever)', default: '90' },
   { flag: 'body-limit', env: 'UPDRAFT_BODY_LIMIT', key: 'bodyLimit', kind: 'int', help: 'largest request body, bytes', default: String(DEFAULT_BODY_LIMIT) },
   { flag: 'log-level', env: 'UPDRAFT_LOG_LEVEL', key: 'logLevel', kind: 'string', help: 'fatal, error, warn, info, debug or trace', default: 'info' },
 ];
