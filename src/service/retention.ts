@@ -10,16 +10,27 @@ export interface RetentionOptions {
   intervalMs?: number;
 }
 
+export interface Pruned {
+  commands: number;
+  events: number;
+  statusHistory: number;
+}
+
+/** Everything retention removes, older than `before`: the hourly job and POST /v1/prune both call this. */
+export async function pruneAll(store: Store, before: Date): Promise<Pruned> {
+  const pruned = await store.pruneHistory(before);
+  return { ...pruned, statusHistory: await store.ddmPruneStatusHistory(before) };
+}
+
 /** Prune once now, then every interval; stop() ends it. */
 export function startRetention(opts: RetentionOptions): { stop(): void } {
   if (opts.days <= 0) return { stop() {} };
   const run = async (): Promise<void> => {
     const before = new Date(Date.now() - opts.days * 86400e3);
     try {
-      const pruned = await opts.store.pruneHistory(before);
-      const statusHistory = await opts.store.ddmPruneStatusHistory(before);
-      if (pruned.commands > 0 || pruned.events > 0 || statusHistory > 0) {
-        opts.logger?.info({ ...pruned, statusHistory, before }, 'pruned history');
+      const pruned = await pruneAll(opts.store, before);
+      if (pruned.commands > 0 || pruned.events > 0 || pruned.statusHistory > 0) {
+        opts.logger?.info({ ...pruned, before }, 'pruned history');
       }
     } catch (err) {
       opts.logger?.error({ err }, 'history pruning failed');

@@ -147,6 +147,7 @@ test('prune history: explicit days, or the configured retention', async () => {
   let r = await call(server.url, 'POST', '/v1/prune', { older_than_days: 1 });
   assert.equal(r.status, 200);
   assert.equal(typeof r.json.commands, 'number');
+  assert.equal(typeof r.json.statusHistory, 'number', 'DDM status history is pruned with the rest');
   r = await call(server.url, 'POST', '/v1/prune');
   assert.equal(r.status, 200);
   assert.ok(Date.parse(r.json.before) < Date.now() - 29 * 86400e3);

@@ -6,6 +6,7 @@ import type { AppDeps } from '../app.js';
 import type { CommandDetail, QueueEntry } from '../../storage/types.js';
 import { buildCommand, fromMicroMDMJson } from '../../commands/index.js';
 import { enqueueCommand } from '../../service/enqueue.js';
+import { pruneAll } from '../../service/retention.js';
 import { ApiError, apiScope } from './scope.js';
 import { ExpiryQuery, expiryFrom } from './expiry.js';
 import { nanoEnqueueResult, nanoStatusCode } from './nanomdm.js';
@@ -140,7 +141,7 @@ export function registerCommands(app: FastifyInstance, deps: AppDeps): void {
       '/v1/prune',
       {
         schema: {
-          summary: 'Delete finished commands, results and events older than N days',
+          summary: 'Delete finished commands, results, events and DDM status history older than N days',
           tags: ['Updraft'],
           body: Type.Object({ older_than_days: Type.Optional(Type.Integer({ minimum: 1 })) }),
         },
@@ -152,7 +153,7 @@ export function registerCommands(app: FastifyInstance, deps: AppDeps): void {
         const days = req.body.older_than_days ?? deps.config.retentionDays;
         if (!days) throw new ApiError(400, 'older_than_days is required when no retention is configured', 'older_than_days');
         const before = new Date(Date.now() - days * 86400e3);
-        return { before: before.toISOString(), ...(await deps.store.pruneHistory(before)) };
+        return { before: before.toISOString(), ...(await pruneAll(deps.store, before)) };
       },
     );
   });
