@@ -1,6 +1,6 @@
 // Lookups over the generated catalog, and whether a command can go to a given device.
 import type { PlistDict, PlistValue } from '../plist/index.js';
-import type { Platform } from '../storage/types.js';
+import type { Platform } from '../mdm/types.js';
 import { CATALOG } from './catalog.generated.js';
 import type { CommandSpec, KeySpec, OsName, OsSupport } from './types.js';
 import { isRecord } from './validate.js';

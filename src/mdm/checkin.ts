@@ -1,6 +1,6 @@
 // Check-in messages (PUT to CheckInURL): one parser per MessageType, each validating its required keys.
 import type { PlistDict, PlistValue } from '../plist/index.js';
-import type { Inventory } from '../storage/types.js';
+import type { Inventory } from './types.js';
 import { identifiersOf, resolveEnrollment } from './enrollment.js';
 import { ProtocolError } from './errors.js';
 import { flag, isDict, optData, optDict, optString, reqData, reqString } from './fields.js';

@@ -1,5 +1,5 @@
 // Platform from the model identifier a device reports (ProductName on iOS, Model on macOS) or its ModelName.
-import type { Platform } from '../storage/types.js';
+import type { Platform } from './types.js';
 
 /** Model identifier prefixes, checked in order against names with spaces removed. */
 const MODEL_PREFIXES: ReadonlyArray<[string, Platform]> = [

@@ -1,7 +1,29 @@
 // The MDM protocol model: check-in messages and command-channel reports as parsed from device plists.
 // Field names follow Apple's keys (camelCased); `dict` keeps the whole parsed plist for whoever needs more.
 import type { PlistDict } from '../plist/index.js';
-import type { EnrollmentType, Inventory } from '../storage/types.js';
+
+export type EnrollmentType =
+  | 'Device'
+  | 'User'
+  | 'SharediPad'
+  | 'UserEnrollmentDevice'
+  | 'UserEnrollment';
+
+/** Inventory learned from Authenticate (and later DeviceInformation). */
+export interface Inventory {
+  serialNumber?: string | null;
+  model?: string | null; // e.g. MacBookPro18,3 or iPhone14,2 (Authenticate "ProductName" on iOS, "Model" on macOS)
+  modelName?: string | null; // e.g. MacBook Pro, iPad
+  productName?: string | null;
+  deviceName?: string | null;
+  osVersion?: string | null;
+  buildVersion?: string | null;
+  imei?: string | null;
+  meid?: string | null;
+  platform?: Platform | null;
+}
+
+export type Platform = 'macOS' | 'iOS' | 'iPadOS' | 'tvOS' | 'watchOS' | 'visionOS';
 
 /** The identifying keys a device sends on both channels (PROTOCOL.md §1.2). */
 export interface Identifiers {

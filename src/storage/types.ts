@@ -3,31 +3,12 @@
 // All times are JS Dates; binary values are Buffers; ids are the normalized enrollment IDs
 // of PROTOCOL.md §1.2 (UDID, UDID:UserID, UDID:UserShortName, EnrollmentID, EnrollmentID:EnrollmentUserID).
 
+import type { EnrollmentType, Inventory, Platform } from '../mdm/types.js';
 import type { DdmStore } from './types-ddm.js';
 import type { CertificateStore } from './types-certs.js';
 
-export type EnrollmentType =
-  | 'Device'
-  | 'User'
-  | 'SharediPad'
-  | 'UserEnrollmentDevice'
-  | 'UserEnrollment';
-
-/** Inventory learned from Authenticate (and later DeviceInformation). */
-export interface Inventory {
-  serialNumber?: string | null;
-  model?: string | null; // e.g. MacBookPro18,3 or iPhone14,2 (Authenticate "ProductName" on iOS, "Model" on macOS)
-  modelName?: string | null; // e.g. MacBook Pro, iPad
-  productName?: string | null;
-  deviceName?: string | null;
-  osVersion?: string | null;
-  buildVersion?: string | null;
-  imei?: string | null;
-  meid?: string | null;
-  platform?: Platform | null;
-}
-
-export type Platform = 'macOS' | 'iOS' | 'iPadOS' | 'tvOS' | 'watchOS' | 'visionOS';
+/** Protocol shapes the store keeps, defined with the protocol model. */
+export type { EnrollmentType, Inventory, Platform };
 
 export interface EnrollmentRecord extends Required<Inventory> {
   id: string;
