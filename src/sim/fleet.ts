@@ -33,6 +33,12 @@ export interface FleetOptions {
   /** The fake APNs wake channel (http://host:port); null: no pushes, polling only. */
   wakeUrl?: string | null;
   statePath?: string | null;
+  /** A state file to start from instead of building devices (not written back; `statePath` is). */
+  from?: string | null;
+  /** false: devices the loaded state has not enrolled stay so (another process enrolled the fleet). */
+  enroll?: boolean;
+  /** The wake channel cursor to resume from (pushes since then are replayed), e.g. the enrolling process's. */
+  wakeSince?: number;
   /** First device index (processes sharing a fleet take distinct ranges). */
   offset?: number;
   enrollConcurrency?: number;
@@ -190,15 +196,17 @@ export class Fleet implements SimContext {
   }
 
   private async boot(): Promise<void> {
-    if (!this.opts.statePath || !this.load(this.opts.statePath)) this.build();
+    const from = this.opts.from ?? this.opts.statePath;
+    if (!from || !this.load(from)) this.build();
     this.enrollment = await fetchProfile(this.http, this.opts.server, this.opts.profilePath);
     this.client = new Client(this.http, this.enrollment, this.keys, this.stats, () => this.now(), this.opts.keyType);
     this.devices.forEach((d, i) => this.index(d, i));
     if (this.opts.wakeUrl) {
       this.wake = new WakeListener(this.http, this.opts.wakeUrl, (token) => this.woken(token));
-      await this.wake.start();
+      await this.wake.start(this.opts.wakeSince);
     }
-    await this.enrollAll();
+    if (this.opts.enroll === false) this.stats.enrolled = this.devices.filter((d) => d.enrolled).length;
+    else await this.enrollAll();
     const now = this.now();
     const { plugInAfterSeconds } = this.scenario.power;
     const { unlockAfterSeconds } = this.scenario.lock;
@@ -212,6 +220,11 @@ export class Fleet implements SimContext {
       this.saver = setInterval(() => void this.save(), 30_000);
       this.saver.unref();
     }
+  }
+
+  /** Where this process's wake listener is in the wake channel (null: no listener). */
+  wakeCursor(): number | null {
+    return this.wake?.cursor ?? null;
   }
 
   private index(d: DeviceState, position: number): void {

@@ -9,11 +9,12 @@ export class WakeListener {
 
   constructor(private readonly http: Http, private readonly url: string, private readonly onToken: (token: string) => void) {}
 
-  /** Takes the current cursor (older pushes are not replayed), then long-polls in the background. */
-  async start(): Promise<void> {
+  /** Takes the current cursor (older pushes are not replayed), or resumes from `since` (another
+   * listener's cursor: pushes after it are replayed), then long-polls in the background. */
+  async start(since?: number): Promise<void> {
     const res = await this.http.request('GET', `${this.url}/wakes?since=0&timeout=0`);
     if (res.status !== 200) throw new Error(`wake channel ${this.url} answered ${res.status}`);
-    this.since = (JSON.parse(res.body.toString('utf8')) as { next: number }).next;
+    this.since = since ?? (JSON.parse(res.body.toString('utf8')) as { next: number }).next;
     this.running = true;
     void this.loop();
   }
@@ -30,6 +31,11 @@ export class WakeListener {
         if (this.running) await new Promise((r) => setTimeout(r, 1000));
       }
     }
+  }
+
+  /** The cursor after the last pushes handed on. */
+  get cursor(): number {
+    return this.since;
   }
 
   stop(): void {
