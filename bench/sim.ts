@@ -1,7 +1,8 @@
 // Simulator benchmark, both processes as users run them: `updraft serve` (SQLite in a temp dir) and
 // `updraft sim --bench`, each the compiled CLI (`node bin/updraft.js`, dist/ from `npm run build`) in
 // its own process. The simulator enrolls N devices (profile, SCEP, Authenticate, TokenUpdate, first
-// Idle, all signed), reports the idle fleet's resident memory (and the server's, via --server-pid),
+// Idle, all signed; in its short-lived enrolling child, as every fresh `updraft sim` does, so the
+// idle figures are those of the process that then holds the fleet), reports the idle fleet's resident memory (and the server's, via --server-pid),
 // then runs back-to-back signed check-in sessions. Prints enroll rate, round trips per second,
 // p50/p99, errors, simulator CPU per round trip and the RSS of both processes, idle and after load.
 //

@@ -111,8 +111,7 @@ async function runEnrollChild(): Promise<void> {
     await send({ error: (err as Error).message });
     process.exitCode = 1;
   }
-  process.removeAllListeners('disconnect');
-  process.disconnect();
+  process.exit(); // with its exit code; nothing of the fleet needs to linger (the state is written)
 }
 
 /** Enrolls in a short-lived child process (this same command), which writes the state file this

@@ -3,6 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../helpers/fixtures.js';
@@ -12,8 +14,8 @@ let h: Harness;
 before(async () => { h = await startHarness(); });
 after(() => h.close());
 
-const updraft = (args: string[]) =>
-  promisify(execFile)(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'sim', ...args], { cwd: repoRoot });
+const updraft = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+  promisify(execFile)(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'sim', ...args], { cwd: repoRoot, env });
 
 test('--bench enrolls the devices and reports rates, latencies and errors', async () => {
   const { stdout, stderr } = await updraft(['--server', h.url, '--count', '4', '--bench', '--duration', '1', '--key-type', 'ec', '--keys', '1', '--mix', 'macos:50,ios:50', '--server-pid', String(process.pid)]);
@@ -26,6 +28,33 @@ test('--bench enrolls the devices and reports rates, latencies and errors', asyn
   assert.ok(figures.idleFleet.simRssMb > 0 && figures.idleFleet.simHeapMb > 0);
   assert.ok(figures.idleFleet.serverRssMb > 0 && figures.serverRssMb > 0, 'the server is this test process');
   assert.match(stderr, /idle fleet of 4 devices/);
+});
+
+test('a fresh fleet enrolls in a child process: the state file it wrote is kept with --state, a temporary one is removed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'updraft-sim-cli-'));
+  const state = join(dir, 'fleet.json');
+  const args = ['--server', h.url, '--count', '3', '--bench', '--duration', '0.5', '--key-type', 'ec', '--keys', '1'];
+  const first = await updraft([...args, '--state', state]);
+  assert.equal((JSON.parse(first.stdout) as { enrolled: number }).enrolled, 3);
+  assert.match(first.stderr, /\[#+\] 3\/3 enrolled/, 'the progress bar, fed by the enrolling process');
+  const saved = JSON.parse(readFileSync(state, 'utf8')) as { devices: Array<{ enrolled: boolean; certDer: string }> };
+  assert.deepEqual(saved.devices.map((d) => d.enrolled), [true, true, true]);
+  const again = JSON.parse((await updraft([...args, '--state', state])).stdout) as { enrolled: number; enrollFailed: number };
+  assert.deepEqual([again.enrolled, again.enrollFailed], [3, 0], 'loaded, nobody enrolls twice');
+  const certs = (JSON.parse(readFileSync(state, 'utf8')) as typeof saved).devices.map((d) => d.certDer);
+  assert.deepEqual(certs, saved.devices.map((d) => d.certDer));
+  const tmp = mkdtempSync(join(tmpdir(), 'updraft-sim-tmp-'));
+  const noState = await updraft(args, { ...process.env, TMPDIR: tmp });
+  assert.equal((JSON.parse(noState.stdout) as { enrolled: number }).enrolled, 3);
+  assert.deepEqual(readdirSync(tmp).filter((f) => f.startsWith('updraft-sim-')), [], 'the temporary state file is gone (tsx keeps its cache there too)');
+});
+
+test('an unreachable server: the reason the enrolling process met, exit code 1', async () => {
+  await assert.rejects(updraft(['--server', 'http://127.0.0.1:9', '--count', '2', '--bench']), (err: { code: number; stderr: string }) => {
+    assert.equal(err.code, 1);
+    assert.match(err.stderr, /updraft sim: .*(ECONNREFUSED|connect)/);
+    return true;
+  });
 });
 
 test('bad flags are refused with the reason', async () => {
