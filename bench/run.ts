@@ -1,12 +1,20 @@
 // `npm run bench`: every benchmark in one run, each printing its figures beside its baseline
 // (another library, or a bare HTTP route) measured in the same run. Pass names to run a subset:
 // npm run bench -- plist connect
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { benchPlist } from './plist.js';
 import { benchStorage } from './storage.js';
 import { benchIdentity } from './identity.js';
 import { benchPush } from './push.js';
 import { benchConnect } from './connect.js';
 import { benchScep } from './scep.js';
+
+/** The simulator bench runs server and simulator as compiled commands in their own processes. */
+const benchSim = async (): Promise<void> => {
+  const script = fileURLToPath(new URL('./sim.ts', import.meta.url));
+  execFileSync(process.execPath, ['--import', 'tsx', script, '--count', '1000', '--seconds', '5'], { stdio: 'inherit' });
+};
 
 const benches: Record<string, () => Promise<unknown>> = {
   plist: benchPlist,
@@ -15,6 +23,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   push: benchPush,
   connect: () => benchConnect(),
   scep: () => benchScep(),
+  sim: benchSim,
 };
 
 const wanted = process.argv.slice(2);
