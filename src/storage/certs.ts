@@ -52,7 +52,8 @@ export function certificateStore(ctx: Ctx): CertificateStore {
   }
   return {
     async recordCertificate(c) {
-      await db
+      // A transactionID already recorded (a concurrent request of the same transaction won) inserts nothing.
+      const result = await db
         .insertInto('issued_certificates')
         .values({
           serial: c.serial,
@@ -66,11 +67,13 @@ export function certificateStore(ctx: Ctx): CertificateStore {
           issued_at: c.issuedAt.getTime(),
           revoked_at: null,
         })
-        .execute();
+        .onConflict((oc) => oc.column('transaction_id').doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
     },
 
     async certificateByTransaction(transactionId) {
-      const row = await base().where('c.transaction_id', '=', transactionId).orderBy('c.issued_at', 'desc').limit(1).executeTakeFirst();
+      const row = await base().where('c.transaction_id', '=', transactionId).executeTakeFirst();
       return row ? record(row as Row) : null;
     },
 

@@ -27,8 +27,12 @@ export interface CertificateFilter {
 }
 
 export interface CertificateStore {
-  recordCertificate(cert: IssuedCertificateInput): Promise<void>;
-  /** The latest certificate issued for a SCEP transactionID, or null. */
+  /**
+   * Records a certificate; answers false (recording nothing) when its transactionID already has one:
+   * transactionIDs are unique, so of two concurrent requests of one transaction only one is recorded.
+   */
+  recordCertificate(cert: IssuedCertificateInput): Promise<boolean>;
+  /** The certificate issued for a SCEP transactionID, or null. */
   certificateByTransaction(transactionId: string): Promise<IssuedCertificateRecord | null>;
   /** Newest first; enrollmentId is filled from the enrollment authenticating with the certificate when it was not known at issue time. */
   listCertificates(filter?: CertificateFilter): Promise<IssuedCertificateRecord[]>;

@@ -1,12 +1,15 @@
 // Devices repeat a PKCSReq or RenewalReq when the reply is lost: the same transactionID with the same
 // public key gets the certificate already issued (even though its one-time challenge is spent), with
 // another key FAILURE badRequest. Revoked certificates are not handed out again and cannot renew.
+// Identical requests arriving together (all past the lookup before any is recorded) get one
+// certificate: the record keeps transactionIDs unique, and the others are answered from the winner.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPki } from '../../src/pki/pki.js';
+import type { Store } from '../../src/storage/types.js';
 import { CA_CERT_FILE } from '../../src/pki/ca.js';
 import { startTestServer, TEST_API_KEY, type TestServer } from '../helpers/server.js';
 import { testDataDir } from '../helpers/store.js';
@@ -17,8 +20,31 @@ const SUCCESS = '0';
 const FAILURE = '2';
 const BAD_REQUEST = '2';
 const BAD_CERT_ID = '4';
+const STATIC_CHALLENGE = 'scep-retry-static';
 let server: TestServer;
 let caFile: string;
+
+/**
+ * Holds the first `n` transactionID lookups of one transaction until all `n` are waiting, so that
+ * `n` concurrent requests are all past the "already issued?" check before any of them is recorded.
+ */
+let gate: { transactionId: string; n: number; release: Array<() => void> } | null = null;
+function gated(store: Store): Store {
+  const wrapped = Object.create(store) as Store;
+  wrapped.certificateByTransaction = async (id: string) => {
+    const g = gate;
+    if (g && g.transactionId === id && g.n > 0) {
+      g.n--;
+      await new Promise<void>((resolve) => {
+        g.release.push(resolve);
+        if (g.n === 0) for (const r of g.release) r();
+        else setTimeout(resolve, 5000).unref();
+      });
+    }
+    return store.certificateByTransaction(id);
+  };
+  return wrapped;
+}
 
 async function send(der: Buffer) {
   const res = await fetch(`${server.url}/scep?operation=PKIOperation`, { method: 'POST', headers: { 'content-type': 'application/x-pki-message' }, body: new Uint8Array(der) });
@@ -48,7 +74,7 @@ function identityOf(pem: string, key: KeyPair): KeyPair {
 
 before(async () => {
   const dataDir = testDataDir();
-  server = await startTestServer({ config: { dataDir }, pki: (store, config) => loadPki(config, store) });
+  server = await startTestServer({ config: { dataDir, scepChallenge: STATIC_CHALLENGE }, pki: (store, config) => loadPki(config, gated(store)) });
   caFile = join(dataDir, CA_CERT_FILE);
 });
 after(() => server.close());
@@ -137,5 +163,47 @@ describe('a repeated RenewalReq', () => {
     const next = identityOf(renewed.toString(), device);
     const r3 = await send(pkiMessage({ csr: csr(device.keyFile, 'renewing device', null), caCertFile: caFile, signer: next, messageType: '17' }).der);
     assert.equal(r3.attrs.pkiStatus, SUCCESS);
+  });
+});
+
+describe('identical requests arriving together', () => {
+  it('issue one certificate, recorded once, and every answer carries it', async () => {
+    const device = selfSigned();
+    const msg = pkiMessage({ csr: csr(device.keyFile, 'eager device', STATIC_CHALLENGE), caCertFile: caFile, signer: device });
+    gate = { transactionId: msg.transactionId, n: 8, release: [] };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => send(msg.der)));
+    assert.equal(gate.n, 0, 'all 8 requests looked the transaction up before any was recorded');
+    gate = null;
+
+    const rows = await recorded(msg.transactionId);
+    assert.equal(rows.length, 1, 'one certificate recorded for the transaction');
+    for (const a of answers) {
+      assert.equal(a.attrs.pkiStatus, SUCCESS, `failInfo ${a.attrs.failInfo}`);
+      assert.equal(a.attrs.transactionId, msg.transactionId);
+      assert.equal(new X509Certificate(issuedCertificate(a.body, caFile, device)).serialNumber, rows[0]!.serial);
+    }
+  });
+
+  it('with two keys: the first recorded wins, its key gets the certificate, the other key badRequest', async () => {
+    const [one, two] = [selfSigned(), selfSigned()];
+    const transactionId = `race-${Date.now()}`;
+    const build = (k: typeof one) => pkiMessage({ csr: csr(k.keyFile, 'contested', STATIC_CHALLENGE), caCertFile: caFile, signer: k, transactionId });
+    const [m1, m2] = [build(one), build(two)];
+    gate = { transactionId, n: 6, release: [] };
+    const answers = await Promise.all([m1, m2, m1, m2, m1, m2].map((m) => send(m.der)));
+    assert.equal(gate.n, 0);
+    gate = null;
+
+    const rows = await recorded(transactionId);
+    assert.equal(rows.length, 1);
+    const wins = answers.filter((a) => a.attrs.pkiStatus === SUCCESS);
+    const losses = answers.filter((a) => a.attrs.pkiStatus !== SUCCESS);
+    assert.equal(wins.length, 3, 'the three requests with the winning key');
+    for (const l of losses) {
+      assert.equal(l.attrs.pkiStatus, FAILURE);
+      assert.equal(l.attrs.failInfo, BAD_REQUEST);
+    }
+    const winner = answers.indexOf(wins[0]!) % 2 === 0 ? one : two;
+    for (const w of wins) assert.equal(new X509Certificate(issuedCertificate(w.body, caFile, winner)).serialNumber, rows[0]!.serial);
   });
 });

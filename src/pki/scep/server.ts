@@ -3,7 +3,9 @@
 // record of issued certificates). GetNextCACert is not offered: there is no rollover CA.
 // A PKCSReq or RenewalReq repeated with a transactionID already issued for the same public key (the
 // device lost the reply) is answered from the record; with another key it is refused (RFC 8894 §3.2.1.1:
-// the transactionID names one key's request). Revoked certificates are never handed out again and
+// the transactionID names one key's request). The record keeps transactionIDs unique, so when
+// identical requests race past that lookup only the first recorded is issued and the others are
+// answered from it the same way. Revoked certificates are never handed out again and
 // cannot sign a RenewalReq.
 import { X509Certificate, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -107,14 +109,16 @@ export class ScepServer {
       if (req.signerKey?.asymmetricKeyType !== 'rsa') throw new Refusal('badAlg', 'the request must be signed with an RSA key: the reply is encrypted to it');
       if (req.messageType === MessageType.CertPoll) return await this.certPoll(req, reply);
       const { csr, cipher, previous } = await this.check(req, at);
-      if (previous) {
-        const issued = describe(previous.der, previous);
-        this.opts.logger?.info({ transactionId: req.transactionId, serial: issued.serialNumber }, 'scep: repeated request answered with the certificate already issued');
-        return { body: certRepSuccess(reply, this.envelopeFor(req, issued.der, replyCipher(cipher))), status: 'SUCCESS', issued, repeated: true };
-      }
+      if (previous) return this.repeat(req, reply, cipher, previous, 'scep: repeated request answered with the certificate already issued');
       const leaf = ca.issueLeaf(csr, { validityDays: this.opts.certValidityDays, at });
       const issued = describe(leaf.der, leaf);
-      await this.record(req, issued, at);
+      if (!(await this.record(req, issued, at))) {
+        // A concurrent request of the same transaction was recorded first: answer as a repeat of it
+        // (the certificate just signed is dropped, never sent).
+        const winner = await this.previous(req.transactionId, csr);
+        if (!winner) throw new Refusal('badRequest', `transactionID ${req.transactionId} is being used by another request`);
+        return this.repeat(req, reply, cipher, winner, 'scep: concurrent request answered with the certificate issued for its transactionID');
+      }
       this.opts.logger?.info({ transactionId: req.transactionId, subject: issued.subject, serial: issued.serialNumber }, 'scep: certificate issued');
       return { body: certRepSuccess(reply, this.envelopeFor(req, issued.der, replyCipher(cipher))), status: 'SUCCESS', issued };
     } catch (e) {
@@ -122,6 +126,12 @@ export class ScepServer {
       this.opts.logger?.warn({ transactionId: req.transactionId, failInfo: e.failInfo, reason: e.message }, 'scep: request refused');
       return { body: certRepFailure(reply, e.failInfo), status: 'FAILURE', failInfo: e.failInfo, reason: e.message };
     }
+  }
+
+  private repeat(req: PkiRequest, reply: CertRepOptions, cipher: ContentCipher, found: IssuedCertificateRecord, message: string): PkiOperationResult {
+    const issued = describe(found.der, found);
+    this.opts.logger?.info({ transactionId: req.transactionId, serial: issued.serialNumber }, message);
+    return { body: certRepSuccess(reply, this.envelopeFor(req, issued.der, replyCipher(cipher))), status: 'SUCCESS', issued, repeated: true };
   }
 
   private envelopeFor(req: PkiRequest, certDer: Buffer, cipher: ContentCipher): Buffer {
@@ -151,15 +161,16 @@ export class ScepServer {
     return { cert: ca.parts, key: ca.key, rejectionSecret: ca.rejectionSecret };
   }
 
-  private async record(req: PkiRequest, issued: IssuedCertificate, at: Date): Promise<void> {
+  /** False when the transactionID already has a recorded certificate (nothing is recorded then). */
+  private async record(req: PkiRequest, issued: IssuedCertificate, at: Date): Promise<boolean> {
     const records = this.opts.records;
-    if (!records) return;
+    if (!records) return true;
     let enrollmentId: string | null = null;
     if (req.messageType === MessageType.RenewalReq) {
       const signerHash = createHash('sha256').update(req.signerCertDer).digest('hex');
       enrollmentId = (await records.enrollmentIdsByCertHash(signerHash))[0] ?? null;
     }
-    await records.recordCertificate({
+    return records.recordCertificate({
       serial: issued.serialNumber,
       subject: issued.subject,
       notBefore: issued.notBefore,

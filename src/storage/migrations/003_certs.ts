@@ -1,5 +1,6 @@
 // Certificates issued by the SCEP CA: one row per certificate, found by serial, SHA-256 fingerprint,
-// SCEP transactionID (CertPoll, retries) or enrollment; revoked_at is set by POST /v1/certificates/{serial}/revoke
+// SCEP transactionID (CertPoll, retries; unique, so two concurrent requests of one transaction cannot
+// both be recorded) or enrollment; revoked_at is set by POST /v1/certificates/{serial}/revoke
 // and every node re-reads the revoked ones (a partial index keeps that read small).
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../schema.js';
@@ -21,7 +22,7 @@ export function certsMigration(dialect: Dialect): Migration {
         .addColumn('issued_at', 'bigint', (c) => c.notNull())
         .addColumn('revoked_at', 'bigint')
         .execute();
-      await db.schema.createIndex('issued_certificates_transaction').on('issued_certificates').columns(['transaction_id', 'issued_at']).execute();
+      await db.schema.createIndex('issued_certificates_transaction').unique().on('issued_certificates').column('transaction_id').execute();
       await db.schema.createIndex('issued_certificates_enrollment').on('issued_certificates').column('enrollment_id').execute();
       await db.schema.createIndex('issued_certificates_revoked').on('issued_certificates').column('revoked_at').where(sql.ref('revoked_at'), 'is not', null).execute();
     },
