@@ -103,7 +103,7 @@ async function runEnrollChild(): Promise<void> {
         if (done === total || now - last >= 100) { last = now; void send({ progress: [done, total] }); }
       },
     });
-    const wakeSince = fleet.wakeCursor();
+    const wakeSince = await fleet.handOver(); // a push the child took is answered here, later ones are replayed
     await fleet.stop();
     const { enrolled, enrollFailed, errors, lastError } = fleet.stats;
     await send({ done: { enrolled, enrollFailed, errors, lastError, wakeSince } });

@@ -227,6 +227,17 @@ export class Fleet implements SimContext {
     return this.wake?.cursor ?? null;
   }
 
+  /** Hands the wake channel over to another process: stops listening, lets the sessions that pushes
+   * already taken off the channel started run to their end (those pushes are not replayed), and
+   * returns the cursor the other process resumes from. */
+  async handOver(): Promise<number | null> {
+    this.wake?.stop();
+    const cursor = this.wakeCursor();
+    const deadline = performance.now() + 30_000;
+    while (this.busy.size && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    return cursor;
+  }
+
   private index(d: DeviceState, position: number): void {
     this.byToken.set(d.token, position * 2);
     if (d.user && channels(d, this.enrollment).length > 1) this.byToken.set(d.user.token, position * 2 + 1);
