@@ -9,7 +9,7 @@ import type { Config } from '../config.js';
 import { certAuth, type CertAuthOptions } from '../service/certauth.js';
 import { ServiceError, type MdmMiddleware } from '../service/types.js';
 import { createIdentityVerifier, type IdentityVerifier } from './verifier.js';
-import { revocationList, type RevocationCheck, type RevokedSource } from './revocation.js';
+import { DEFAULT_REVOCATION_TTL_MS, revocationList, type RevocationCheck, type RevokedSource } from './revocation.js';
 
 export { createIdentityVerifier } from './verifier.js';
 export type { IdentityRequest, IdentityResult, IdentitySource, IdentityVerifier, IdentityVerifierOptions } from './verifier.js';
@@ -67,6 +67,12 @@ export function identityResolver(
   };
 }
 
+/** The revoked-set TTL from --revocation-refresh (seconds), or the default. */
+export function revocationTtlMs(config: Pick<Config, 'revocationRefreshSeconds'>): number {
+  const s = config.revocationRefreshSeconds;
+  return s === undefined || !Number.isFinite(s) || s < 0 ? DEFAULT_REVOCATION_TTL_MS : s * 1000;
+}
+
 export interface IdentitySetup {
   verifier: IdentityVerifier;
   /** For AppDeps.identity. */
@@ -77,14 +83,13 @@ export interface IdentitySetup {
 
 /** Everything the composition root needs, from the config and the trust anchors (src/pki loadTrustAnchors). */
 export function setupIdentity(deps: {
-  config: Pick<Config, 'certHeader' | 'identityOptional'>;
+  config: Pick<Config, 'certHeader' | 'identityOptional' | 'revocationRefreshSeconds'>;
   anchors: readonly X509Certificate[];
-  /** With revokedCertificateHashes, revoked certificates are refused (the revoked set is re-read every revocationTtlMs). */
+  /** With revokedCertificateHashes, revoked certificates are refused (the revoked set is re-read every config.revocationRefreshSeconds). */
   store: CertAuthOptions['store'] & Partial<RevokedSource>;
   logger: Logger;
   /** The clock identities are checked against (default: the wall clock). */
   now?: () => Date;
-  revocationTtlMs?: number;
 }): IdentitySetup {
   const { config, logger } = deps;
   const optional = config.identityOptional;
@@ -97,7 +102,7 @@ export function setupIdentity(deps: {
   if (config.certHeader) logger.info({ header: config.certHeader }, 'trusting the client certificate forwarded by the TLS proxy in this header');
   const verifier = createIdentityVerifier({ anchors: deps.anchors, certHeader: config.certHeader, optional });
   const { store } = deps;
-  const revocations = store.revokedCertificateHashes ? revocationList(store as RevokedSource, deps.revocationTtlMs) : undefined;
+  const revocations = store.revokedCertificateHashes ? revocationList(store as RevokedSource, revocationTtlMs(config)) : undefined;
   return {
     verifier,
     resolver: identityResolver(verifier, { logger, now: deps.now, revocations, optional }),

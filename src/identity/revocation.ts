@@ -7,7 +7,7 @@ import type { CertificateStore } from '../storage/types-certs.js';
 
 export type RevokedSource = Pick<CertificateStore, 'revokedCertificateHashes'>;
 
-/** How long a process trusts its copy of the revoked set before reading it again (ms). */
+/** How long a process trusts its copy of the revoked set before reading it again (ms); --revocation-refresh sets it. */
 export const DEFAULT_REVOCATION_TTL_MS = 5_000;
 
 export interface RevocationCheck {

@@ -1,14 +1,17 @@
 // Revocation over HTTP: two server processes (two stores) on one database share the CA; a device gets
 // its identity over SCEP from one, enrolls, and is revoked through the API. The revoking server
 // refuses the certificate at once, the other within its revoked-set TTL: 400 with the reason (never
-// 401), logged, nothing stored. Also the revoked-set cache on its own (reads per TTL, shared reads).
+// 401), logged, nothing stored. Also the revoked-set cache on its own (reads per TTL, shared reads),
+// and --revocation-refresh / UPDRAFT_REVOCATION_REFRESH, which sets that TTL through the config.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate, createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { setupIdentity, type IdentitySetup } from '../../src/identity/index.js';
+import { Command } from 'commander';
+import { revocationTtlMs, setupIdentity, type IdentitySetup } from '../../src/identity/index.js';
+import { addServeOptions, configFrom } from '../../src/cli/serve-options.js';
 import { RevocationList } from '../../src/identity/revocation.js';
 import { loadPki } from '../../src/pki/pki.js';
 import { CA_CERT_FILE } from '../../src/pki/ca.js';
@@ -23,12 +26,13 @@ import { TestPki, type Identity } from './pki.js';
 const auth = { authorization: `Bearer ${TEST_API_KEY}` };
 const TOPIC = 'com.apple.mgmt.External.test-topic';
 const UDID = 'REVOKE-UDID-0001';
-const TTL_B = 300;
+/** Server B re-reads the revoked set every 0.3 s (config.revocationRefreshSeconds), A every 5 s (default). */
+const REFRESH_B = 0.3;
 const signer = new TestPki();
 
 /** A server process on `store`: its own PKI (the shared CA in dataDir), identity layer and logs. */
-async function node(store: Store, dataDir: string, lines: string[], revocationTtlMs?: number): Promise<TestServer> {
-  const config = testConfig({ dataDir, identityOptional: false, scepChallenge: 'revocation-secret' });
+async function node(store: Store, dataDir: string, lines: string[], revocationRefreshSeconds?: number): Promise<TestServer> {
+  const config = testConfig({ dataDir, identityOptional: false, scepChallenge: 'revocation-secret', revocationRefreshSeconds });
   const pki = loadPki(config, store);
   const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
   let identity: IdentitySetup;
@@ -38,7 +42,7 @@ async function node(store: Store, dataDir: string, lines: string[], revocationTt
     logger,
     pki: () => pki,
     middlewares: (s, c) => {
-      identity = setupIdentity({ config: c, anchors: pki.trustAnchors, store: s, logger, revocationTtlMs });
+      identity = setupIdentity({ config: c, anchors: pki.trustAnchors, store: s, logger });
       return [identity.middleware];
     },
     identity: (req) => identity.resolver(req),
@@ -66,7 +70,7 @@ describe('certificate revocation over HTTP, two server processes on one database
     const dataDir = testDataDir();
     caFile = join(dataDir, CA_CERT_FILE);
     a = await node(storeA!, dataDir, logsA);
-    b = await node(storeB!, dataDir, logsB, TTL_B);
+    b = await node(storeB!, dataDir, logsB, REFRESH_B);
 
     // The device's identity comes from server A's SCEP, as an enrollment profile would get it.
     const key = selfSigned();
@@ -104,7 +108,8 @@ describe('certificate revocation over HTTP, two server processes on one database
     assert.equal(json.sha256, device.hash);
     assert.equal(json.enrollment_id, UDID, 'the enrollment that authenticates with it');
     assert.ok(json.revoked_at && Math.abs(Date.parse(json.revoked_at) - Date.now()) < 60_000);
-    const again = await fetch(`${b.url}/v1/certificates/${serial}/revoke`, { method: 'POST', headers: auth });
+    // Revoked again through A (B must learn of it from the database, not from a revocation of its own).
+    const again = await fetch(`${a.url}/v1/certificates/${serial}/revoke`, { method: 'POST', headers: auth });
     assert.equal(((await again.json()) as { revoked_at: string }).revoked_at, json.revoked_at);
     const listed = await fetch(`${b.url}/v1/certificates?enrollment_id=${UDID}`, { headers: auth });
     assert.equal(((await listed.json()) as { certificates: Array<{ revoked_at: string }> }).certificates[0]?.revoked_at, json.revoked_at);
@@ -121,8 +126,8 @@ describe('certificate revocation over HTTP, two server processes on one database
     assert.ok(logsA.some((l) => /mdm request refused/.test(l) && /device certificate is revoked/.test(l)), 'reason logged');
   });
 
-  it('the other server refuses it once its revoked set is older than its TTL (no 401 anywhere)', async () => {
-    await new Promise((r) => setTimeout(r, TTL_B + 50));
+  it('the other server refuses it once its revoked set is older than its --revocation-refresh (no 401 anywhere)', async () => {
+    await new Promise((r) => setTimeout(r, REFRESH_B * 1000 + 50));
     for (const r of [await idle(b, device), await checkin(b, 'Authenticate', device, { SerialNumber: 'C02REVOKE' })]) {
       assert.equal(r.status, 400, r.text);
       assert.match(r.text, /revoked/);
@@ -160,5 +165,31 @@ describe('the revoked set', () => {
     assert.equal(await list.isRevoked('bb'), true, 're-read after the TTL');
     assert.equal(await list.isRevoked('cc'), true, 'a local revocation survives a read that missed it');
     assert.equal(reads, 2);
+  });
+});
+
+describe('--revocation-refresh', () => {
+  const parse = (...args: string[]) => configFrom(addServeOptions(new Command()).exitOverride().parse(['node', 'updraft', ...args]).opts());
+
+  it('is a serve flag with UPDRAFT_REVOCATION_REFRESH, in seconds, default 5', () => {
+    const help = addServeOptions(new Command()).helpInformation();
+    assert.match(help, /--revocation-refresh <n>/);
+    assert.match(help, /UPDRAFT_REVOCATION_REFRESH/);
+    assert.equal(revocationTtlMs(parse()), 5000, 'default');
+    assert.equal(parse('--revocation-refresh', '2').revocationRefreshSeconds, 2);
+    assert.equal(revocationTtlMs(parse('--revocation-refresh', '2')), 2000);
+    assert.equal(revocationTtlMs(parse('--revocation-refresh', '0')), 0, '0 re-reads on every request');
+    process.env.UPDRAFT_REVOCATION_REFRESH = '30';
+    try {
+      assert.equal(parse().revocationRefreshSeconds, 30);
+      assert.equal(parse('--revocation-refresh', '1').revocationRefreshSeconds, 1, 'the flag wins');
+    } finally {
+      delete process.env.UPDRAFT_REVOCATION_REFRESH;
+    }
+  });
+
+  it('refuses a value that is not a whole number of seconds, naming the flag', () => {
+    for (const bad of ['soon', '-1', '1.5'])
+      assert.throws(() => parse('--revocation-refresh', bad), /--revocation-refresh \(UPDRAFT_REVOCATION_REFRESH\) must be a whole number/);
   });
 });
