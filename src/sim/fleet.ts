@@ -10,6 +10,7 @@ import * as ddm from './ddm.js';
 import { emptyDdm, Interner, newDevice, type DeviceState } from './device.js';
 import { Http } from './http.js';
 import * as legacy from './osupdate.js';
+import { Limit } from './limit.js';
 import { KeyPool } from './pki.js';
 import { fetchProfile, type Enrollment } from './profile.js';
 import { deviceSeed, Rng } from './random.js';
@@ -54,24 +55,6 @@ export interface FleetOptions {
 
 const BOOT_SECONDS = 60;
 const SHUTDOWN_SECONDS = 300;
-
-/** A counting semaphore: at most n tasks at once. */
-class Limit {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  constructor(private readonly n: number) {}
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.n) await new Promise<void>((r) => this.waiting.push(r));
-    this.active++;
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-}
-
 
 export class Fleet implements SimContext {
   readonly stats = new Stats();
