@@ -8,29 +8,22 @@ import assert from 'node:assert/strict';
 import type { Kysely } from 'kysely';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { commandOf, queueCommand, TestDevice } from '../helpers/device.js';
-import { testDatabase } from '../helpers/store.js';
-import { openStore } from '../../src/storage/index.js';
 import type { Database } from '../../src/storage/schema.js';
 import type { Store } from '../../src/storage/types.js';
 import { webhookMiddleware } from '../../src/webhook/index.js';
-import { failInserts, secondConnection } from '../storage/setup.js';
+import { failInserts, storeWithSecondConnection } from '../storage/setup.js';
 
 let srv: TestServer;
 let store: Store;
 let other: Kysely<Database>;
-let remove: () => Promise<void>;
+let close: () => Promise<void>;
 before(async () => {
-  const t = await testDatabase();
-  remove = t.remove;
-  store = await openStore({ db: t.db, dataDir: t.dataDir });
-  other = await secondConnection(t.db, t.dataDir);
+  ({ store, other, close } = await storeWithSecondConnection());
   srv = await startTestServer({ store, middlewares: (s) => [webhookMiddleware(s)] });
 });
 after(async () => {
   await srv.close();
-  await other.destroy();
-  await store.close();
-  await remove();
+  await close();
 });
 
 const connectEvents = async (uuid: string) =>

@@ -6,25 +6,17 @@ import assert from 'node:assert/strict';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/storage/schema.js';
 import type { ReportInput, Store } from '../../src/storage/types.js';
-import { openStore } from '../../src/storage/index.js';
-import { testDatabase, testDbLabel } from '../helpers/store.js';
+import { testDbLabel } from '../helpers/store.js';
 import { fixture } from '../helpers/fixtures.js';
-import { at, enqueueOne, enrollDevice, failInserts, newId, nextCommand, secondConnection } from './setup.js';
+import { at, enqueueOne, enrollDevice, failInserts, newId, nextCommand, storeWithSecondConnection } from './setup.js';
 
 let store: Store;
 let other: Kysely<Database>;
-let remove: () => Promise<void>;
+let close: () => Promise<void>;
 before(async () => {
-  const t = await testDatabase();
-  remove = t.remove;
-  store = await openStore({ db: t.db, dataDir: t.dataDir });
-  other = await secondConnection(t.db, t.dataDir);
+  ({ store, other, close } = await storeWithSecondConnection());
 });
-after(async () => {
-  await other.destroy();
-  await store.close();
-  await remove();
-});
+after(() => close());
 
 const RESULT = fixture('mdmb/conversation-nanomdm/08-PUT-mdm-Acknowledged-DeviceInformation.body.plist');
 const acked = (id: string, uuid: string, when: number, outbox: string): ReportInput => ({

@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { CommandResultInput, Store } from '../../src/storage/types.js';
 import type { Database } from '../../src/storage/schema.js';
-import { sqlitePath } from '../../src/storage/index.js';
+import { openStore, sqlitePath } from '../../src/storage/index.js';
 import { openSqlite } from '../../src/storage/sqlite/open.js';
 import { openPostgres } from '../../src/storage/postgres/open.js';
 import { fixture } from '../helpers/fixtures.js';
+import { testDatabase } from '../helpers/store.js';
 
 export const T0 = new Date('2026-01-01T00:00:00Z');
 export const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -115,4 +116,21 @@ export async function failInserts(
 /** A second connection to the store's database (Kysely), as another process would have. */
 export async function secondConnection(dbUrl: string, dataDir: string): Promise<Kysely<Database>> {
   return /^postgres(ql)?:\/\//i.test(dbUrl) ? (await openPostgres(dbUrl)).db : openSqlite(sqlitePath(dbUrl, dataDir)).db;
+}
+
+/** A store on a fresh test database plus a second, independent connection to the same database
+ *  (to look underneath the store or sabotage it); close() undoes all of it. */
+export async function storeWithSecondConnection(): Promise<{ store: Store; other: Kysely<Database>; close(): Promise<void> }> {
+  const t = await testDatabase();
+  const store = await openStore({ db: t.db, dataDir: t.dataDir });
+  const other = await secondConnection(t.db, t.dataDir);
+  return {
+    store,
+    other,
+    async close() {
+      await other.destroy();
+      await store.close();
+      await t.remove();
+    },
+  };
 }
