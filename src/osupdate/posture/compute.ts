@@ -14,7 +14,8 @@
 //   (Apple fixes many CVEs in several majors at once). A BSI/RSR the device has applied counts as fixed.
 // - A stale catalog, a missing one and counted releases past their gdmf ExpirationDate are named in
 //   `reasons` rather than dropped.
-import type { CatalogKind, CatalogView, DeviceInventory, DeviceKeys, OsFamily, Posture, Release, UpdateAttempt } from '../types.js';
+import { createHash } from 'node:crypto';
+import type { CatalogInfo, CatalogKind, CatalogView, DeviceInventory, DeviceKeys, OsFamily, Posture, Release, UpdateAttempt } from '../types.js';
 import { FAMILY_OF, SOFA_OF, updateBlockers } from './rules.js';
 import { compareVersions, isVersion, majorOf } from '../../mdm/version.js';
 
@@ -24,6 +25,21 @@ export interface CatalogAge {
   contentDate: Date | null;
   ageDays: number;
   stale: boolean;
+  staleReason: string | null;
+}
+
+/** A catalog's age and staleness; the catalog service's own judgement (CatalogStatus ageDays, staleReason) when it gives one. */
+export function catalogAge(info: CatalogInfo, now: Date): CatalogAge {
+  const status = info as CatalogInfo & { ageDays?: number; staleReason?: string | null };
+  const ageDays = status.ageDays ?? Math.max(0, Math.floor((now.getTime() - info.fetchedAt.getTime()) / DAY));
+  return {
+    kind: info.kind,
+    fetchedAt: info.fetchedAt,
+    contentDate: info.contentDate,
+    ageDays,
+    stale: info.stale,
+    staleReason: info.stale ? (status.staleReason ?? `fetched ${day(info.fetchedAt)}, ${ageDays} days ago`) : null,
+  };
 }
 
 /** Posture plus what the API shows beside the fixed fields. */
@@ -139,9 +155,9 @@ export function createPostureComputer(view: CatalogView, now: Date): PostureComp
         notes.push(kind === 'gdmf' ? 'no gdmf catalog imported: what Apple offers for MDM now is unknown' : `no ${kind} catalog imported: CVEs of ${family} releases unknown`);
         continue;
       }
-      const ageDays = Math.max(0, Math.floor((now.getTime() - info.fetchedAt.getTime()) / DAY));
-      ages.push({ kind, fetchedAt: info.fetchedAt, contentDate: info.contentDate, ageDays, stale: info.stale });
-      if (info.stale) notes.push(`catalog ${kind} is stale (fetched ${day(info.fetchedAt)}, ${ageDays} days ago): newer releases may be missing`);
+      const age = catalogAge(info, now);
+      ages.push(age);
+      if (age.stale) notes.push(`catalog ${kind} is stale (${age.staleReason}): newer releases may be missing`);
     }
     c = { ages, notes };
     catalogNotes.set(family, c);
@@ -282,10 +298,13 @@ export function computePosture(view: CatalogView, inv: DeviceInventory, now: Dat
 }
 
 /**
- * What a stored posture was computed from: the imported catalogs (kind and fetch time) and the day
- * (days_behind and expirations move with it). A fleet recompute runs when it changes.
+ * What a stored posture was computed from, as a short hash: each imported catalog's content (its
+ * SHA-256 when the catalog service gives it, else its fetch time) and staleness, and the day
+ * (days_behind and expirations move with it). The fleet is recomputed when it changes.
  */
 export function catalogStamp(view: CatalogView, now: Date): string {
-  const parts = [...view.info].sort((a, b) => a.kind.localeCompare(b.kind)).map((i) => `${i.kind}@${i.fetchedAt.getTime()}${i.stale ? '!' : ''}`);
-  return `${parts.join(',') || 'none'}/${day(now)}`;
+  const parts = [...view.info]
+    .sort((a, b) => a.kind.localeCompare(b.kind))
+    .map((i) => `${i.kind}@${(i as typeof i & { sha256?: string }).sha256 ?? i.fetchedAt.getTime()}${i.stale ? '!' : ''}`);
+  return createHash('sha256').update(`${parts.join(',')}/${day(now)}`).digest('base64url').slice(0, 16);
 }
