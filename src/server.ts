@@ -15,6 +15,7 @@ import { createPusher } from './push/index.js';
 import { startRepushWorker } from './push/repush.js';
 import { compose } from './service/compose.js';
 import { createCoreService } from './service/core.js';
+import type { Observer } from './service/observers.js';
 import { startRetention } from './service/retention.js';
 import { ensureApiKey } from './secrets.js';
 import { createDdm, ddmEnableMiddleware } from './ddm/index.js';
@@ -59,8 +60,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const pusher = await createPusher({ store, config, logger });
     stops.push(() => pusher.close());
 
-    const ddm = createDdm({ store, pusher, logger, webhooks: Boolean(config.webhookUrl) });
-    const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler });
+    // Engines that learn from devices (results, check-ins, DDM status) register here.
+    const observers: Observer[] = [];
+    const ddm = createDdm({ store, pusher, logger, webhooks: Boolean(config.webhookUrl), observers });
+    const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler, observers, logger });
     const webhooks = config.webhookUrl ? [webhookMiddleware(store, { logger })] : [];
     const service = compose(core, identity.middleware, ...webhooks, ddmEnableMiddleware({ store, ddm, logger }));
     const catalogs = new Catalogs({ store, logger, maxAgeDays: config.catalogMaxAgeDays });

@@ -150,6 +150,8 @@ export interface ReportInput {
 export interface ReportOutcome {
   /** Whether the result matched a queued command (false: finished, unknown or another enrollment's); null for Idle. */
   matched: boolean | null;
+  /** The RequestType of the queued command the result matched (devices do not echo it); null when unmatched or Idle. */
+  requestType: string | null;
   next: NextCommand | null;
 }
 
