@@ -6,6 +6,7 @@
 import type { EnrollmentType, Inventory, Platform } from '../mdm/types.js';
 import type { DdmStore } from './types-ddm.js';
 import type { CertificateStore } from './types-certs.js';
+import type { CatalogStore } from './types-catalogs.js';
 import type { PostureStore } from './types-posture.js';
 
 /** Protocol shapes the store keeps, defined with the protocol model. */
@@ -309,6 +310,7 @@ export interface SettingStore {
 }
 
 export * from './types-ddm.js';
+export * from './types-catalogs.js';
 export * from './types-posture.js';
 
 export interface Store
@@ -321,6 +323,7 @@ export interface Store
     SettingStore,
     DdmStore,
     CertificateStore,
+    CatalogStore,
     PostureStore {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
