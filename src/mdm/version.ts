@@ -1,6 +1,5 @@
-// Apple version strings as numbers: comparing "26.6.2" with "26.10", the major of a version
-// ("26.6.2" → "26", "10.14.6" → "10.14": before macOS 11 the second number was the major) and a
-// sortable text key for SQL range filters ("26.6.2" → "026.006.002").
+// Apple version strings as sortable text, for SQL range filters ("26.6.2" → "026.006.002": the OS
+// range of the posture summary). Comparing versions and finding their major is osupdate/catalog/versions.ts.
 
 /** The numeric parts of a version ("26.6.2 (a)" → [26, 6, 2]); non-numeric parts count as 0. */
 export function versionParts(version: string): number[] {
@@ -9,23 +8,6 @@ export function versionParts(version: string): number[] {
     .split(/\s/, 1)[0]!
     .split('.')
     .map((p) => (/^\d+$/.test(p) ? Number(p) : 0));
-}
-
-/** Negative, zero or positive as `a` is older than, equal to or newer than `b` ("26.6" = "26.6.0"). */
-export function compareVersions(a: string, b: string): number {
-  const x = versionParts(a);
-  const y = versionParts(b);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-/** The major a version belongs to: "26.6.2" → "26"; macOS/OS X 10.x → "10.14". */
-export function majorOf(version: string): string {
-  const [a = 0, b = 0] = versionParts(version);
-  return a === 10 ? `10.${b}` : String(a);
 }
 
 const PARTS = 3;

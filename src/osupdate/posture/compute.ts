@@ -16,8 +16,10 @@
 //   `reasons` rather than dropped.
 import { createHash } from 'node:crypto';
 import type { CatalogInfo, CatalogKind, CatalogView, DeviceInventory, DeviceKeys, OsFamily, Posture, Release, UpdateAttempt } from '../types.js';
-import { FAMILY_OF, SOFA_OF, updateBlockers } from './rules.js';
-import { compareVersions, isVersion, majorOf } from '../../mdm/version.js';
+import { SOFA_OF, updateBlockers } from './rules.js';
+import { isVersion } from '../../mdm/version.js';
+import { compareVersions, majorOf } from '../catalog/versions.js';
+import { familyOf } from '../catalog/view.js';
 
 export interface CatalogAge {
   kind: CatalogKind;
@@ -219,10 +221,14 @@ export function createPostureComputer(view: CatalogView, now: Date): PostureComp
     for (const r of distinct([...(latest ? [latest] : []), ...(latestInMajor ? [latestInMajor] : []), ...missedInTrack]))
       if (r.expiresAt && r.expiresAt.getTime() <= now.getTime()) expired.push(`${label(r)} (${r.build}) expired ${day(r.expiresAt)}`);
     const notes: string[] = [];
-    if (latest && compareVersions(version, latest.version) > 0)
+    const ahead = latest !== null && compareVersions(version, latest.version) > 0;
+    if (ahead)
       notes.push(`runs ${version}, newer than every release the catalogs list for this hardware (a beta, or the catalogs are behind)`);
     if (latest && !latestInMajor && compareVersions(version, latest.version) < 0)
       notes.push(`no catalog release of ${family} ${major} for this hardware: measured against ${latest.version}`);
+    const sofa = SOFA_OF[family];
+    if (sofa && !ahead && view.info.some((i) => i.kind === sofa) && !view.releases(family).some((r) => majorOf(r.version) === major && r.sources.includes(sofa)))
+      notes.push(`the catalogs carry no CVE data for ${family} ${major} (${sofa} does not cover it): CVE counts are a floor`);
     if (expired.length > 0) notes.push(`counted releases past their gdmf ExpirationDate (no longer offered for MDM enforcement): ${expired.join(', ')}`);
     return {
       latest,
@@ -243,7 +249,7 @@ export function createPostureComputer(view: CatalogView, now: Date): PostureComp
   return (inv) => {
     const platform = inv.platform;
     if (platform === null) return missing(inv.deviceId, inv, now, ['platform not reported yet (no DeviceInformation)'], null);
-    const family = FAMILY_OF[platform];
+    const family = familyOf(platform);
     const version = inv.osVersion;
     if (version === null || !isVersion(version))
       return missing(inv.deviceId, inv, now, [version === null ? 'OS version not reported yet' : `OS version ${JSON.stringify(version)} is not a version`], family);

@@ -7,16 +7,6 @@
 import type { Platform } from '../../mdm/types.js';
 import type { DeviceInventory, OsFamily } from '../types.js';
 
-/** Which catalog family lists a platform's releases (gdmf files iPadOS, tvOS and watchOS under iOS). */
-export const FAMILY_OF: Record<Platform, OsFamily> = {
-  macOS: 'macOS',
-  iOS: 'iOS',
-  iPadOS: 'iOS',
-  tvOS: 'iOS',
-  watchOS: 'iOS',
-  visionOS: 'visionOS',
-};
-
 /** The SOFA feed that carries CVEs for a family (gdmf carries none); null when none does. */
 export const SOFA_OF: Record<OsFamily, 'sofa-macos' | 'sofa-ios' | null> = {
   macOS: 'sofa-macos',
