@@ -6,6 +6,7 @@
 import type { EnrollmentType, Inventory, Platform } from '../mdm/types.js';
 import type { DdmStore } from './types-ddm.js';
 import type { CertificateStore } from './types-certs.js';
+import type { CampaignStore, TagStore } from './types-campaigns.js';
 
 /** Protocol shapes the store keeps, defined with the protocol model. */
 export type { EnrollmentType, Inventory, Platform };
@@ -306,6 +307,7 @@ export interface SettingStore {
 }
 
 export * from './types-ddm.js';
+export * from './types-campaigns.js';
 
 export interface Store
   extends EnrollmentStore,
@@ -316,7 +318,9 @@ export interface Store
     ChallengeStore,
     SettingStore,
     DdmStore,
-    CertificateStore {
+    CertificateStore,
+    CampaignStore,
+    TagStore {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 }
