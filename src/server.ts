@@ -15,10 +15,13 @@ import { createPusher } from './push/index.js';
 import { startRepushWorker } from './push/repush.js';
 import { compose } from './service/compose.js';
 import { createCoreService } from './service/core.js';
+import type { Observer } from './service/observers.js';
 import { startRetention } from './service/retention.js';
 import { ensureApiKey } from './secrets.js';
 import { createDdm, ddmEnableMiddleware } from './ddm/index.js';
 import { startWebhookWorker, webhookMiddleware } from './webhook/index.js';
+import { Catalogs } from './osupdate/catalog/service.js';
+import { startCatalogRefresh } from './osupdate/catalog/refresh.js';
 
 export interface RunningServer {
   url: string;
@@ -57,17 +60,24 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const pusher = await createPusher({ store, config, logger });
     stops.push(() => pusher.close());
 
-    const ddm = createDdm({ store, pusher, logger, webhooks: Boolean(config.webhookUrl) });
-    const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler });
+    // Engines that learn from devices (results, check-ins, DDM status) register here.
+    const observers: Observer[] = [];
+    const ddm = createDdm({ store, pusher, logger, webhooks: Boolean(config.webhookUrl), observers });
+    const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler, observers, logger });
     const webhooks = config.webhookUrl ? [webhookMiddleware(store, { logger })] : [];
     const service = compose(core, identity.middleware, ...webhooks, ddmEnableMiddleware({ store, ddm, logger }));
-    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki };
+    const catalogs = new Catalogs({ store, logger, maxAgeDays: config.catalogMaxAgeDays });
+    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs };
     const app = await buildApp(deps);
 
     const repush = startRepushWorker({ store, pusher, interval: (config.repushIntervalSeconds ?? 3600) * 1000, logger });
     stops.push(() => repush.stop());
     const retention = startRetention({ store, days: config.retentionDays, logger });
     stops.push(() => retention.stop());
+    if (config.catalogUrls && Object.keys(config.catalogUrls).length > 0) {
+      const refresh = startCatalogRefresh({ catalogs, urls: config.catalogUrls, intervalSeconds: config.catalogRefreshSeconds, logger });
+      stops.push(() => refresh.stop());
+    }
     if (config.webhookUrl) {
       const delivery = startWebhookWorker({ store, url: config.webhookUrl, secret: config.webhookSecret, logger });
       stops.push(() => delivery.stop());

@@ -24,6 +24,7 @@ import { challengeStore, settingStore } from './misc.js';
 import { ddmStore } from './ddm.js';
 import { certificateStore } from './certs.js';
 import { campaignStore } from './campaigns.js';
+import { catalogStore } from './catalogs.js';
 
 export interface OpenStoreOptions {
   db: string;
@@ -88,6 +89,7 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...ddmStore(ctx),
     ...certificateStore(ctx),
     ...campaignStore(ctx),
+    ...catalogStore(ctx),
     close,
   };
 }

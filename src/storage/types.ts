@@ -7,6 +7,7 @@ import type { EnrollmentType, Inventory, Platform } from '../mdm/types.js';
 import type { DdmStore } from './types-ddm.js';
 import type { CertificateStore } from './types-certs.js';
 import type { CampaignStore, TagStore } from './types-campaigns.js';
+import type { CatalogStore } from './types-catalogs.js';
 
 /** Protocol shapes the store keeps, defined with the protocol model. */
 export type { EnrollmentType, Inventory, Platform };
@@ -150,6 +151,8 @@ export interface ReportInput {
 export interface ReportOutcome {
   /** Whether the result matched a queued command (false: finished, unknown or another enrollment's); null for Idle. */
   matched: boolean | null;
+  /** The RequestType of the queued command the result matched (devices do not echo it); null when unmatched or Idle. */
+  requestType: string | null;
   next: NextCommand | null;
 }
 
@@ -308,6 +311,7 @@ export interface SettingStore {
 
 export * from './types-ddm.js';
 export * from './types-campaigns.js';
+export * from './types-catalogs.js';
 
 export interface Store
   extends EnrollmentStore,
@@ -320,7 +324,8 @@ export interface Store
     DdmStore,
     CertificateStore,
     CampaignStore,
-    TagStore {
+    TagStore,
+    CatalogStore {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 }
