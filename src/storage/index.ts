@@ -23,6 +23,7 @@ import { pushStore } from './push.js';
 import { challengeStore, settingStore } from './misc.js';
 import { ddmStore } from './ddm.js';
 import { certificateStore } from './certs.js';
+import { campaignStore } from './campaigns.js';
 import { catalogStore } from './catalogs.js';
 import { postureStore } from './posture.js';
 
@@ -88,6 +89,7 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...settingStore(ctx),
     ...ddmStore(ctx),
     ...certificateStore(ctx),
+    ...campaignStore(ctx),
     ...catalogStore(ctx),
     ...postureStore(ctx),
     close,

@@ -6,6 +6,7 @@
 import type { EnrollmentType, Inventory, Platform } from '../mdm/types.js';
 import type { DdmStore } from './types-ddm.js';
 import type { CertificateStore } from './types-certs.js';
+import type { CampaignStore, TagStore } from './types-campaigns.js';
 import type { CatalogStore } from './types-catalogs.js';
 import type { PostureStore } from './types-posture.js';
 
@@ -310,6 +311,7 @@ export interface SettingStore {
 }
 
 export * from './types-ddm.js';
+export * from './types-campaigns.js';
 export * from './types-catalogs.js';
 export * from './types-posture.js';
 
@@ -323,6 +325,8 @@ export interface Store
     SettingStore,
     DdmStore,
     CertificateStore,
+    CampaignStore,
+    TagStore,
     CatalogStore,
     PostureStore {
   readonly dialect: 'sqlite' | 'postgres';

@@ -7,6 +7,7 @@ import { ddmMigration } from './002_ddm.js';
 import { certsMigration } from './003_certs.js';
 import { catalogsMigration } from './004_catalogs.js';
 import { postureMigration } from './006_posture.js';
+import { campaignsMigration } from './008_campaigns.js';
 
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
@@ -17,6 +18,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '003_certs': certsMigration(dialect),
         '004_catalogs': catalogsMigration(dialect),
         '006_posture': postureMigration(dialect),
+        '008_campaigns': campaignsMigration(),
       };
     },
   };
