@@ -12,6 +12,7 @@ import { migrations } from './migrations/index.js';
 import { openSqlite } from './sqlite/open.js';
 import { sqliteHotPath } from './sqlite/hot.js';
 import { startCheckpointer } from './sqlite/checkpoint.js';
+import { sqlitePostureBulk } from './sqlite/posture.js';
 import { openPostgres } from './postgres/open.js';
 import { postgresHotPath } from './postgres/hot.js';
 import { enrollmentStore } from './enrollments.js';
@@ -121,7 +122,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     await checkpointer.stop();
     await db.destroy();
   });
-  return { ...store, ...sqliteHotPath(raw, store) };
+  return { ...store, ...sqliteHotPath(raw, store), ...sqlitePostureBulk(raw, store) };
 }
 
 export type { Store } from './types.js';

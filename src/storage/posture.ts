@@ -56,7 +56,7 @@ const COLUMNS = [
   'update_allowed', 'major_upgrade_allowed', 'reason', 'detail', 'computed_at', 'catalog_stamp',
 ] as const;
 
-const row = (r: PostureRecord): DevicePostureTable => ({
+export const postureRow = (r: PostureRecord): DevicePostureTable => ({
   device_id: r.deviceId,
   platform: r.platform,
   model: r.model,
@@ -116,9 +116,12 @@ const job = (r: PostureJobsTable): PostureJob => ({
   updatedAt: new Date(Number(r.updated_at)),
 });
 
-const ALL = ['device_id', ...COLUMNS] as const;
+export const POSTURE_COLUMNS = ['device_id', ...COLUMNS] as const;
+const ALL = POSTURE_COLUMNS;
 const INTEGER = new Set<string>(['on_latest', 'major_behind', 'releases_behind', 'days_behind', 'cve_count', 'exploited_count', 'update_allowed', 'major_upgrade_allowed']);
-const update = sql.raw(COLUMNS.map((c) => `${c} = excluded.${c}`).join(', '));
+/** The SET list of the upsert: every column from the row proposed. */
+export const POSTURE_UPDATE = COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ');
+const update = sql.raw(POSTURE_UPDATE);
 const columnList = sql.raw(ALL.join(', '));
 
 /**
@@ -148,7 +151,7 @@ export function postureStore(ctx: Ctx): PostureStore {
     async upsertPostures(records) {
       if (records.length === 0) return;
       // The last record of a device wins (one statement cannot touch a row twice on PostgreSQL).
-      const rows = [...new Map(records.map((r) => [r.deviceId, row(r)])).values()];
+      const rows = [...new Map(records.map((r) => [r.deviceId, postureRow(r)])).values()];
       await db.transaction().execute(async (trx) => {
         for (const part of chunks(rows, 5000)) await upsertStatement(ctx.dialect, part).execute(trx);
       });
@@ -165,7 +168,8 @@ export function postureStore(ctx: Ctx): PostureStore {
         const rows = await db.selectFrom('device_posture').selectAll().where(oneOf(ctx.dialect, 'device_id', part)).execute();
         out.push(...rows.map(record));
       }
-      return out.sort((a, b) => deviceIds.indexOf(a.deviceId) - deviceIds.indexOf(b.deviceId));
+      const order = new Map(deviceIds.map((id, i) => [id, i]));
+      return out.sort((a, b) => order.get(a.deviceId)! - order.get(b.deviceId)!);
     },
 
     async deletePosture(deviceId) {
@@ -177,8 +181,8 @@ export function postureStore(ctx: Ctx): PostureStore {
         .selectFrom('device_posture')
         .select((eb) => [
           'platform',
+          'os_key',
           'os_version',
-          eb.fn.max('os_key').as('os_key'),
           eb.fn.countAll().as('devices'),
           sql<number>`sum(on_latest)`.as('on_latest'),
           sql<number>`sum(case when releases_behind > 0 then 1 else 0 end)`.as('behind'),
@@ -189,7 +193,7 @@ export function postureStore(ctx: Ctx): PostureStore {
           sql<number>`sum(case when catalog_stamp <> ${stamp} then 1 else 0 end)`.as('outdated'),
           eb.fn.min('computed_at').as('oldest'),
         ])
-        .groupBy(['platform', 'os_version']);
+        .groupBy(['platform', 'os_key', 'os_version']);
       if (filter.platform) q = q.where('platform', '=', filter.platform);
       if (filter.model) q = q.where('model', '=', filter.model);
       if (filter.osMin) q = q.where('os_key', '>=', versionBoundKey(filter.osMin, 'min'));

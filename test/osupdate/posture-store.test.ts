@@ -4,7 +4,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PostureRecord, Store } from '../../src/storage/types.js';
+import { postureStore } from '../../src/storage/posture.js';
 import { openTestStores } from '../helpers/store.js';
+import { storeWithSecondConnection } from '../storage/setup.js';
 
 let store: Store;
 let other: Store;
@@ -133,4 +135,23 @@ test('fleet recompute lease: one owner at a time, progress fenced, a finished st
   await store.advancePostureJob('fleet', 'node-a', 'DEV-9', 9, lease(101), lease(161));
   const restarted = await store.claimPostureJob('fleet', 'node-a', 'S3', lease(102), lease(162));
   assert.deepEqual([restarted?.stamp, restarted?.cursor, restarted?.done], ['S3', null, 0]);
+});
+
+test('the generic upsert (one statement per batch: JSON rows on SQLite, arrays on PostgreSQL) writes what the store reads', async () => {
+  const t = await storeWithSecondConnection();
+  try {
+    const generic = postureStore({ db: t.other, dialect: t.store.dialect });
+    const rows = Array.from({ length: 1500 }, (_, i) =>
+      posture(`GEN-${i}`, { platform: 'macOS', osVersion: i % 2 ? '26.6.2' : '15.7.9', onLatest: i % 2 === 1, reason: i === 3 ? "it's \"quoted\"" : null, detail: { i, list: ['a', 'b'] } }),
+    );
+    await generic.upsertPostures(rows);
+    await generic.upsertPostures([posture('GEN-3', { platform: 'macOS', osVersion: '15.7.8', releasesBehind: 1, reason: 'replaced', detail: { again: true } })]);
+    const s = await t.store.postureSummary({}, 'S1');
+    assert.deepEqual(s.byVersion.map((v) => [v.osVersion, v.devices, v.onLatest, v.behind]), [['26.6.2', 749, 749, 0], ['15.7.9', 750, 0, 0], ['15.7.8', 1, 0, 1]]);
+    const [a, b] = await t.store.getPostures(['GEN-3', 'GEN-4']);
+    assert.deepEqual([a?.reason, a?.detail, a?.computedAt.getTime()], ['replaced', { again: true }, T.getTime()]);
+    assert.deepEqual([b?.osVersion, b?.onLatest, b?.detail], ['15.7.9', false, { i: 4, list: ['a', 'b'] }]);
+  } finally {
+    await t.close();
+  }
 });

@@ -1,7 +1,8 @@
 // Each device's OS update posture, computed from the catalogs and its inventory (osupdate/posture/)
 // and stored so the fleet summary is one aggregate over this table, never a recomputation.
 // os_key is the version as sortable text ("026.006.002") for OS range filters; the index on
-// (platform, os_key, os_version, …) covers the summary so it reads the index only. posture_jobs
+// (platform, os_key, os_version, …every column the summary counts) covers it, so the summary reads
+// the index only, in group order. posture_jobs
 // holds the lease and the cursor of the background fleet recompute (one node at a time, resumable).
 import type { Kysely, Migration } from 'kysely';
 import type { Dialect } from '../schema.js';
@@ -37,7 +38,10 @@ export function postureMigration(_dialect: Dialect): Migration {
       await db.schema
         .createIndex('device_posture_summary')
         .on('device_posture')
-        .columns(['platform', 'os_key', 'os_version', 'on_latest', 'releases_behind', 'major_behind', 'exploited_count', 'latest_version'])
+        .columns([
+          'platform', 'os_key', 'os_version', 'on_latest', 'releases_behind', 'major_behind', 'exploited_count', 'latest_version',
+          'major_upgrade_allowed', 'catalog_stamp', 'computed_at',
+        ])
         .execute();
       await db.schema.createIndex('device_posture_model').on('device_posture').columns(['model', 'os_key']).execute();
 
