@@ -53,6 +53,8 @@ export interface Config {
   catalogRefreshSeconds?: number;
   /** Days after which a catalog not confirmed current is stale (--catalog-max-age; default 7). */
   catalogMaxAgeDays?: number;
+  /** Seconds between a campaign's status polls and stall checks (--campaign-poll-seconds; default 300). */
+  campaignPollSeconds?: number;
 }
 
 export const DEFAULT_APNS_URL = 'https://api.push.apple.com';

@@ -43,6 +43,7 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   { flag: 'profile-sign-key', env: 'UPDRAFT_PROFILE_SIGN_KEY', key: 'profileSignKeyFile', kind: 'string', help: 'PEM private key of --profile-sign-cert' },
   { flag: 'catalog-url', env: 'UPDRAFT_CATALOG_URL', key: 'catalogUrls', kind: 'catalog-urls', help: `comma-separated KIND=URL (KIND: ${CATALOG_KINDS.join(', ')}): catalogs to refresh from these URLs` },
   { flag: 'catalog-refresh', env: 'UPDRAFT_CATALOG_REFRESH', key: 'catalogRefreshSeconds', kind: 'int', help: 'seconds between catalog refreshes from --catalog-url (default 21600, 6 hours)' },
+  { flag: 'campaign-poll-seconds', env: 'UPDRAFT_CAMPAIGN_POLL_SECONDS', key: 'campaignPollSeconds', kind: 'int', help: 'seconds between an OS update campaign\'s status polls and stall checks (default 300)' },
   { flag: 'catalog-max-age', env: 'UPDRAFT_CATALOG_MAX_AGE', key: 'catalogMaxAgeDays', kind: 'int', help: 'days after which a catalog not confirmed current is stale (default 7)' },
   { flag: 'retention-days', env: 'UPDRAFT_RETENTION_DAYS', key: 'retentionDays', kind: 'int', help: 'days to keep history: finished commands and results, events, push log, DDM status history (0 keeps forever)', default: '90' },
   { flag: 'body-limit', env: 'UPDRAFT_BODY_LIMIT', key: 'bodyLimit', kind: 'int', help: 'largest request body, bytes', default: String(DEFAULT_BODY_LIMIT) },

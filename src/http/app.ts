@@ -20,6 +20,8 @@ import { registerEnroll } from './enroll.js';
 import { registerChallenge } from './challenge.js';
 import { registerDdm } from './api/ddm.js';
 import { registerCatalogs } from './api/catalogs.js';
+import { registerCampaigns } from './api/campaigns.js';
+import type { CampaignEngine } from '../osupdate/campaign/index.js';
 import { Catalogs } from '../osupdate/catalog/service.js';
 
 export interface AppDeps {
@@ -35,6 +37,8 @@ export interface AppDeps {
   pki?: Pki;
   /** OS update catalogs: imports, their state, and the merged CatalogView (catalogs.view()). */
   catalogs: Catalogs;
+  /** The OS update campaign engine; without it the campaign routes are absent. */
+  campaigns?: CampaignEngine;
 }
 
 /** What buildApp takes: AppDeps, where a missing catalog service is made over the store. */
@@ -72,5 +76,6 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerChallenge(app, deps);
   registerDdm(app, deps);
   registerCatalogs(app, deps);
+  registerCampaigns(app, deps);
   return app;
 }

@@ -23,6 +23,7 @@ import { pushStore } from './push.js';
 import { challengeStore, settingStore } from './misc.js';
 import { ddmStore } from './ddm.js';
 import { certificateStore } from './certs.js';
+import { campaignStore } from './campaigns.js';
 import { catalogStore } from './catalogs.js';
 
 export interface OpenStoreOptions {
@@ -87,6 +88,7 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...settingStore(ctx),
     ...ddmStore(ctx),
     ...certificateStore(ctx),
+    ...campaignStore(ctx),
     ...catalogStore(ctx),
     close,
   };

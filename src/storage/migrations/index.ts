@@ -6,6 +6,7 @@ import { coreMigration } from './001_core.js';
 import { ddmMigration } from './002_ddm.js';
 import { certsMigration } from './003_certs.js';
 import { catalogsMigration } from './004_catalogs.js';
+import { campaignsMigration } from './008_campaigns.js';
 
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
@@ -15,6 +16,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '002_ddm': ddmMigration(dialect),
         '003_certs': certsMigration(dialect),
         '004_catalogs': catalogsMigration(dialect),
+        '008_campaigns': campaignsMigration(),
       };
     },
   };
