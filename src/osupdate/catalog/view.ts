@@ -5,7 +5,7 @@ import type { CatalogInfo, CatalogKind, CatalogView, DeviceKeys, OsFamily, Relea
 import type { Platform } from '../../mdm/types.js';
 import type { GdmfDoc, ParsedDoc, SofaDoc, SuDoc } from './model.js';
 import { mergeReleases, type SofaInput } from './merge.js';
-import { majorOf } from '../version.js';
+import { majorNumber } from '../version.js';
 
 /** The family whose catalogs list a platform's releases (gdmf lists iPadOS, tvOS and watchOS under iOS). */
 export function familyOf(platform: Platform): OsFamily {
@@ -148,7 +148,7 @@ export function catalogView(index: CatalogIndex, info: readonly CatalogInfo[]): 
       const family: OsFamily = /^(iPhone|iPad|iPod|AppleTV|Watch|AudioAccessory)/i.test(model) ? 'iOS' : /^RealityDevice/i.test(model) ? 'visionOS' : 'macOS';
       const ids = family === 'macOS' ? [model, ...index.boardIdsOf(model)] : [model];
       const newest = index.listing(family, ids).filter((r) => r.extra === null)[0];
-      return newest ? Number(majorOf(newest.version)) : null;
+      return newest ? majorNumber(newest.version) : null;
     },
     suProducts: () => index.products,
   };
