@@ -3,8 +3,8 @@
 // - Hardware is matched by the catalog view on SoftwareUpdateDeviceID / board ID / model identifier
 //   (never the marketing name); unknown hardware gets the reason "no catalog lists model X".
 // - latest: the newest full release the hardware can install (the newest major it supports is the
-//   ceiling); latest_in_major: the newest of the device's own major; several builds of one version
-//   report the mainline build (shortest, then lowest).
+//   ceiling); latest_in_major: the newest of the device's own major; of several builds of one version
+//   the view's first (the main build before its forks).
 // - releases_behind counts the releases of the device's own major newer than its version, plus a
 //   BSI/RSR for its build it has not applied. Releases of newer majors are not counted (holding a
 //   major is a choice; Apple patches the previous majors): that lag shows as major_behind,
@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import type { CatalogInfo, CatalogKind, CatalogView, DeviceInventory, DeviceKeys, OsFamily, Posture, Release, UpdateAttempt } from '../types.js';
 import { SOFA_OF, updateBlockers } from './rules.js';
 import { isVersion } from '../../mdm/version.js';
-import { compareVersions, majorOf } from '../catalog/versions.js';
+import { compareVersions, majorOf } from '../version.js';
 import { familyOf } from '../catalog/view.js';
 
 export interface CatalogAge {
@@ -82,17 +82,8 @@ const DAY = 86_400_000;
 const label = (r: Release): string => (r.extra ? `${r.version} ${r.extra}` : r.version);
 const day = (d: Date): string => d.toISOString().slice(0, 10);
 
-/** Newest version first, a BSI/RSR after its base release; several builds of a version: mainline first. */
-function byNewest(a: Release, b: Release): number {
-  return (
-    compareVersions(b.version, a.version) ||
-    Number(a.extra !== null) - Number(b.extra !== null) ||
-    a.build.length - b.build.length ||
-    (a.build < b.build ? -1 : a.build > b.build ? 1 : 0)
-  );
-}
-
-/** One release per version (and extra): the first in byNewest order, i.e. the mainline build. */
+/** One release per version (and extra): the first in the view's order (newest first; of several builds, the one
+ * for most devices, then the main build before its forks: 23G83 before 23G6083). */
 function distinct(releases: readonly Release[]): Release[] {
   const seen = new Set<string>();
   return releases.filter((r) => {
@@ -170,9 +161,9 @@ export function createPostureComputer(view: CatalogView, now: Date): PostureComp
     const k = `${keys.platform}|${keys.model}|${keys.softwareUpdateDeviceId}|${keys.boardId}`;
     if (installableByKeys.has(k)) return installableByKeys.get(k)!;
     const list = view.releasesFor(keys);
-    const sorted = list === null ? null : [...list].sort(byNewest);
-    installableByKeys.set(k, sorted);
-    return sorted;
+    const copy = list === null ? null : [...list];
+    installableByKeys.set(k, copy);
+    return copy;
   }
 
   /** CVEs fixed by the releases of `major` at or below `version` (the device already has those fixes). */
