@@ -13,6 +13,7 @@ import { makeFakePushCert } from '../src/push/selfsigned.js';
 import { startServer } from '../src/server.js';
 import { Fleet } from '../src/sim/fleet.js';
 import { loadScenario } from '../src/sim/scenario.js';
+import { importCatalogSnapshots, printFleetPosture } from './lib/demo-posture.js';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '200' }, port: { type: 'string', default: '9000' }, 'data-dir': { type: 'string', default: './demo-data' } } });
 const dataDir = resolve(values['data-dir']!);
@@ -40,6 +41,7 @@ const imported = await fetch(`${server.url}/v1/pushcert?force=1`, { method: 'PUT
 if (!imported.ok) throw new Error(`importing the demo push certificate: ${imported.status} ${await imported.text()}`);
 
 console.log(`Updraft demo: server ${server.url} (API key ${apiKey}), fake APNs ${fake.url}, wake channel ${fake.wakeUrl}`);
+await importCatalogSnapshots(server.url, auth);
 const count = Number(values.count);
 let shown = -1;
 const fleet = await Fleet.start({
@@ -60,6 +62,7 @@ const enqueue = (requestType: string, extra: Record<string, unknown> = {}) =>
     body: JSON.stringify({ ids: fleet.devices.map((d) => d.enrollmentId ?? d.udid), command: { request_type: requestType, ...extra } }),
   });
 await enqueue('DeviceInformation', { queries: ['OSVersion', 'BuildVersion', 'SoftwareUpdateDeviceID', 'SerialNumber'] });
+await printFleetPosture(server.url, auth, fleet.devices.length);
 console.log('  pushed DeviceInformation to every device; try:');
 console.log(`    curl -H 'Authorization: Bearer ${apiKey}' ${server.url}/v1/enrollments`);
 console.log(`    npx updraft enqueue … (or POST ${server.url}/v1/enqueue) — the simulated devices answer like real ones`);

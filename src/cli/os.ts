@@ -28,7 +28,7 @@ interface CatalogJson {
   stale_reason: string | null;
 }
 
-interface SummaryJson extends Counts {
+export interface SummaryJson extends Counts {
   by_version: Array<Counts & { platform: string | null; os_version: string | null }>;
   catalogs: CatalogJson[];
   outdated: number;
@@ -57,7 +57,8 @@ function catalogsLine(catalogs: CatalogJson[]): string {
   return 'catalogs: ' + catalogs.map((c) => `${c.kind} ${c.age_days} d${c.stale ? ' STALE' : ''}`).join(', ');
 }
 
-function summaryText(s: SummaryJson): string {
+/** The summary as `updraft os status` prints it (the demo prints it too). */
+export function summaryText(s: SummaryJson): string {
   const lines = [
     `${s.devices} devices: ${s.on_latest} on the latest release, ${s.behind} behind on their major, ${s.major_behind} a major behind, ` +
       `${s.exposed_actively_exploited} exposed to actively exploited CVEs, ${s.unknown} unknown to the catalogs; ` +

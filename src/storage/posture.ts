@@ -48,6 +48,7 @@ export interface PostureJobsTable {
 interface PostureDb {
   device_posture: DevicePostureTable;
   posture_jobs: PostureJobsTable;
+  device_inventory: { device_id: string };
 }
 
 const COLUMNS = [
@@ -223,6 +224,12 @@ export function postureStore(ctx: Ctx): PostureStore {
         outdated: groups.reduce((n, g) => n + Number(g.outdated), 0),
         oldestComputedAt: oldest === null ? null : new Date(oldest),
       };
+    },
+
+    async inventoryDeviceIds(after, limit) {
+      let q = db.selectFrom('device_inventory').select('device_id').orderBy('device_id').limit(limit);
+      if (after !== null) q = q.where('device_id', '>', after);
+      return (await q.execute()).map((r) => r.device_id);
     },
 
     async getPostureJob(name) {

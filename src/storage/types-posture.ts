@@ -92,6 +92,8 @@ export interface PostureStore {
   deletePosture(deviceId: string): Promise<void>;
   /** Counts and per-version counts, in SQL over the stored rows; `stamp` is the current catalog stamp. */
   postureSummary(filter: PostureFilter, stamp: string): Promise<PostureSummaryRecord>;
+  /** Ids of the devices with an inventory (device_inventory), in id order, after `after`: the fleet recompute's pages. */
+  inventoryDeviceIds(after: string | null, limit: number): Promise<string[]>;
   getPostureJob(name: string): Promise<PostureJob | null>;
   /**
    * Take (or keep) the job's lease for a run towards `stamp` unless another owner holds an

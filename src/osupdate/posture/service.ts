@@ -94,13 +94,7 @@ export class PostureService {
 
   /** The postures of these devices computed now (and stored); null for a device without an inventory. */
   async forDevices(deviceIds: readonly string[]): Promise<Array<PostureDetail | null>> {
-    const inventories = await this.inventory.listInventory(deviceIds);
-    const view = await this.catalogs.view();
-    const now = this.now();
-    const compute = createPostureComputer(view, now);
-    const byId = new Map(inventories.map((inv) => [inv.deviceId, compute(inv)]));
-    const stamp = catalogStamp(view, now);
-    await this.store.upsertPostures([...byId.values()].map((p) => postureRecord(p, stamp)));
+    const byId = new Map((await this.recomputeInventories(await this.inventory.listInventory(deviceIds))).map((p) => [p.deviceId, p]));
     return deviceIds.map((id) => byId.get(id) ?? null);
   }
 
@@ -108,9 +102,16 @@ export class PostureService {
     return (await this.forDevices([deviceId]))[0] ?? null;
   }
 
-  /** Recompute and store the posture of these devices (their inventory changed). */
-  async recompute(deviceIds: readonly string[]): Promise<void> {
-    await this.forDevices(deviceIds);
+  /** Compute and store the posture of these inventories now (one changed, or the API asks). */
+  async recomputeInventories(inventories: readonly DeviceInventory[]): Promise<PostureDetail[]> {
+    if (inventories.length === 0) return [];
+    const view = await this.catalogs.view();
+    const now = this.now();
+    const compute = createPostureComputer(view, now);
+    const postures = inventories.map(compute);
+    const stamp = catalogStamp(view, now);
+    await this.store.upsertPostures(postures.map((p) => postureRecord(p, stamp)));
+    return postures;
   }
 
   /** Fleet counts from the stored postures, and the catalogs' ages now. */
@@ -132,6 +133,8 @@ export class PostureService {
     const started = this.now();
     const stamp = catalogStamp(view, started);
     const lease = () => new Date(this.now().getTime() + LEASE_MS);
+    // A read first: every process asks every interval, and nearly always nothing changed.
+    if ((await this.store.getPostureJob(FLEET_JOB))?.doneStamp === stamp) return null;
     const job = await this.store.claimPostureJob(FLEET_JOB, owner, stamp, started, lease());
     if (!job) return null;
     const compute = createPostureComputer(view, started);
