@@ -34,7 +34,7 @@ export async function startServeProcess(opts: { db: string; dataDir: string; apn
   ], { cwd: repoRoot, env: { ...env, UPDRAFT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`updraft serve did not start: ${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`updraft serve did not start: ${output}`)), 90_000);
     const read = (d: Buffer) => {
       output += d.toString();
       const m = /listening on (\S+)/.exec(output);
