@@ -20,6 +20,10 @@ export function register(program: Command): void {
           : 'API key: the one given by --api-key or UPDRAFT_API_KEY',
       );
       if (config.webhookUrl) console.log(`Webhooks: ${config.webhookUrl}`);
+      if (!server.deps.pusher.configured) {
+        const { PushCertService, pushSetupHint } = await import('../push/pushcert-service.js');
+        console.log(pushSetupHint(await new PushCertService({ store: server.deps.store, dataDir: config.dataDir }).pendingState()));
+      }
       if (!config.publicUrl.startsWith('https://')) console.log('Note: devices require HTTPS: put a TLS proxy in front and set --public-url, or give --tls-cert/--tls-key');
       let closing = false;
       const shutdown = (signal: string) => {

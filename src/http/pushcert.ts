@@ -143,7 +143,6 @@ export function registerPush(app: FastifyInstance, deps: AppDeps): void {
                 new_key: Type.Optional(Type.Boolean({ description: 'replace a pending key with a new one' })),
                 mdmcert_download: Type.Optional(Type.Boolean({ description: 'also make the exchange certificate mdmcert.download encrypts its reply to' })),
               },
-              { additionalProperties: false },
             ),
           ),
         },

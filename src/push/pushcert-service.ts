@@ -148,3 +148,20 @@ export class PushCertService {
     );
   }
 }
+
+/** What `updraft serve` prints while no push certificate is loaded: the next step from where things stand. */
+export function pushSetupHint(pending: PendingState | null): string {
+  if (!pending) {
+    return (
+      'Push: no push certificate yet, so devices cannot be woken. Get one with `updraft pushcert request --vendor-cert FILE ...` ' +
+      '(with an MDM vendor certificate) or `updraft pushcert mdmcert-download --email ADDRESS` (without one); ' +
+      'see docs/push.md, "From zero to a push certificate"'
+    );
+  }
+  const since = pending.pending.createdAt.toISOString();
+  const reply = pending.pending.exchange ? 'open the reply mdmcert.download emailed with `updraft pushcert mdmcert-download --decrypt FILE`, then ' : '';
+  return (
+    `Push: no push certificate yet; push key ${pending.keySha256.slice(0, 16)}… has waited for it since ${since}: ` +
+    `${reply}upload the request at ${PORTAL.url} and import the certificate it gives with \`updraft pushcert --cert FILE.pem\``
+  );
+}
