@@ -135,15 +135,13 @@ export function registerPush(app: FastifyInstance, deps: AppDeps): void {
           summary: 'Make the push key (kept by the server until its certificate is imported) or keep the pending one, and answer a CSR for it',
           tags: ['Updraft'],
           body: Type.Optional(
-            Type.Object(
-              {
-                email: Type.Optional(Type.String({ maxLength: 254, description: 'emailAddress of the CSR subject (mdmcert.download needs it)' })),
-                common_name: Type.Optional(Type.String({ maxLength: 64 })),
-                country: Type.Optional(Type.String({ description: 'two-letter country code' })),
-                new_key: Type.Optional(Type.Boolean({ description: 'replace a pending key with a new one' })),
-                mdmcert_download: Type.Optional(Type.Boolean({ description: 'also make the exchange certificate mdmcert.download encrypts its reply to' })),
-              },
-            ),
+            Type.Object({
+              email: Type.Optional(Type.String({ maxLength: 254, description: 'emailAddress of the CSR subject (mdmcert.download needs it)' })),
+              common_name: Type.Optional(Type.String({ maxLength: 64 })),
+              country: Type.Optional(Type.String({ description: 'two-letter country code' })),
+              new_key: Type.Optional(Type.Boolean({ description: 'replace a pending key with a new one' })),
+              mdmcert_download: Type.Optional(Type.Boolean({ description: 'also make the exchange certificate mdmcert.download encrypts its reply to' })),
+            }),
           ),
         },
       },
