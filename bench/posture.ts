@@ -113,30 +113,40 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+/** Wall time, this process's CPU time (ms) and the result. The machine may be shared: CPU is the steadier figure. */
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T, number]> {
   const t = performance.now();
+  const cpu = process.cpuUsage();
   const out = await fn();
-  return [performance.now() - t, out];
+  const used = process.cpuUsage(cpu);
+  return [performance.now() - t, out, (used.user + used.system) / 1000];
 }
 
 async function measureStore(label: string, store: Store, records: ReturnType<typeof postureRecord>[], stamp: string, filters: Array<[string, PostureFilter]>): Promise<void> {
-  const [load] = await timed(async () => {
+  const inProcess = store.dialect === 'sqlite';
+  const cpuNote = (cpu: number) => (inProcess ? `, CPU ${ms(cpu)}` : '');
+  const [load, , loadCpu] = await timed(async () => {
     for (let i = 0; i < records.length; i += 5000) await store.upsertPostures(records.slice(i, i + 5000));
   });
-  console.log(`  ${label.padEnd(10)} store ${records.length.toLocaleString('en')} postures (bulk upsert): ${(load / 1000).toFixed(1)} s (${Math.round((load * 1000) / records.length)} µs/device)`);
+  console.log(
+    `  ${label.padEnd(10)} store ${records.length.toLocaleString('en')} postures (bulk upsert): ${(load / 1000).toFixed(1)} s ` +
+      `(${Math.round((load * 1000) / records.length)} µs/device${inProcess ? `; CPU ${(loadCpu / 1000).toFixed(1)} s` : ''})`,
+  );
   for (const [name, filter] of filters) {
     const runs: number[] = [];
+    const cpus: number[] = [];
     let devices = 0;
     for (let i = 0; i < SUMMARY_RUNS; i++) {
-      const [t, s] = await timed(() => store.postureSummary(filter, stamp));
+      const [t, s, cpu] = await timed(() => store.postureSummary(filter, stamp));
       runs.push(t);
+      cpus.push(cpu);
       devices = s.devices;
     }
-    console.log(`  ${label.padEnd(10)} summary ${name.padEnd(26)} ${ms(median(runs)).padStart(8)} (median of ${SUMMARY_RUNS}, ${devices.toLocaleString('en')} devices)`);
+    console.log(`  ${label.padEnd(10)} summary ${name.padEnd(22)} ${ms(median(runs)).padStart(8)}${cpuNote(median(cpus))} (median of ${SUMMARY_RUNS}, ${devices.toLocaleString('en')} devices)`);
   }
   // Baseline: what a summary costs without the aggregate in SQL (every row read, counted in JS).
-  const [naive, count] = await timed(async () => naiveSummary(store));
-  console.log(`  ${label.padEnd(10)} baseline: read every posture and count in JS: ${ms(naive)} (${count.toLocaleString('en')} rows)`);
+  const [naive, count, naiveCpu] = await timed(async () => naiveSummary(store));
+  console.log(`  ${label.padEnd(10)} baseline: read every posture and count in JS: ${ms(naive)}${cpuNote(naiveCpu)} (${count.toLocaleString('en')} rows)`);
 }
 
 /** Reads every stored posture (in pages of 5,000 ids) and counts them per platform and version in JS. */
@@ -170,16 +180,18 @@ export async function benchPosture(devices = DEVICES): Promise<void> {
   global.gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const compute = createPostureComputer(view, NOW);
   const postures = fleet.map(compute);
   const computeMs = performance.now() - t0;
+  const computeCpu = process.cpuUsage(cpu0);
   global.gc?.();
   const heapAfter = process.memoryUsage().heapUsed;
   console.log(
-    `  compute (one posture computer):  ${ms(computeMs).padStart(9)}  ${((computeMs * 1000) / devices).toFixed(1)} µs/device, ` +
+    `  compute (one posture computer):  ${ms(computeMs).padStart(9)} (CPU ${ms((computeCpu.user + computeCpu.system) / 1000)})  ${((computeMs * 1000) / devices).toFixed(1)} µs/device, ` +
       `heap +${mb(heapAfter - heapBefore)} for the postures, rss ${mb(process.memoryUsage().rss)}`,
   );
-  const sample = fleet.slice(0, 5000);
+  const sample = fleet.slice(0, 2000);
   const t1 = performance.now();
   for (const inv of sample) computePosture(view, inv, NOW);
   const naive = (performance.now() - t1) / sample.length;

@@ -10,6 +10,7 @@ import { benchPush } from './push.js';
 import { benchConnect } from './connect.js';
 import { benchScep } from './scep.js';
 import { benchCatalog } from './catalog.js';
+import { benchPosture } from './posture.js';
 
 /** The simulator bench runs server and simulator as compiled commands in their own processes. */
 const benchSim = async (): Promise<void> => {
@@ -25,6 +26,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   connect: () => benchConnect(),
   scep: () => benchScep(),
   catalog: () => benchCatalog(),
+  posture: () => benchPosture(),
   sim: benchSim,
 };
 
