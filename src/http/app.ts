@@ -23,6 +23,8 @@ import { registerCatalogs } from './api/catalogs.js';
 import { registerCampaigns } from './api/campaigns.js';
 import type { CampaignEngine } from '../osupdate/campaign/index.js';
 import { Catalogs } from '../osupdate/catalog/service.js';
+import { PostureService } from '../osupdate/posture/service.js';
+import { registerOs } from './api/os.js';
 
 export interface AppDeps {
   config: Config;
@@ -39,15 +41,19 @@ export interface AppDeps {
   catalogs: Catalogs;
   /** The OS update campaign engine; without it the campaign routes are absent. */
   campaigns?: CampaignEngine;
+  /** Device and fleet OS update posture (GET /v1/devices/{id}/os, /v1/os/summary). */
+  posture: PostureService;
 }
 
-/** What buildApp takes: AppDeps, where a missing catalog service is made over the store. */
-export type AppInput = Omit<AppDeps, 'catalogs'> & { catalogs?: Catalogs };
+/** What buildApp takes: AppDeps, where a missing catalog or posture service is made over the store. */
+export type AppInput = Omit<AppDeps, 'catalogs' | 'posture'> & { catalogs?: Catalogs; posture?: PostureService };
 
 export async function buildApp(input: AppInput): Promise<FastifyInstance> {
+  const catalogs = input.catalogs ?? new Catalogs({ store: input.store, logger: input.logger, maxAgeDays: input.config.catalogMaxAgeDays });
   const deps: AppDeps = {
     ...input,
-    catalogs: input.catalogs ?? new Catalogs({ store: input.store, logger: input.logger, maxAgeDays: input.config.catalogMaxAgeDays }),
+    catalogs,
+    posture: input.posture ?? new PostureService({ store: input.store, inventory: input.store, catalogs, logger: input.logger }),
   };
   // With a certificate and key Updraft terminates TLS itself and asks devices for their identity
   // certificate (mTLS); without them it speaks plain HTTP behind a TLS proxy.
@@ -76,6 +82,7 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerChallenge(app, deps);
   registerDdm(app, deps);
   registerCatalogs(app, deps);
+  registerOs(app, deps);
   registerCampaigns(app, deps);
   return app;
 }

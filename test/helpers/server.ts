@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { DEFAULT_BODY_LIMIT, type Config } from '../../src/config.js';
-import { buildApp, type AppDeps } from '../../src/http/app.js';
+import { buildApp, type AppInput } from '../../src/http/app.js';
 import type { IdentityResolver } from '../../src/http/mdm.js';
 import type { Pusher } from '../../src/push/types.js';
 import { UnconfiguredPusher } from '../../src/push/unconfigured.js';
@@ -14,6 +14,7 @@ import type { Store } from '../../src/storage/types.js';
 import type { Pki } from '../../src/pki/pki.js';
 import { openTestStore } from './store.js';
 import { Catalogs } from '../../src/osupdate/catalog/service.js';
+import type { PostureService } from '../../src/osupdate/posture/service.js';
 
 export const TEST_API_KEY = 'test-api-key';
 
@@ -35,6 +36,8 @@ export interface TestServerOptions {
   logger?: Logger;
   /** The catalog service (default: one over the test store, re-reading the stored catalogs on every view()). */
   catalogs?: (store: Store, config: Config) => Catalogs;
+  /** The posture service (default: one over the test store and the catalog service). */
+  posture?: (store: Store, config: Config, catalogs: Catalogs) => PostureService;
   /** CA, SCEP and profile signing (e.g. (store, config) => loadPki(config, store)); /scep and /mdm/enroll need it. */
   pki?: (store: Store, config: Config) => Pki;
 }
@@ -79,7 +82,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const logger = opts.logger ?? pino({ level: process.env.UPDRAFT_TEST_LOG ?? opts.logLevel ?? 'silent' });
   const pki = opts.pki?.(store, config);
   const catalogs = opts.catalogs?.(store, config) ?? new Catalogs({ store, logger, maxAgeDays: config.catalogMaxAgeDays, recheckMs: 0 });
-  const deps: AppDeps = { config, store, pusher: opts.pusher ?? new UnconfiguredPusher(), logger, service, identity: opts.identity, pki, catalogs };
+  const posture = opts.posture?.(store, config, catalogs);
+  const deps: AppInput = { config, store, pusher: opts.pusher ?? new UnconfiguredPusher(), logger, service, identity: opts.identity, pki, catalogs, posture };
   const app = await buildApp(deps);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();

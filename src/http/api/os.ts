@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import type { CatalogAge, PostureDetail } from '../../osupdate/posture/compute.js';
-import type { PostureService, PostureSummary } from '../../osupdate/posture/service.js';
+import type { PostureSummary } from '../../osupdate/posture/service.js';
 import type { PostureVersionCounts } from '../../storage/types-posture.js';
 import { isVersion, versionBoundKey } from '../../mdm/version.js';
 import { ApiError, apiScope } from './scope.js';
@@ -95,7 +95,7 @@ function versionParam(value: string | undefined, field: string): string | undefi
   return value;
 }
 
-export function registerOs(app: FastifyInstance, deps: AppDeps & { posture: PostureService }): void {
+export function registerOs(app: FastifyInstance, deps: AppDeps): void {
   apiScope(app, deps, (api) => {
     api.get(
       '/v1/devices/:id/os',
