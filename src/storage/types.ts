@@ -6,6 +6,7 @@
 import type { EnrollmentType, Inventory, Platform } from '../mdm/types.js';
 import type { DdmStore } from './types-ddm.js';
 import type { CertificateStore } from './types-certs.js';
+import type { InventoryStore } from './types-inventory.js';
 
 /** Protocol shapes the store keeps, defined with the protocol model. */
 export type { EnrollmentType, Inventory, Platform };
@@ -308,6 +309,7 @@ export interface SettingStore {
 }
 
 export * from './types-ddm.js';
+export * from './types-inventory.js';
 
 export interface Store
   extends EnrollmentStore,
@@ -318,7 +320,8 @@ export interface Store
     ChallengeStore,
     SettingStore,
     DdmStore,
-    CertificateStore {
+    CertificateStore,
+    InventoryStore {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 }

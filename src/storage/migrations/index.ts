@@ -5,11 +5,15 @@ import type { Dialect } from '../schema.js';
 import { coreMigration } from './001_core.js';
 import { ddmMigration } from './002_ddm.js';
 import { certsMigration } from './003_certs.js';
+import { inventoryMigration } from './005_inventory.js';
 
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
-      return { '001_core': coreMigration(dialect), '002_ddm': ddmMigration(dialect), '003_certs': certsMigration(dialect) };
+      return {
+        '001_core': coreMigration(dialect), '002_ddm': ddmMigration(dialect), '003_certs': certsMigration(dialect),
+        '005_inventory': inventoryMigration(dialect),
+      };
     },
   };
 }
