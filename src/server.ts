@@ -16,6 +16,8 @@ import { startRepushWorker } from './push/repush.js';
 import { compose } from './service/compose.js';
 import { createCoreService } from './service/core.js';
 import type { Observer } from './service/observers.js';
+import { inventoryObserver } from './osupdate/inventory/observer.js';
+import { DEFAULT_INVENTORY_INTERVAL_SECONDS, startInventorySchedule } from './osupdate/inventory/schedule.js';
 import { startRetention } from './service/retention.js';
 import { ensureApiKey } from './secrets.js';
 import { createDdm, ddmEnableMiddleware } from './ddm/index.js';
@@ -59,7 +61,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     stops.push(() => pusher.close());
 
     // Engines that learn from devices (results, check-ins, DDM status) register here.
-    const observers: Observer[] = [];
+    const observers: Observer[] = [inventoryObserver({ store, pusher, logger })];
     const ddm = createDdm({ store, pusher, logger, webhooks: Boolean(config.webhookUrl), observers });
     const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler, observers, logger });
     const webhooks = config.webhookUrl ? [webhookMiddleware(store, { logger })] : [];
@@ -69,6 +71,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
     const repush = startRepushWorker({ store, pusher, interval: (config.repushIntervalSeconds ?? 3600) * 1000, logger });
     stops.push(() => repush.stop());
+    const inventoryInterval = config.inventoryIntervalSeconds ?? DEFAULT_INVENTORY_INTERVAL_SECONDS;
+    if (inventoryInterval > 0) {
+      const schedule = startInventorySchedule({ store, pusher, interval: inventoryInterval * 1000, logger });
+      stops.push(() => schedule.stop());
+    }
     const retention = startRetention({ store, days: config.retentionDays, logger });
     stops.push(() => retention.stop());
     if (config.webhookUrl) {

@@ -19,6 +19,7 @@ import { registerScep } from './scep.js';
 import { registerEnroll } from './enroll.js';
 import { registerChallenge } from './challenge.js';
 import { registerDdm } from './api/ddm.js';
+import { registerInventory } from './api/inventory.js';
 
 export interface AppDeps {
   config: Config;
@@ -60,5 +61,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerEnroll(app, deps);
   registerChallenge(app, deps);
   registerDdm(app, deps);
+  registerInventory(app, deps);
   return app;
 }

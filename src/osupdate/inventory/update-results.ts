@@ -1,8 +1,9 @@
 // ScheduleOSUpdate and OSUpdateStatus results → the device's last update attempt (status, product
-// key, version, and the error when it failed). Minimal on purpose: the full result parsers live in
-// src/commands/; this keeps what the inventory shows.
+// key, version, and the error when it failed, explained by src/commands/error-codes.ts). Minimal on
+// purpose: the full typed results live in src/commands/; this keeps what the inventory shows.
 import { asNumber, type PlistDict, type PlistValue } from '../../plist/index.js';
 import type { ErrorChainItem, ReportStatus } from '../../mdm/types.js';
+import { explainError } from '../../commands/error-codes.js';
 import type { UpdateAttempt } from '../types.js';
 import { isDict, text } from './parse.js';
 
@@ -29,11 +30,12 @@ const FAILED = /Failed$|Insufficient|RequiresComputer|PhoneCallInProgress/;
 
 type AttemptError = NonNullable<UpdateAttempt['error']>;
 
-/** The first error of an ErrorChain, as the inventory shows it. */
-export function chainError(chain: ReadonlyArray<ErrorChainItem> | null | undefined): AttemptError | null {
+/** The first error of an ErrorChain, in plain language where the code is a known one, else as the device put it. */
+export function chainError(chain: ReadonlyArray<ErrorChainItem> | null | undefined, requestType: string | null): AttemptError | null {
   const e = chain?.[0];
   if (!e) return null;
-  const message = e.usEnglishDescription ?? e.localizedDescription
+  const message = explainError(e.errorDomain, e.errorCode, requestType)?.explanation
+    ?? e.usEnglishDescription ?? e.localizedDescription
     ?? `${e.errorDomain ?? 'unknown domain'} error ${e.errorCode ?? '(no code)'}`;
   return { code: e.errorCode, domain: e.errorDomain, message };
 }
@@ -72,7 +74,7 @@ export function fromUpdateResult(input: UpdateResultInput): UpdateAttempt | null
     const productKey = sent[0]?.productKey ?? null;
     return {
       at, source, status: 'failed', productKey, version: sent[0]?.version ?? versionOfProductKey(productKey),
-      error: chainError(input.errorChain) ?? { code: null, domain: null, message: `the device answered ${input.status}` },
+      error: chainError(input.errorChain, source) ?? { code: null, domain: null, message: `the device answered ${input.status}` },
     };
   }
   const list = input.dict[source === 'ScheduleOSUpdate' ? 'UpdateResults' : 'OSUpdateStatus'];
@@ -89,6 +91,6 @@ export function fromUpdateResult(input: UpdateResultInput): UpdateAttempt | null
     status,
     productKey,
     version: versionOf(productKey),
-    error: failed ? (chainError(plistChain(item.ErrorChain)) ?? { code: null, domain: null, message: `the update failed: ${status}` }) : null,
+    error: failed ? (chainError(plistChain(item.ErrorChain), source) ?? { code: null, domain: null, message: `the update failed: ${status}` }) : null,
   };
 }
