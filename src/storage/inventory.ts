@@ -204,14 +204,18 @@ export async function applyInventory(
   return { inventory: after, changes, created };
 }
 
-/** The due test of one device: neither answered nor queried since its slot, nor within half an interval. */
+/**
+ * The due test of one device: its latest slot (the last moment at or before `at` that is its offset
+ * into an interval) came at least half an interval after it last answered or was asked. So each
+ * device is asked at its own slot, once per interval; after an answer outside the schedule (an
+ * enrollment) the next slot at least half an interval on.
+ */
 function dueWhere(at: Date, intervalMs: number) {
   const now = at.getTime();
-  const interval = Math.max(1, Math.round(intervalMs));
-  const slot = sql<number>`(cast(${now} as bigint) - ((cast(${now} as bigint) - phase * cast(${interval} as bigint) / 65536) % cast(${interval} as bigint)))`;
-  const half = now - Math.floor(interval / 2);
-  return sql<boolean>`coalesce(information_at, 0) < ${slot} and coalesce(queried_at, 0) < ${slot}
-    and coalesce(information_at, 0) < ${half} and coalesce(queried_at, 0) < ${half}`;
+  const interval = Math.max(2, Math.round(intervalMs));
+  const half = Math.floor(interval / 2);
+  const bound = sql<number>`(cast(${now - half} as bigint) - ((cast(${now} as bigint) - phase * cast(${interval} as bigint) / 65536) % cast(${interval} as bigint)))`;
+  return sql<boolean>`coalesce(information_at, 0) < ${bound} and coalesce(queried_at, 0) < ${bound}`;
 }
 
 export function inventoryStore({ db: base, dialect }: Ctx): InventoryStore {
