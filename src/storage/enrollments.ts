@@ -127,7 +127,8 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
           .execute();
         // A device channel's Authenticate seeds (or refreshes) its inventory row, history included.
         if (input.id === input.deviceId) {
-          const patch = Object.fromEntries(Object.entries(input.inventory).filter(([, v]) => v !== undefined && v !== null && v !== ''));
+          const reported = Object.fromEntries(Object.entries(input.inventory).filter(([, v]) => v !== undefined && v !== null && v !== ''));
+          const patch = { ...reported, isUserEnrollment: input.type === 'UserEnrollmentDevice' };
           await applyInventory(trx, dialect, input.id, patch, input.at, { syncEnrollment: false });
         }
       });

@@ -25,7 +25,7 @@ test(`Authenticate seeds the inventory; an upsert keeps what changed, with its p
   assert.deepEqual([seeded?.osVersion, seeded?.platform, seeded?.serialNumber, seeded?.updatedAt], ['14.4', 'macOS', `SN${id}`, T0]);
   const seedHistory = await store.inventoryHistory(id);
   assert.deepEqual(seedHistory.map((c) => [c.field, c.oldValue, c.newValue]).sort(), [
-    ['osVersion', null, '14.4'], ['platform', null, 'macOS'], ['serialNumber', null, `SN${id}`],
+    ['isUserEnrollment', null, false], ['osVersion', null, '14.4'], ['platform', null, 'macOS'], ['serialNumber', null, `SN${id}`],
   ]);
 
   const first = await store.upsertInventory(id, { osVersion: '14.4', buildVersion: '23E214', isSupervised: true, batteryLevel: 0.5 }, at(10), { information: true });
