@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   challenge: () => import('./challenge.js'),
   certs: () => import('./certs.js'),
   ddm: () => import('./ddm.js'),
+  catalog: () => import('./catalog.js'),
   sim: () => import('./sim.js'),
 };
 

@@ -6,6 +6,8 @@
 import type { EnrollmentType, Inventory, Platform } from '../mdm/types.js';
 import type { DdmStore } from './types-ddm.js';
 import type { CertificateStore } from './types-certs.js';
+import type { CampaignStore, TagStore } from './types-campaigns.js';
+import type { CatalogStore } from './types-catalogs.js';
 import type { InventoryStore } from './types-inventory.js';
 
 /** Protocol shapes the store keeps, defined with the protocol model. */
@@ -309,6 +311,8 @@ export interface SettingStore {
 }
 
 export * from './types-ddm.js';
+export * from './types-campaigns.js';
+export * from './types-catalogs.js';
 export * from './types-inventory.js';
 
 export interface Store
@@ -321,6 +325,9 @@ export interface Store
     SettingStore,
     DdmStore,
     CertificateStore,
+    CampaignStore,
+    TagStore,
+    CatalogStore,
     InventoryStore {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
