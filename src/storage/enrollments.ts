@@ -126,9 +126,10 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
           .where('status', '=', 'queued')
           .execute();
         // A device channel's Authenticate seeds (or refreshes) its inventory row, history included.
+        // What belongs to the enrollment (supervision, ADE) is unknown again until the device says.
         if (input.id === input.deviceId) {
           const reported = Object.fromEntries(Object.entries(input.inventory).filter(([, v]) => v !== undefined && v !== null && v !== ''));
-          const patch = { ...reported, isUserEnrollment: input.type === 'UserEnrollmentDevice' };
+          const patch = { ...reported, isUserEnrollment: input.type === 'UserEnrollmentDevice', isSupervised: null, enrolledViaDep: null };
           await applyInventory(trx, dialect, input.id, patch, input.at, { syncEnrollment: false });
         }
       });

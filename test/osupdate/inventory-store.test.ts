@@ -45,6 +45,15 @@ test(`Authenticate seeds the inventory; an upsert keeps what changed, with its p
   assert.deepEqual(await store.inventoryHistory(id, { field: 'batteryLevel' }), []);
 });
 
+test(`a re-enrollment makes what belongs to the enrollment (supervision, ADE) unknown until the device says (${testDbLabel})`, async () => {
+  const id = await enrollDevice(store, newId());
+  await store.upsertInventory(id, { isSupervised: false, enrolledViaDep: false, isAppleSilicon: true }, at(1));
+  await enrollDevice(store, id, at(2));
+  const inv = (await store.getInventory(id))!;
+  assert.deepEqual([inv.isSupervised, inv.enrolledViaDep, inv.isAppleSilicon], [null, null, true]);
+  assert.deepEqual((await store.inventoryHistory(id, { field: 'enrolledViaDep' })).map((c) => [c.oldValue, c.newValue, c.at]), [[false, null, at(2)], [null, false, at(1)]]);
+});
+
 test(`the enrollment's own columns follow the inventory, so GET /v1/enrollments?os_version= stays true (${testDbLabel})`, async () => {
   const id = await enrollDevice(store, newId());
   await store.upsertInventory(id, { osVersion: '26.0.1', buildVersion: '25A362', model: 'Mac16,1', deviceName: 'Lab Mac' }, at(5));
