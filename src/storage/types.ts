@@ -6,6 +6,8 @@
 import type { EnrollmentType, Inventory, Platform } from '../mdm/types.js';
 import type { DdmStore } from './types-ddm.js';
 import type { CertificateStore } from './types-certs.js';
+import type { CampaignStore, TagStore } from './types-campaigns.js';
+import type { CatalogStore } from './types-catalogs.js';
 
 /** Protocol shapes the store keeps, defined with the protocol model. */
 export type { EnrollmentType, Inventory, Platform };
@@ -308,6 +310,8 @@ export interface SettingStore {
 }
 
 export * from './types-ddm.js';
+export * from './types-campaigns.js';
+export * from './types-catalogs.js';
 
 export interface Store
   extends EnrollmentStore,
@@ -318,7 +322,10 @@ export interface Store
     ChallengeStore,
     SettingStore,
     DdmStore,
-    CertificateStore {
+    CertificateStore,
+    CampaignStore,
+    TagStore,
+    CatalogStore {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 }
