@@ -157,10 +157,15 @@ function kindOf(spec: CommandSpec | null): (flag: string) => FlagKind | undefine
   };
 }
 
-async function run(tokens: string[]): Promise<void> {
+/** The command's schema entry (null when none is named) and its arguments, from the words after `cmd`. */
+export function parseTokens(tokens: readonly string[]): { spec: CommandSpec | null; a: CmdArgs } {
   const requestType = findRequestType(tokens, isFile);
   const spec = requestType ? resolveRequestType(requestType) : null;
-  const a = parseCmdArgs(tokens, kindOf(spec), isFile);
+  return { spec, a: parseCmdArgs(tokens, kindOf(spec), isFile) };
+}
+
+async function run(tokens: string[]): Promise<void> {
+  const { spec, a } = parseTokens(tokens);
   if (a.opts.list) {
     const all = listCommands();
     if (a.opts.json) printJson(all.map((c) => ({ request_type: c.requestType, title: c.title, os: c.os, has_response: !!c.response })));

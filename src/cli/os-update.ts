@@ -44,7 +44,8 @@ function build(requestType: string, payload: Record<string, unknown>, uuid: stri
   }
 }
 
-function scheduleItem(o: Options): Record<string, unknown> {
+/** One ScheduleOSUpdate Updates item from the flags, checked against the schema's allowed values. */
+export function scheduleItem(o: Options): Record<string, unknown> {
   if (!o.productKey && !o.productVersion) throw new CliError('give --product-key (from `updraft os-update available`) or --product-version');
   const deferrals = positiveInt(o.maxUserDeferrals, '--max-user-deferrals', { zero: true });
   const action = oneOf(o.installAction ?? 'Default', 'InstallAction', '--install-action')!;

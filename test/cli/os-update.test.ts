@@ -10,6 +10,7 @@ import type { DeviceState } from '../../src/sim/device.js';
 import { startHarness, type Harness } from '../sim/harness.js';
 import { TEST_API_KEY } from '../helpers/server.js';
 import { fixturePath } from '../helpers/fixtures.js';
+import { scheduleItem } from '../../src/cli/os-update.js';
 import { runCli } from './run.js';
 
 let h: Harness;
@@ -78,16 +79,14 @@ test('the legacy OS update flow of the seed, from the command line', async () =>
   assert.match(status.stdout, new RegExp(`${mac.udid}\\s+_OSX_18A391\\s+(Idle|Downloading|Installing)\\s+(yes|no)\\s+\\d+%`));
 });
 
-test('schedule checks its options against Apple\'s schema before sending', async () => {
-  const [action, none, deferrals] = await Promise.all([
-    cli('os-update', 'schedule', mac.udid, '--product-key', 'k', '--install-action', 'Soonish'),
-    cli('os-update', 'schedule', mac.udid),
-    cli('os-update', 'schedule', mac.udid, '--product-version', '14.6.1', '--max-user-deferrals', '3'),
-  ]);
-  assert.match(action.stderr, /--install-action must be one of Default, DownloadOnly, InstallASAP, NotifyOnly, InstallLater, InstallForceRestart/);
-  assert.match(none.stderr, /give --product-key .* or --product-version/);
-  assert.match(deferrals.stderr, /--max-user-deferrals only applies with --install-action InstallLater/);
-  for (const r of [action, none, deferrals]) assert.equal(r.code, 1);
+test('schedule checks its options against Apple\'s schema before sending', () => {
+  assert.throws(() => scheduleItem({ productKey: 'k', installAction: 'Soonish' }), /--install-action must be one of Default, DownloadOnly, InstallASAP, NotifyOnly, InstallLater, InstallForceRestart/);
+  assert.throws(() => scheduleItem({}), /give --product-key .* or --product-version/);
+  assert.throws(() => scheduleItem({ productVersion: '14.6.1', maxUserDeferrals: '3' }), /--max-user-deferrals only applies with --install-action InstallLater/);
+  assert.throws(() => scheduleItem({ productKey: 'k', priority: 'urgent' }), /--priority must be one of Low, High/);
+  assert.deepEqual(scheduleItem({ productVersion: '14.6.1', installAction: 'installlater', maxUserDeferrals: '0', priority: 'high' }), {
+    ProductKey: undefined, ProductVersion: '14.6.1', InstallAction: 'InstallLater', MaxUserDeferrals: 0, Priority: 'High',
+  });
 });
 
 test('cmd: a .mobileconfig installed, listed and removed by identifier; removing it again is explained', async () => {
