@@ -17,6 +17,12 @@ const benchSim = async (): Promise<void> => {
   execFileSync(process.execPath, ['--import', 'tsx', script, '--count', '1000', '--seconds', '5'], { stdio: 'inherit' });
 };
 
+/** The campaign bench runs in its own process (simulated clock, server and fleet together). */
+const benchCampaign = async (): Promise<void> => {
+  const script = fileURLToPath(new URL('./campaign.ts', import.meta.url));
+  execFileSync(process.execPath, ['--import', 'tsx', script, '--count', '1000'], { stdio: 'inherit' });
+};
+
 const benches: Record<string, () => Promise<unknown>> = {
   plist: benchPlist,
   storage: benchStorage,
@@ -26,6 +32,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   scep: () => benchScep(),
   catalog: () => benchCatalog(),
   sim: benchSim,
+  campaign: benchCampaign,
 };
 
 const wanted = process.argv.slice(2);
