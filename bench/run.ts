@@ -9,11 +9,18 @@ import { benchIdentity } from './identity.js';
 import { benchPush } from './push.js';
 import { benchConnect } from './connect.js';
 import { benchScep } from './scep.js';
+import { benchCatalog } from './catalog.js';
 
 /** The simulator bench runs server and simulator as compiled commands in their own processes. */
 const benchSim = async (): Promise<void> => {
   const script = fileURLToPath(new URL('./sim.ts', import.meta.url));
   execFileSync(process.execPath, ['--import', 'tsx', script, '--count', '1000', '--seconds', '5'], { stdio: 'inherit' });
+};
+
+/** The campaign bench runs in its own process (simulated clock, server and fleet together). */
+const benchCampaign = async (): Promise<void> => {
+  const script = fileURLToPath(new URL('./campaign.ts', import.meta.url));
+  execFileSync(process.execPath, ['--import', 'tsx', script, '--count', '1000'], { stdio: 'inherit' });
 };
 
 const benches: Record<string, () => Promise<unknown>> = {
@@ -23,7 +30,9 @@ const benches: Record<string, () => Promise<unknown>> = {
   push: benchPush,
   connect: () => benchConnect(),
   scep: () => benchScep(),
+  catalog: () => benchCatalog(),
   sim: benchSim,
+  campaign: benchCampaign,
 };
 
 const wanted = process.argv.slice(2);
