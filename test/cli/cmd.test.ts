@@ -15,7 +15,7 @@ import { buildFromArgs, parseTokens } from '../../src/cli/cmd.js';
 import { describeProfile } from '../../src/cli/profile-file.js';
 import { CliError } from '../../src/cli/client.js';
 import { startTestServer, TEST_API_KEY, type TestServer } from '../helpers/server.js';
-import { TestDevice, commandOf } from '../helpers/device.js';
+import { COMMAND_CONTENT_TYPE, TestDevice, commandOf, put } from '../helpers/device.js';
 import { fixture, fixturePath } from '../helpers/fixtures.js';
 import { RecordingPusher } from '../api/helpers.js';
 import { runCli } from './run.js';
@@ -126,7 +126,7 @@ test('values the schema refuses are named before anything is queued', () => {
   assert.throws(() => parseTokens(['DeviceLock', MAC, '--pin']), /--pin needs a value/);
 });
 
-test('through the server: InstallProfile --file reaches the device byte for byte; --wait prints the typed result', async () => {
+test('through the server: InstallProfile --file reaches the device byte for byte; --wait prints the typed result; results explain errors', async () => {
   const install = await runCli(['cmd', 'InstallProfile', MAC, '--file', fixturePath(PROFILE)], env);
   assert.equal(install.code, 0, install.stderr);
   assert.match(install.stdout, /^profile 0DA6B871-623D-400A-B0EB-3BE489E39F2A \(unsigned\)$/m);
@@ -148,4 +148,17 @@ test('through the server: InstallProfile --file reaches the device byte for byte
   assert.match(r.stdout, new RegExp(`${MAC}\\s+acknowledged`));
   assert.match(r.stdout, /"passcode_present": true/);
   assert.match(r.stdout, /"fde_enabled": true/);
+
+  // A device error, as mdmb answered RestartDevice: `updraft results` explains it.
+  const restart = await runCli(['cmd', 'RestartDevice', MAC, '--nopush', '--json'], env);
+  const uuid: string = JSON.parse(restart.stdout).command_uuid;
+  const queued = commandOf(await mac.idle());
+  assert.equal(queued?.uuid, uuid);
+  const answer = fixture('mdmb/conversation-nanomdm/12-PUT-mdm-Error-RestartDevice.body.plist').toString()
+    .replace('da50a87a-a059-4351-8ec3-1ca8f532deb5', uuid).replace('03ECD82D-9FBA-4ADC-B68D-2F7FF9F1AAE2', MAC);
+  await put(server.url + '/mdm', answer, COMMAND_CONTENT_TYPE);
+  const shown = await runCli(['results', uuid], env);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, new RegExp(`${MAC}: MCMDMErrorDomain 12021: Unknown command: RestartDevice`));
+  assert.match(shown.stdout, /The device does not know this command/);
 });
