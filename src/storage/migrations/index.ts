@@ -5,11 +5,17 @@ import type { Dialect } from '../schema.js';
 import { coreMigration } from './001_core.js';
 import { ddmMigration } from './002_ddm.js';
 import { certsMigration } from './003_certs.js';
+import { ddmUnknownMigration } from './004_ddm_unknown.js';
 
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
-      return { '001_core': coreMigration(dialect), '002_ddm': ddmMigration(dialect), '003_certs': certsMigration(dialect) };
+      return {
+        '001_core': coreMigration(dialect),
+        '002_ddm': ddmMigration(dialect),
+        '003_certs': certsMigration(dialect),
+        '004_ddm_unknown': ddmUnknownMigration(),
+      };
     },
   };
 }
