@@ -9,6 +9,7 @@ import { benchIdentity } from './identity.js';
 import { benchPush } from './push.js';
 import { benchConnect } from './connect.js';
 import { benchScep } from './scep.js';
+import { benchEnqueue } from './enqueue.js';
 
 /** The simulator bench runs server and simulator as compiled commands in their own processes. */
 const benchSim = async (): Promise<void> => {
@@ -21,6 +22,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   storage: benchStorage,
   identity: () => benchIdentity(),
   push: benchPush,
+  enqueue: benchEnqueue,
   connect: () => benchConnect(),
   scep: () => benchScep(),
   sim: benchSim,

@@ -52,3 +52,10 @@ export const DEFAULT_APNS_URL = 'https://api.push.apple.com';
 export const DEFAULT_REPUSH_INTERVAL_SECONDS = 3600;
 
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
+
+/**
+ * Largest request head (request line + headers), bytes: 1 MiB, as Go's net/http (NanoMDM) allows, so
+ * `PUT /v1/enqueue/{ids}` takes NanoMDM's 10,000 ids in the path (10,000 UUIDs are 370 KB; 10,000
+ * "UDID:UserGUID" user-channel ids about 740 KB). Node's own default is 16 KB.
+ */
+export const MAX_HEADER_BYTES = 1024 * 1024;

@@ -269,6 +269,8 @@ export interface CommandStore {
 
 export interface EventStore {
   addEvent(event: EventInput): Promise<void>;
+  /** Many events in one transaction (multi-row inserts): the per-id events of a large enqueue or push. */
+  addEvents(events: EventInput[]): Promise<void>;
   listEvents(opts: { enrollmentId?: string; kindPrefix?: string; limit?: number }): Promise<EventRecord[]>;
 }
 
