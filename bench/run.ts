@@ -10,6 +10,7 @@ import { benchPush } from './push.js';
 import { benchConnect } from './connect.js';
 import { benchScep } from './scep.js';
 import { benchEnqueue } from './enqueue.js';
+import { benchDevices } from './devices.js';
 
 /** The simulator bench runs server and simulator as compiled commands in their own processes. */
 const benchSim = async (): Promise<void> => {
@@ -23,6 +24,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   identity: () => benchIdentity(),
   push: benchPush,
   enqueue: benchEnqueue,
+  devices: benchDevices,
   connect: () => benchConnect(),
   scep: () => benchScep(),
   sim: benchSim,

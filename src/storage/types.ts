@@ -81,6 +81,8 @@ export interface EnrollmentFilter {
   serialNumbers?: string[];
   limit?: number; // default 100, max 1000
   offset?: number;
+  /** Keyset paging: only enrollments whose id sorts after this one (results are ordered by id). */
+  after?: string;
 }
 
 export type QueueStatus =
