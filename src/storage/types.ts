@@ -261,8 +261,9 @@ export interface CommandStore {
   /** Cancel every queued command of the enrollment; returns how many. */
   clearQueue(enrollmentId: string, at: Date): Promise<number>;
   /**
-   * Enrollments with queued commands not handed out since `sentBefore` (for re-push), by id;
-   * with `after`, only ids greater than it (to page through a large fleet).
+   * Enrollments with queued commands not handed out since `sentBefore` (for re-push), by id, leaving
+   * out those whose push token APNs declared dead (until their next TokenUpdate); with `after`, only
+   * ids greater than it (to page through a large fleet).
    */
   pendingEnrollments(sentBefore: Date, limit: number, after?: string): Promise<string[]>;
   /** Delete finished commands, results, events and delivered outbox rows older than `before`. */
