@@ -10,8 +10,14 @@ import type { PushOutcome } from './types.js';
 /** How long finished pushes are remembered for `notPushedSince` (longer than a re-push pass takes). */
 const KEEP_MS = 15 * 60_000;
 
+/** A push in flight: its batch and its place in the batch's outcomes (no promise per push). */
+interface Flight {
+  batch: Promise<PushOutcome[]>;
+  k: number;
+}
+
 export class PushFlights {
-  private readonly inFlight = new Map<string, Promise<PushOutcome>>();
+  private readonly inFlight = new Map<string, Flight>();
   private readonly done = new Map<string, { at: number; outcome: PushOutcome }>();
   private prunedAt = 0;
 
@@ -27,24 +33,26 @@ export class PushFlights {
    * remembered one when it finished at or after `since`, else from `send` (called once, with the
    * rest, synchronously: the check and the claim happen in the same tick).
    */
-  run(ids: string[], since: Date | undefined, send: (ids: string[]) => Promise<PushOutcome[]>): Promise<PushOutcome[]> {
+  async run(ids: string[], since: Date | undefined, send: (ids: string[]) => Promise<PushOutcome[]>): Promise<PushOutcome[]> {
     this.prune();
-    const out: Array<PushOutcome | Promise<PushOutcome>> = new Array(ids.length);
+    const out = new Array<PushOutcome>(ids.length);
+    const joined: Array<[number, Flight]> = [];
     const fresh: string[] = [];
-    const at: number[] = [];
+    const freshAt: number[] = [];
     const after = since?.getTime();
     ids.forEach((id, i) => {
       const flying = this.inFlight.get(id);
       const finished = after === undefined ? undefined : this.done.get(id);
-      if (flying) out[i] = flying;
+      if (flying) joined.push([i, flying]);
       else if (finished && finished.at >= after!) out[i] = finished.outcome;
       else {
         fresh.push(id);
-        at.push(i);
+        freshAt.push(i);
       }
     });
     if (fresh.length > 0) {
       const batch = send(fresh);
+      fresh.forEach((id, k) => this.inFlight.set(id, { batch, k }));
       const settle = () => {
         for (const id of fresh) this.inFlight.delete(id);
       };
@@ -53,13 +61,11 @@ export class PushFlights {
         const end = this.now();
         for (const o of outcomes) this.done.set(o.id, { at: end, outcome: o });
       }, settle);
-      fresh.forEach((id, k) => {
-        const one = batch.then((outcomes) => outcomes[k]!);
-        this.inFlight.set(id, one);
-        out[at[k]!] = one;
-      });
+      const outcomes = await batch;
+      freshAt.forEach((i, k) => (out[i] = outcomes[k]!));
     }
-    return Promise.all(out);
+    for (const [i, f] of joined) out[i] = (await f.batch)[f.k]!;
+    return out;
   }
 
   private prune(): void {
