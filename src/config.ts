@@ -30,6 +30,8 @@ export interface Config {
   apnsUrl?: string;
   /** PEM file of an extra CA to trust for APNs (the fake APNs server's certificate); null = system CAs only. */
   apnsCa?: string | null;
+  /** --ddm-auto: turn DDM on for each capable device at its first TokenUpdate (default true). */
+  ddmAuto?: boolean;
   /** Re-push enrollments whose commands are still pending after this many seconds (default 3600). */
   repushIntervalSeconds?: number;
   /** Seconds between re-reads of the revoked certificates by this process (--revocation-refresh; default 5, 0 = every request). */

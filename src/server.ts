@@ -60,7 +60,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const ddm = createDdm({ store, pusher, logger, webhooks: Boolean(config.webhookUrl) });
     const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler });
     const webhooks = config.webhookUrl ? [webhookMiddleware(store, { logger })] : [];
-    const service = compose(core, identity.middleware, ...webhooks, ddmEnableMiddleware({ store, ddm, logger }));
+    const ddmAuto = config.ddmAuto === false ? [] : [ddmEnableMiddleware({ store, ddm, logger })];
+    const service = compose(core, identity.middleware, ...webhooks, ...ddmAuto);
     const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki };
     const app = await buildApp(deps);
 
