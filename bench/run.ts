@@ -11,11 +11,18 @@ import { benchConnect } from './connect.js';
 import { benchScep } from './scep.js';
 import { benchEnqueue } from './enqueue.js';
 import { benchDevices } from './devices.js';
+import { benchCatalog } from './catalog.js';
 
 /** The simulator bench runs server and simulator as compiled commands in their own processes. */
 const benchSim = async (): Promise<void> => {
   const script = fileURLToPath(new URL('./sim.ts', import.meta.url));
   execFileSync(process.execPath, ['--import', 'tsx', script, '--count', '1000', '--seconds', '5'], { stdio: 'inherit' });
+};
+
+/** The campaign bench runs in its own process (simulated clock, server and fleet together). */
+const benchCampaign = async (): Promise<void> => {
+  const script = fileURLToPath(new URL('./campaign.ts', import.meta.url));
+  execFileSync(process.execPath, ['--import', 'tsx', script, '--count', '1000'], { stdio: 'inherit' });
 };
 
 const benches: Record<string, () => Promise<unknown>> = {
@@ -27,7 +34,9 @@ const benches: Record<string, () => Promise<unknown>> = {
   devices: benchDevices,
   connect: () => benchConnect(),
   scep: () => benchScep(),
+  catalog: () => benchCatalog(),
   sim: benchSim,
+  campaign: benchCampaign,
 };
 
 const wanted = process.argv.slice(2);

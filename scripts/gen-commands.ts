@@ -1,10 +1,11 @@
 // Generates src/commands/catalog.generated.ts from Apple's device-management schema
-// (../shared/apple-device-management/mdm/commands/*.yaml).
+// (../shared/apple-device-management/mdm/commands/*.yaml), and descriptions.generated.ts beside it:
+// Apple's description of each command and key, kept apart so only `updraft cmd --help` loads them.
 // Run: npx tsx scripts/gen-commands.ts [schemaDir] [outDir]
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { CommandSpec, EnrollmentMode, OsName, OsSupport } from '../src/commands/types.js';
+import type { CommandSpec, CommandText, EnrollmentMode, OsName, OsSupport } from '../src/commands/types.js';
 import {
   defaultSchemaDir, generatedHeader, isObj, keySpec, OS_NAMES, readYaml, repoRoot, schemaRelease, specArray, str, versionSpan,
   writeCatalog, type Yaml,
@@ -70,18 +71,19 @@ function commandSpec(file: string): CommandSpec {
     if (s && !s.deprecated) s.deprecated = version;
   }
   if (Array.isArray(y.responsekeys)) {
-    spec.response = (y.responsekeys as Yaml[]).map((k) => keySpec(k, `${requestType} response`));
+    spec.response = (y.responsekeys as Yaml[]).map((k) => keySpec(k, `${requestType} response`, { withOs: true }));
   }
   return spec;
 }
 
+const yamlFiles = (dir: string): string[] => {
+  const commandsDir = join(dir, 'mdm', 'commands');
+  return readdirSync(commandsDir).filter((f) => f.endsWith('.yaml')).map((f) => join(commandsDir, f));
+};
+
 /** The text of catalog.generated.ts for the schema release in `dir`. */
 export function renderCatalog(dir: string): { text: string; count: number } {
-  const commandsDir = join(dir, 'mdm', 'commands');
-  const specs = readdirSync(commandsDir)
-    .filter((f) => f.endsWith('.yaml'))
-    .map((f) => commandSpec(join(commandsDir, f)))
-    .sort((a, b) => a.requestType.localeCompare(b.requestType));
+  const specs = yamlFiles(dir).map(commandSpec).sort((a, b) => a.requestType.localeCompare(b.requestType));
 
   const { release, commit } = schemaRelease(dir);
   const text = [
@@ -95,9 +97,61 @@ export function renderCatalog(dir: string): { text: string; count: number } {
   return { text, count: specs.length };
 }
 
+/** Apple's text for each key of a tree, by path: `Updates`, `Updates[].InstallAction`; where an array's
+ * items are one of several dictionaries (Settings), each item is named: `Settings[Wallpaper].Image`. */
+function keyTexts(keys: readonly Yaml[] | undefined, prefix: string, out: Record<string, string>): Record<string, string> {
+  for (const k of keys ?? []) {
+    const name = str(k.key)!;
+    const path = prefix ? `${prefix}.${name.startsWith('ANY') ? 'ANY' : name}` : name;
+    const text = str(k.content)?.trim();
+    if (text) out[path] = text;
+    const subkeys = Array.isArray(k.subkeys) ? (k.subkeys as Yaml[]) : [];
+    if (str(k.type) !== '<array>') {
+      keyTexts(subkeys, path, out);
+      continue;
+    }
+    for (const item of subkeys) {
+      const at = subkeys.length > 1 ? `${path}[${str(item.key)}]` : `${path}[]`;
+      const itemText = str(item.content)?.trim();
+      if (itemText && subkeys.length > 1) out[at] = itemText;
+      keyTexts(Array.isArray(item.subkeys) && str(item.type) === '<dictionary>' ? (item.subkeys as Yaml[]) : [], at, out);
+    }
+  }
+  return out;
+}
+
+function commandText(file: string): [string, CommandText] {
+  const y = readYaml(file);
+  const payload = y.payload as Yaml;
+  const text: CommandText = {
+    description: (str(y.description) ?? str(payload.content) ?? '').trim(),
+    payload: keyTexts(y.payloadkeys as Yaml[] | undefined, '', {}),
+  };
+  if (Array.isArray(y.responsekeys)) text.response = keyTexts(y.responsekeys as Yaml[], '', {});
+  return [str(payload.requesttype)!, text];
+}
+
+/** The text of descriptions.generated.ts: Apple's descriptions of every command and key. */
+export function renderDescriptions(dir: string): string {
+  const entries = yamlFiles(dir).map(commandText).sort(([a], [b]) => a.localeCompare(b));
+  return [
+    ...generatedHeader('scripts/gen-commands.ts', dir),
+    '// Loaded only by `updraft cmd --help`: the catalog itself carries no prose.',
+    "import type { CommandText } from './types.js';",
+    '',
+    'export const DESCRIPTIONS: Readonly<Record<string, CommandText>> = {',
+    ...entries.map(([type, text]) => `${JSON.stringify(type)}: ${JSON.stringify(text)},`),
+    '};',
+    '',
+  ].join('\n');
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const schemaDir = process.argv[2] ?? defaultSchemaDir;
   const { text, count } = renderCatalog(schemaDir);
-  const out = writeCatalog(schemaDir, process.argv[3] ?? join(repoRoot, 'src', 'commands'), text);
-  console.log(`${count} commands, ${text.length} bytes → ${out}`);
+  const outDir = process.argv[3] ?? join(repoRoot, 'src', 'commands');
+  const out = writeCatalog(schemaDir, outDir, text);
+  const descriptions = renderDescriptions(schemaDir);
+  writeFileSync(join(outDir, 'descriptions.generated.ts'), descriptions);
+  console.log(`${count} commands, ${text.length} bytes → ${out}; descriptions ${descriptions.length} bytes`);
 }

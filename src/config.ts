@@ -1,4 +1,5 @@
 // Server configuration: one object, filled from flags and UPDRAFT_* environment variables (flag wins).
+import type { CatalogKind } from './osupdate/types.js';
 
 export interface Config {
   /** host:port to listen on. */
@@ -48,6 +49,14 @@ export interface Config {
   /** PEM certificate (plus chain) and key that sign enrollment profiles; null = one made by our CA in dataDir. */
   profileSignCertFile?: string | null;
   profileSignKeyFile?: string | null;
+  /** --catalog-url kind=URL,…: catalogs refreshed from these URLs on a schedule. */
+  catalogUrls?: Partial<Record<CatalogKind, string>>;
+  /** Seconds between catalog refreshes (--catalog-refresh; default 21600, 6 hours). */
+  catalogRefreshSeconds?: number;
+  /** Days after which a catalog not confirmed current is stale (--catalog-max-age; default 7). */
+  catalogMaxAgeDays?: number;
+  /** Seconds between a campaign's status polls and stall checks (--campaign-poll-seconds; default 300). */
+  campaignPollSeconds?: number;
 }
 
 export const DEFAULT_APNS_URL = 'https://api.push.apple.com';

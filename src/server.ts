@@ -15,10 +15,14 @@ import { createPusher } from './push/index.js';
 import { startRepushWorker } from './push/repush.js';
 import { compose } from './service/compose.js';
 import { createCoreService } from './service/core.js';
+import type { Observer } from './service/observers.js';
+import { campaignObserver, createCampaignEngine, DEFAULT_CAMPAIGN_POLL_SECONDS, startCampaignTimer } from './osupdate/campaign/index.js';
 import { startRetention } from './service/retention.js';
 import { ensureApiKey } from './secrets.js';
 import { createDdm, ddmEnableMiddleware } from './ddm/index.js';
 import { startWebhookWorker, webhookMiddleware } from './webhook/index.js';
+import { Catalogs } from './osupdate/catalog/service.js';
+import { startCatalogRefresh } from './osupdate/catalog/refresh.js';
 
 export interface RunningServer {
   url: string;
@@ -33,6 +37,10 @@ export interface StartOptions {
   logger?: Logger;
   /** Use this store instead of opening config.db (it is closed by close()). */
   store?: Store;
+  /** The engines' clock (tests and benches run campaigns on a simulated one); default: the wall clock. */
+  clock?: () => Date;
+  /** Real ms between campaign timer passes (default: half the poll interval, at most 5 s). */
+  campaignTickMs?: number;
 }
 
 /** host:port → parts; a bare port listens on all interfaces. */
@@ -57,18 +65,32 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const pusher = await createPusher({ store, config, logger });
     stops.push(() => pusher.close());
 
-    const ddm = createDdm({ store, pusher, logger, webhooks: Boolean(config.webhookUrl) });
-    const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler });
+    // Engines that learn from devices (results, check-ins, DDM status) register here.
+    const observers: Observer[] = [];
+    const ddm = createDdm({ store, pusher, logger, webhooks: Boolean(config.webhookUrl), observers });
+    const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler, observers, logger });
     const webhooks = config.webhookUrl ? [webhookMiddleware(store, { logger })] : [];
     const ddmAuto = config.ddmAuto === false ? [] : [ddmEnableMiddleware({ store, ddm, logger })];
     const service = compose(core, identity.middleware, ...webhooks, ...ddmAuto);
-    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki };
+    const catalogs = new Catalogs({ store, logger, maxAgeDays: config.catalogMaxAgeDays });
+    const pollMs = (config.campaignPollSeconds ?? DEFAULT_CAMPAIGN_POLL_SECONDS) * 1000;
+    const campaigns = createCampaignEngine({
+      store, pusher, ddm, catalog: () => catalogs.view(), now: opts.clock ?? (() => new Date()), pollMs, logger, webhooks: Boolean(config.webhookUrl),
+    });
+    observers.push(campaignObserver(campaigns));
+    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns };
     const app = await buildApp(deps);
 
     const repush = startRepushWorker({ store, pusher, interval: (config.repushIntervalSeconds ?? 3600) * 1000, logger });
     stops.push(() => repush.stop());
+    const campaignTimer = startCampaignTimer(campaigns, { pollMs, tickMs: opts.campaignTickMs, logger });
+    stops.push(() => campaignTimer.stop());
     const retention = startRetention({ store, days: config.retentionDays, logger });
     stops.push(() => retention.stop());
+    if (config.catalogUrls && Object.keys(config.catalogUrls).length > 0) {
+      const refresh = startCatalogRefresh({ catalogs, urls: config.catalogUrls, intervalSeconds: config.catalogRefreshSeconds, logger });
+      stops.push(() => refresh.stop());
+    }
     if (config.webhookUrl) {
       const delivery = startWebhookWorker({ store, url: config.webhookUrl, secret: config.webhookSecret, logger });
       stops.push(() => delivery.stop());

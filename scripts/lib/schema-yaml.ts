@@ -65,7 +65,7 @@ export function keyType(raw: unknown, where: string): KeyType {
 }
 
 export interface KeyOptions {
-  /** Keep each key's own OS availability (command payloads do; responses and declarations do not). */
+  /** Keep each key's own OS availability (command payloads and responses do; declarations do not). */
   withOs?: boolean;
 }
 

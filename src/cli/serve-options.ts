@@ -4,8 +4,9 @@ import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
 import { DEFAULT_BODY_LIMIT, type Config } from '../config.js';
 import { CliError } from './client.js';
+import { CATALOG_KINDS } from '../osupdate/types.js';
 
-type Kind = 'string' | 'int' | 'bool' | 'onoff' | 'url' | 'list';
+type Kind = 'string' | 'int' | 'bool' | 'onoff' | 'url' | 'list' | 'catalog-urls';
 
 interface ServeOption {
   flag: string;
@@ -41,6 +42,10 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   { flag: 'ca-key', env: 'UPDRAFT_CA_KEY', key: 'caKeyFile', kind: 'string', help: 'PEM private key of --ca-cert' },
   { flag: 'profile-sign-cert', env: 'UPDRAFT_PROFILE_SIGN_CERT', key: 'profileSignCertFile', kind: 'string', help: 'PEM certificate (and chain) that signs enrollment profiles' },
   { flag: 'profile-sign-key', env: 'UPDRAFT_PROFILE_SIGN_KEY', key: 'profileSignKeyFile', kind: 'string', help: 'PEM private key of --profile-sign-cert' },
+  { flag: 'catalog-url', env: 'UPDRAFT_CATALOG_URL', key: 'catalogUrls', kind: 'catalog-urls', help: `comma-separated KIND=URL (KIND: ${CATALOG_KINDS.join(', ')}): catalogs to refresh from these URLs` },
+  { flag: 'catalog-refresh', env: 'UPDRAFT_CATALOG_REFRESH', key: 'catalogRefreshSeconds', kind: 'int', help: 'seconds between catalog refreshes from --catalog-url (default 21600, 6 hours)' },
+  { flag: 'campaign-poll-seconds', env: 'UPDRAFT_CAMPAIGN_POLL_SECONDS', key: 'campaignPollSeconds', kind: 'int', help: 'seconds between an OS update campaign\'s status polls and stall checks (default 300)' },
+  { flag: 'catalog-max-age', env: 'UPDRAFT_CATALOG_MAX_AGE', key: 'catalogMaxAgeDays', kind: 'int', help: 'days after which a catalog not confirmed current is stale (default 7)' },
   { flag: 'retention-days', env: 'UPDRAFT_RETENTION_DAYS', key: 'retentionDays', kind: 'int', help: 'days to keep history: finished commands and results, events, push log, DDM status history (0 keeps forever)', default: '90' },
   { flag: 'body-limit', env: 'UPDRAFT_BODY_LIMIT', key: 'bodyLimit', kind: 'int', help: 'largest request body, bytes', default: String(DEFAULT_BODY_LIMIT) },
   { flag: 'log-level', env: 'UPDRAFT_LOG_LEVEL', key: 'logLevel', kind: 'string', help: 'fatal, error, warn, info, debug or trace', default: 'info' },
@@ -84,9 +89,32 @@ function convert(o: ServeOption, raw: string | boolean): unknown {
     }
     case 'list':
       return value.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'catalog-urls':
+      return catalogUrls(name, value);
     default:
       return value;
   }
+}
+
+/** "gdmf=https://…,sofa-macos=https://…" → {kind: URL}, each kind known and each URL http(s). */
+function catalogUrls(name: string, value: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    const kind = eq > 0 ? pair.slice(0, eq).trim() : '';
+    const url = pair.slice(eq + 1).trim();
+    if (!(CATALOG_KINDS as readonly string[]).includes(kind))
+      throw new CliError(`${name} takes KIND=URL with KIND one of ${CATALOG_KINDS.join(', ')}, got ${JSON.stringify(pair)}`);
+    let u: URL | null = null;
+    try {
+      u = new URL(url);
+    } catch {
+      // reported below
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new CliError(`${name}: ${kind} needs an http(s) URL, got ${JSON.stringify(url)}`);
+    out[kind] = url;
+  }
+  return out;
 }
 
 /** Parsed commander options (flag or env already applied) → Config. */

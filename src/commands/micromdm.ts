@@ -26,7 +26,7 @@ const ENVELOPE = new Set(['udid', 'request_type', 'command_uuid']);
 
 /** The JSON name MicroMDM uses for an Apple key: ProductKey → product_key, MDMOptions → mdm_options. */
 export function microMDMName(key: string): string {
-  return IRREGULAR_NAMES[key] ?? key
+  return (Object.hasOwn(IRREGULAR_NAMES, key) ? IRREGULAR_NAMES[key] : undefined) ?? key
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
     .toLowerCase();

@@ -59,3 +59,11 @@ export interface CommandSpec {
   payload: readonly KeySpec[];
   response?: readonly KeySpec[];
 }
+
+/** Apple's prose for a command and its keys (descriptions.generated.ts), by key path: `Updates`,
+ * `Updates[].InstallAction`, and `Settings[Wallpaper].Image` where an array's items are one of several. */
+export interface CommandText {
+  description: string;
+  payload: Readonly<Record<string, string>>;
+  response?: Readonly<Record<string, string>>;
+}

@@ -12,6 +12,7 @@ import type { DeclarativeHandler } from '../service/core.js';
 import { createAssetData } from './assets.js';
 import { createDeclarativeHandler } from './protocol.js';
 import { createDdmAdmin, type DdmAdmin } from './service.js';
+import type { Observer } from '../service/observers.js';
 
 export interface DdmOptions {
   store: Store;
@@ -19,6 +20,8 @@ export interface DdmOptions {
   logger?: Logger;
   /** Write ddm.Status and ddm.DeclarationError webhook events to the outbox (set when a webhook URL is configured). */
   webhooks?: boolean;
+  /** Told of every status report once it is stored (as StatusSeen, items by dotted name). */
+  observers?: readonly Observer[];
 }
 
 export type Ddm = DdmAdmin & ReturnType<typeof createAssetData> & { handler: DeclarativeHandler };
@@ -27,7 +30,9 @@ export function createDdm(opts: DdmOptions): Ddm {
   return {
     ...createDdmAdmin({ store: opts.store, pusher: opts.pusher }),
     ...createAssetData(opts.store),
-    handler: createDeclarativeHandler({ store: opts.store, pusher: opts.pusher, webhooks: opts.webhooks, logger: opts.logger }),
+    handler: createDeclarativeHandler({
+      store: opts.store, pusher: opts.pusher, webhooks: opts.webhooks, logger: opts.logger, observers: opts.observers,
+    }),
   };
 }
 

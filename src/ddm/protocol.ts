@@ -10,6 +10,7 @@ import type { DdmItemRecord } from '../storage/types.js';
 import { builtinDeclaration } from './builtin.js';
 import { recordStatusEvents, type DdmEventDeps } from './events.js';
 import type { Pusher } from '../push/types.js';
+import { notifyObservers, type Observer } from '../service/observers.js';
 import { toDeclaration } from './service.js';
 import { parseStatusReport, StatusReportError, type StatusReport } from './status.js';
 import { currentTokens, effectiveItems, syncEnrollments } from './sync.js';
@@ -27,7 +28,7 @@ const GROUP_OF: Record<DeclarationKind, 'Activations' | 'Configurations' | 'Asse
 
 const json = (value: unknown): CheckinReply => ({ body: JSON.stringify(value), contentType: JSON_TYPE });
 
-export function createDeclarativeHandler(deps: DdmEventDeps & { pusher: Pusher }): DeclarativeHandler {
+export function createDeclarativeHandler(deps: DdmEventDeps & { pusher: Pusher; observers?: readonly Observer[] }): DeclarativeHandler {
   const { store } = deps;
 
   async function items(id: string): Promise<DdmItemRecord[]> {
@@ -89,6 +90,9 @@ export function createDeclarativeHandler(deps: DdmEventDeps & { pusher: Pusher }
     const declarations = report.declarations?.map((d) => ({ ...d, unknown: unknown.has(d.identifier) })) ?? null;
     const outcome = await store.ddmApplyStatus({ enrollmentId: e.id, full: report.full, items: report.items, declarations, at });
     await recordStatusEvents(deps, e, report, outcome, at, [...unknown]);
+    await notifyObservers(deps.observers, 'status', {
+      enrollmentId: e.id, deviceId: e.deviceId, full: report.full, items: report.items.map(({ name, value }) => ({ name, value })), at,
+    }, deps.logger);
     return {};
   }
 

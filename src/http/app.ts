@@ -19,6 +19,10 @@ import { registerScep } from './scep.js';
 import { registerEnroll } from './enroll.js';
 import { registerChallenge } from './challenge.js';
 import { registerDdm } from './api/ddm.js';
+import { registerCatalogs } from './api/catalogs.js';
+import { registerCampaigns } from './api/campaigns.js';
+import type { CampaignEngine } from '../osupdate/campaign/index.js';
+import { Catalogs } from '../osupdate/catalog/service.js';
 
 export interface AppDeps {
   config: Config;
@@ -31,9 +35,20 @@ export interface AppDeps {
   identity?: IdentityResolver;
   /** CA, SCEP server, challenges and profile signer (src/pki/pki.ts loadPki); without it /scep, /mdm/enroll and /v1/challenge are absent. */
   pki?: Pki;
+  /** OS update catalogs: imports, their state, and the merged CatalogView (catalogs.view()). */
+  catalogs: Catalogs;
+  /** The OS update campaign engine; without it the campaign routes are absent. */
+  campaigns?: CampaignEngine;
 }
 
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+/** What buildApp takes: AppDeps, where a missing catalog service is made over the store. */
+export type AppInput = Omit<AppDeps, 'catalogs'> & { catalogs?: Catalogs };
+
+export async function buildApp(input: AppInput): Promise<FastifyInstance> {
+  const deps: AppDeps = {
+    ...input,
+    catalogs: input.catalogs ?? new Catalogs({ store: input.store, logger: input.logger, maxAgeDays: input.config.catalogMaxAgeDays }),
+  };
   // With a certificate and key Updraft terminates TLS itself and asks devices for their identity
   // certificate (mTLS); without them it speaks plain HTTP behind a TLS proxy. Either way the request
   // head may be up to MAX_HEADER_BYTES, and one path parameter as long (NanoMDM's 10,000 ids).
@@ -62,5 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerEnroll(app, deps);
   registerChallenge(app, deps);
   registerDdm(app, deps);
+  registerCatalogs(app, deps);
+  registerCampaigns(app, deps);
   return app;
 }

@@ -3,7 +3,9 @@ import { buildPlist, toJSONSafe } from '../plist/index.js';
 import type {
   CheckinMessage, CommandReport, DeclarativeManagementMessage, UserAuthenticateMessage,
 } from '../mdm/types.js';
+import type { Logger } from 'pino';
 import type { Store } from '../storage/types.js';
+import { notifyObservers, type CheckinSeen, type ObservedCheckin, type Observer } from './observers.js';
 import { ServiceError, type CheckinReply, type MdmService, type RequestMeta } from './types.js';
 
 export type DeclarativeHandler = (msg: DeclarativeManagementMessage, meta: RequestMeta) => Promise<CheckinReply>;
@@ -22,6 +24,10 @@ export interface CoreOptions {
   userAuthenticate?: 'allow' | 'decline';
   /** Idle polls refresh lastSeenAt at most this often per enrollment (ms); default 60 s. */
   touchIntervalMs?: number;
+  /** Told of every command result and of Authenticate, TokenUpdate, CheckOut and SetBootstrapToken, once committed. */
+  observers?: readonly Observer[];
+  /** Where observer failures are logged. */
+  logger?: Logger;
 }
 
 const PLIST = 'application/xml; charset=utf-8';
@@ -57,6 +63,11 @@ export function createCoreService(opts: CoreOptions): MdmService {
     return store.addEvent({ enrollmentId: msg.enrollment.id, kind: `checkin.${msg.messageType}`, detail, at });
   }
 
+  function observe(msg: CheckinMessage & { messageType: ObservedCheckin }, at: Date, extra: Partial<CheckinSeen> = {}): Promise<void> {
+    const e: CheckinSeen = { enrollmentId: msg.enrollment.id, deviceId: msg.enrollment.deviceId, messageType: msg.messageType, at, ...extra };
+    return notifyObservers(opts.observers, 'checkin', e, opts.logger);
+  }
+
   function userAuthenticate(msg: UserAuthenticateMessage): CheckinReply {
     if (opts.userAuthenticate === 'decline') {
       throw new ServiceError(410, 'UserAuthenticate declined: user channels are not managed');
@@ -76,6 +87,7 @@ export function createCoreService(opts: CoreOptions): MdmService {
         lastTouch.delete(e.id);
         await store.authenticate({ ...base, topic: msg.topic, inventory: msg.inventory });
         await event(msg, at, msg.inventory);
+        await observe(msg, at, { inventory: msg.inventory });
         return {};
       case 'TokenUpdate': {
         checkTopic(msg.topic);
@@ -88,12 +100,14 @@ export function createCoreService(opts: CoreOptions): MdmService {
           awaitingConfiguration: msg.awaitingConfiguration,
         });
         await event(msg, at, { tokenUpdateTally: tally });
+        await observe(msg, at, { tokenUpdateTally: tally });
         return { tokenUpdateTally: tally };
       }
       case 'CheckOut':
         checkTopic(msg.topic);
         await store.checkOut(e.id, at);
         await event(msg, at);
+        await observe(msg, at);
         return {};
       case 'UserAuthenticate': {
         const reply = userAuthenticate(msg);
@@ -103,6 +117,7 @@ export function createCoreService(opts: CoreOptions): MdmService {
       case 'SetBootstrapToken':
         await store.setBootstrapToken(e.deviceId, msg.bootstrapToken, at);
         await event(msg, at, { escrowed: msg.bootstrapToken !== null });
+        await observe(msg, at, { bootstrapTokenEscrowed: msg.bootstrapToken !== null && msg.bootstrapToken.length > 0 });
         return {};
       case 'GetBootstrapToken': {
         const token = await store.getBootstrapToken(e.deviceId);
@@ -137,8 +152,21 @@ export function createCoreService(opts: CoreOptions): MdmService {
       r.status !== 'Idle' && r.commandUuid !== null
         ? { uuid: r.commandUuid, status: r.status, requestType: r.requestType, raw: meta.raw, json: toJSONSafe(r.dict) }
         : null;
-    const { next } = await store.reportAndNext({ enrollmentId: id, at, result, skipNotNow, touch: due(id, at), outbox: meta.outbox });
-    return next ? next.raw : null;
+    const out = await store.reportAndNext({ enrollmentId: id, at, result, skipNotNow, touch: due(id, at), outbox: meta.outbox });
+    if (result && r.status !== 'Idle' && opts.observers?.length) {
+      await notifyObservers(opts.observers, 'result', {
+        enrollmentId: id,
+        deviceId: r.enrollment.deviceId,
+        uuid: result.uuid,
+        requestType: out.requestType ?? (r.requestType || null),
+        matched: out.matched === true,
+        status: r.status,
+        dict: r.dict,
+        errorChain: r.errorChain,
+        at,
+      }, opts.logger);
+    }
+    return out.next ? out.next.raw : null;
   }
 
   return { checkin, report };

@@ -1,4 +1,4 @@
-// Kysely table types of the DDM tables (migrations 002_ddm, 004_ddm_unknown); the DDM store modules see the core tables
+// Kysely table types of the DDM tables (migrations 002_ddm, 009_ddm_unknown); the DDM store modules see the core tables
 // and these through db.withTables<DdmTables>().
 import type { Generated, Kysely } from 'kysely';
 import type { Ctx } from './context.js';

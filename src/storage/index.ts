@@ -23,6 +23,8 @@ import { pushStore } from './push.js';
 import { challengeStore, settingStore } from './misc.js';
 import { ddmStore } from './ddm.js';
 import { certificateStore } from './certs.js';
+import { campaignStore } from './campaigns.js';
+import { catalogStore } from './catalogs.js';
 
 export interface OpenStoreOptions {
   db: string;
@@ -86,6 +88,8 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...settingStore(ctx),
     ...ddmStore(ctx),
     ...certificateStore(ctx),
+    ...campaignStore(ctx),
+    ...catalogStore(ctx),
     close,
   };
 }

@@ -25,25 +25,27 @@ async function report(trx: Kysely<Database>, input: ReportInput) {
   const id = input.enrollmentId;
   const r = input.result;
   let matched: boolean | null = null;
+  let requestType: string | null = null;
   if (r) {
     const row = trx
       .updateTable('queue')
       .where('enrollment_id', '=', id)
       .where(sql<string>`lower(${sql.ref('command_uuid')})`, '=', r.uuid.toLowerCase())
       .where('status', '=', 'queued');
-    const res =
+    const updated =
       r.status === 'NotNow'
-        ? await row
-            .set((eb) => ({
-              not_now_tally: eb(eb.ref('not_now_tally'), '+', 1),
-              not_now_at: eb.fn.coalesce('not_now_at', eb.val(now)),
-              updated_at: now,
-            }))
-            .executeTakeFirst()
-        : await row
-            .set({ status: finalStatus[r.status], result_raw: r.raw, result_json: resultJson(r), result_at: now, updated_at: now })
-            .executeTakeFirst();
-    matched = res.numUpdatedRows > 0n;
+        ? row.set((eb) => ({
+            not_now_tally: eb(eb.ref('not_now_tally'), '+', 1),
+            not_now_at: eb.fn.coalesce('not_now_at', eb.val(now)),
+            updated_at: now,
+          }))
+        : row.set({ status: finalStatus[r.status], result_raw: r.raw, result_json: resultJson(r), result_at: now, updated_at: now });
+    // The matched command's RequestType (devices do not echo it) comes back with the update.
+    const res = await updated
+      .returning((eb) => eb.selectFrom('commands').select('request_type').whereRef('commands.uuid', '=', 'queue.command_uuid').as('request_type'))
+      .executeTakeFirst();
+    matched = res !== undefined;
+    requestType = res?.request_type ?? null;
     const ev = resultEvent(r, matched);
     await trx.insertInto('events').values({ enrollment_id: id, kind: ev.kind, detail: ev.detail, at: now }).execute();
   }
@@ -70,7 +72,7 @@ async function report(trx: Kysely<Database>, input: ReportInput) {
   if (input.skipNotNow || r?.status === 'NotNow') q = q.where('queue.not_now_at', 'is', null);
   const next = await q.orderBy('queue.priority', 'desc').orderBy('queue.seq').limit(1).executeTakeFirst();
   if (next) await trx.updateTable('queue').set({ sent_at: now }).where('seq', '=', next.seq).execute();
-  return { matched, next: next ? { uuid: next.uuid, requestType: next.request_type, raw: next.raw } : null };
+  return { matched, requestType, next: next ? { uuid: next.uuid, requestType: next.request_type, raw: next.raw } : null };
 }
 
 export function reportStore({ db }: Ctx): Pick<CommandStore, 'reportAndNext'> {

@@ -107,6 +107,28 @@ export interface SettingsTable {
   value: string;
 }
 
+/** OS update catalogs (migration 004_catalogs): the copy columns are null on a row that holds only an error. */
+export interface CatalogsTable {
+  kind: string;
+  source: string | null;
+  raw: Buffer | null;
+  raw_size: number | null;
+  sha256: string | null;
+  parsed: Buffer | null;
+  parsed_version: number | null;
+  etag: string | null;
+  last_modified: string | null;
+  fetched_at: number | null;
+  checked_at: number | null;
+  content_date: number | null;
+  document_date: number | null;
+  valid_until: number | null;
+  entries: number | null;
+  last_error: string | null;
+  last_error_at: number | null;
+  updated_at: number;
+}
+
 export interface Database {
   enrollments: EnrollmentsTable;
   commands: CommandsTable;
@@ -117,6 +139,7 @@ export interface Database {
   push_log: PushLogTable;
   challenges: ChallengesTable;
   settings: SettingsTable;
+  catalogs: CatalogsTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

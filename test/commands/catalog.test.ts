@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { commandSpec, listCommands, osSupport, unsupportedReason, unsupportedKeys, compareVersions } from '../../src/commands/index.js';
 import type { CommandSpec, KeySpec } from '../../src/commands/index.js';
 import type { PlistDict } from '../../src/plist/index.js';
-import { renderCatalog } from '../../scripts/gen-commands.js';
+import { renderCatalog, renderDescriptions } from '../../scripts/gen-commands.js';
 import { repoRoot, sharedDir } from '../helpers/fixtures.js';
 
 function spec(requestType: string): CommandSpec {
@@ -145,4 +145,17 @@ test('the committed catalog is what the generator makes from the schema, with Ap
   assert.equal(renderCatalog(schema).text, committed);
   assert.match(committed, /Derived from Apple's device-management schema .*MIT/);
   assert.deepEqual(readFileSync(join(repoRoot, 'src', 'commands', 'APPLE-LICENSE.txt')), readFileSync(join(schema, 'LICENSE.txt')));
+});
+
+test('the committed descriptions are what the generator makes; every key of the catalog has its text path', async () => {
+  const schema = join(sharedDir, 'apple-device-management');
+  const committed = readFileSync(join(repoRoot, 'src', 'commands', 'descriptions.generated.ts'), 'utf8');
+  assert.equal(renderDescriptions(schema), committed);
+  const { DESCRIPTIONS } = await import('../../src/commands/descriptions.generated.js');
+  const update = DESCRIPTIONS.ScheduleOSUpdate!;
+  assert.equal(update.description, 'This command allows the server to schedule an OS update.');
+  assert.match(update.payload['Updates[].InstallAction']!, /'InstallForceRestart' may result in data loss/);
+  assert.match(update.response!['UpdateResults[].Status']!, /DownloadRequiresComputer/);
+  assert.ok(DESCRIPTIONS.Settings!.payload['Settings[Wallpaper].Image'], 'items of several kinds are named');
+  assert.deepEqual(Object.keys(DESCRIPTIONS).sort(), listCommands().map((c) => c.requestType).sort());
 });

@@ -13,6 +13,7 @@ import type { MdmMiddleware, MdmService } from '../../src/service/types.js';
 import type { Store } from '../../src/storage/types.js';
 import type { Pki } from '../../src/pki/pki.js';
 import { openTestStore } from './store.js';
+import { Catalogs } from '../../src/osupdate/catalog/service.js';
 
 export const TEST_API_KEY = 'test-api-key';
 
@@ -32,6 +33,8 @@ export interface TestServerOptions {
   logLevel?: string;
   /** Use this logger (e.g. one writing to a stream the test reads). */
   logger?: Logger;
+  /** The catalog service (default: one over the test store, re-reading the stored catalogs on every view()). */
+  catalogs?: (store: Store, config: Config) => Catalogs;
   /** CA, SCEP and profile signing (e.g. (store, config) => loadPki(config, store)); /scep and /mdm/enroll need it. */
   pki?: (store: Store, config: Config) => Pki;
 }
@@ -75,7 +78,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     : compose(createCoreService({ pushTopic: config.pushTopic, ...opts.core, store }), ...middlewares);
   const logger = opts.logger ?? pino({ level: process.env.UPDRAFT_TEST_LOG ?? opts.logLevel ?? 'silent' });
   const pki = opts.pki?.(store, config);
-  const deps: AppDeps = { config, store, pusher: opts.pusher ?? new UnconfiguredPusher(), logger, service, identity: opts.identity, pki };
+  const catalogs = opts.catalogs?.(store, config) ?? new Catalogs({ store, logger, maxAgeDays: config.catalogMaxAgeDays, recheckMs: 0 });
+  const deps: AppDeps = { config, store, pusher: opts.pusher ?? new UnconfiguredPusher(), logger, service, identity: opts.identity, pki, catalogs };
   const app = await buildApp(deps);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();

@@ -3,7 +3,7 @@
 // APNs (its wake channel wakes simulated devices), with a push certificate imported via PUT /v1/pushcert.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_BODY_LIMIT } from '../../src/config.js';
+import { DEFAULT_BODY_LIMIT, type Config } from '../../src/config.js';
 import { FakeApns } from '../../src/push/fake-apns.js';
 import { makeFakePushCert } from '../../src/push/selfsigned.js';
 import { startServer, type RunningServer } from '../../src/server.js';
@@ -23,7 +23,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+/** `config` overrides server settings (e.g. campaignPollSeconds); `clock` is the engines' clock. */
+export async function startHarness(opts: { config?: Partial<Config>; clock?: () => Date } = {}): Promise<Harness> {
   const dataDir = testDataDir();
   const made = await makeFakePushCert({ topic: 'com.apple.mgmt.External.5e3c1a2b-5a11-4c8e-8a63-dd17d3dd35d9' });
   const fake = await FakeApns.start({ trust: [made.certPem] });
@@ -33,8 +34,8 @@ export async function startHarness(): Promise<Harness> {
     listen: '127.0.0.1:0', dataDir, db: 'sqlite', apiKey: TEST_API_KEY, webhookUrl: null, webhookSecret: null,
     publicUrl: 'https://mdm.example.test', tlsCert: null, tlsKey: null, pushTopic: null, bodyLimit: DEFAULT_BODY_LIMIT,
     retentionDays: 0, logLevel: process.env.UPDRAFT_TEST_LOG ?? 'silent', certHeader: null, identityOptional: false,
-    apnsUrl: fake.url, apnsCa: join(dataDir, 'apns-ca.pem'),
-  }, { store });
+    apnsUrl: fake.url, apnsCa: join(dataDir, 'apns-ca.pem'), ...opts.config,
+  }, { store, clock: opts.clock });
   const api = (method: string, path: string, body?: unknown) => fetch(server.url + path, {
     method,
     headers: { authorization: `Bearer ${TEST_API_KEY}`, ...(body === undefined || typeof body === 'string' ? {} : { 'content-type': 'application/json' }) },

@@ -37,7 +37,7 @@ async function session(impl: Hot): Promise<unknown> {
   const id = await enrollDevice(store, newId());
   const a = await enqueueOne(store, [id]);
   const b = await enqueueOne(store, [id], { priority: 5, expiresAt: at(50) });
-  const c = await enqueueOne(store, [id]);
+  const c = await enqueueOne(store, [id], { requestType: 'ProfileList' });
   const d = await enqueueOne(store, [id], { priority: 9, expiresAt: at(10) });
   const e = await enqueueOne(store, [id], { expiresAt: at(70) });
   const f = await enqueueOne(store, [id], { expiresAt: at(80) });
@@ -52,7 +52,7 @@ async function session(impl: Hot): Promise<unknown> {
       json: { Status: opts.status, n: [1, 'two'] },
     };
     const out = await impl.reportAndNext({ enrollmentId: id, at: at(when), result, skipNotNow: opts.skip ?? false, touch: opts.touch, outbox: outbox(opts.outbox ?? 0) });
-    return [out.matched, out.next && { uuid: label.get(out.next.uuid), requestType: out.next.requestType, raw: out.next.raw.toString('base64') }];
+    return [out.matched, out.requestType, out.next && { uuid: label.get(out.next.uuid), requestType: out.next.requestType, raw: out.next.raw.toString('base64') }];
   };
   const steps = [
     await report(20, { touch: true, outbox: 1 }),
@@ -92,13 +92,13 @@ test(`the one-transaction report statements match the Kysely implementation (${t
   assert.deepEqual(viaHot, viaKysely);
   // And the transcript itself is the contract.
   const { steps, queue, events, outbox, lastSeenAt } = viaHot as {
-    steps: Array<[boolean | null, { uuid: string } | null]>;
+    steps: Array<[boolean | null, string | null, { uuid: string } | null]>;
     queue: Array<{ uuid: string; status: string; notNowTally: number }>;
     events: Array<{ kind: string; detail: unknown }>;
     outbox: unknown[];
     lastSeenAt: Date;
   };
-  assert.deepEqual(steps.slice(0, 11).map(([matched, next]) => [matched, next?.uuid ?? null]), [
+  assert.deepEqual(steps.slice(0, 11).map(([matched, , next]) => [matched, next?.uuid ?? null]), [
     [null, 'B'], // D expired unseen; B by priority
     [true, 'A'], // a NotNow passes over B at once
     [true, 'C'], // A acknowledged; skipNotNow still passes over B
@@ -110,6 +110,10 @@ test(`the one-transaction report statements match the Kysely implementation (${t
     [true, null], // F acknowledged even past its expiry (it was still queued)
     [false, null],
     [null, null],
+  ]);
+  // The matched command's RequestType comes back with every matched result, whatever the device echoed.
+  assert.deepEqual(steps.slice(0, 11).map(([, requestType]) => requestType), [
+    null, 'DeviceInformation', 'DeviceInformation', null, 'DeviceInformation', null, 'ProfileList', 'DeviceInformation', 'DeviceInformation', null, null,
   ]);
   assert.deepEqual(queue.map((q) => [q.uuid, q.status, q.notNowTally]), [
     ['F', 'acknowledged', 0],

@@ -103,7 +103,7 @@ test(`NotNow keeps the command queued, counts it and does not hand it back in th
   assert.deepEqual([done.matched, done.next], [true, null], 'the session ends rather than resending the NotNow\'d command');
   // A new session (an Idle without skipNotNow) gets it again; a second NotNow counts, first time kept.
   assert.equal((await nextCommand(store, id, { skipNotNow: false, at: at(5) }))?.uuid, a.uuid);
-  assert.deepEqual(await notNow(6, false), { matched: true, next: null });
+  assert.deepEqual(await notNow(6, false), { matched: true, requestType: 'DeviceInformation', next: null });
   const [again] = await store.getCommand(a.uuid, id);
   assert.deepEqual([again?.status, again?.notNowTally, again?.notNowAt], ['queued', 2, at(2)]);
   assert.deepEqual((await store.listEvents({ enrollmentId: id, kindPrefix: 'command.NotNow' })).map((e) => e.detail),

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import type { CommandDetail, QueueEntry } from '../../storage/types.js';
-import { buildCommand, CommandValidationError, fromMicroMDMJson, parseRawCommand } from '../../commands/index.js';
+import { buildCommand, CommandValidationError, fromMicroMDMJson, parseRawCommand, typedResultOf } from '../../commands/index.js';
 import { enqueueCommand } from '../../service/enqueue.js';
 import { pruneAll } from '../../service/retention.js';
 import { ApiError, apiScope } from './scope.js';
@@ -30,8 +30,15 @@ export function queueEntryJson(q: QueueEntry): Record<string, unknown> {
   };
 }
 
+/** A command's outcome for one enrollment: `result` is the whole result plist as JSON (as stored),
+ * `result_raw` the plist as the device sent it (base64), `result_typed` its typed reading (commands/results.ts). */
 function resultJson(d: CommandDetail): Record<string, unknown> {
-  return { ...queueEntryJson(d), result: d.resultJson ?? null };
+  return {
+    ...queueEntryJson(d),
+    result: d.resultJson ?? null,
+    result_raw: d.resultRaw ? d.resultRaw.toString('base64') : null,
+    result_typed: d.resultRaw ? typedResultOf(d.requestType, d.resultRaw) : null,
+  };
 }
 
 const EnqueueBody = Type.Object({

@@ -5,7 +5,9 @@ import type { Dialect } from '../schema.js';
 import { coreMigration } from './001_core.js';
 import { ddmMigration } from './002_ddm.js';
 import { certsMigration } from './003_certs.js';
-import { ddmUnknownMigration } from './004_ddm_unknown.js';
+import { catalogsMigration } from './004_catalogs.js';
+import { campaignsMigration } from './008_campaigns.js';
+import { ddmUnknownMigration } from './009_ddm_unknown.js';
 
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
@@ -14,7 +16,9 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '001_core': coreMigration(dialect),
         '002_ddm': ddmMigration(dialect),
         '003_certs': certsMigration(dialect),
-        '004_ddm_unknown': ddmUnknownMigration(),
+        '004_catalogs': catalogsMigration(dialect),
+        '008_campaigns': campaignsMigration(),
+        '009_ddm_unknown': ddmUnknownMigration(),
       };
     },
   };

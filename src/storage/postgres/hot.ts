@@ -28,11 +28,11 @@ export function reportSql(kind: Kind, skipNotNow: boolean, touch: boolean, outbo
   const mine = `enrollment_id = $1 AND lower(command_uuid) = $3 AND status = 'queued'`;
   if (kind === 'final') {
     ctes.push(`res AS (UPDATE queue SET status = $7, result_raw = $8, result_json = $9, result_at = $2::bigint, updated_at = $2::bigint
-      WHERE ${mine} RETURNING 1)`);
+      WHERE ${mine} RETURNING command_uuid)`);
   } else if (kind === 'notnow') {
     ctes.push(`res AS (UPDATE queue SET not_now_tally = not_now_tally + 1, not_now_at = coalesce(not_now_at, $2::bigint), updated_at = $2::bigint,
       status = CASE WHEN expires_at <= $2::bigint THEN 'expired' ELSE status END
-      WHERE ${mine} RETURNING 1)`);
+      WHERE ${mine} RETURNING command_uuid)`);
   }
   if (kind !== 'idle') {
     ctes.push(`ev AS (INSERT INTO events (enrollment_id, kind, detail, at)
@@ -55,13 +55,15 @@ export function reportSql(kind: Kind, skipNotNow: boolean, touch: boolean, outbo
       WHERE q.seq = pick.seq AND c.uuid = q.command_uuid
       RETURNING c.uuid, c.request_type, c.raw)`);
   const matched = kind === 'idle' ? 'NULL::boolean' : 'EXISTS (SELECT 1 FROM res)';
+  const matchedType = kind === 'idle' ? 'NULL::text' : '(SELECT c.request_type FROM res JOIN commands c ON c.uuid = res.command_uuid)';
   return `WITH ${ctes.join(',\n  ')}
-  SELECT ${matched} AS matched, sent.uuid, sent.request_type AS "requestType", sent.raw
+  SELECT ${matched} AS matched, ${matchedType} AS "matchedType", sent.uuid, sent.request_type AS "requestType", sent.raw
   FROM (SELECT 1) AS one LEFT JOIN sent ON true`;
 }
 
 interface Row extends Partial<NextCommand> {
   matched: boolean | null;
+  matchedType: string | null;
 }
 
 export function postgresHotPath(pool: pg.Pool): Hot {
@@ -85,7 +87,7 @@ export function postgresHotPath(pool: pg.Pool): Hot {
       const { rows } = await pool.query<Row>({ name, text, values });
       const row = rows[0]!;
       const next = row.uuid ? { uuid: row.uuid, requestType: row.requestType!, raw: row.raw! } : null;
-      return { matched: row.matched, next };
+      return { matched: row.matched, requestType: row.matchedType, next };
     },
 
     async addEvent(event) {

@@ -30,13 +30,15 @@ export function sqliteHotPath(raw: Database.Database, fallback: Hot): Hot {
   const next = raw.prepare<[string], NextRow>(nextSql(false));
   const nextSkipping = raw.prepare<[string], NextRow>(nextSql(true));
   const markSent = raw.prepare('UPDATE queue SET sent_at = ? WHERE seq = ?');
-  const notNow = raw.prepare(
+  // The matched row's command RequestType comes back with the update (a primary-key lookup).
+  const matchedType = 'RETURNING (SELECT request_type FROM commands c WHERE c.uuid = queue.command_uuid) AS request_type';
+  const notNow = raw.prepare<unknown[], { request_type: string }>(
     `UPDATE queue SET not_now_tally = not_now_tally + 1, not_now_at = coalesce(not_now_at, ?), updated_at = ?
-     WHERE enrollment_id = ? AND lower(command_uuid) = ? AND status = 'queued'`,
+     WHERE enrollment_id = ? AND lower(command_uuid) = ? AND status = 'queued' ${matchedType}`,
   );
-  const finish = raw.prepare(
+  const finish = raw.prepare<unknown[], { request_type: string }>(
     `UPDATE queue SET status = ?, result_raw = ?, result_json = ?, result_at = ?, updated_at = ?
-     WHERE enrollment_id = ? AND lower(command_uuid) = ? AND status = 'queued'`,
+     WHERE enrollment_id = ? AND lower(command_uuid) = ? AND status = 'queued' ${matchedType}`,
   );
   const addEvent = raw.prepare('INSERT INTO events (enrollment_id, kind, detail, at) VALUES (?, ?, ?, ?)');
   const addOutbox = raw.prepare('INSERT INTO outbox (topic, body, attempts, next_attempt_at, created_at) VALUES (?, ?, 0, ?, ?)');
@@ -46,13 +48,15 @@ export function sqliteHotPath(raw: Database.Database, fallback: Hot): Hot {
     const id = input.enrollmentId;
     const r = input.result;
     let matched: boolean | null = null;
+    let requestType: string | null = null;
     if (r) {
       const uuid = r.uuid.toLowerCase();
       const res =
         r.status === 'NotNow'
-          ? notNow.run(now, now, id, uuid)
-          : finish.run(finalStatus[r.status], r.raw, resultJson(r), now, now, id, uuid);
-      matched = res.changes > 0;
+          ? notNow.get(now, now, id, uuid)
+          : finish.get(finalStatus[r.status], r.raw, resultJson(r), now, now, id, uuid);
+      matched = res !== undefined;
+      requestType = res?.request_type ?? null;
       const ev = resultEvent(r, matched);
       addEvent.run(id, ev.kind, ev.detail, now);
     }
@@ -62,7 +66,7 @@ export function sqliteHotPath(raw: Database.Database, fallback: Hot): Hot {
     const row = (input.skipNotNow || r?.status === 'NotNow' ? nextSkipping : next).get(id);
     if (row) markSent.run(now, row.seq);
     const cmd: NextCommand | null = row ? { uuid: row.uuid, requestType: row.request_type, raw: row.raw } : null;
-    return { matched, next: cmd };
+    return { matched, requestType, next: cmd };
   }
   // Group commit: the reports that reach the store in one turn of the event loop share one
   // BEGIN IMMEDIATE … COMMIT, each in its own savepoint (a failing report rolls back and rejects

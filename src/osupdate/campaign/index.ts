@@ -1,0 +1,44 @@
+// OS update campaigns, wired: the engine over the store, push, DDM and the catalogs; an observer that
+// hands it device results and DDM status; and the timer that moves due devices.
+import type { Logger } from 'pino';
+import { toJSONSafe } from '../../plist/index.js';
+import type { Observer } from '../../service/observers.js';
+import { createCampaignEngine, type CampaignEngine, type EngineDeps } from './engine.js';
+
+export { createCampaignEngine, CampaignInputError, CampaignStateError, type CampaignEngine } from './engine.js';
+export type { CampaignSpec, Plan } from './types.js';
+
+export const DEFAULT_CAMPAIGN_POLL_SECONDS = 300;
+
+/** The observer that feeds device-channel results and DDM status to the engine. */
+export function campaignObserver(engine: CampaignEngine): Observer {
+  return {
+    async result(e) {
+      if (e.enrollmentId !== e.deviceId) return;
+      await engine.result({ deviceId: e.deviceId, uuid: e.uuid, requestType: e.requestType, status: e.status, body: toJSONSafe(e.dict) as Record<string, unknown> });
+    },
+    async status(e) {
+      if (e.enrollmentId !== e.deviceId) return;
+      await engine.status({ deviceId: e.deviceId, items: e.items });
+    },
+  };
+}
+
+/** The timer: a pass every few seconds (at most the poll interval), never two at once. */
+export function startCampaignTimer(engine: CampaignEngine, opts: { pollMs: number; tickMs?: number; logger?: Logger }): { stop(): Promise<void> } {
+  const every = opts.tickMs ?? Math.max(100, Math.min(5000, Math.floor(opts.pollMs / 2)));
+  let running: Promise<unknown> | null = null;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = engine.tick().catch((err) => opts.logger?.error({ err }, 'campaign timer pass failed')).finally(() => { running = null; });
+  }, every);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+export type { EngineDeps };
