@@ -221,3 +221,22 @@ test('API: unknown device 404, unknown field and bad limit 400, with the reason'
   assert.equal((await api('/v1/devices/INV-ENROLL/inventory/history?limit=0')).status, 400);
   assert.equal((await api('/v1/devices/NOPE/inventory/history')).status, 404);
 });
+
+test('with --inventory-interval 0 (query: false) nothing is queued by the inventory, and answers still count', async () => {
+  const store = await openTestStore();
+  const quiet = inventoryObserver({ store, pusher: { configured: true, push: async (ids) => ids.map((id) => ({ id, ok: true, outcome: 'sent' })), close: async () => {} }, query: false });
+  const own = await startTestServer({ store, core: { observers: [quiet] } });
+  try {
+    const d = new TestDevice(own.url, { ids: { UDID: 'INV-QUIET' } });
+    await d.authenticate(MAC);
+    await d.tokenUpdate();
+    assert.deepEqual((await store.listQueue('INV-QUIET')).map((q) => q.requestType), []);
+    const uuid = await queueCommand(store, ['INV-QUIET'], 'DeviceInformation', { Queries: ['OSVersion'] });
+    await d.idle();
+    await d.result('Acknowledged', uuid, { QueryResponses: { OSVersion: '14.7' } });
+    assert.equal((await store.getInventory('INV-QUIET'))?.osVersion, '14.7');
+  } finally {
+    await own.close();
+    await store.close();
+  }
+});
