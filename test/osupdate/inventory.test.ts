@@ -64,6 +64,7 @@ test('enrollment queues one DeviceInformation (what the OS answers) and one Secu
   assert.deepEqual(await queued('INV-ENROLL'), [], 'nothing before TokenUpdate');
   await d.tokenUpdate();
   assert.deepEqual(await queued('INV-ENROLL'), ['DeviceInformation', 'SecurityInfo']);
+  assert.deepEqual((await srv.store.listQueue('INV-ENROLL')).map((q) => q.priority), [-1, -1], 'below admin and campaign commands');
   assert.ok(pushed.includes('INV-ENROLL'));
   const cmd = commandOf(await d.idle())!;
   assert.equal(cmd.requestType, 'DeviceInformation');
