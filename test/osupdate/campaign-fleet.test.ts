@@ -21,15 +21,15 @@ let fleet: Fleet;
 before(async () => {
   h = await startHarness({ config: { campaignPollSeconds: 300 }, clock, campaignTickMs: 100 });
   for (const [kind, file] of [['gdmf', 'gdmf_pmv_2026-08.json'], ['sofa-macos', 'sofa/v2_macos_data_feed.json'], ['sofa-ios', 'sofa/v2_ios_data_feed.json']]) {
-    const res = await h.api('PUT', `/v1/catalogs/${kind}?force=1`, readFileSync(join(catalogsDir, file!)) as unknown as string);
+    const res = await h.api('PUT', `/v1/catalogs/${kind}?force=1`, readFileSync(join(catalogsDir, file!), 'utf8'));
     assert.equal(res.status, 200, `${kind}: ${await res.text()}`);
   }
   const scenario = { ...loadScenario('mixed-2026'), start: new Date(t0).toISOString(), clockFactor: FACTOR };
   fleet = await Fleet.start({ server: h.url, count: 30, scenario, clockFactor: FACTOR, wakeUrl: h.fake.wakeUrl, keyPoolSize: 4 });
 });
 after(async () => {
-  await fleet.stop();
-  await h.close();
+  await fleet?.stop();
+  await h?.close();
 });
 
 const major = (v: string) => Number(v.split('.')[0]);
