@@ -9,6 +9,8 @@ import { benchIdentity } from './identity.js';
 import { benchPush } from './push.js';
 import { benchConnect } from './connect.js';
 import { benchScep } from './scep.js';
+import { benchEnqueue } from './enqueue.js';
+import { benchDevices } from './devices.js';
 import { benchCatalog } from './catalog.js';
 
 /** The simulator bench runs server and simulator as compiled commands in their own processes. */
@@ -28,6 +30,8 @@ const benches: Record<string, () => Promise<unknown>> = {
   storage: benchStorage,
   identity: () => benchIdentity(),
   push: benchPush,
+  enqueue: benchEnqueue,
+  devices: benchDevices,
   connect: () => benchConnect(),
   scep: () => benchScep(),
   catalog: () => benchCatalog(),

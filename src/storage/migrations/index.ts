@@ -8,6 +8,7 @@ import { certsMigration } from './003_certs.js';
 import { catalogsMigration } from './004_catalogs.js';
 import { inventoryMigration } from './005_inventory.js';
 import { campaignsMigration } from './008_campaigns.js';
+import { ddmUnknownMigration } from './009_ddm_unknown.js';
 
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
@@ -19,6 +20,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '004_catalogs': catalogsMigration(dialect),
         '005_inventory': inventoryMigration(dialect),
         '008_campaigns': campaignsMigration(),
+        '009_ddm_unknown': ddmUnknownMigration(),
       };
     },
   };
