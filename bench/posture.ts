@@ -100,7 +100,15 @@ function syntheticFleet(view: CatalogView & { modelOf(board: string): string | n
       bootstrapTokenEscrowed: random() < 0.8,
       lastUpdateAttempt: null,
       updatedAt: NOW,
-    } as DeviceInventory);
+      serialNumber: null,
+      deviceName: null,
+      modelMarketingName: null,
+      osMarketingName: null,
+      deviceCapacity: null,
+      pendingUpdate: null,
+      informationAt: NOW,
+      queriedAt: null,
+    });
   }
   return fleet;
 }

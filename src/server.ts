@@ -17,11 +17,15 @@ import { compose } from './service/compose.js';
 import { createCoreService } from './service/core.js';
 import type { Observer } from './service/observers.js';
 import { campaignObserver, createCampaignEngine, DEFAULT_CAMPAIGN_POLL_SECONDS, startCampaignTimer } from './osupdate/campaign/index.js';
+import { inventoryObserver } from './osupdate/inventory/observer.js';
+import { DEFAULT_INVENTORY_INTERVAL_SECONDS, startInventorySchedule } from './osupdate/inventory/schedule.js';
 import { startRetention } from './service/retention.js';
 import { ensureApiKey } from './secrets.js';
 import { createDdm, ddmEnableMiddleware } from './ddm/index.js';
 import { startWebhookWorker, webhookMiddleware } from './webhook/index.js';
 import { Catalogs } from './osupdate/catalog/service.js';
+import { PostureService, startPostureWorker } from './osupdate/posture/service.js';
+import { recomputePostureOnChange } from './osupdate/posture/hook.js';
 import { startCatalogRefresh } from './osupdate/catalog/refresh.js';
 
 export interface RunningServer {
@@ -66,24 +70,36 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     stops.push(() => pusher.close());
 
     // Engines that learn from devices (results, check-ins, DDM status) register here.
-    const observers: Observer[] = [];
+    const inventoryInterval = config.inventoryIntervalSeconds ?? DEFAULT_INVENTORY_INTERVAL_SECONDS;
+    const catalogs = new Catalogs({ store, logger, maxAgeDays: config.catalogMaxAgeDays });
+    // Posture follows each inventory change (the observer writes through a store that recomputes it).
+    const posture = new PostureService({ store, inventory: store, catalogs, logger, now: opts.clock });
+    const inventoryStore = recomputePostureOnChange(store, posture, logger);
+    const observers: Observer[] = [inventoryObserver({ store: inventoryStore, pusher, logger, query: inventoryInterval > 0 })];
     const ddm = createDdm({ store, pusher, logger, webhooks: Boolean(config.webhookUrl), observers });
     const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler, observers, logger });
     const webhooks = config.webhookUrl ? [webhookMiddleware(store, { logger })] : [];
-    const service = compose(core, identity.middleware, ...webhooks, ddmEnableMiddleware({ store, ddm, logger }));
-    const catalogs = new Catalogs({ store, logger, maxAgeDays: config.catalogMaxAgeDays });
+    const ddmAuto = config.ddmAuto === false ? [] : [ddmEnableMiddleware({ store, ddm, logger })];
+    const service = compose(core, identity.middleware, ...webhooks, ...ddmAuto);
     const pollMs = (config.campaignPollSeconds ?? DEFAULT_CAMPAIGN_POLL_SECONDS) * 1000;
     const campaigns = createCampaignEngine({
       store, pusher, ddm, catalog: () => catalogs.view(), now: opts.clock ?? (() => new Date()), pollMs, logger, webhooks: Boolean(config.webhookUrl),
+      inventory: async (ids) => new Map((await store.listInventory(ids)).map((i) => [i.deviceId, i])),
     });
     observers.push(campaignObserver(campaigns));
-    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns };
+    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns, posture };
     const app = await buildApp(deps);
 
     const repush = startRepushWorker({ store, pusher, interval: (config.repushIntervalSeconds ?? 3600) * 1000, logger });
     stops.push(() => repush.stop());
     const campaignTimer = startCampaignTimer(campaigns, { pollMs, tickMs: opts.campaignTickMs, logger });
     stops.push(() => campaignTimer.stop());
+    const postureWorker = startPostureWorker({ service: posture, logger });
+    stops.push(() => postureWorker.stop());
+    if (inventoryInterval > 0) {
+      const schedule = startInventorySchedule({ store, pusher, interval: inventoryInterval * 1000, logger });
+      stops.push(() => schedule.stop());
+    }
     const retention = startRetention({ store, days: config.retentionDays, logger });
     stops.push(() => retention.stop());
     if (config.catalogUrls && Object.keys(config.catalogUrls).length > 0) {

@@ -10,10 +10,13 @@ type CommandModule = { register(program: Command): void };
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   serve: () => import('./serve.js'),
   devices: () => import('./devices.js'),
+  inventory: () => import('./inventory.js'),
   enqueue: () => import('./enqueue.js'),
   push: () => import('./push.js'),
   queue: () => import('./queue.js'),
   results: () => import('./results.js'),
+  'os-update': () => import('./os-update.js'),
+  cmd: () => import('./cmd.js'),
   pushcert: () => import('./pushcert.js'),
   'fake-apns': () => import('./fake-apns.js'),
   profile: () => import('./profile.js'),

@@ -19,6 +19,7 @@ export interface Release {
   family: OsFamily;
   /** ProductVersion, e.g. "26.6.2". */
   version: string;
+  /** Empty for a release only SOFA lists, without a build. */
   build: string;
   /** Background Security Improvement / Rapid Security Response: ProductVersionExtra such as "(a)"; null for a full release. */
   extra: string | null;
@@ -91,7 +92,10 @@ export interface CatalogView {
   findRelease(family: OsFamily, versionOrBuild: string): Release | null;
   /** Board ID(s) of a Mac model identifier and the reverse, from SOFA's mapping. */
   boardIdsOf(model: string): readonly string[];
-  /** The newest major a model supports per SOFA's model list (Macs), or null when unknown. */
+  /**
+   * The newest major a model (or board ID) supports per SOFA's model list (Macs); for hardware SOFA does
+   * not list (iPhones, iPads, …), the newest major among the releases listing it; null when unknown.
+   */
   newestMajorOf(model: string): number | null;
   /** sucatalog products (installers and config data). */
   suProducts(): readonly SuProduct[];
@@ -130,7 +134,25 @@ export interface DeviceInventory {
   /** The last OS update attempt the device told us about (ScheduleOSUpdate/OSUpdateStatus results or DDM softwareupdate.* status). */
   lastUpdateAttempt: UpdateAttempt | null;
   updatedAt: Date;
+  // Added by inventory/ (beyond the contract above):
+  serialNumber: string | null;
+  deviceName: string | null;
+  /** DDM device.model.marketing-name, e.g. "MacBook Pro (14-inch, 2023)". */
+  modelMarketingName: string | null;
+  /** DDM device.operating-system.marketing-name, e.g. "macOS Sequoia". */
+  osMarketingName: string | null;
+  /** DeviceCapacity in GB (AvailableDeviceCapacity is also GB). */
+  deviceCapacity: number | null;
+  /** DDM softwareupdate.pending-version: the update the device has staged or is enforcing, if any. */
+  pendingUpdate: { version: string | null; build: string | null; targetLocalDateTime: string | null } | null;
+  /** When the device last answered DeviceInformation (the scheduled inventory keeps this within --inventory-interval). */
+  informationAt: Date | null;
+  /** When Updraft last queued a DeviceInformation for the device by itself. */
+  queriedAt: Date | null;
 }
+
+/** The part of an inventory a report can set (parsers produce it, the store diffs it against the row). */
+export type InventoryPatch = Partial<Omit<DeviceInventory, 'deviceId' | 'updatedAt' | 'informationAt' | 'queriedAt'>>;
 
 export interface UpdateAttempt {
   at: Date;
@@ -141,6 +163,8 @@ export interface UpdateAttempt {
   version: string | null;
   /** The error, explained in plain language, when the attempt failed. */
   error: { code: number | null; domain: string | null; message: string } | null;
+  /** DDM softwareupdate.install-reason: why the pending update is installing (mdm, declaration, auto-update, …). */
+  installReasons?: readonly string[];
 }
 
 /** One change of an inventory field: admins ask for a device's OS history. */

@@ -8,6 +8,7 @@ import type { DdmStore } from './types-ddm.js';
 import type { CertificateStore } from './types-certs.js';
 import type { CampaignStore, TagStore } from './types-campaigns.js';
 import type { CatalogStore } from './types-catalogs.js';
+import type { InventoryStore } from './types-inventory.js';
 import type { PostureStore } from './types-posture.js';
 
 /** Protocol shapes the store keeps, defined with the protocol model. */
@@ -84,6 +85,8 @@ export interface EnrollmentFilter {
   serialNumbers?: string[];
   limit?: number; // default 100, max 1000
   offset?: number;
+  /** Keyset paging: only enrollments whose id sorts after this one (results are ordered by id). */
+  after?: string;
 }
 
 export type QueueStatus =
@@ -264,8 +267,9 @@ export interface CommandStore {
   /** Cancel every queued command of the enrollment; returns how many. */
   clearQueue(enrollmentId: string, at: Date): Promise<number>;
   /**
-   * Enrollments with queued commands not handed out since `sentBefore` (for re-push), by id;
-   * with `after`, only ids greater than it (to page through a large fleet).
+   * Enrollments with queued commands not handed out since `sentBefore` (for re-push), by id, leaving
+   * out those whose push token APNs declared dead (until their next TokenUpdate); with `after`, only
+   * ids greater than it (to page through a large fleet).
    */
   pendingEnrollments(sentBefore: Date, limit: number, after?: string): Promise<string[]>;
   /** Delete finished commands, results, events and delivered outbox rows older than `before`. */
@@ -274,6 +278,8 @@ export interface CommandStore {
 
 export interface EventStore {
   addEvent(event: EventInput): Promise<void>;
+  /** Many events in one transaction (multi-row inserts): the per-id events of a large enqueue or push. */
+  addEvents(events: EventInput[]): Promise<void>;
   listEvents(opts: { enrollmentId?: string; kindPrefix?: string; limit?: number }): Promise<EventRecord[]>;
 }
 
@@ -313,6 +319,7 @@ export interface SettingStore {
 export * from './types-ddm.js';
 export * from './types-campaigns.js';
 export * from './types-catalogs.js';
+export * from './types-inventory.js';
 export * from './types-posture.js';
 
 export interface Store
@@ -328,6 +335,7 @@ export interface Store
     CampaignStore,
     TagStore,
     CatalogStore,
+    InventoryStore,
     PostureStore {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;

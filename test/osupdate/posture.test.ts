@@ -41,6 +41,8 @@ function device(d: Partial<DeviceInventory>): DeviceInventory {
     productName: null, model: null, modelNumber: null, modelName: null, softwareUpdateDeviceId: null, boardId: null, isSupervised: true,
     isAppleSilicon: null, availableDeviceCapacity: null, batteryLevel: null, isUserEnrollment: false, enrolledViaDep: true, osUpdateSettings: null,
     bootstrapTokenRequiredForSoftwareUpdate: null, bootstrapTokenEscrowed: false, lastUpdateAttempt: null, updatedAt: NOW,
+    serialNumber: null, deviceName: null, modelMarketingName: null, osMarketingName: null, deviceCapacity: null, pendingUpdate: null,
+    informationAt: null, queriedAt: null,
     ...d,
   };
 }
