@@ -4,6 +4,8 @@
 // `show --watch` following a simulated Mac through the seed's Mojave upgrade to the end.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { repoRoot } from '../helpers/fixtures.js';
 import { Fleet } from '../../src/sim/fleet.js';
 import { loadScenario } from '../../src/sim/scenario.js';
 import { TEST_API_KEY } from '../helpers/server.js';
@@ -246,6 +248,39 @@ test('show --watch returns at once, exit 0, for a campaign whose devices are all
   const lines = r.stdout.trimEnd().split('\n');
   assert.match(lines.at(-1)!, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ done 1 wave 100% done: done 1$/);
   assert.ok(lines.slice(0, -1).every((l) => / running wave 1 of 1 100% done: done 1$/.test(l)), r.stdout);
+});
+
+/** `updraft ARGS…` on a terminal (a pseudo-terminal from script(1)); `onOutput` sees the output as it comes. */
+function runOnTty(args: string[], onOutput: (soFar: string) => void): Promise<{ code: number | null; output: string }> {
+  const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+  const command = [process.execPath, '--import', 'tsx', 'src/cli/main.ts', ...args].map(quote).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      onOutput(output);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+test('show --watch on a terminal redraws a bar per state in place, and exits 0 once the campaign is cancelled', async () => {
+  const created = await runCli(['campaign', 'create', '--name', 'tty', '--ids', MACS.m26.UDID, '--target', 'latest', '--json'], env);
+  assert.equal(created.code, 0, created.stderr);
+  const id = (JSON.parse(created.stdout) as { id: string }).id;
+  let cancelling: Promise<unknown> | null = null;
+  const r = await runOnTty(['campaign', 'show', id, '--watch', '--interval', '0.2'], (out) => {
+    // Cancel once the bars have been drawn a second time (cursor moved up over the first drawing).
+    if (!cancelling && /\x1b\[\d+A/.test(out)) cancelling = api('POST', `/v1/campaigns/${id}/cancel`);
+  });
+  assert.equal(r.code, 0, r.output);
+  assert.ok(cancelling, 'the watch redrew in place');
+  const drawings = r.output.replace(/\r/g, '').split(/\x1b\[\d+A\x1b\[J/);
+  assert.ok(drawings.length >= 2, JSON.stringify(r.output));
+  assert.match(drawings[0]!, new RegExp(`^campaign ${id} "tty": running, wave 1 of 1, 0% done \\(0 of 1\\)\\n {2}(pending|enforcing)\\s+█{30}  1\\n$`));
+  assert.match(drawings.at(-1)!, new RegExp(`^campaign ${id} "tty": cancelled, 1 wave, 0% done \\(0 of 1\\)\\n {2}cancelled\\s+█{30}  1\\n$`));
 });
 
 test('show --watch follows a simulated Mac through its upgrade and exits 0 when the campaign is done', async () => {
