@@ -9,6 +9,7 @@ import { benchIdentity } from './identity.js';
 import { benchPush } from './push.js';
 import { benchConnect } from './connect.js';
 import { benchScep } from './scep.js';
+import { benchCatalog } from './catalog.js';
 
 /** The simulator bench runs server and simulator as compiled commands in their own processes. */
 const benchSim = async (): Promise<void> => {
@@ -23,6 +24,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   push: benchPush,
   connect: () => benchConnect(),
   scep: () => benchScep(),
+  catalog: () => benchCatalog(),
   sim: benchSim,
 };
 

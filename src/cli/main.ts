@@ -22,12 +22,14 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   ddm: () => import('./ddm.js'),
   campaign: () => import('./campaign.js'),
   tags: () => import('./tags.js'),
+  catalog: () => import('./catalog.js'),
   sim: () => import('./sim.js'),
 };
 
 const program = new Command('updraft')
   .description('Updraft: an open-source Apple MDM server')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .enablePositionalOptions(); // a command with subcommands (pushcert) can then leave their options to them
 
 // The program has no options of its own, so the first word that is not a flag names the command.
 const name = process.argv.slice(2).find((a) => !a.startsWith('-'));

@@ -10,10 +10,16 @@ export function register(program: Command): void {
       const config = configFrom(opts);
       const { startServer } = await import('../server.js'); // loaded here: the other commands stay light
       const server = await startServer(config);
+      let pushHint: string | null = null;
+      if (!server.deps.pusher.configured) {
+        const { PushCertService, pushSetupHint } = await import('../push/pushcert-service.js');
+        pushHint = pushSetupHint(await new PushCertService({ store: server.deps.store, dataDir: config.dataDir }).pendingState());
+      }
       const dataDir = resolve(config.dataDir);
       const db = /^postgres(ql)?:\/\//.test(config.db) ? config.db.replace(/\/\/[^@/]*@/, '//') : config.db;
       console.log(`Updraft listening on ${server.url} (devices reach it as ${config.publicUrl})`);
       console.log(`Data: ${dataDir} (database: ${db})`);
+      if (pushHint) console.log(pushHint);
       console.log(
         server.apiKeyFile
           ? `API key: in ${server.apiKeyFile} (read it with: cat ${server.apiKeyFile})`

@@ -1,26 +1,49 @@
 // Push certificate and push log API:
 //   PUT /v1/pushcert[?force=1]  NanoMDM's shape: body = PEM certificate + unencrypted key, concatenated;
-//                               or a .p12 file (Content-Type application/x-pkcs12) with its password
-//                               in the X-P12-Password header. Answers {topic, not_after}.
-//   GET /v1/pushcert[?topic=]   {topic, not_after, days_left, updated_at, problem}
+//                               or the certificate alone (PEM or DER), matched to the pending push key
+//                               or the current certificate's key; or a .p12 file (Content-Type
+//                               application/x-pkcs12) with its password in the X-P12-Password header.
+//                               Answers {topic, not_after, key}.
+//   GET /v1/pushcert[?topic=]   {topic, not_after, days_left, updated_at, problem, pending_request}
+//   POST /v1/pushcert/request   {email?, common_name?, country?, new_key?, mdmcert_download?}: make (or keep)
+//                               the pending push key and answer its CSR
+//   GET /v1/pushcert/request    the pending push key's state
+//   POST /v1/pushcert/request/decrypt  body = mdmcert.download's emailed reply: the request to upload
 //   GET /v1/enrollments/:id/pushes[?limit=]  every push attempt and its outcome, newest first
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './app.js';
 import { ApiError, apiScope, rawBody } from './api/scope.js';
-import { parsePushCertP12, parsePushCertPem, PushCertError, type PushCertificate } from '../push/cert.js';
+import { PushCertError } from '../push/cert.js';
+import { NoPendingRequest, PushCertService, TopicConflict, type PendingState } from '../push/pushcert-service.js';
 import type { PushLogRecord } from '../storage/types.js';
+import { csrPem } from '../pki/csr.js';
 
 const DAY_MS = 86_400_000;
-const P12_TYPES = /^application\/(x-pkcs12|pkcs12|octet-stream)\b/i;
 
-function parseUpload(body: Buffer, contentType: string | undefined, password: string | undefined): PushCertificate {
-  if (body.length === 0) throw new PushCertError('empty body: send the PEM certificate and private key, or a .p12 file');
-  const looksDer = body[0] === 0x30;
-  if (looksDer || (contentType && P12_TYPES.test(contentType) && !body.includes('-----BEGIN'))) {
-    return parsePushCertP12(body, password ?? '');
+/** A refusal of the push certificate service as the API's {error} with its status. */
+function apiError(err: unknown): unknown {
+  if (!(err instanceof PushCertError)) return err;
+  return new ApiError(err instanceof TopicConflict ? 409 : err instanceof NoPendingRequest ? 404 : 400, err.message);
+}
+
+async function answer<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw apiError(err);
   }
-  return parsePushCertPem(body.toString('utf8'));
+}
+
+function pendingJson(s: PendingState | null): Record<string, unknown> | null {
+  if (!s) return null;
+  return {
+    key_sha256: s.keySha256,
+    created_at: s.pending.createdAt.toISOString(),
+    email: s.pending.email,
+    mdmcert_download: s.pending.exchange !== null,
+    stored: s.where,
+  };
 }
 
 function pushJson(p: PushLogRecord): Record<string, unknown> {
@@ -28,6 +51,7 @@ function pushJson(p: PushLogRecord): Record<string, unknown> {
 }
 
 export function registerPush(app: FastifyInstance, deps: AppDeps): void {
+  const service = new PushCertService({ store: deps.store, dataDir: deps.config.dataDir, pusher: deps.pusher });
   apiScope(
     app,
     deps,
@@ -44,25 +68,27 @@ export function registerPush(app: FastifyInstance, deps: AppDeps): void {
             }),
           },
         },
-        async (req, reply) => {
+        async (req) => {
           const header = req.headers['x-p12-password'];
-          let cert: PushCertificate;
-          try {
-            cert = parseUpload(rawBody(req.body), req.headers['content-type'], Array.isArray(header) ? header[0] : header);
-          } catch (err) {
-            if (err instanceof PushCertError) return reply.code(400).send({ error: err.message });
-            throw err;
-          }
-          const current = await deps.store.getPushCert();
-          if (current && current.topic !== cert.topic && !req.query.force) {
-            return reply.code(409).send({
-              error: `the new certificate's topic ${cert.topic} differs from the current ${current.topic}: devices enrolled under the current topic could no longer be woken. Renew with the same Apple ID, or add ?force=1 to replace it anyway`,
-            });
-          }
-          await deps.store.savePushCert({ topic: cert.topic, certPem: cert.certPem, keyPem: cert.keyPem, notAfter: cert.notAfter }, new Date());
-          await deps.pusher.reload?.();
-          req.log.info({ topic: cert.topic, notAfter: cert.notAfter }, 'push certificate imported');
-          return { topic: cert.topic, not_after: cert.notAfter.toISOString() };
+          const upload = { body: rawBody(req.body), contentType: req.headers['content-type'], password: Array.isArray(header) ? header[0] : header };
+          const { cert, key } = await answer(() => service.importCert(upload, Boolean(req.query.force)));
+          req.log.info({ topic: cert.topic, notAfter: cert.notAfter, key }, 'push certificate imported');
+          return { topic: cert.topic, not_after: cert.notAfter.toISOString(), key };
+        },
+      );
+
+      api.post(
+        '/v1/pushcert/request/decrypt',
+        {
+          schema: {
+            summary: "Open mdmcert.download's emailed reply (hex text) with the pending request's exchange key: the request to upload at the portal",
+            tags: ['Updraft'],
+            consumes: ['text/plain', 'application/octet-stream'],
+          },
+        },
+        async (req) => {
+          const opened = await answer(() => service.decrypt(rawBody(req.body)));
+          return { request: opened.text, digest: opened.request.digest, vendor: opened.request.chain[0]!.subject.replace(/\n/g, ', ') };
         },
       );
     },
@@ -80,8 +106,15 @@ export function registerPush(app: FastifyInstance, deps: AppDeps): void {
         },
       },
       async (req) => {
-        const cert = await deps.store.getPushCert();
-        if (!cert) throw new ApiError(404, 'no push certificate: upload one with PUT /v1/pushcert or `updraft pushcert`');
+        const [cert, pending] = await Promise.all([deps.store.getPushCert(), service.pendingState()]);
+        if (!cert) {
+          throw new ApiError(
+            404,
+            pending
+              ? `no push certificate yet; a push key has been pending since ${pending.pending.createdAt.toISOString()}: upload the portal's certificate for it with PUT /v1/pushcert or \`updraft pushcert --cert FILE\``
+              : 'no push certificate: upload one with PUT /v1/pushcert or `updraft pushcert`, or start with `updraft pushcert request`',
+          );
+        }
         if (req.query.topic && req.query.topic !== cert.topic) throw new ApiError(404, `no push certificate for topic ${req.query.topic}`, 'topic');
         const problem = deps.pusher.problem ?? null;
         return {
@@ -90,7 +123,50 @@ export function registerPush(app: FastifyInstance, deps: AppDeps): void {
           days_left: Math.floor((cert.notAfter.getTime() - Date.now()) / DAY_MS),
           updated_at: cert.updatedAt.toISOString(),
           problem: problem && { reason: problem.reason, at: problem.at.toISOString() },
+          pending_request: pendingJson(pending),
         };
+      },
+    );
+
+    api.post(
+      '/v1/pushcert/request',
+      {
+        schema: {
+          summary: 'Make the push key (kept by the server until its certificate is imported) or keep the pending one, and answer a CSR for it',
+          tags: ['Updraft'],
+          body: Type.Optional(
+            Type.Object({
+              email: Type.Optional(Type.String({ maxLength: 254, description: 'emailAddress of the CSR subject (mdmcert.download needs it)' })),
+              common_name: Type.Optional(Type.String({ maxLength: 64 })),
+              country: Type.Optional(Type.String({ description: 'two-letter country code' })),
+              new_key: Type.Optional(Type.Boolean({ description: 'replace a pending key with a new one' })),
+              mdmcert_download: Type.Optional(Type.Boolean({ description: 'also make the exchange certificate mdmcert.download encrypts its reply to' })),
+            }),
+          ),
+        },
+      },
+      async (req) => {
+        const b = req.body ?? {};
+        const made = await answer(() =>
+          service.request({ email: b.email, commonName: b.common_name, country: b.country, newKey: b.new_key, exchange: b.mdmcert_download }),
+        );
+        const state = await service.pendingState();
+        return {
+          csr: csrPem(made.csr),
+          reused: made.reused,
+          exchange_cert: made.pending.exchange?.certPem ?? null,
+          pending_request: pendingJson(state),
+        };
+      },
+    );
+
+    api.get(
+      '/v1/pushcert/request',
+      { schema: { summary: "The pending push key's state (404 when none)", tags: ['Updraft'] } },
+      async () => {
+        const state = await service.pendingState();
+        if (!state) throw new ApiError(404, 'no push key is pending: make one with POST /v1/pushcert/request or `updraft pushcert request`');
+        return pendingJson(state);
       },
     );
 

@@ -1,33 +1,49 @@
-// Apple version and build arithmetic shared by catalogs, posture and campaigns.
+// Apple's version and build numbering, as the catalogs and devices write them (catalogs, posture and
+// campaigns share it).
 
-/** -1, 0 or 1 comparing dotted versions numerically (missing parts count as 0). */
+/** The numeric parts of "26.6.2" ([26, 6, 2]); a missing or non-numeric part counts as 0. */
+function parts(version: string): number[] {
+  return version.split('.').map((p) => {
+    const n = Number.parseInt(p, 10);
+    return Number.isFinite(n) ? n : 0;
+  });
+}
+
+/** <0 when a is older than b, 0 when equal ("26.6" equals "26.6.0"), >0 when newer. */
 export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d) return d < 0 ? -1 : 1;
+  const x = parts(a);
+  const y = parts(b);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
   }
   return 0;
 }
 
-/** The major of a version: "26.6.2" → "26"; before macOS 11 the major is two parts ("10.14.6" → "10.14"). */
-export function majorOf(version: string): string {
-  const parts = version.split('.');
-  return parts[0] === '10' && parts.length > 1 ? `10.${parts[1]}` : parts[0]!;
+const BUILD = /^(\d+)([A-Za-z])(\d+)([A-Za-z]*)$/;
+
+/** Orders builds by train (25), letter (G), number (25G76 < 25G83 < 25G6083), then suffix; others as text. */
+export function compareBuilds(a: string, b: string): number {
+  const x = BUILD.exec(a);
+  const y = BUILD.exec(b);
+  if (!x || !y) return a < b ? -1 : a > b ? 1 : 0;
+  return (
+    Number(x[1]) - Number(y[1]) ||
+    x[2]!.toUpperCase().localeCompare(y[2]!.toUpperCase()) ||
+    Number(x[3]) - Number(y[3]) ||
+    x[4]!.localeCompare(y[4]!)
+  );
 }
 
-/**
- * Compare builds such as 25C56 < 25D125 < 25D771280a: the number before the letter, the letter,
- * the number after it, then any suffix.
- */
-export function compareBuilds(a: string, b: string): number {
-  const pa = /^(\d+)([A-Z])(\d+)([a-z]?)$/.exec(a);
-  const pb = /^(\d+)([A-Z])(\d+)([a-z]?)$/.exec(b);
-  if (!pa || !pb) return a < b ? -1 : a > b ? 1 : 0;
-  const keys: Array<[number | string, number | string]> = [[Number(pa[1]), Number(pb[1])], [pa[2]!, pb[2]!], [Number(pa[3]), Number(pb[3])], [pa[4]!, pb[4]!]];
-  for (const [x, y] of keys) if (x !== y) return x < y ? -1 : 1;
-  return 0;
+/** The major release of a version: "26" for 26.6.2, "10.14" for 10.14.6 (macOS before 11). */
+export function majorOf(version: string): string {
+  const [first, second] = version.split('.');
+  return first === '10' && second !== undefined ? `10.${second}` : (first ?? version);
+}
+
+/** The major as a number (10.14 → 10.14, 26 → 26), for comparisons. */
+export function majorNumber(version: string): number {
+  return Number(majorOf(version));
 }
 
 /** Whether `target` is ahead of `current` (by version; by build when the versions are equal and both builds are known). */

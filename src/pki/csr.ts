@@ -1,7 +1,8 @@
-// PKCS#10 certificate requests: parse, verify the self-signature, and apply the key policy.
-// Read with the small DER reader; the parts the CA copies (subject, key, subjectAltName) stay raw DER.
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { Asn1Error, children, content, expect, read, readOid, readText, whole } from './asn1.js';
+// PKCS#10 certificate requests: parse, verify the self-signature, and apply the key policy; and build
+// one (the push certificate request). Read with the small DER reader; the parts the CA copies
+// (subject, key, subjectAltName) stay raw DER.
+import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { Asn1Error, algorithm, children, content, expect, oid, read, readOid, readText, seq, set, smallInteger, tlv, whole } from './asn1.js';
 import { SIGNATURE_ALGORITHMS } from './oids.js';
 
 /** Key types and sizes a device identity may use. */
@@ -110,3 +111,34 @@ export function parseCsr(input: Uint8Array, knownKey?: { spki: Buffer; key: KeyO
   }
   return { subject, spki, publicKey: key, challenge: attrs.challenge, extensions: attrs.extensions, keyDescription };
 }
+
+/** Subject attribute types a built request may carry, with the ASN.1 string type each is written as. */
+const NAME_ATTRIBUTES = {
+  C: { oid: '2.5.4.6', tag: 0x13 }, // PrintableString
+  O: { oid: '2.5.4.10', tag: 0x0c }, // UTF8String
+  CN: { oid: '2.5.4.3', tag: 0x0c },
+  emailAddress: { oid: '1.2.840.113549.1.9.1', tag: 0x16 }, // IA5String
+} as const;
+export type NameAttribute = keyof typeof NAME_ATTRIBUTES;
+
+const SIGNING = { rsa: { digest: 'sha256', oid: '1.2.840.113549.1.1.11', params: undefined }, ec: { digest: 'sha256', oid: '1.2.840.10045.4.3.2', params: null } } as const;
+
+/** A DER PKCS#10 request for the key, subject attributes in the order given, no attributes; signed with SHA-256. */
+export function buildCsr(key: KeyObject, subject: Array<[NameAttribute, string]>): Buffer {
+  const type = key.asymmetricKeyType;
+  if (type !== 'rsa' && type !== 'ec') throw new CsrError(`cannot sign a request with a ${type} key`);
+  const name = seq(
+    ...subject.map(([attr, value]) => {
+      const a = NAME_ATTRIBUTES[attr];
+      return set(seq(oid(a.oid), tlv(a.tag, Buffer.from(value, a.tag === 0x0c ? 'utf8' : 'latin1'))));
+    }),
+  );
+  const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
+  const info = seq(smallInteger(0), name, spki, tlv(0xa0));
+  const s = SIGNING[type];
+  const signature = sign(s.digest, info, key);
+  return seq(info, algorithm(s.oid, s.params), tlv(0x03, Buffer.from([0]), signature));
+}
+
+export const csrPem = (der: Buffer): string =>
+  `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE REQUEST-----\n`;

@@ -42,7 +42,8 @@ export function topicFromCert(der: Buffer): string {
   throw new PushCertError('not an MDM push certificate: its subject has no UID (topic)');
 }
 
-function finish(certs: X509Certificate[], key: KeyObject, now: Date): PushCertificate {
+/** The push certificate among `certs` that `key` belongs to, checked (topic, expiry). */
+export function pushCertificateFor(certs: X509Certificate[], key: KeyObject, now = new Date()): PushCertificate {
   const leaf = certs.find((c) => c.checkPrivateKey(key));
   if (!leaf) throw new PushCertError('the private key does not match the certificate');
   const topic = topicFromCert(leaf.raw);
@@ -53,7 +54,7 @@ function finish(certs: X509Certificate[], key: KeyObject, now: Date): PushCertif
   return { topic, notAfter, certPem: leaf.toString(), keyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString() };
 }
 
-function x509(der: Buffer | string): X509Certificate {
+export function x509(der: Buffer | string): X509Certificate {
   try {
     return new X509Certificate(der);
   } catch {
@@ -63,8 +64,8 @@ function x509(der: Buffer | string): X509Certificate {
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
-/** Parse PEM text holding the certificate (chain allowed) and its unencrypted private key. */
-export function parsePushCertPem(text: string, now = new Date()): PushCertificate {
+/** The certificates (chain allowed) and the unencrypted private key, if any, in PEM text. */
+export function readPushPem(text: string): { certs: X509Certificate[]; key: KeyObject | null } {
   const certs: X509Certificate[] = [];
   let key: KeyObject | null = null;
   for (const m of text.matchAll(PEM_BLOCK)) {
@@ -85,8 +86,14 @@ export function parsePushCertPem(text: string, now = new Date()): PushCertificat
     }
   }
   if (certs.length === 0) throw new PushCertError('no PEM certificate found');
+  return { certs, key };
+}
+
+/** Parse PEM text holding the certificate (chain allowed) and its unencrypted private key. */
+export function parsePushCertPem(text: string, now = new Date()): PushCertificate {
+  const { certs, key } = readPushPem(text);
   if (!key) throw new PushCertError('no PEM private key found');
-  return finish(certs, key, now);
+  return pushCertificateFor(certs, key, now);
 }
 
 /** Parse a .p12 (PKCS#12) file, modern (AES) or legacy (3DES/RC2, as Keychain exports). */
@@ -108,7 +115,7 @@ export function parsePushCertP12(der: Buffer, password: string, now = new Date()
     } catch {
       throw new PushCertError('the private key in the .p12 file cannot be parsed');
     }
-    if (certs.some((c) => c.checkPrivateKey(key))) return finish(certs, key, now);
+    if (certs.some((c) => c.checkPrivateKey(key))) return pushCertificateFor(certs, key, now);
   }
   throw new PushCertError('the private key does not match the certificate');
 }

@@ -3,8 +3,9 @@
 // (Idle → command → result → … until the server answers with an empty body).
 import { buildPlist, parsePlist, type BuildInput, type PlistDict } from '../plist/index.js';
 import { deviceIds, type DeviceState } from './device.js';
+import { compareVersions } from './models.js';
 import type { Http, HttpReply } from './http.js';
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { signedData, type KeyPool } from './pki.js';
 import type { Enrollment } from './profile.js';
 import { scepEnroll } from './scep.js';
@@ -96,6 +97,11 @@ export class Client {
         ...(ch.ids.UserID ? {} : { AwaitingConfiguration: d.awaitingConfiguration }),
       });
     }
+    // A supervised Mac (10.15 and later) escrows its bootstrap token once a secure-token user logs in;
+    // the profile advertises com.apple.mdm.bootstraptoken, so it does at enrollment here.
+    if (escrowsBootstrapToken(d)) {
+      await this.checkin(d, { MessageType: 'SetBootstrapToken', ...ids, BootstrapToken: createHash('sha256').update(`bootstrap:${d.udid}`).digest() });
+    }
     d.enrolled = true;
   }
 
@@ -109,3 +115,7 @@ export class Client {
     return typeof reply.CommandUUID === 'string' ? reply : null;
   }
 }
+
+/** Supervised Macs on 10.15 or later escrow a bootstrap token with a server that advertises it. */
+export const escrowsBootstrapToken = (d: DeviceState): boolean =>
+  d.platform === 'macos' && d.supervised && d.enrollmentId === null && compareVersions(d.osVersion, '10.15') >= 0;

@@ -93,6 +93,7 @@ test('a real `updraft serve`: prints its URL, data dir and API key file; the API
     const keyFile = join(dataDir, 'api-key');
     assert.ok(out.includes(`Data: ${dataDir}`), out);
     assert.ok(out.includes(`API key: in ${keyFile} (read it with: cat ${keyFile})`), out);
+    assert.match(out, /Push: no push certificate yet, .*`updraft pushcert mdmcert-download --email ADDRESS`/);
     const key = readFileSync(keyFile, 'utf8').trim();
     const res = await fetch(`${url}/v1/enrollments`, { headers: { authorization: `Basic ${Buffer.from(`micromdm:${key}`).toString('base64')}` } });
     assert.equal(res.status, 200);

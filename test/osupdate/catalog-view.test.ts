@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { parseCatalog } from '../../src/osupdate/catalog/parse.js';
 import { CatalogIndex, catalogView } from '../../src/osupdate/catalog/view.js';
 import type { CatalogKind, CatalogView, DeviceKeys, Release } from '../../src/osupdate/types.js';
-import { compareVersions } from '../../src/osupdate/catalog/versions.js';
+import { compareVersions } from '../../src/osupdate/version.js';
 import { snapshot, SNAPSHOTS, sucatalogXml } from './sucatalog.js';
 import type { ParsedDoc } from '../../src/osupdate/catalog/model.js';
 

@@ -67,7 +67,7 @@ describe(`push certificate API (${testDbLabel})`, () => {
     const cases: [string | Uint8Array, Record<string, string>, RegExp][] = [
       ['', {}, /empty body/],
       ['-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', {}, /cannot be parsed/],
-      [pem.replace(/-----BEGIN PRIVATE KEY-----[\s\S]*$/, ''), {}, /no PEM private key/],
+      [pem.replace(/-----BEGIN PRIVATE KEY-----[\s\S]*$/, ''), {}, /came without its private key and no push key is waiting/],
       [new Uint8Array(fixture('nanomdm/mdm_testdata_TokenUpdate.2.plist')), { 'content-type': 'application/x-pkcs12' }, /cannot read the \.p12/],
     ];
     for (const [body, headers, reason] of cases) {
@@ -153,7 +153,9 @@ describe(`push certificate API (${testDbLabel})`, () => {
     assert.match(bad.stderr, /400 .*wrong password/);
     assert.equal(good.status, 0, good.stderr);
     assert.match(good.stdout, new RegExp(`topic: +${TOPIC.replace(/\./g, '\\.')}`));
-    await assert.rejects(runPushcert({ server: server.url, apiKey: TEST_API_KEY, cert: certFile }), /--cert and --key go together/);
+    await assert.rejects(runPushcert({ server: server.url, apiKey: TEST_API_KEY, key: keyFile }), /--key needs --cert/);
+    // The certificate alone: the server matches it to the key it already holds for it.
+    assert.equal((await runPushcert({ server: server.url, apiKey: TEST_API_KEY, cert: certFile })).key, 'current');
     await assert.rejects(runPushcert({ server: server.url, apiKey: 'wrong', cert: certFile, key: keyFile }), /refused the API key \(401\)/);
   });
 });

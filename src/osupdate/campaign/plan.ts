@@ -82,9 +82,9 @@ export function planDevice(d: DeviceFacts, spec: CampaignSpec, view: CatalogView
     if (releases && known) {
       const fits = releases.find(match);
       if (!fits) return no('not_eligible', `${wanted} is not offered for ${d.model ?? d.softwareUpdateDeviceId}; nearest valid: ${nearest(releases, known.version) || 'none'}`);
-      target = { version: fits.version, build: fits.build };
+      target = { version: fits.version, build: fits.build || null };
     } else if (known && !releases) {
-      target = { version: known.version, build: t.build ?? known.build };
+      target = { version: known.version, build: t.build ?? (known.build || null) };
     } else {
       // No catalog lists this release (old ones, like 10.14): the device's AvailableOSUpdates decides.
       target = isBuild ? { version: wanted, build: wanted } : { version: wanted, build: t.build ?? null };
@@ -93,7 +93,7 @@ export function planDevice(d: DeviceFacts, spec: CampaignSpec, view: CatalogView
   } else if (releases) {
     const r = pick(releases, spec, d.osVersion);
     if (!r) return no('not_eligible', `no release for ${d.model ?? 'this model'} meets the ${t.policy} target`);
-    target = { version: r.version, build: r.build };
+    target = { version: r.version, build: r.build || null };
   } else {
     deviceDecides = true;
   }

@@ -5,7 +5,7 @@
 // groups) stays two releases, each with its devices.
 import type { CatalogKind, OsFamily, Release } from '../types.js';
 import type { GdmfDoc, SofaDoc, SofaGroup } from './model.js';
-import { compareBuilds, compareVersions } from './versions.js';
+import { compareBuilds, compareVersions } from '../version.js';
 
 interface Draft {
   family: OsFamily;

@@ -19,7 +19,7 @@ export async function gunzip(bytes: Buffer, max = MAX_INFLATED_BYTES): Promise<B
   const chunks: Buffer[] = [];
   let size = 0;
   const source = Readable.from(chunkify(bytes, 1 << 20));
-  const inflater = source.pipe(createGunzip());
+  const inflater = source.pipe(createGunzip({ chunkSize: 256 * 1024 }));
   try {
     for await (const chunk of inflater as AsyncIterable<Buffer>) {
       size += chunk.length;

@@ -5,7 +5,7 @@ import type { CatalogInfo, CatalogKind, CatalogView, DeviceKeys, OsFamily, Relea
 import type { Platform } from '../../mdm/types.js';
 import type { GdmfDoc, ParsedDoc, SofaDoc, SuDoc } from './model.js';
 import { mergeReleases, type SofaInput } from './merge.js';
-import { majorNumber } from './versions.js';
+import { majorNumber } from '../version.js';
 
 /** The family whose catalogs list a platform's releases (gdmf lists iPadOS, tvOS and watchOS under iOS). */
 export function familyOf(platform: Platform): OsFamily {
