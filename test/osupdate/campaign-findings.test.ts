@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCampaignEngine, type CampaignEngine } from '../../src/osupdate/campaign/index.js';
-import { legacyStep, type StepContext } from '../../src/osupdate/campaign/legacy.js';
+import { installAction, legacyStep, type StepContext } from '../../src/osupdate/campaign/legacy.js';
 import { parseCampaignRequest } from '../../src/osupdate/campaign/spec.js';
 import { UnconfiguredPusher } from '../../src/push/unconfigured.js';
 import type { Store } from '../../src/storage/types.js';
@@ -54,4 +54,41 @@ test('"minimum" where the device decides installs the newest release of its majo
     { kind: 'result', requestType: 'AvailableOSUpdates', status: 'Acknowledged', body: { AvailableOSUpdates: offered }, error: null }, ctx);
   assert.equal(r.state, 'scheduling');
   assert.equal(r.memory.productKey, 'MSU_UPDATE_22H730_patch_13.7.8_minor', r.reason);
+});
+
+test('"install_action": "Default" schedules a Mac\'s update with Default', { todo: 'engine: legacy.ts installAction() puts InstallASAP before the campaign\'s Default' }, () => {
+  const { spec } = parseCampaignRequest({ name: 'default', select: { all: true }, target: { version: '13.7.8' }, install_action: 'Default' }, T0);
+  const ctx: StepContext = { spec, macos: true, osVersion: '13.6', target: { version: '13.7.8', build: '22H730' }, now: T0.getTime(), pollMs: 1000, deadline: null, forceRestartOk: true };
+  assert.equal(installAction(ctx, {}), 'Default');
+});
+
+test('a "latest-minor" campaign with no catalog ends done once the Mac installs the update it listed', { todo: 'engine: legacy.ts never sets memory.productVersion, so device.ts has no target to recognise and retries after the install' }, async () => {
+  const { startHarness } = await import('../sim/harness.js');
+  const { Fleet } = await import('../../src/sim/fleet.js');
+  const { ScenarioSchema } = await import('../../src/sim/scenario.js');
+  const h = await startHarness({ config: { campaignPollSeconds: 1 } });
+  const scenario = ScenarioSchema.parse({
+    name: 'minor', clockFactor: 100,
+    fleet: [{ platform: 'macos', models: ['Mac14,2'], os: ['14.8.7'], supervised: 1, ade: 1, acPower: 1 }],
+    timing: { downloadSeconds: 20, installSeconds: 30 },
+  });
+  const fleet = await Fleet.start({ server: h.url, count: 1, scenario, wakeUrl: h.fake.wakeUrl, keyPoolSize: 1 });
+  try {
+    const mac = fleet.devices[0]!;
+    const res = await h.api('POST', '/v1/campaigns', { name: 'minor', select: { enrollment_ids: [mac.udid] }, target: { policy: 'latest-minor' } });
+    assert.equal(res.status, 201, await res.clone().text());
+    const { id } = (await res.json()) as { id: string };
+    let d: Record<string, unknown> = {};
+    for (let i = 0; i < 300 && mac.osVersion === '14.8.7'; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(mac.osVersion, '14.8.9', 'the Mac installed the minor update it listed');
+    for (let i = 0; i < 100; i++) {
+      d = ((await (await h.api('GET', `/v1/campaigns/${id}/devices`)).json()) as { devices: Array<Record<string, unknown>> }).devices[0]!;
+      if (d.state !== 'verifying' && d.state !== 'installing') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(d.state, 'done', `${d.state}: ${d.reason}`);
+  } finally {
+    await fleet.stop();
+    await h.close();
+  }
 });
