@@ -42,6 +42,11 @@ test('a dry run shows the waves the campaign then puts each device in', { todo: 
   for (const r of rows) assert.equal(r.wave, planned.get(r.deviceId), `${r.deviceId}: dry run said wave ${planned.get(r.deviceId)! + 1}, the campaign put it in wave ${r.wave + 1}`);
 });
 
+test('a ddm_settings payload Apple\'s schema refuses is refused when the campaign is created', { todo: 'engine: spec.ts only checks ddm_settings is an object; the DDM set then fails on every apply (logged) and the devices wait in enforcing' }, async () => {
+  const bad = { name: 'settings', select: { enrollment_ids: [MACS[0]] }, target: { version: '26.6.2' }, ddm_settings: { Deferrals: { MajorPeriodInDays: 'ninety' } } };
+  await assert.rejects(engine.create({ ...bad, dry_run: true }), (err: Error & { field?: string }) => err.name === 'CampaignInputError' && /^ddm_settings/.test(err.field ?? ''));
+});
+
 test('"minimum" where the device decides installs the newest release of its major that meets the floor, not a major upgrade', { todo: 'engine: legacy.ts onList ignores the minimum policy (plan.ts pick() prefers the same major)' }, () => {
   const { spec } = parseCampaignRequest({ name: 'floor', select: { all: true }, target: { policy: 'minimum', version: '13.7' } }, T0);
   const ctx: StepContext = { spec, macos: true, osVersion: '13.6', target: null, now: T0.getTime(), pollMs: 1000, deadline: null, forceRestartOk: true };
