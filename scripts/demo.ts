@@ -5,7 +5,8 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_BODY_LIMIT, type Config } from '../src/config.js';
 import { FakeApns } from '../src/push/fake-apns.js';
@@ -38,6 +39,15 @@ const apiKey = server.deps.config.apiKey;
 const auth = { authorization: `Bearer ${apiKey}` };
 const imported = await fetch(`${server.url}/v1/pushcert?force=1`, { method: 'PUT', body: push.certPem + push.keyPem, headers: auth });
 if (!imported.ok) throw new Error(`importing the demo push certificate: ${imported.status} ${await imported.text()}`);
+
+// The real catalog snapshots beside the repository (../shared/catalogs), so OS update views have data.
+const snapshots = fileURLToPath(new URL('../../shared/catalogs/', import.meta.url));
+const catalogs: Array<[string, string]> = [['gdmf', 'gdmf_pmv_2026-08.json'], ['sofa-macos', 'sofa/v2_macos_data_feed.json'], ['sofa-ios', 'sofa/v2_ios_data_feed.json']];
+for (const [kind, file] of catalogs) {
+  if (!existsSync(join(snapshots, file))) continue;
+  const res = await fetch(`${server.url}/v1/catalogs/${kind}?file=${basename(file)}`, { method: 'PUT', body: readFileSync(join(snapshots, file)), headers: auth });
+  if (!res.ok) console.warn(`  importing the ${kind} catalog ${file}: ${res.status} ${await res.text()}`);
+}
 
 console.log(`Updraft demo: server ${server.url} (API key ${apiKey}), fake APNs ${fake.url}, wake channel ${fake.wakeUrl}`);
 const count = Number(values.count);

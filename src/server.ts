@@ -37,8 +37,10 @@ export interface StartOptions {
   logger?: Logger;
   /** Use this store instead of opening config.db (it is closed by close()). */
   store?: Store;
-  /** The engines' clock (tests run campaigns on a simulated one); default: the wall clock. */
+  /** The engines' clock (tests and benches run campaigns on a simulated one); default: the wall clock. */
   clock?: () => Date;
+  /** Real ms between campaign timer passes (default: half the poll interval, at most 5 s). */
+  campaignTickMs?: number;
 }
 
 /** host:port → parts; a bare port listens on all interfaces. */
@@ -80,7 +82,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
     const repush = startRepushWorker({ store, pusher, interval: (config.repushIntervalSeconds ?? 3600) * 1000, logger });
     stops.push(() => repush.stop());
-    const campaignTimer = startCampaignTimer(campaigns, { pollMs, logger });
+    const campaignTimer = startCampaignTimer(campaigns, { pollMs, tickMs: opts.campaignTickMs, logger });
     stops.push(() => campaignTimer.stop());
     const retention = startRetention({ store, days: config.retentionDays, logger });
     stops.push(() => retention.stop());

@@ -19,6 +19,7 @@ export interface Release {
   family: OsFamily;
   /** ProductVersion, e.g. "26.6.2". */
   version: string;
+  /** Empty for a release only SOFA lists, without a build. */
   build: string;
   /** Background Security Improvement / Rapid Security Response: ProductVersionExtra such as "(a)"; null for a full release. */
   extra: string | null;
@@ -91,7 +92,10 @@ export interface CatalogView {
   findRelease(family: OsFamily, versionOrBuild: string): Release | null;
   /** Board ID(s) of a Mac model identifier and the reverse, from SOFA's mapping. */
   boardIdsOf(model: string): readonly string[];
-  /** The newest major a model supports per SOFA's model list (Macs), or null when unknown. */
+  /**
+   * The newest major a model (or board ID) supports per SOFA's model list (Macs); for hardware SOFA does
+   * not list (iPhones, iPads, …), the newest major among the releases listing it; null when unknown.
+   */
   newestMajorOf(model: string): number | null;
   /** sucatalog products (installers and config data). */
   suProducts(): readonly SuProduct[];

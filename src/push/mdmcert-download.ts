@@ -81,6 +81,8 @@ export function openReply(file: Buffer, exchange: { certPem: string; keyPem: str
     const why = err.problem === 'malformed' ? `it is not an encrypted message (${err.message})` : 'it was not encrypted to the exchange certificate of the pending request';
     throw new PushCertError(`cannot open the mdmcert.download reply: ${why}`);
   }
-  const text = content.toString('utf8').trim();
+  let text = content.toString('utf8').trim();
+  // The service sends the base64 request (…plist.b64); should a reply ever carry the plist itself, upload its base64.
+  if (text.startsWith('<?xml')) text = content.toString('base64');
   return { text, request: readPushRequest(text) };
 }

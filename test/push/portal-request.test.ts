@@ -123,6 +123,9 @@ describe('push certificate request', () => {
         assert.equal(opened.text, request, cipher);
         assert.ok(opened.request.csr.equals(csr));
       }
+      const xml = Buffer.from(request, 'base64');
+      const plain = openReplyFor(pending, Buffer.from(encrypt(xml, file('exchange.pem'), 'aes256')));
+      assert.equal(plain.text, request, 'a reply carrying the XML plist itself gives the same request to upload');
     });
 
     test('garbled, for another key or another request: a clear error and the pending key untouched', async () => {

@@ -274,7 +274,11 @@ export function createDeviceStepper(deps: EngineDeps) {
     const r = legacyStep(row.state, row.step as LegacyMemory, lev, stepContext({ ...row, ...seen } as CampaignDeviceRecord, spec, enrollment?.platform ?? null));
     const mem = r.memory as LegacyMemory;
     const patch: CampaignDevicePatch = { ...seen, ...patchOf(r) };
-    if (!row.targetVersion && typeof mem.productVersion === 'string') patch.targetVersion = mem.productVersion;
+    // A target the device's own list chose (a policy no catalog could resolve) is known from now on.
+    if (!row.targetVersion && typeof mem.productVersion === 'string') {
+      patch.targetVersion = mem.productVersion;
+      patch.targetBuild = typeof mem.productBuild === 'string' ? mem.productBuild : null;
+    }
     let command = r.command;
     if (command) mem.pendingPayload = command.payload;
     if (command && campaign.state !== 'running') {

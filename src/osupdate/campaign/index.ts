@@ -30,8 +30,8 @@ export function campaignObserver(engine: CampaignEngine): Observer {
 }
 
 /** The timer: a pass every few seconds (at most the poll interval), never two at once. */
-export function startCampaignTimer(engine: CampaignEngine, opts: { pollMs: number; logger?: Logger }): { stop(): Promise<void> } {
-  const every = Math.max(100, Math.min(5000, Math.floor(opts.pollMs / 2)));
+export function startCampaignTimer(engine: CampaignEngine, opts: { pollMs: number; tickMs?: number; logger?: Logger }): { stop(): Promise<void> } {
+  const every = opts.tickMs ?? Math.max(100, Math.min(5000, Math.floor(opts.pollMs / 2)));
   let running: Promise<unknown> | null = null;
   const timer = setInterval(() => {
     if (running) return;

@@ -203,6 +203,8 @@ function onList(mem: LegacyMemory, offered: OfferedProduct[], ctx: StepContext, 
   if (product) {
     const v = productVersion(product, ctx.macos);
     mem.productKey = product.productKey;
+    mem.productVersion = v ?? undefined;
+    mem.productBuild = product.build ?? undefined;
     mem.major = product.major || (v !== null && majorOf(v) !== majorOf(ctx.osVersion) && compareVersions(v, ctx.osVersion) > 0);
     mem.action = installAction(ctx, mem);
     mem.progress = undefined;

@@ -1,7 +1,8 @@
 // Choosing the product to schedule from a device's AvailableOSUpdates. A product matches the target
 // by version, by build, or by a Version/ProductKey that carries the build (macOS named its 2018
 // major installers by build: Version "18A391", key "_OSX_18A391"); where only a build is known, its
-// Darwin major tells the macOS version (18 → 10.14, 20 → 11, 25 → 26).
+// Darwin major tells the macOS version (18 → 10.14, 20 → 11, 25 → 26); a modern key names it
+// (MSU_UPDATE_25G83_patch_26.6.2_major).
 import { compareBuilds, compareVersions, majorOf } from '../version.js';
 
 export interface OfferedProduct {
@@ -47,6 +48,9 @@ export function parseOffered(result: Record<string, unknown>): OfferedProduct[] 
 export function productVersion(p: OfferedProduct, macos: boolean): string | null {
   const v = p.version;
   if (v && /^\d+(\.\d+)*$/.test(v)) return v;
+  // Modern macOS keys carry the version: MSU_UPDATE_23G93_patch_14.6.1_major.
+  const patch = /_patch_(\d+(?:\.\d+)*)/.exec(p.productKey);
+  if (patch) return patch[1]!;
   const build = p.build ?? (v && BUILD.test(v) ? v : null) ?? /(\d{2}[A-Z]\d+[a-z]?)/.exec(p.productKey)?.[1] ?? null;
   return macos && build ? macosVersionOfBuild(build) : null;
 }
