@@ -157,7 +157,7 @@ export function register(program: Command, io: CliOutput = STDIO): void {
         c = (await call(client, 'GET', `/v1/campaigns/${seg(id)}`)) as CampaignJson;
       }
       const devices = withDevices ? await allDevices(client, id, flags.state) : null;
-      if (flags.json) return flags.watch ? io.out(JSON.stringify({ devices }) + '\n') : printJson(devices ? { campaign: c, devices } : c);
+      if (flags.json) return flags.watch ? io.out(JSON.stringify({ campaign: c, devices }) + '\n') : printJson(devices ? { campaign: c, devices } : c);
       if (!flags.watch) print(campaignText(c));
       if (devices) print(`${flags.watch ? '' : '\n'}${devicesText(devices)}`);
     }, io),

@@ -24,8 +24,17 @@ test('show --watch returns at once, exit 0, for a campaign whose devices are all
   const created = await runCli(['campaign', 'create', '--name', 'floor', '--ids', MACS.m26.UDID, '--target', 'minimum:14', '--json'], env);
   const c = JSON.parse(created.stdout) as { id: string; counts: Record<string, number> };
   assert.deepEqual(c.counts, { done: 1 });
-  const r = await runCli(['campaign', 'show', c.id, '--watch', '--interval', '0.2'], env);
+  const [r, json] = await Promise.all([
+    runCli(['campaign', 'show', c.id, '--watch', '--interval', '0.2'], env),
+    runCli(['campaign', 'show', c.id, '--watch', '--interval', '0.2', '--devices', '--json'], env),
+  ]);
   assert.equal(r.code, 0, r.stderr);
+  assert.equal(json.code, 0, json.stderr);
+  const docs = json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal((docs.at(-2) as { state: string }).state, 'done');
+  const last = docs.at(-1) as { campaign: { id: string; state: string }; devices: Array<{ enrollment_id: string; state: string; reason: string }> };
+  assert.deepEqual([last.campaign.id, last.campaign.state], [c.id, 'done']);
+  assert.deepEqual(last.devices.map((d) => [d.enrollment_id, d.state, d.reason]), [[MACS.m26.UDID, 'done', 'already at or above 14 (on 26.0)']]);
   const lines = r.stdout.trimEnd().split('\n');
   assert.match(lines.at(-1)!, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ done 1 wave 100% done: done 1$/);
   assert.ok(lines.slice(0, -1).every((l) => / running wave 1 of 1 100% done: done 1$/.test(l)), r.stdout);
