@@ -26,7 +26,7 @@ const TRANSPORT_PUSHES = 20_000;
 const PROVIDER_DEVICES = 10_000;
 const ROUNDS = 3;
 
-interface Fake {
+export interface Fake {
   url: string;
   ca: string;
   /** CPU time the fake's process has used so far, µs (null where /proc is missing). */
@@ -35,7 +35,7 @@ interface Fake {
 }
 
 /** Start bench/push-fake.ts trusting `certPem`. */
-async function startFake(certPem: string): Promise<Fake> {
+export async function startFake(certPem: string): Promise<Fake> {
   const script = fileURLToPath(new URL('./push-fake.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
   child.stdin.end(certPem);
@@ -109,7 +109,7 @@ function bare(fake: Fake, certPem: string, keyPem: string) {
   return { run, close: () => session.close() };
 }
 
-async function enrollments(store: Store, topic: string, count: number): Promise<string[]> {
+export async function enrollments(store: Store, topic: string, count: number): Promise<string[]> {
   const at = new Date();
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {

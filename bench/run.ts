@@ -9,6 +9,8 @@ import { benchIdentity } from './identity.js';
 import { benchPush } from './push.js';
 import { benchConnect } from './connect.js';
 import { benchScep } from './scep.js';
+import { benchEnqueue } from './enqueue.js';
+import { benchDevices } from './devices.js';
 import { benchCatalog } from './catalog.js';
 
 /** The simulator bench runs server and simulator as compiled commands in their own processes. */
@@ -17,15 +19,24 @@ const benchSim = async (): Promise<void> => {
   execFileSync(process.execPath, ['--import', 'tsx', script, '--count', '1000', '--seconds', '5'], { stdio: 'inherit' });
 };
 
+/** The campaign bench runs in its own process (simulated clock, server and fleet together). */
+const benchCampaign = async (): Promise<void> => {
+  const script = fileURLToPath(new URL('./campaign.ts', import.meta.url));
+  execFileSync(process.execPath, ['--import', 'tsx', script, '--count', '1000'], { stdio: 'inherit' });
+};
+
 const benches: Record<string, () => Promise<unknown>> = {
   plist: benchPlist,
   storage: benchStorage,
   identity: () => benchIdentity(),
   push: benchPush,
+  enqueue: benchEnqueue,
+  devices: benchDevices,
   connect: () => benchConnect(),
   scep: () => benchScep(),
   catalog: () => benchCatalog(),
   sim: benchSim,
+  campaign: benchCampaign,
 };
 
 const wanted = process.argv.slice(2);

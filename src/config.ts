@@ -31,6 +31,8 @@ export interface Config {
   apnsUrl?: string;
   /** PEM file of an extra CA to trust for APNs (the fake APNs server's certificate); null = system CAs only. */
   apnsCa?: string | null;
+  /** --ddm-auto: turn DDM on for each capable device at its first TokenUpdate (default true). */
+  ddmAuto?: boolean;
   /** Re-push enrollments whose commands are still pending after this many seconds (default 3600). */
   repushIntervalSeconds?: number;
   /** Seconds between re-reads of the revoked certificates by this process (--revocation-refresh; default 5, 0 = every request). */
@@ -61,3 +63,10 @@ export const DEFAULT_APNS_URL = 'https://api.push.apple.com';
 export const DEFAULT_REPUSH_INTERVAL_SECONDS = 3600;
 
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
+
+/**
+ * Largest request head (request line + headers), bytes: 1 MiB, as Go's net/http (NanoMDM) allows, so
+ * `PUT /v1/enqueue/{ids}` takes NanoMDM's 10,000 ids in the path (10,000 UUIDs are 370 KB; 10,000
+ * "UDID:UserGUID" user-channel ids about 740 KB). Node's own default is 16 KB.
+ */
+export const MAX_HEADER_BYTES = 1024 * 1024;

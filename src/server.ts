@@ -70,7 +70,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const ddm = createDdm({ store, pusher, logger, webhooks: Boolean(config.webhookUrl), observers });
     const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler, observers, logger });
     const webhooks = config.webhookUrl ? [webhookMiddleware(store, { logger })] : [];
-    const service = compose(core, identity.middleware, ...webhooks, ddmEnableMiddleware({ store, ddm, logger }));
+    const ddmAuto = config.ddmAuto === false ? [] : [ddmEnableMiddleware({ store, ddm, logger })];
+    const service = compose(core, identity.middleware, ...webhooks, ...ddmAuto);
     const catalogs = new Catalogs({ store, logger, maxAgeDays: config.catalogMaxAgeDays });
     const pollMs = (config.campaignPollSeconds ?? DEFAULT_CAMPAIGN_POLL_SECONDS) * 1000;
     const campaigns = createCampaignEngine({

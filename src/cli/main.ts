@@ -14,6 +14,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   push: () => import('./push.js'),
   queue: () => import('./queue.js'),
   results: () => import('./results.js'),
+  'os-update': () => import('./os-update.js'),
+  cmd: () => import('./cmd.js'),
   pushcert: () => import('./pushcert.js'),
   'fake-apns': () => import('./fake-apns.js'),
   profile: () => import('./profile.js'),

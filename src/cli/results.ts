@@ -1,7 +1,9 @@
 // `updraft results`: a command's status and parsed result for each enrollment it was queued for.
 import type { Command } from 'commander';
 import { ApiClient, clientOptions, type ClientOptions } from './client.js';
+import type { TypedResult } from '../commands/index.js';
 import { action, printJson, shortTime, table } from './output.js';
+import { printExplanations } from './send.js';
 
 interface ResultsOptions extends ClientOptions {
   enrollment?: string;
@@ -13,6 +15,7 @@ interface ResultJson {
   sent_at: string | null;
   result_at: string | null;
   result: unknown;
+  result_typed: TypedResult | null;
 }
 
 export function register(program: Command): void {
@@ -35,6 +38,7 @@ export function register(program: Command): void {
         console.log(`\n${e.enrollment_id}:`);
         console.log(JSON.stringify(e.result, null, 2));
       }
+      printExplanations(enrollments.map((e) => ({ id: e.enrollment_id, chain: e.result_typed?.error_chain })));
     }),
   );
 }

@@ -6,7 +6,7 @@ import { DEFAULT_BODY_LIMIT, type Config } from '../config.js';
 import { CliError } from './client.js';
 import { CATALOG_KINDS } from '../osupdate/types.js';
 
-type Kind = 'string' | 'int' | 'bool' | 'url' | 'list' | 'catalog-urls';
+type Kind = 'string' | 'int' | 'bool' | 'onoff' | 'url' | 'list' | 'catalog-urls';
 
 interface ServeOption {
   flag: string;
@@ -32,6 +32,7 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   { flag: 'push-topic', env: 'UPDRAFT_PUSH_TOPIC', key: 'pushTopic', kind: 'string', help: 'push topic check-ins must carry (default: not checked)' },
   { flag: 'apns-url', env: 'UPDRAFT_APNS_URL', key: 'apnsUrl', kind: 'url', help: 'APNs base URL (default https://api.push.apple.com)' },
   { flag: 'apns-ca', env: 'UPDRAFT_APNS_CA', key: 'apnsCa', kind: 'string', help: 'PEM file of an extra CA to trust for APNs' },
+  { flag: 'ddm-auto', env: 'UPDRAFT_DDM_AUTO', key: 'ddmAuto', kind: 'onoff', help: 'on: queue DeclarativeManagement for each DDM-capable device at its first TokenUpdate, so it reports its status; off: only when asked (ddm sync, set assignment)', default: 'on' },
   { flag: 'repush-interval', env: 'UPDRAFT_REPUSH_INTERVAL', key: 'repushIntervalSeconds', kind: 'int', help: 'seconds before enrollments with pending commands are pushed again (default 3600)' },
   { flag: 'revocation-refresh', env: 'UPDRAFT_REVOCATION_REFRESH', key: 'revocationRefreshSeconds', kind: 'int', help: 'seconds between re-reads of the revoked certificates by each server process (default 5)' },
   { flag: 'scep-challenge', env: 'UPDRAFT_SCEP_CHALLENGE', key: 'scepChallenge', kind: 'string', help: 'static SCEP challenge (default: generated once in the data dir)' },
@@ -57,7 +58,8 @@ const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string)
 /** Adds every serve flag, with its environment variable and default, to the command. */
 export function addServeOptions(cmd: Command): Command {
   for (const o of SERVE_OPTIONS) {
-    const opt = new Option(o.kind === 'bool' ? `--${o.flag}` : `--${o.flag} <${o.kind === 'int' ? 'n' : 'value'}>`, o.help).env(o.env);
+    const value = o.kind === 'int' ? ' <n>' : o.kind === 'onoff' ? ' <on|off>' : ' <value>';
+    const opt = new Option(`--${o.flag}${o.kind === 'bool' ? '' : value}`, o.help).env(o.env);
     cmd.addOption(o.default === undefined ? opt : opt.default(o.default));
   }
   return cmd;
@@ -68,6 +70,10 @@ function convert(o: ServeOption, raw: string | boolean): unknown {
   if (o.kind === 'bool') return raw === true || /^(1|true|yes|on)$/i.test(String(raw));
   const value = String(raw).trim();
   switch (o.kind) {
+    case 'onoff':
+      if (/^(on|true|yes|1)$/i.test(value)) return true;
+      if (/^(off|false|no|0)$/i.test(value)) return false;
+      throw new CliError(`${name} must be on or off, got ${JSON.stringify(value)}`);
     case 'int':
       if (!/^\d+$/.test(value)) throw new CliError(`${name} must be a whole number, got ${JSON.stringify(value)}`);
       return Number(value);

@@ -9,7 +9,7 @@ export {
   type CommandTarget,
 } from './catalog.js';
 export { CommandValidationError } from './errors.js';
-export { buildCommand, parseRawCommand, type WireCommand, type PayloadInput } from './build.js';
+export { buildCommand, commandKeys, parseRawCommand, type WireCommand, type PayloadInput } from './build.js';
 export { fromMicroMDMJson, toMicroMDMJson, microMDMName, type MicroMDMCommand } from './micromdm.js';
 export { typedResult, typedResultOf, explainErrorChain, type TypedResult, type ExplainedError, type ResultTarget } from './results.js';
 export { looksLikeBuild, type AvailableOsUpdate, type OsUpdateStatusItem, type UpdateResult } from './os-update-results.js';

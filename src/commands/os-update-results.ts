@@ -87,12 +87,14 @@ function availableItem(item: Obj, index: number, warnings: string[]): AvailableO
   const reported = str(item.version);
   let version = reported;
   let build = str(item.build);
-  if (build === null && reported !== null && looksLikeBuild(reported)) {
-    build = reported;
-    version = null;
-    // The build was there, under Version: not a missing key.
-    const at = warnings.indexOf(`AvailableOSUpdates[${index}].Build: required key missing`);
-    if (at >= 0) warnings.splice(at, 1);
+  if (reported !== null && looksLikeBuild(reported)) {
+    version = null; // a build where the version belongs: the marketing version is not known from the item
+    if (build === null) {
+      build = reported;
+      // The build was there, under Version: not a missing key.
+      const at = warnings.indexOf(`AvailableOSUpdates[${index}].Build: required key missing`);
+      if (at >= 0) warnings.splice(at, 1);
+    }
   }
   return withRest<AvailableOsUpdate>({
     product_key: str(item.product_key),

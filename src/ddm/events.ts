@@ -21,8 +21,13 @@ function who(e: Enrollment): Record<string, unknown> {
   return { enrollment_id: e.id, ...(e.udid ? { udid: e.udid } : {}) };
 }
 
-/** ddm.Status: the report's items flattened; ddm.DeclarationError: each declaration newly reported invalid. */
-export async function recordStatusEvents(deps: DdmEventDeps, e: Enrollment, report: StatusReport, outcome: DdmStatusOutcome, at: Date): Promise<void> {
+/**
+ * ddm.Status: the report's items flattened, with the declarations Updraft did not know;
+ * ddm.DeclarationError: each declaration newly reported invalid.
+ */
+export async function recordStatusEvents(
+  deps: DdmEventDeps, e: Enrollment, report: StatusReport, outcome: DdmStatusOutcome, at: Date, unknown: string[] = [],
+): Promise<void> {
   const { store } = deps;
   const errors = report.errors.map((x) => ({ status_item: x.statusItem, reasons: x.reasons }));
   const items = Object.fromEntries(report.items.map((i) => [i.name, i.value]));
@@ -32,7 +37,10 @@ export async function recordStatusEvents(deps: DdmEventDeps, e: Enrollment, repo
   await store.addEvent({
     enrollmentId: e.id,
     kind: 'ddm.status',
-    detail: { full: report.full, changed: outcome.changed, removed: outcome.removed, declarations: report.declarations?.length ?? 0, errors },
+    detail: {
+      full: report.full, changed: outcome.changed, removed: outcome.removed, declarations: report.declarations?.length ?? 0, errors,
+      ...(unknown.length ? { unknown_declarations: unknown } : {}),
+    },
     at,
   });
   for (const d of outcome.newlyInvalid) await store.addEvent({ enrollmentId: e.id, kind: 'ddm.declaration-error', detail: invalid(d), at });
@@ -40,6 +48,7 @@ export async function recordStatusEvents(deps: DdmEventDeps, e: Enrollment, repo
   try {
     await store.outboxAdd('ddm.Status', envelope('ddm.Status', at, 'status_event', {
       ...who(e), full_report: report.full, status_items: items, errors,
+      ...(unknown.length ? { unknown_declarations: unknown } : {}),
     }), at);
     for (const d of outcome.newlyInvalid) {
       await store.outboxAdd('ddm.DeclarationError', envelope('ddm.DeclarationError', at, 'declaration_error_event', { ...who(e), ...invalid(d) }), at);

@@ -12,7 +12,7 @@ import { recordStatusEvents, type DdmEventDeps } from './events.js';
 import type { Pusher } from '../push/types.js';
 import { notifyObservers, type Observer } from '../service/observers.js';
 import { toDeclaration } from './service.js';
-import { parseStatusReport, StatusReportError } from './status.js';
+import { parseStatusReport, StatusReportError, type StatusReport } from './status.js';
 import { currentTokens, effectiveItems, syncEnrollments } from './sync.js';
 import { DECLARATION_KINDS, type Declaration, type DeclarationKind } from './types.js';
 
@@ -53,6 +53,29 @@ export function createDeclarativeHandler(deps: DdmEventDeps & { pusher: Pusher; 
     return json(found);
   }
 
+  /** Identifiers the report names that are neither built in nor stored: another server's, or deleted since. */
+  async function unknownDeclarations(report: StatusReport): Promise<Set<string>> {
+    const ids = (report.declarations ?? []).map((d) => d.identifier).filter((i) => !builtinDeclaration(i));
+    if (ids.length === 0) return new Set();
+    const known = await store.ddmKnownIdentifiers(ids);
+    return new Set(ids.filter((i) => !known.has(i)));
+  }
+
+  /**
+   * The device holds declarations Updraft does not know: queue a sync, so that it drops them. Only
+   * for ones not already recorded as unknown at that ServerToken (a device that keeps them anyway is
+   * not sent a sync per report). Done before the report is stored: should storing fail, the device
+   * sends the report again and the sync is queued again (a newer one supersedes the older).
+   */
+  async function syncForUnknown(id: string, report: StatusReport, unknown: Set<string>, at: Date): Promise<void> {
+    const before = new Map((await store.ddmDeclarationStatus(id)).map((s) => [s.identifier, s]));
+    const fresh = report.declarations!.some((d) => {
+      const b = before.get(d.identifier);
+      return unknown.has(d.identifier) && !(b?.unknown && b.serverToken === d.serverToken);
+    });
+    if (fresh) await syncEnrollments(deps, [id], at, true);
+  }
+
   async function status(msg: DeclarativeManagementMessage, at: Date): Promise<CheckinReply> {
     const e = msg.enrollment;
     let report;
@@ -62,19 +85,11 @@ export function createDeclarativeHandler(deps: DdmEventDeps & { pusher: Pusher; 
       if (err instanceof StatusReportError) throw new ServiceError(400, `status report refused: ${err.message}`);
       throw err;
     }
-    if (report.declarations) {
-      const ids = report.declarations.map((d) => d.identifier).filter((i) => !builtinDeclaration(i));
-      const known = await store.ddmKnownIdentifiers(e.id, ids);
-      const unknown = [...new Set(ids.filter((i) => !known.has(i)))];
-      if (unknown.length) {
-        // Declarations another server gave the device (a migrated fleet) or since forgotten: refuse the
-        // report, and have the device sync, so that its next report speaks of Updraft's declarations.
-        await syncEnrollments(deps, [e.id], at, true);
-        throw new ServiceError(400, `status report refused: unknown declaration(s) ${unknown.map((u) => JSON.stringify(u)).join(', ')}; a sync was queued`);
-      }
-    }
-    const outcome = await store.ddmApplyStatus({ enrollmentId: e.id, full: report.full, items: report.items, declarations: report.declarations, at });
-    await recordStatusEvents(deps, e, report, outcome, at);
+    const unknown = await unknownDeclarations(report);
+    if (unknown.size > 0) await syncForUnknown(e.id, report, unknown, at);
+    const declarations = report.declarations?.map((d) => ({ ...d, unknown: unknown.has(d.identifier) })) ?? null;
+    const outcome = await store.ddmApplyStatus({ enrollmentId: e.id, full: report.full, items: report.items, declarations, at });
+    await recordStatusEvents(deps, e, report, outcome, at, [...unknown]);
     await notifyObservers(deps.observers, 'status', {
       enrollmentId: e.id, deviceId: e.deviceId, full: report.full, items: report.items.map(({ name, value }) => ({ name, value })), at,
     }, deps.logger);

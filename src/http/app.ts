@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import { MAX_HEADER_BYTES, type Config } from '../config.js';
 import type { Store } from '../storage/types.js';
 import type { Pusher } from '../push/types.js';
 import type { MdmService } from '../service/types.js';
@@ -50,17 +50,19 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
     catalogs: input.catalogs ?? new Catalogs({ store: input.store, logger: input.logger, maxAgeDays: input.config.catalogMaxAgeDays }),
   };
   // With a certificate and key Updraft terminates TLS itself and asks devices for their identity
-  // certificate (mTLS); without them it speaks plain HTTP behind a TLS proxy.
+  // certificate (mTLS); without them it speaks plain HTTP behind a TLS proxy. Either way the request
+  // head may be up to MAX_HEADER_BYTES, and one path parameter as long (NanoMDM's 10,000 ids).
   const { tlsCert, tlsKey } = deps.config;
+  const maxHeaderSize = MAX_HEADER_BYTES;
   const https = tlsCert && tlsKey
-    ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey), requestCert: true, rejectUnauthorized: false }
+    ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey), requestCert: true, rejectUnauthorized: false, maxHeaderSize }
     : null;
   const app = Fastify({
-    ...(https ? { https } : {}),
+    ...(https ? { https } : { http: { maxHeaderSize } }),
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
-    routerOptions: { maxParamLength: 2000 },
+    routerOptions: { maxParamLength: MAX_HEADER_BYTES },
   }) as unknown as FastifyInstance;
   // Route modules are registered below, one line each.
   registerOpenApi(app, deps); // first: it documents the API routes registered after it

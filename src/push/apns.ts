@@ -4,19 +4,20 @@ import type { Logger } from 'pino';
 import type { PushLogInput, PushStore, PushTarget } from '../storage/types.js';
 import { ApnsClient, ApnsTransportError, type ApnsResponse } from './apns-client.js';
 import type { PushCertificate } from './cert.js';
-import type { Pusher, PushOutcome, PushProblem } from './types.js';
+import { PushFlights } from './flights.js';
+import type { Pusher, PushOptions, PushOutcome, PushProblem } from './types.js';
 
 /**
  * What to do with an APNs answer.
  * sent: delivered to APNs. retry: try again with backoff (rate limit, APNs trouble).
- * invalidate: the token is dead until the device's next TokenUpdate. certificate: the push
+ * invalidate: the token is dead until the device's next TokenUpdate (no push, no re-push until then). certificate: the push
  * certificate itself is refused, so every push will fail. record: a per-push failure, kept in the log.
  */
 type Action = 'sent' | 'retry' | 'invalidate' | 'certificate' | 'record';
 
 const ACTIONS: Record<number, Action> = {
   200: 'sent',
-  400: 'record', // BadDeviceToken, BadTopic, DeviceTokenNotForTopic, PayloadEmpty…
+  400: 'record', // BadTopic, DeviceTokenNotForTopic, PayloadEmpty… (BadDeviceToken: see REASON_ACTIONS)
   403: 'certificate', // BadCertificate, BadCertificateEnvironment, Forbidden…
   404: 'record', // BadPath
   405: 'record', // MethodNotAllowed
@@ -27,8 +28,17 @@ const ACTIONS: Record<number, Action> = {
   503: 'retry', // ServiceUnavailable, Shutdown
 };
 
-function actionFor(status: number): Action {
-  return ACTIONS[status] ?? (status >= 500 ? 'retry' : 'record');
+/**
+ * Reasons that decide apart from their status. BadDeviceToken (400): the token is not valid for this
+ * topic and environment, and Apple asks providers not to retry it, so it is dead like a 410 until
+ * the device sends a new one in a TokenUpdate.
+ */
+const REASON_ACTIONS: Record<string, Action> = {
+  BadDeviceToken: 'invalidate',
+};
+
+function actionFor(status: number, reason: string | null | undefined): Action {
+  return (reason ? REASON_ACTIONS[reason] : undefined) ?? ACTIONS[status] ?? (status >= 500 ? 'retry' : 'record');
 }
 
 /** TLS alerts that mean APNs refused our certificate during the handshake. */
@@ -85,6 +95,7 @@ export class ApnsPusher implements Pusher {
   private readonly retries: number;
   private readonly retryDelayMs: number;
   private readonly now: () => Date;
+  private readonly flights: PushFlights;
 
   constructor(private readonly opts: ApnsPusherOptions) {
     this.topic = opts.cert.topic;
@@ -92,6 +103,7 @@ export class ApnsPusher implements Pusher {
     this.retries = opts.retries ?? 2;
     this.retryDelayMs = opts.retryDelayMs ?? 500;
     this.now = opts.now ?? (() => new Date());
+    this.flights = new PushFlights(() => this.now().getTime());
     this.client = new ApnsClient({
       url: opts.url ?? 'https://api.push.apple.com',
       certPem: opts.cert.certPem,
@@ -114,9 +126,14 @@ export class ApnsPusher implements Pusher {
   /**
    * Push to each enrollment. Pushes go out as callbacks on the shared HTTP/2 session (no promise per
    * push); the batch's push-log rows are written in one transaction once every push has its answer.
+   * An enrollment whose push is still in flight (until its log row is written) is joined, not pushed
+   * again; see PushFlights for `notPushedSince`.
    */
-  async push(ids: string[]): Promise<PushOutcome[]> {
-    const unique = [...new Set(ids)];
+  push(ids: string[], opts: PushOptions = {}): Promise<PushOutcome[]> {
+    return this.flights.run([...new Set(ids)], opts.notPushedSince, (fresh) => this.send(fresh));
+  }
+
+  private async send(unique: string[]): Promise<PushOutcome[]> {
     const targets = new Map((await this.opts.store.pushTargets(unique)).map((t) => [t.id, t]));
     const batch = await new Promise<Batch>((resolve) => {
       const b = new Batch(unique.length, resolve);
@@ -152,7 +169,7 @@ export class ApnsPusher implements Pusher {
   }
 
   private onAnswer(batch: Batch, i: number, target: PushTarget, payload: Buffer, attempt: number, res: ApnsResponse): void {
-    const action = actionFor(res.status);
+    const action = actionFor(res.status, res.reason);
     const outcome = action === 'sent' ? 'sent' : (res.reason ?? `HTTP ${res.status}`);
     batch.log.push({ enrollmentId: target.id, outcome, httpStatus: res.status, apnsId: res.apnsId, at: this.now() });
     switch (action) {

@@ -83,6 +83,7 @@ export class FakeApns {
   private readonly log: FakePush[] = [];
   private readonly listeners = new Set<(p: FakePush) => void>();
   private seq = 0;
+  private held: Array<() => void> | null = null;
 
   private constructor(private readonly opts: FakeApnsOptions) {}
 
@@ -96,6 +97,19 @@ export class FakeApns {
   respond(token: string, ...responses: FakeResponse[]): void {
     const key = token === '*' ? '*' : token.toLowerCase();
     this.scripted.set(key, [...(this.scripted.get(key) ?? []), ...responses]);
+  }
+
+  /**
+   * Hold every answer from now on (requests still arrive) until the returned function is called,
+   * as when APNs is slow: for tests of what happens while pushes await their answers.
+   */
+  hold(): () => void {
+    const queue: Array<() => void> = [];
+    this.held = queue;
+    return () => {
+      if (this.held === queue) this.held = null;
+      for (const answer of queue.splice(0)) answer();
+    };
   }
 
   /** From now on answer 410 Unregistered for this token, as when the app is gone from the device. */
@@ -193,6 +207,12 @@ export class FakeApns {
 
   /** @internal Answer a request whose body has arrived. */
   reply(stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders, body: Buffer): void {
+    if (this.held) {
+      this.held.push(() => {
+        if (!stream.destroyed && !stream.closed) this.reply(stream, headers, body);
+      });
+      return;
+    }
     const id = headers['apns-id'];
     const apnsId = typeof id === 'string' ? id : randomUUID().toUpperCase();
     const refused = this.answer(stream, headers, body);

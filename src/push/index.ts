@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_APNS_URL, type Config } from '../config.js';
 import type { PushStore } from '../storage/types.js';
 import { ApnsPusher } from './apns.js';
-import type { Pusher, PushOutcome, PushProblem } from './types.js';
+import type { Pusher, PushOptions, PushOutcome, PushProblem } from './types.js';
 import { UnconfiguredPusher } from './unconfigured.js';
 
 /** Warn this long before the push certificate expires. */
@@ -63,8 +63,8 @@ export class ManagedPusher implements Pusher {
     return this.current.problem ?? null;
   }
 
-  push(ids: string[]): Promise<PushOutcome[]> {
-    return this.current.push(ids);
+  push(ids: string[], opts?: PushOptions): Promise<PushOutcome[]> {
+    return this.current.push(ids, opts);
   }
 
   /** Load the stored certificate; a changed one replaces the running provider. Logs expiry warnings. */

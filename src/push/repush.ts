@@ -78,7 +78,9 @@ export function startRepushWorker(opts: RepushOptions): RepushWorker {
         else waiting.set(id, known[i]);
       });
       if (due.length > 0) {
-        const outcomes = await opts.pusher.push(due);
+        // A push sent since this pass began (an enqueue's, still unanswered or not yet logged when
+        // the schedule was read) already woke the device: it is not sent again.
+        const outcomes = await opts.pusher.push(due, { notPushedSince: new Date(now) });
         for (const o of outcomes) {
           const pushes = (waiting.get(o.id)?.pushes ?? 0) + 1;
           waiting.set(o.id, { due: now + repushDelay(pushes, opts.interval, maxDelay), pushes });

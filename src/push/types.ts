@@ -15,11 +15,19 @@ export interface PushProblem {
   at: Date;
 }
 
+export interface PushOptions {
+  /**
+   * Do not push again an enrollment pushed at or after this time (its push may not be in the push log
+   * yet): its outcome is that push's. A push still in flight is always joined, never repeated.
+   */
+  notPushedSince?: Date;
+}
+
 export interface Pusher {
   /** True once a push certificate is loaded. */
   readonly configured: boolean;
   /** Push to each enrollment; never throws for per-device failures. */
-  push(ids: string[]): Promise<PushOutcome[]>;
+  push(ids: string[], opts?: PushOptions): Promise<PushOutcome[]>;
   /** Certificate-level trouble reported by APNs, cleared by the next accepted push; null when healthy. */
   readonly problem?: PushProblem | null;
   /** Load the stored push certificate again, so an import takes effect without a restart. */

@@ -64,19 +64,17 @@ export async function enqueueCommand(deps: EnqueueDeps, input: EnqueueInput): Pr
   return { uuid: input.uuid, requestType: input.requestType, pushed, results };
 }
 
-/** Push to each id and record every attempt as a "push.sent" / "push.failed" event. */
+/** Push to each id and record every attempt as a "push.sent" / "push.failed" event (in one transaction). */
 export async function pushEnrollments(deps: EnqueueDeps, ids: string[], at = new Date()): Promise<PushOutcome[]> {
   if (ids.length === 0) return [];
   const outcomes = await deps.pusher.push(ids);
-  await Promise.all(
-    outcomes.map((o) =>
-      deps.store.addEvent({
-        enrollmentId: o.id,
-        kind: o.ok ? 'push.sent' : 'push.failed',
-        detail: { outcome: o.outcome, apnsId: o.apnsId ?? null, error: o.error ?? null },
-        at,
-      }),
-    ),
+  await deps.store.addEvents(
+    outcomes.map((o) => ({
+      enrollmentId: o.id,
+      kind: o.ok ? 'push.sent' : 'push.failed',
+      detail: { outcome: o.outcome, apnsId: o.apnsId ?? null, error: o.error ?? null },
+      at,
+    })),
   );
   return outcomes;
 }

@@ -96,7 +96,7 @@ export const legacyRemoved = (d: DeviceState): boolean => major(d.osVersion) >= 
 
 export function scan(d: DeviceState, ctx: SimContext): CommandResult {
   d.lastScan = ctx.now();
-  return ok();
+  return ok({ ScanInitiated: true }); // required in Apple's response schema
 }
 
 function item(d: DeviceState, p: Product): Record<string, BuildInput> {

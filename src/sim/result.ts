@@ -27,8 +27,9 @@ export const ERRORS = {
   notEnoughSpace: (): DeviceError => ({ ErrorCode: 28, ErrorDomain: 'NSPOSIXErrorDomain', LocalizedDescription: 'No space left on device' }),
   downloadFailed: (): DeviceError => ({ ErrorCode: -1001, ErrorDomain: 'NSURLErrorDomain', LocalizedDescription: 'The request timed out.' }),
   installFailed: (): DeviceError => ({ ErrorCode: 3, ErrorDomain: 'SUErrorDomain', LocalizedDescription: 'The update could not be installed.' }), // simulated code
-  malformed: (why: string): DeviceError => ({ ErrorCode: 12001, ErrorDomain: 'MCMDMErrorDomain', LocalizedDescription: `Invalid request: ${why}` }),
-  profileNotFound: (id: string): DeviceError => ({ ErrorCode: 1001, ErrorDomain: 'MCProfileErrorDomain', LocalizedDescription: `The profile "${id}" is not installed.` }),
+  malformed: (why: string): DeviceError => ({ ErrorCode: 12008, ErrorDomain: 'MCMDMErrorDomain', LocalizedDescription: `Invalid request: ${why}` }), // Apple's table: "Malformed request"
+  // Apple's MDM protocol reference: MCMDMErrorDomain 12075 "Specified profile not installed".
+  profileNotFound: (id: string): DeviceError => ({ ErrorCode: 12075, ErrorDomain: 'MCMDMErrorDomain', LocalizedDescription: `The profile "${id}" is not installed.` }),
   badProfile: (): DeviceError => ({ ErrorCode: 1000, ErrorDomain: 'MCProfileErrorDomain', LocalizedDescription: 'The profile is malformed.' }),
 };
 

@@ -131,6 +131,7 @@ export function commandStore({ db, dialect }: Ctx): Omit<CommandStore, 'reportAn
         .distinct()
         .where('queue.status', '=', 'queued')
         .where('enrollments.enabled', '=', 1)
+        .where('enrollments.push_invalid_at', 'is', null) // a dead token waits for its TokenUpdate
         .where((eb) => eb.or([eb('queue.sent_at', 'is', null), eb('queue.sent_at', '<', before)]));
       if (after !== undefined) q = q.where('queue.enrollment_id', '>', after);
       const rows = await q.orderBy('queue.enrollment_id').limit(limit).execute();

@@ -1,4 +1,4 @@
-// Kysely table types of the DDM tables (migration 002_ddm); the DDM store modules see the core tables
+// Kysely table types of the DDM tables (migrations 002_ddm, 009_ddm_unknown); the DDM store modules see the core tables
 // and these through db.withTables<DdmTables>().
 import type { Generated, Kysely } from 'kysely';
 import type { Ctx } from './context.js';
@@ -30,6 +30,8 @@ export type DdmTables = {
     valid: string | null;
     reasons: string | null;
     updated_at: number;
+    /** 1: Updraft did not know the declaration when the device reported it (migration 004). */
+    unknown: number;
   };
   ddm_asset_data: { name: string; content_type: string; data: Buffer; sha256: string; updated_at: number };
 };

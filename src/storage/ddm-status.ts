@@ -40,25 +40,18 @@ function toDeclarationStatus(r: DdmTables['ddm_declaration_status']): DdmDeclara
     active: r.active === null ? null : r.active === 1,
     valid: r.valid,
     reasons: parseJson(r.reasons) as unknown[] | null,
+    unknown: r.unknown === 1,
     updatedAt: toDate(r.updated_at),
   };
 }
 
 export function ddmStatusStore(db: DdmDb): StatusMethods {
   return {
-    async ddmKnownIdentifiers(enrollmentId, identifiers) {
+    async ddmKnownIdentifiers(identifiers) {
       const known = new Set<string>();
       for (const part of chunks([...new Set(identifiers)])) {
-        const [declared, reported] = await Promise.all([
-          db.selectFrom('ddm_declarations').select('identifier').where('identifier', 'in', part).execute(),
-          db
-            .selectFrom('ddm_declaration_status')
-            .select('identifier')
-            .where('enrollment_id', '=', enrollmentId)
-            .where('identifier', 'in', part)
-            .execute(),
-        ]);
-        for (const r of [...declared, ...reported]) known.add(r.identifier);
+        const rows = await db.selectFrom('ddm_declarations').select('identifier').where('identifier', 'in', part).execute();
+        for (const r of rows) known.add(r.identifier);
       }
       return known;
     },
@@ -105,6 +98,7 @@ export function ddmStatusStore(db: DdmDb): StatusMethods {
               active: flag(d.active),
               valid: d.valid,
               reasons: d.reasons === null ? null : JSON.stringify(d.reasons),
+              unknown: d.unknown ? 1 : 0,
               updated_at: now,
             };
             await trx

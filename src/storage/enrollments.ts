@@ -195,6 +195,7 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
       }
       if (filter.ids) q = q.where(oneOf(dialect, 'id', filter.ids));
       if (filter.serialNumbers) q = q.where(oneOf(dialect, 'serial_number', filter.serialNumbers));
+      if (filter.after !== undefined) q = q.where('id', '>', filter.after);
       const rows = await q
         .orderBy('id')
         .limit(limit)

@@ -63,6 +63,8 @@ export interface DdmDeclarationStatusRecord {
   /** "valid", "invalid" or "unknown" (kept as sent). */
   valid: string | null;
   reasons: unknown[] | null;
+  /** Updraft did not know the declaration when the device reported it (another server's, or deleted since). */
+  unknown: boolean;
   updatedAt: Date;
 }
 
@@ -126,8 +128,8 @@ export interface DdmStore {
   ddmSaveSyncStates(states: DdmSyncState[]): Promise<void>;
   /** Cancel DeclarativeManagement commands still waiting, never handed out, for these enrollments (a newer one supersedes them). */
   ddmSupersedeSyncCommands(enrollmentIds: string[], at: Date): Promise<number>;
-  /** Of `identifiers`, those the server knows: stored declarations, or ones the enrollment reported before. */
-  ddmKnownIdentifiers(enrollmentId: string, identifiers: string[]): Promise<Set<string>>;
+  /** Of `identifiers`, those of stored declarations (built-in ones are not stored). */
+  ddmKnownIdentifiers(identifiers: string[]): Promise<Set<string>>;
   /** Applies one status report atomically: latest values, history of changes, declaration statuses. */
   ddmApplyStatus(input: DdmStatusInput): Promise<DdmStatusOutcome>;
   ddmStatusItems(enrollmentId: string, opts?: { prefix?: string }): Promise<DdmStatusItemRecord[]>;

@@ -83,6 +83,8 @@ export interface EnrollmentFilter {
   serialNumbers?: string[];
   limit?: number; // default 100, max 1000
   offset?: number;
+  /** Keyset paging: only enrollments whose id sorts after this one (results are ordered by id). */
+  after?: string;
 }
 
 export type QueueStatus =
@@ -263,8 +265,9 @@ export interface CommandStore {
   /** Cancel every queued command of the enrollment; returns how many. */
   clearQueue(enrollmentId: string, at: Date): Promise<number>;
   /**
-   * Enrollments with queued commands not handed out since `sentBefore` (for re-push), by id;
-   * with `after`, only ids greater than it (to page through a large fleet).
+   * Enrollments with queued commands not handed out since `sentBefore` (for re-push), by id, leaving
+   * out those whose push token APNs declared dead (until their next TokenUpdate); with `after`, only
+   * ids greater than it (to page through a large fleet).
    */
   pendingEnrollments(sentBefore: Date, limit: number, after?: string): Promise<string[]>;
   /** Delete finished commands, results, events and delivered outbox rows older than `before`. */
@@ -273,6 +276,8 @@ export interface CommandStore {
 
 export interface EventStore {
   addEvent(event: EventInput): Promise<void>;
+  /** Many events in one transaction (multi-row inserts): the per-id events of a large enqueue or push. */
+  addEvents(events: EventInput[]): Promise<void>;
   listEvents(opts: { enrollmentId?: string; kindPrefix?: string; limit?: number }): Promise<EventRecord[]>;
 }
 

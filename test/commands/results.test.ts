@@ -39,6 +39,10 @@ test('AvailableOSUpdates (seed): both items typed; DownloadSize sent as <real> i
   assert.equal(mojave.allows_install_later, false, 'the schema default of an absent key');
   assert.equal(mojave.metadata_url, null);
 
+  // A Mac that sends the build in both Version and Build (as the simulator's majors do): still no marketing version.
+  const both = typedResult('AvailableOSUpdates', { Status: 'Acknowledged', AvailableOSUpdates: [{ ProductKey: '_OSX_18A391', HumanReadableName: 'macOS Mojave', Version: '18A391', Build: '18A391' }] });
+  assert.deepEqual([response(both).available_os_updates[0].version, response(both).available_os_updates[0].build], [null, '18A391']);
+
   // The config-data item came without Build, which the schema requires of every item: a mismatch, said once.
   assert.deepEqual(r.warnings, ['AvailableOSUpdates[0].Build: required key missing']);
 });

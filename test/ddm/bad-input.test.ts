@@ -1,5 +1,6 @@
 // Bad input is refused with a reason and nothing half-applied: malformed status reports, unknown
 // endpoints and declarations from devices; invalid declarations, sets and assignments from the API.
+// (A well-formed report naming declarations Updraft does not know is stored: unknown-declarations.test.ts.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, DdmDevice, outboxEvents, startRig, type Rig } from './helpers.js';
@@ -39,23 +40,6 @@ test('malformed status reports get a 400 with the reason and store nothing', asy
   assert.match(empty.text, /empty/);
   assert.equal(await storedItems(), 0);
   assert.deepEqual(await outboxEvents(rig), []);
-});
-
-test('a status for an unknown declaration is refused whole, and the device is told to sync', async () => {
-  const r = await device.ddm('status', {
-    StatusItems: {
-      softwareupdate: { 'install-state': 'downloading' },
-      management: { declarations: { configurations: [{ identifier: 'never-heard-of-it', 'server-token': 'x', active: true, valid: 'valid' }] } },
-    },
-    Errors: [],
-  });
-  assert.equal(r.status, 400);
-  assert.match(r.text, /unknown declaration.*never-heard-of-it/);
-  assert.equal(await storedItems(), 0, 'the valid items of the same report were not applied');
-  assert.deepEqual(await rig.server.store.ddmDeclarationStatus(device.udid), []);
-  // The device is told to sync, so that it drops declarations Updraft never gave it.
-  const sent = await device.nextSyncTokens();
-  assert.equal(sent?.DeclarationsToken, await device.declarationsToken());
 });
 
 test('unknown endpoints, kinds and declarations answer 404; an unknown enrollment 400, never 401', async () => {

@@ -48,13 +48,23 @@ describe(`APNs provider (${testDbLabel})`, () => {
     assert.equal(entry.apnsId, r.apnsId);
   });
 
-  test('400 BadDeviceToken is recorded and the token is not invalidated', async () => {
+  test('400 BadDeviceToken is recorded and invalidates the token, as a 410 does (Apple: do not retry it)', async () => {
     const d = await enrollPushable(store);
     fake.respond(d.token, { status: 400, reason: 'BadDeviceToken' });
     const [r] = await pusher.push([d.id]);
     assert.deepEqual([r.ok, r.outcome], [false, 'BadDeviceToken']);
     assert.deepEqual(await outcomes(d.id), [['BadDeviceToken', 400]]);
-    assert.equal((await store.pushTargets([d.id])).length, 1);
+    assert.equal((await store.pushTargets([d.id])).length, 0);
+  });
+
+  test('other 400s (BadTopic, DeviceTokenNotForTopic) are recorded and leave the token alone', async () => {
+    for (const reason of ['BadTopic', 'DeviceTokenNotForTopic']) {
+      const d = await enrollPushable(store);
+      fake.respond(d.token, { status: 400, reason });
+      const [r] = await pusher.push([d.id]);
+      assert.deepEqual([r.ok, r.outcome], [false, reason]);
+      assert.equal((await store.pushTargets([d.id])).length, 1, reason);
+    }
   });
 
   for (const reason of ['BadCertificate', 'BadCertificateEnvironment', 'Forbidden']) {

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import type { CommandDetail, QueueEntry } from '../../storage/types.js';
-import { buildCommand, fromMicroMDMJson, typedResultOf } from '../../commands/index.js';
+import { buildCommand, CommandValidationError, fromMicroMDMJson, parseRawCommand, typedResultOf } from '../../commands/index.js';
 import { enqueueCommand } from '../../service/enqueue.js';
 import { pruneAll } from '../../service/retention.js';
 import { ApiError, apiScope } from './scope.js';
@@ -42,14 +42,35 @@ function resultJson(d: CommandDetail): Record<string, unknown> {
 }
 
 const EnqueueBody = Type.Object({
-  ids: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Enrollment IDs' }),
-  command: Type.Object(
+  ids: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Enrollment IDs (any number: the body variant of PUT /v1/enqueue/{ids})' }),
+  command: Type.Optional(Type.Object(
     { request_type: Type.String({ minLength: 1 }) },
-    { additionalProperties: true, description: 'The command as MicroMDM JSON: request_type and snake_case payload keys (data as base64)' },
-  ),
+    { additionalProperties: true, description: 'The command as MicroMDM JSON: request_type and snake_case payload keys (data as base64); or give plist' },
+  )),
+  plist: Type.Optional(Type.String({ minLength: 1, description: 'A raw command plist, as PUT /v1/enqueue/{ids} takes it: XML text, or base64 of an XML or binary plist' })),
   nopush: Type.Optional(Type.Boolean({ description: 'Queue without pushing' })),
   ...ExpiryQuery.properties,
 });
+
+/** The command of a JSON enqueue, from MicroMDM JSON (checked against Apple's schema). */
+function fromJson(json: Record<string, unknown>, udid: string): { uuid: string; requestType: string; xml: Buffer } {
+  const { requestType, payload, uuid } = fromMicroMDMJson({ ...json, udid });
+  const command = buildCommand(requestType, payload, { uuid });
+  return { uuid: command.uuid, requestType, xml: command.xml };
+}
+
+/** The command of a JSON enqueue, from a raw plist: XML text, or base64 of any plist (base64 never holds '<'). */
+function fromPlist(text: string): { uuid: string; requestType: string; xml: Buffer } {
+  const xml = text.trimStart().startsWith('<');
+  if (!xml && !/^[A-Za-z0-9+/=\s]+$/.test(text)) throw new ApiError(400, 'plist must be XML text or base64', 'plist');
+  try {
+    const command = parseRawCommand(Buffer.from(text, xml ? 'utf8' : 'base64'));
+    return { uuid: command.uuid, requestType: command.requestType, xml: command.xml };
+  } catch (err) {
+    if (!(err instanceof CommandValidationError)) throw err;
+    throw new ApiError(400, `decoding command: ${err.message}`, err.field ? `plist.${err.field}` : 'plist');
+  }
+}
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, description: 'Enrollment ID' }) });
 
@@ -63,18 +84,18 @@ export function registerCommands(app: FastifyInstance, deps: AppDeps): void {
       '/v1/enqueue',
       {
         schema: {
-          summary: 'Validate a command against Apple\'s schema, queue it for enrollments and push (NanoMDM-style result)',
+          summary: 'Queue a command (MicroMDM JSON checked against Apple\'s schema, or a raw plist) for any number of enrollments and push (NanoMDM\'s result)',
           tags: ['Updraft'],
           body: EnqueueBody,
         },
       },
       async (req, reply) => {
-        const { ids, command: json, nopush } = req.body;
-        const { requestType, payload, uuid } = fromMicroMDMJson({ ...json, udid: ids[0] });
-        const command = buildCommand(requestType, payload, { uuid });
+        const { ids, command: json, plist, nopush } = req.body;
+        if ((json === undefined) === (plist === undefined)) throw new ApiError(400, 'give either command (MicroMDM JSON) or plist (a raw command plist)', 'command');
+        const command = json ? fromJson(json, ids[0]!) : fromPlist(plist!);
         const { priority, expiresAt } = expiryFrom(req.body);
         const result = nanoEnqueueResult(
-          await enqueueCommand(deps, { uuid: command.uuid, requestType, xml: command.xml, ids, priority, expiresAt, push: !nopush }),
+          await enqueueCommand(deps, { ...command, ids, priority, expiresAt, push: !nopush }),
         );
         return reply.code(nanoStatusCode(result, new Set(ids).size)).send(result);
       },

@@ -149,7 +149,7 @@ export function registerDdm(app: FastifyInstance, deps: AppDeps): void {
           identifier: d.identifier, type: d.type, kind: d.kind, server_token: d.serverToken, builtin: d.builtin,
           status: d.status && status(d.status),
         })),
-        removed: v.removed.map((s) => ({ identifier: s.identifier, kind: s.kind, ...status(s) })),
+        removed: v.removed.map((s) => ({ identifier: s.identifier, kind: s.kind, unknown: s.unknown, ...status(s) })),
       };
     });
 

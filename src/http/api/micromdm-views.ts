@@ -1,5 +1,10 @@
-// MicroMDM's JSON views of our records: its device list entry and its device command queue.
-import type { CommandDetail, EnrollmentRecord, QueueEntry, Store } from '../../storage/types.js';
+// MicroMDM's JSON views of our records: its device list (streamed page by page) and its device
+// command queue.
+import { Readable } from 'node:stream';
+import type { CommandDetail, EnrollmentFilter, EnrollmentRecord, QueueEntry, Store } from '../../storage/types.js';
+
+/** Devices read per query while streaming a whole list: memory stays one page however large the fleet. */
+export const DEVICE_PAGE = 500;
 
 /** Go's zero time, which MicroMDM prints for times it never set. */
 const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -27,6 +32,30 @@ export function microDevice(e: EnrollmentRecord): Record<string, unknown> {
   for (const [k, v] of Object.entries(fields)) if (v) out[k] = v;
   out.last_seen = goTime(e.lastSeenAt);
   return out;
+}
+
+/**
+ * {"devices": […]} of every enrollment matching `filter`, as a byte stream: pages of DEVICE_PAGE read
+ * by id (keyset), each read only when the client has taken the previous one. The first page is read
+ * before answering, so a database error is still a clean 500.
+ */
+export async function microDevicesStream(store: Store, filter: Omit<EnrollmentFilter, 'limit' | 'offset' | 'after'>): Promise<Readable> {
+  const read = (after?: string) => store.listEnrollments({ ...filter, limit: DEVICE_PAGE, after });
+  const first = await read();
+  async function* pages(): AsyncGenerator<string> {
+    let page = first;
+    let sep = '';
+    yield '{"devices":[';
+    for (;;) {
+      if (page.length > 0) yield sep + page.map((e) => JSON.stringify(microDevice(e))).join(',');
+      sep = ',';
+      if (page.length < DEVICE_PAGE) break;
+      page = await read(page[page.length - 1]!.id);
+    }
+    yield ']}';
+  }
+  // Bytes, not objects: the stream buffers 16 KB, so at most one page is held beyond it.
+  return Readable.from(pages(), { objectMode: false });
 }
 
 const LAST_STATUS: Record<string, string> = { acknowledged: 'Acknowledged', error: 'Error', format_error: 'CommandFormatError' };

@@ -1,12 +1,12 @@
 // MicroMDM-compatible API: POST /v1/commands (JSON), POST|PUT /v1/commands/{udid} (raw plist),
 // GET|DELETE /v1/commands/{udid} (view or clear the queue), GET|POST /v1/devices, GET /push/{udid}.
 import { Type, type Static } from 'typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { buildCommand, fromMicroMDMJson, parseRawCommand, toMicroMDMJson } from '../../commands/index.js';
 import { enqueueCommand, pushEnrollments, type EnqueueResult } from '../../service/enqueue.js';
 import { ApiError, apiScope, rawBody } from './scope.js';
-import { microDevice, microQueue } from './micromdm-views.js';
+import { microDevice, microDevicesStream, microQueue } from './micromdm-views.js';
 
 const UdidParams = Type.Object({ udid: Type.String({ minLength: 1, description: 'Device UDID (or any enrollment ID)' }) });
 
@@ -58,29 +58,38 @@ export function registerMicroMdm(app: FastifyInstance, deps: AppDeps): void {
       },
     );
 
-    const listDevices = async (opts: Static<typeof DevicesBody>) => {
-      const perPage = opts.per_page || 100;
-      const devices = await deps.store.listEnrollments({
-        type: 'Device',
+    /**
+     * MicroMDM answers every device and ignores paging (its tools/api/get_devices relies on that), so
+     * without page/per_page (or with Go's zero values) the whole fleet is streamed; with them, that page.
+     */
+    const listDevices = async (opts: Static<typeof DevicesBody>, reply: FastifyReply) => {
+      const filter = {
+        type: 'Device' as const,
         ids: opts.filter_udid?.length ? opts.filter_udid : undefined,
         serialNumbers: opts.filter_serial?.length ? opts.filter_serial : undefined,
-        limit: perPage,
-        offset: Math.max(0, (opts.page ?? 1) - 1) * perPage,
-      });
+      };
+      if (!opts.page && !opts.per_page) {
+        return reply.type('application/json; charset=utf-8').send(await microDevicesStream(deps.store, filter));
+      }
+      const perPage = opts.per_page || 100;
+      const devices = await deps.store.listEnrollments({ ...filter, limit: perPage, offset: Math.max(0, (opts.page ?? 1) - 1) * perPage });
       return { devices: devices.map(microDevice) };
     };
-    const devicesSchema = { summary: 'List devices (MicroMDM)', tags: ['MicroMDM'] };
+    const devicesSchema = { summary: 'List devices (MicroMDM): all of them, streamed, unless page/per_page ask for one page', tags: ['MicroMDM'] };
     api.post(
       '/v1/devices',
       {
         schema: { ...devicesSchema, body: DevicesBody },
         preValidation: async (req) => {
           req.body ??= {}; // curl -X POST with no body lists everything
+          // Go marshals a nil slice as null (mdmctl sends "filter_serial": null): no filter.
+          const body = req.body as Record<string, unknown>;
+          for (const k of Object.keys(body)) if (body[k] === null) delete body[k];
         },
       },
-      async (req) => listDevices(req.body),
+      async (req, reply) => listDevices(req.body, reply),
     );
-    api.get('/v1/devices', { schema: devicesSchema }, async () => listDevices({}));
+    api.get('/v1/devices', { schema: devicesSchema }, async (_req, reply) => listDevices({}, reply));
 
     api.get(
       '/push/:udid',

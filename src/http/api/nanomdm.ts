@@ -1,7 +1,8 @@
-// NanoMDM-compatible API: PUT /v1/enqueue/{id,id,…} with a raw command plist, GET|POST /v1/push/{id,id,…}.
+// NanoMDM-compatible API: PUT /v1/enqueue/{id,id,…} with a raw command plist, GET|POST /v1/push/{id,id,…}
+// (10,000 ids and more fit in the path: see MAX_HEADER_BYTES), and POST /v1/push {ids} for any number.
 // Answers NanoMDM's APIResult JSON: 200 all ok, 207 some failed, 500 all failed.
 import { Type } from 'typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { parseRawCommand } from '../../commands/index.js';
 import { enqueueCommand, pushEnrollments, uniqueIds, type EnqueueResult } from '../../service/enqueue.js';
@@ -107,15 +108,27 @@ export function registerNanoMdm(app: FastifyInstance, deps: AppDeps): void {
     { raw: true },
   );
   apiScope(app, deps, (api) => {
+    const push = async (list: string[], reply: FastifyReply) => {
+      const ids = uniqueIds(list);
+      const result = nanoPushResult(await pushEnrollments(deps, ids));
+      return reply.code(nanoStatusCode(result, ids.length)).send(result);
+    };
     api.route({
       method: ['GET', 'POST'],
       url: '/v1/push/:ids',
       schema: { summary: 'Send APNs pushes to enrollments (NanoMDM)', tags: ['NanoMDM'], params: IdsParams },
-      handler: async (req, reply) => {
-        const ids = uniqueIds(req.params.ids.split(','));
-        const result = nanoPushResult(await pushEnrollments(deps, ids));
-        return reply.code(nanoStatusCode(result, ids.length)).send(result);
-      },
+      handler: async (req, reply) => push(req.params.ids.split(','), reply),
     });
+    api.post(
+      '/v1/push',
+      {
+        schema: {
+          summary: 'Send APNs pushes to any number of enrollments (the body variant of /v1/push/{ids}; NanoMDM\'s result)',
+          tags: ['NanoMDM'],
+          body: Type.Object({ ids: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Enrollment IDs' }) }),
+        },
+      },
+      async (req, reply) => push(req.body.ids, reply),
+    );
   });
 }

@@ -3,13 +3,11 @@
 // per (campaign, target); progress and failures from the softwareupdate.* status items; done when the
 // reported OS reaches the target. Pure: the engine applies the sets and reads the reports.
 import type { CampaignSpec } from './types.js';
-import { targetLocalDateTime } from './window.js';
+import { deadlineInstant, localClock, nextOpening, targetLocalDateTime } from './window.js';
 
 export const ENFORCEMENT_TYPE = 'com.apple.configuration.softwareupdate.enforcement.specific';
 export const SETTINGS_TYPE = 'com.apple.configuration.softwareupdate.settings';
 export const ACTIVATION_TYPE = 'com.apple.activation.simple';
-/** Without a deadline the device is given this long to install before it is enforced. */
-export const DEFAULT_GRACE_MS = 7 * 86400_000;
 
 export interface DdmMemory {
   set?: string;
@@ -17,25 +15,36 @@ export interface DdmMemory {
   lastReportAt?: number;
   installState?: string;
   failures?: number;
+  /** TargetLocalDateTime of the device's enforcement. */
+  enforceAt?: string;
   [key: string]: unknown;
 }
 
-/** A set name and declaration identifiers for a campaign target (identifiers stay ≤ 64 octets). */
-export function ddmNames(campaignId: string, target: { version: string; build: string | null }) {
+/** A set name and declaration identifiers for a campaign target and wave (identifiers stay ≤ 64 octets). */
+export function ddmNames(campaignId: string, target: { version: string; build: string | null }, wave: number) {
   const tag = `${target.version}${target.build ? `-${target.build}` : ''}`.replace(/[^A-Za-z0-9.-]/g, '');
-  const base = `campaign.${campaignId}.${tag}`;
+  const base = `campaign.${campaignId}.${tag}.w${wave + 1}`;
   return { set: base, enforcement: `${base}.enforce`, settings: `${base}.settings`, activation: `${base}.activation` };
 }
 
-/** The declarations of one target: the enforcement, optional settings, and the activation that applies them. */
-export function ddmDeclarations(campaignId: string, spec: CampaignSpec, target: { version: string; build: string | null }, startedAt: Date): unknown[] {
-  const names = ddmNames(campaignId, target);
-  const deadline = spec.deadline ?? new Date(startedAt.getTime() + DEFAULT_GRACE_MS).toISOString().slice(0, 19);
-  // TargetLocalDateTime is device-local wall time; a deadline with an offset is read in the campaign's zone.
+/**
+ * The declarations of one target and wave: the enforcement, optional settings, and the activation
+ * that applies them. The device installs by TargetLocalDateTime: `installWithinHours` after the wave
+ * started (as soon as a maintenance window opens, when there is one), never after the deadline.
+ */
+export function ddmDeclarations(campaignId: string, spec: CampaignSpec, target: { version: string; build: string | null }, wave: number, startedAt: Date): unknown[] {
+  const names = ddmNames(campaignId, target, wave);
   const zone = spec.timeZone === 'device' ? 'UTC' : spec.timeZone;
+  let at = new Date(startedAt.getTime() + spec.installWithinHours * 3600_000);
+  if (spec.window) at = nextOpening(spec.window, startedAt, 0) ?? at;
+  if (spec.deadline) {
+    const end = deadlineInstant(spec.deadline, zone);
+    if (end.getTime() < at.getTime()) at = end;
+  }
+  const local = spec.deadline && at.getTime() === deadlineInstant(spec.deadline, zone).getTime() ? targetLocalDateTime(spec.deadline, zone) : localClock(at, zone).date;
   const enforcement: Record<string, unknown> = {
     TargetOSVersion: target.version,
-    TargetLocalDateTime: targetLocalDateTime(deadline, zone),
+    TargetLocalDateTime: local,
   };
   if (target.build) enforcement.TargetBuildVersion = target.build;
   if (spec.detailsUrl) enforcement.DetailsURL = spec.detailsUrl;
@@ -87,7 +96,8 @@ export function observeStatus(items: Array<{ name: string; value: unknown }>, en
   }
   switch (state) {
     case 'downloading': return { state: 'downloading', reason: `downloading${pendingText}`, refused };
-    case 'prepared': return { state: 'downloading', reason: `downloaded${pendingText}; installs by the enforcement date or when the user chooses`, refused };
+    case 'prepared':
+    case 'waiting': return { state: 'downloading', reason: `downloaded${pendingText}; installs at the enforcement time${mem.enforceAt ? ` (${mem.enforceAt}, device time)` : ''} or earlier when the user chooses`, refused };
     case 'installing': return { state: 'installing', reason: `installing${pendingText}`, refused };
     case 'failed': return { state: 'enforcing', reason: 'the last install failed; the device retries by itself', refused };
     case 'none': return { state: 'enforcing', reason: 'declaration applied; waiting for the device to start the update', refused };

@@ -132,6 +132,16 @@ export function createDeviceStepper(deps: EngineDeps) {
     };
   }
 
+  /**
+   * The declarations of a (campaign, target, wave) set: as stored once the wave's first device got
+   * them (so every device of the wave shares one enforcement time), else freshly made.
+   */
+  async function setDeclarations(names: ReturnType<typeof ddmNames>, make: () => unknown[]): Promise<unknown[]> {
+    const stored = await Promise.all([names.enforcement, names.settings, names.activation].map((id) => store.ddmGetDeclaration(id)));
+    if (!stored[0] || !stored[2]) return make();
+    return stored.filter((d) => d !== null).map((d) => ({ Type: d!.type, Identifier: d!.identifier, Payload: d!.payload }));
+  }
+
   /** Withdraw what the campaign gave a device that has finished (its DDM assignment). */
   async function withdraw(row: CampaignDeviceRecord): Promise<void> {
     const mem = row.step as DdmMemory;
@@ -160,10 +170,12 @@ export function createDeviceStepper(deps: EngineDeps) {
     tick.inFlight++;
     if (plan.path === 'ddm') {
       const target = plan.target!;
-      const names = ddmNames(row.campaignId, target);
-      const mem: DdmMemory = { ...row.step, set: names.set, assignedAt: now.getTime(), failures: 0 };
-      return commit(row, { ...base, state: 'enforcing', reason: `enforcement declared for ${target.version}; waiting for the device`, step: mem, nextAt: new Date(now.getTime() + 4 * deps.pollMs) }, {
-        after: async () => { await deps.ddm.applySet(names.set, ddmDeclarations(row.campaignId, spec, target, now), [row.deviceId], now); },
+      const names = ddmNames(row.campaignId, target, row.wave);
+      const declarations = await setDeclarations(names, () => ddmDeclarations(row.campaignId, spec, target, row.wave, now));
+      const enforceAt = String(((declarations[0] as { Payload?: Record<string, unknown> }).Payload ?? {}).TargetLocalDateTime ?? '');
+      const mem: DdmMemory = { ...row.step, set: names.set, assignedAt: now.getTime(), failures: 0, enforceAt };
+      return commit(row, { ...base, state: 'enforcing', reason: `enforcement of ${target.version} declared (install by ${enforceAt}, device time); waiting for the device`, step: mem, nextAt: new Date(now.getTime() + 4 * deps.pollMs) }, {
+        after: async () => { await deps.ddm.applySet(names.set, declarations, [row.deviceId], now); },
       });
     }
     const r = legacyStep('pending', { ...(row.step as LegacyMemory), attempts: 0 }, { kind: 'start' }, stepContext({ ...row, ...base } as CampaignDeviceRecord, spec, plan.platform));
@@ -210,7 +222,7 @@ export function createDeviceStepper(deps: EngineDeps) {
 
     if (row.path === 'ddm') {
       if (ev.kind === 'status') {
-        const names = ddmNames(row.campaignId, { version: row.targetVersion!, build: row.targetBuild });
+        const names = ddmNames(row.campaignId, { version: row.targetVersion!, build: row.targetBuild }, row.wave);
         const o = observeStatus(ev.items, names.enforcement, mem, spec.retries);
         const m = { ...mem, lastReportAt: deps.now().getTime() };
         if (o.refused) {
@@ -225,14 +237,14 @@ export function createDeviceStepper(deps: EngineDeps) {
       }
       if (ev.kind === 'tick') {
         const now = deps.now();
-        const quiet = now.getTime() - (mem.lastReportAt ?? mem.assignedAt ?? 0);
         const next = new Date(now.getTime() + 4 * deps.pollMs);
-        if (quiet < 4 * deps.pollMs) return commit(row, { nextAt: next }, {});
-        // No report for a while: apply the set again (idempotent) and make the device sync.
+        // A device that reported is left alone (it waits for its enforcement time, or installs);
+        // one that never did since the assignment gets the set applied again and a sync.
+        if (mem.lastReportAt !== undefined || now.getTime() - (mem.assignedAt ?? 0) < 4 * deps.pollMs) return commit(row, { nextAt: next }, {});
         const target = { version: row.targetVersion!, build: row.targetBuild };
-        const names = ddmNames(row.campaignId, target);
-        return commit(row, { reason: `waiting for the device's update status (last heard ${hhmm(new Date(mem.lastReportAt ?? mem.assignedAt ?? now.getTime()))})`, nextAt: next }, {
-          after: async () => { await deps.ddm.applySet(names.set, ddmDeclarations(row.campaignId, spec, target, new Date(mem.assignedAt ?? now.getTime())), [row.deviceId], now); },
+        const names = ddmNames(row.campaignId, target, row.wave);
+        return commit(row, { reason: `no status from the device since the enforcement was declared (${hhmm(new Date(mem.assignedAt ?? now.getTime()))}); asked it to sync`, nextAt: new Date(now.getTime() + 12 * deps.pollMs) }, {
+          after: async () => { await deps.ddm.applySet(names.set, await setDeclarations(names, () => ddmDeclarations(row.campaignId, spec, target, row.wave, now)), [row.deviceId], now); },
         });
       }
       return os ? commit(row, seen, {}) : null;

@@ -112,15 +112,18 @@ export function createCampaignEngine(deps: EngineDeps) {
 
   /** Withdraw the DDM sets a campaign made (their declarations with them). */
   async function withdrawSets(id: string): Promise<void> {
-    const targets = new Map<string, { version: string; build: string | null }>();
+    const sets = new Map<string, ReturnType<typeof ddmNames>>();
     for (let after: string | undefined; ;) {
       const rows = await store.campaignDevices(id, { limit: 1000, after });
-      for (const r of rows) if (r.path === 'ddm' && r.targetVersion) targets.set(`${r.targetVersion}|${r.targetBuild}`, { version: r.targetVersion, build: r.targetBuild });
+      for (const r of rows) {
+        if (r.path !== 'ddm' || !r.targetVersion) continue;
+        const n = ddmNames(id, { version: r.targetVersion, build: r.targetBuild }, r.wave);
+        sets.set(n.set, n);
+      }
       if (rows.length < 1000) break;
       after = rows.at(-1)!.deviceId;
     }
-    for (const t of targets.values()) {
-      const n = ddmNames(id, t);
+    for (const n of sets.values()) {
       await deps.ddm.deleteSet(n.set, deps.now()).catch(() => undefined);
       for (const decl of [n.activation, n.enforcement, n.settings]) await deps.ddm.deleteDeclaration(decl, deps.now()).catch(() => undefined);
     }

@@ -130,7 +130,7 @@ export interface CampaignRequest {
 
 export const REQUEST_KEYS = [
   'name', 'select', 'target', 'deadline', 'waves', 'window', 'time_zone', 'max_in_flight', 'dry_run', 'promotion',
-  'retries', 'install_action', 'max_user_deferrals', 'details_url', 'ddm_settings',
+  'retries', 'install_action', 'max_user_deferrals', 'details_url', 'ddm_settings', 'install_within_hours',
 ] as const;
 
 /** Validate a POST /v1/campaigns body. `now` checks that the deadline is ahead. */
@@ -184,6 +184,7 @@ export function parseCampaignRequest(body: unknown, now: Date): CampaignRequest 
     maxInFlight: body.max_in_flight === undefined || body.max_in_flight === null ? null : int(body.max_in_flight, 'max_in_flight', 1, 1_000_000),
     retries: body.retries === undefined ? 3 : int(body.retries, 'retries', 0, 20),
     installAction,
+    installWithinHours: body.install_within_hours === undefined ? 24 : int(body.install_within_hours, 'install_within_hours', 1, 90 * 24),
     maxUserDeferrals: body.max_user_deferrals === undefined ? null : int(body.max_user_deferrals, 'max_user_deferrals', 0, 99),
     detailsUrl: body.details_url === undefined ? null : str(body.details_url, 'details_url', /^https?:\/\/\S+$/, 'an http(s) URL'),
     ddmSettings: (body.ddm_settings as Record<string, unknown> | undefined) ?? null,

@@ -55,6 +55,8 @@ export interface CampaignSpec {
   installAction: 'InstallASAP' | 'InstallLater' | 'Default' | 'InstallForceRestart';
   maxUserDeferrals: number | null;
   detailsUrl: string | null;
+  /** DDM devices are given this long from their wave's start before the update is enforced (never past the deadline). */
+  installWithinHours: number;
   /** Optional softwareupdate.settings payload for DDM devices (deferrals, automatic actions). */
   ddmSettings: Record<string, unknown> | null;
 }

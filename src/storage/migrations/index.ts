@@ -7,6 +7,7 @@ import { ddmMigration } from './002_ddm.js';
 import { certsMigration } from './003_certs.js';
 import { catalogsMigration } from './004_catalogs.js';
 import { campaignsMigration } from './008_campaigns.js';
+import { ddmUnknownMigration } from './009_ddm_unknown.js';
 
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
@@ -17,6 +18,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '003_certs': certsMigration(dialect),
         '004_catalogs': catalogsMigration(dialect),
         '008_campaigns': campaignsMigration(),
+        '009_ddm_unknown': ddmUnknownMigration(),
       };
     },
   };
