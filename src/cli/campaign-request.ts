@@ -16,6 +16,7 @@ export interface CreateFlags {
   maxInFlight?: string;
   retries?: string;
   installAction?: string;
+  installWithinHours?: string;
   maxUserDeferrals?: string;
   detailsUrl?: string;
   successRate?: string;
@@ -103,6 +104,7 @@ export function createBody(f: CreateFlags): Record<string, unknown> {
   if (f.maxInFlight !== undefined) body.max_in_flight = num(f.maxInFlight);
   if (f.retries !== undefined) body.retries = num(f.retries);
   if (f.installAction !== undefined) body.install_action = f.installAction;
+  if (f.installWithinHours !== undefined) body.install_within_hours = num(f.installWithinHours);
   if (f.maxUserDeferrals !== undefined) body.max_user_deferrals = num(f.maxUserDeferrals);
   if (f.detailsUrl !== undefined) body.details_url = f.detailsUrl;
   if (f.successRate !== undefined || f.soakSeconds !== undefined) {

@@ -22,6 +22,7 @@ export interface CampaignJson {
     max_in_flight: number | null;
     retries: number;
     install_action: string;
+    install_within_hours?: number;
     promotion: { success_rate: number; soak_seconds: number };
   };
 }
@@ -111,6 +112,7 @@ export function campaignText(c: CampaignJson): string {
     ['in flight', s.max_in_flight === null ? 'no limit' : `at most ${s.max_in_flight}`],
     ['retries', String(s.retries)],
     ['action', s.install_action],
+    ['ddm within', s.install_within_hours === undefined ? '-' : `${s.install_within_hours} h of a wave's start`],
     ['promotion', `${Math.round(s.promotion.success_rate * 100)}% of a wave done${s.promotion.soak_seconds ? `, after ${s.promotion.soak_seconds} s` : ''}`],
     ['created', shortTime(c.created_at) ?? '-'],
   ];

@@ -86,6 +86,7 @@ export function register(program: Command, io: CliOutput = STDIO): void {
       .option('--max-in-flight <n>', 'at most this many devices updating at once')
       .option('--retries <n>', 'attempts after the first before a device is failed (default 3)')
       .option('--install-action <action>', 'macOS before the deadline: InstallASAP (default), InstallLater, Default or InstallForceRestart')
+      .option('--install-within-hours <n>', 'DDM: the update is enforced this long after a wave starts, never after the deadline (default 24)')
       .option('--max-user-deferrals <n>', 'with InstallLater: how many times the user may defer (macOS minor updates)')
       .option('--details-url <url>', 'a page about the update shown by devices on the DDM path')
       .option('--success-rate <r>', 'promote the next wave once this share (0-1) of a wave is done (default 0.9)')

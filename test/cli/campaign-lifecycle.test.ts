@@ -18,7 +18,7 @@ after(async () => server.h.close());
 
 test('create, then list, show, pause, resume and cancel report the states the API reports', async () => {
   const created = await runCli(['campaign', 'create', '--name', 'round trip', '--ids', `${MACS.m13.UDID},${MACS.m15.UDID}`,
-    '--target', 'latest-minor', '--waves', '50%,100%', '--max-in-flight', '5', '--deadline', '2026-12-20T18:00', '--time-zone', 'Europe/Paris'], env);
+    '--target', 'latest-minor', '--waves', '50%,100%', '--max-in-flight', '5', '--deadline', '2026-12-20T18:00', '--time-zone', 'Europe/Paris', '--install-within-hours', '48'], env);
   assert.equal(created.code, 0, created.stderr);
   const id = /^created campaign ([0-9a-f]{12}) "round trip": running, wave 1 of 2, 0% done \(0 of 2\)$/m.exec(created.stdout)?.[1];
   assert.ok(id, created.stdout);
@@ -50,6 +50,7 @@ test('create, then list, show, pause, resume and cancel report the states the AP
   assert.match(show.stdout, /^ {2}target\s+latest-minor$/m);
   assert.match(show.stdout, /^ {2}deadline\s+2026-12-20T18:00 \(Europe\/Paris\)$/m);
   assert.match(show.stdout, /^ {2}in flight\s+at most 5$/m);
+  assert.match(show.stdout, /^ {2}ddm within\s+48 h of a wave's start$/m);
   assert.match(show.stdout, /^1\s+yes\s+1\s+/m);
   assert.match(show.stdout, /^2\s+no\s+1\s+pending 1$/m);
   assert.match(show.stdout, new RegExp(`^${waiting.enrollment_id}\\s+.*\\s+2\\s+pending\\s+waiting for wave 2 \\(wave 1 is in progress\\)\\s+`, 'm'));
@@ -79,7 +80,7 @@ test('create, then list, show, pause, resume and cancel report the states the AP
   });
   const held = await given();
   if (started.path === 'legacy') assert.deepEqual(held.commands, ['ScheduleOSUpdateScan']);
-  else assert.match(held.sets.join(), new RegExp(`^campaign\\.${id}\\.15\\.7\\.\\d+-24G\\d+ \\(1\\)$`), JSON.stringify(held));
+  else assert.match(held.sets.join(), new RegExp(`^campaign\\.${id}\\.15\\.7\\.\\d+-24G\\d+\\.w1 \\(1\\)$`), JSON.stringify(held));
 
   const cancelled = await runCli(['campaign', 'cancel', id!], env);
   assert.equal(cancelled.code, 0, cancelled.stderr);
