@@ -32,9 +32,13 @@ const url = `http://127.0.0.1:${values.port}`;
 const config: Config = {
   listen: `127.0.0.1:${values.port}`, dataDir, db: 'sqlite', apiKey: '', webhookUrl: null, webhookSecret: null, publicUrl: url,
   tlsCert: null, tlsKey: null, pushTopic: null, bodyLimit: DEFAULT_BODY_LIMIT, retentionDays: 0, logLevel: 'warn', certHeader: null,
-  identityOptional: false, apnsUrl: fake.url, apnsCa: join(dataDir, 'fake-apns-ca.pem'),
+  identityOptional: false, apnsUrl: fake.url, apnsCa: join(dataDir, 'fake-apns-ca.pem'), campaignPollSeconds: 300,
 };
-const server = await startServer(config);
+// Server and devices share one simulated clock, the scenario's (60× real time), so updates move in minutes.
+const scenario = loadScenario('mixed-2026');
+const t0 = Date.now();
+const clock = () => new Date(t0 + (Date.now() - t0) * scenario.clockFactor);
+const server = await startServer(config, { clock, campaignTickMs: 1000 });
 const apiKey = server.deps.config.apiKey;
 const auth = { authorization: `Bearer ${apiKey}` };
 const imported = await fetch(`${server.url}/v1/pushcert?force=1`, { method: 'PUT', body: push.certPem + push.keyPem, headers: auth });
@@ -53,7 +57,7 @@ console.log(`Updraft demo: server ${server.url} (API key ${apiKey}), fake APNs $
 const count = Number(values.count);
 let shown = -1;
 const fleet = await Fleet.start({
-  server: server.url, count, scenario: loadScenario('mixed-2026'), wakeUrl: fake.wakeUrl, interval: 120, keyType: 'ec',
+  server: server.url, count, scenario: { ...scenario, start: new Date(t0).toISOString() }, wakeUrl: fake.wakeUrl, interval: 120, keyType: 'ec',
   statePath: join(dataDir, 'sim-fleet.json'),
   onProgress: (done, total) => {
     const step = Math.floor((done / total) * 10);
@@ -74,9 +78,23 @@ console.log('  pushed DeviceInformation to every device; try:');
 console.log(`    curl -H 'Authorization: Bearer ${apiKey}' ${server.url}/v1/enrollments`);
 console.log(`    npx updraft enqueue … (or POST ${server.url}/v1/enqueue) — the simulated devices answer like real ones`);
 
+// A small campaign: every Mac to the newest release of its major, in two waves.
+await new Promise((r) => setTimeout(r, 5000)); // the inventory Updraft asked for at enrollment
+const campaign = await fetch(`${server.url}/v1/campaigns`, {
+  method: 'POST', headers: { ...auth, 'content-type': 'application/json' },
+  body: JSON.stringify({ name: 'demo: Macs to the newest minor', select: { platform: 'macOS' }, target: { policy: 'latest-minor' }, waves: ['25%', '100%'], promotion: { success_rate: 0.8 }, install_within_hours: 2 }),
+}).then((r) => r.json() as Promise<{ id?: string; counts?: Record<string, number>; error?: string }>);
+if (campaign.id) {
+  console.log(`  campaign ${campaign.id} started: ${JSON.stringify(campaign.counts)}; watch it with`);
+  console.log(`    npx updraft campaign show ${campaign.id} --devices   (or GET ${server.url}/v1/campaigns/${campaign.id}/devices)`);
+} else console.warn(`  campaign not started: ${campaign.error}`);
+
 const tick = setInterval(() => {
   const s = fleet.stats.summary();
-  console.log(`  [${new Date().toISOString().slice(11, 19)}] commands answered ${s.commands}, round trips ${s.roundTrips}, p50 ${s.p50ms} ms, errors ${s.errors}`);
+  const at = clock().toISOString().slice(0, 16).replace('T', ' ');
+  void (campaign.id ? fetch(`${server.url}/v1/campaigns/${campaign.id}`, { headers: auth }).then((r) => r.json() as Promise<{ counts: Record<string, number> }>) : Promise.resolve(null))
+    .then((c) => console.log(`  [simulated ${at}] commands answered ${s.commands}, round trips ${s.roundTrips}, p50 ${s.p50ms} ms, errors ${s.errors}${c ? `; campaign ${JSON.stringify(c.counts)}` : ''}`))
+    .catch(() => undefined);
 }, 10_000);
 await new Promise<void>((r) => { process.once('SIGINT', r); process.once('SIGTERM', r); });
 clearInterval(tick);

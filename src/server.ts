@@ -17,6 +17,8 @@ import { compose } from './service/compose.js';
 import { createCoreService } from './service/core.js';
 import type { Observer } from './service/observers.js';
 import { campaignObserver, createCampaignEngine, DEFAULT_CAMPAIGN_POLL_SECONDS, startCampaignTimer } from './osupdate/campaign/index.js';
+import { inventoryObserver } from './osupdate/inventory/observer.js';
+import { DEFAULT_INVENTORY_INTERVAL_SECONDS, startInventorySchedule } from './osupdate/inventory/schedule.js';
 import { startRetention } from './service/retention.js';
 import { ensureApiKey } from './secrets.js';
 import { createDdm, ddmEnableMiddleware } from './ddm/index.js';
@@ -66,7 +68,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     stops.push(() => pusher.close());
 
     // Engines that learn from devices (results, check-ins, DDM status) register here.
-    const observers: Observer[] = [];
+    const observers: Observer[] = [inventoryObserver({ store, pusher, logger })];
     const ddm = createDdm({ store, pusher, logger, webhooks: Boolean(config.webhookUrl), observers });
     const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler, observers, logger });
     const webhooks = config.webhookUrl ? [webhookMiddleware(store, { logger })] : [];
@@ -76,6 +78,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const pollMs = (config.campaignPollSeconds ?? DEFAULT_CAMPAIGN_POLL_SECONDS) * 1000;
     const campaigns = createCampaignEngine({
       store, pusher, ddm, catalog: () => catalogs.view(), now: opts.clock ?? (() => new Date()), pollMs, logger, webhooks: Boolean(config.webhookUrl),
+      inventory: async (ids) => new Map((await store.listInventory(ids)).map((i) => [i.deviceId, i])),
     });
     observers.push(campaignObserver(campaigns));
     const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns };
@@ -85,6 +88,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     stops.push(() => repush.stop());
     const campaignTimer = startCampaignTimer(campaigns, { pollMs, tickMs: opts.campaignTickMs, logger });
     stops.push(() => campaignTimer.stop());
+    const inventoryInterval = config.inventoryIntervalSeconds ?? DEFAULT_INVENTORY_INTERVAL_SECONDS;
+    if (inventoryInterval > 0) {
+      const schedule = startInventorySchedule({ store, pusher, interval: inventoryInterval * 1000, logger });
+      stops.push(() => schedule.stop());
+    }
     const retention = startRetention({ store, days: config.retentionDays, logger });
     stops.push(() => retention.stop());
     if (config.catalogUrls && Object.keys(config.catalogUrls).length > 0) {

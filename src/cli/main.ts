@@ -10,6 +10,7 @@ type CommandModule = { register(program: Command): void };
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   serve: () => import('./serve.js'),
   devices: () => import('./devices.js'),
+  inventory: () => import('./inventory.js'),
   enqueue: () => import('./enqueue.js'),
   push: () => import('./push.js'),
   queue: () => import('./queue.js'),

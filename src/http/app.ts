@@ -23,6 +23,7 @@ import { registerCatalogs } from './api/catalogs.js';
 import { registerCampaigns } from './api/campaigns.js';
 import type { CampaignEngine } from '../osupdate/campaign/index.js';
 import { Catalogs } from '../osupdate/catalog/service.js';
+import { registerInventory } from './api/inventory.js';
 
 export interface AppDeps {
   config: Config;
@@ -79,5 +80,6 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerDdm(app, deps);
   registerCatalogs(app, deps);
   registerCampaigns(app, deps);
+  registerInventory(app, deps);
   return app;
 }

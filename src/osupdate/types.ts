@@ -134,7 +134,25 @@ export interface DeviceInventory {
   /** The last OS update attempt the device told us about (ScheduleOSUpdate/OSUpdateStatus results or DDM softwareupdate.* status). */
   lastUpdateAttempt: UpdateAttempt | null;
   updatedAt: Date;
+  // Added by inventory/ (beyond the contract above):
+  serialNumber: string | null;
+  deviceName: string | null;
+  /** DDM device.model.marketing-name, e.g. "MacBook Pro (14-inch, 2023)". */
+  modelMarketingName: string | null;
+  /** DDM device.operating-system.marketing-name, e.g. "macOS Sequoia". */
+  osMarketingName: string | null;
+  /** DeviceCapacity in GB (AvailableDeviceCapacity is also GB). */
+  deviceCapacity: number | null;
+  /** DDM softwareupdate.pending-version: the update the device has staged or is enforcing, if any. */
+  pendingUpdate: { version: string | null; build: string | null; targetLocalDateTime: string | null } | null;
+  /** When the device last answered DeviceInformation (the scheduled inventory keeps this within --inventory-interval). */
+  informationAt: Date | null;
+  /** When Updraft last queued a DeviceInformation for the device by itself. */
+  queriedAt: Date | null;
 }
+
+/** The part of an inventory a report can set (parsers produce it, the store diffs it against the row). */
+export type InventoryPatch = Partial<Omit<DeviceInventory, 'deviceId' | 'updatedAt' | 'informationAt' | 'queriedAt'>>;
 
 export interface UpdateAttempt {
   at: Date;
@@ -145,6 +163,8 @@ export interface UpdateAttempt {
   version: string | null;
   /** The error, explained in plain language, when the attempt failed. */
   error: { code: number | null; domain: string | null; message: string } | null;
+  /** DDM softwareupdate.install-reason: why the pending update is installing (mdm, declaration, auto-update, …). */
+  installReasons?: readonly string[];
 }
 
 /** One change of an inventory field: admins ask for a device's OS history. */

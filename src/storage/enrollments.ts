@@ -12,6 +12,7 @@ import type {
 } from './types.js';
 import type { EnrollmentsTable } from './schema.js';
 import { likePrefix, oneOf, toDate, type Ctx } from './context.js';
+import { applyInventory } from './inventory.js';
 
 const inventoryColumns = {
   serialNumber: 'serial_number',
@@ -124,6 +125,13 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
           .where('enrollment_id', 'in', channels)
           .where('status', '=', 'queued')
           .execute();
+        // A device channel's Authenticate seeds (or refreshes) its inventory row, history included.
+        // What belongs to the enrollment (supervision, ADE) is unknown again until the device says.
+        if (input.id === input.deviceId) {
+          const reported = Object.fromEntries(Object.entries(input.inventory).filter(([, v]) => v !== undefined && v !== null && v !== ''));
+          const patch = { ...reported, isUserEnrollment: input.type === 'UserEnrollmentDevice', isSupervised: null, enrolledViaDep: null };
+          await applyInventory(trx, dialect, input.id, patch, input.at, { syncEnrollment: false });
+        }
       });
     },
 

@@ -25,6 +25,7 @@ import { ddmStore } from './ddm.js';
 import { certificateStore } from './certs.js';
 import { campaignStore } from './campaigns.js';
 import { catalogStore } from './catalogs.js';
+import { inventoryStore } from './inventory.js';
 
 export interface OpenStoreOptions {
   db: string;
@@ -50,7 +51,9 @@ async function migrate(db: Kysely<Database>, dialect: Dialect, logger?: Logger):
     dialect === 'postgres'
       ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
       : undefined;
-  const migrator = new Migrator({ db, provider: migrations(dialect), migrationTableSchema });
+  // Unordered: migrations are numbered as features are planned and may land out of order (005 before
+  // 004); each one is independent of those numbered after the ones it needs.
+  const migrator = new Migrator({ db, provider: migrations(dialect), migrationTableSchema, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   for (const r of results ?? []) {
     if (r.status === 'Success') logger?.info({ migration: r.migrationName }, 'storage migration applied');
@@ -90,6 +93,7 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...certificateStore(ctx),
     ...campaignStore(ctx),
     ...catalogStore(ctx),
+    ...inventoryStore(ctx),
     close,
   };
 }

@@ -8,6 +8,7 @@ import type { DdmStore } from './types-ddm.js';
 import type { CertificateStore } from './types-certs.js';
 import type { CampaignStore, TagStore } from './types-campaigns.js';
 import type { CatalogStore } from './types-catalogs.js';
+import type { InventoryStore } from './types-inventory.js';
 
 /** Protocol shapes the store keeps, defined with the protocol model. */
 export type { EnrollmentType, Inventory, Platform };
@@ -317,6 +318,7 @@ export interface SettingStore {
 export * from './types-ddm.js';
 export * from './types-campaigns.js';
 export * from './types-catalogs.js';
+export * from './types-inventory.js';
 
 export interface Store
   extends EnrollmentStore,
@@ -330,7 +332,8 @@ export interface Store
     CertificateStore,
     CampaignStore,
     TagStore,
-    CatalogStore {
+    CatalogStore,
+    InventoryStore {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 }

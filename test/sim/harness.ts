@@ -24,7 +24,7 @@ export interface Harness {
 }
 
 /** `config` overrides server settings (e.g. campaignPollSeconds); `clock` is the engines' clock. */
-export async function startHarness(opts: { config?: Partial<Config>; clock?: () => Date } = {}): Promise<Harness> {
+export async function startHarness(opts: { config?: Partial<Config>; clock?: () => Date; campaignTickMs?: number } = {}): Promise<Harness> {
   const dataDir = testDataDir();
   const made = await makeFakePushCert({ topic: 'com.apple.mgmt.External.5e3c1a2b-5a11-4c8e-8a63-dd17d3dd35d9' });
   const fake = await FakeApns.start({ trust: [made.certPem] });
@@ -35,7 +35,7 @@ export async function startHarness(opts: { config?: Partial<Config>; clock?: () 
     publicUrl: 'https://mdm.example.test', tlsCert: null, tlsKey: null, pushTopic: null, bodyLimit: DEFAULT_BODY_LIMIT,
     retentionDays: 0, logLevel: process.env.UPDRAFT_TEST_LOG ?? 'silent', certHeader: null, identityOptional: false,
     apnsUrl: fake.url, apnsCa: join(dataDir, 'apns-ca.pem'), ...opts.config,
-  }, { store, clock: opts.clock });
+  }, { store, clock: opts.clock, campaignTickMs: opts.campaignTickMs });
   const api = (method: string, path: string, body?: unknown) => fetch(server.url + path, {
     method,
     headers: { authorization: `Bearer ${TEST_API_KEY}`, ...(body === undefined || typeof body === 'string' ? {} : { 'content-type': 'application/json' }) },

@@ -240,6 +240,11 @@ export function createDeviceStepper(deps: EngineDeps) {
         const next = new Date(now.getTime() + 4 * deps.pollMs);
         // A device that reported is left alone (it waits for its enforcement time, or installs);
         // one that never did since the assignment gets the set applied again and a sync.
+        // A day past its enforcement time with nothing pending: the device does not offer the target.
+        const enforceAt = mem.enforceAt ? Date.parse(`${mem.enforceAt}Z`) : NaN;
+        if (Number.isFinite(enforceAt) && now.getTime() > enforceAt + 86400_000 && (mem.installState === undefined || mem.installState === 'none')) {
+          return commit(row, { state: 'blocked', reason: `the device has nothing pending a day after the enforcement time: it does not offer ${row.targetVersion}` }, { after: () => withdraw(row) });
+        }
         if (mem.lastReportAt !== undefined || now.getTime() - (mem.assignedAt ?? 0) < 4 * deps.pollMs) return commit(row, { nextAt: next }, {});
         const target = { version: row.targetVersion!, build: row.targetBuild };
         const names = ddmNames(row.campaignId, target, row.wave);

@@ -6,6 +6,7 @@ import { coreMigration } from './001_core.js';
 import { ddmMigration } from './002_ddm.js';
 import { certsMigration } from './003_certs.js';
 import { catalogsMigration } from './004_catalogs.js';
+import { inventoryMigration } from './005_inventory.js';
 import { campaignsMigration } from './008_campaigns.js';
 import { ddmUnknownMigration } from './009_ddm_unknown.js';
 
@@ -17,6 +18,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '002_ddm': ddmMigration(dialect),
         '003_certs': certsMigration(dialect),
         '004_catalogs': catalogsMigration(dialect),
+        '005_inventory': inventoryMigration(dialect),
         '008_campaigns': campaignsMigration(),
         '009_ddm_unknown': ddmUnknownMigration(),
       };

@@ -1,0 +1,85 @@
+// Queueing the inventory's own DeviceInformation (and SecurityInfo) commands: at most one of each
+// outstanding per device, only what the device's OS and enrollment can answer, one command per
+// group of devices that get the same queries, then one push for all of them.
+import type { Logger } from 'pino';
+import { buildCommand, commandSpec, unsupportedReason, type WireCommand } from '../../commands/index.js';
+import type { Pusher } from '../../push/types.js';
+import { enqueueCommand, pushEnrollments } from '../../service/enqueue.js';
+import type { Store } from '../../storage/types.js';
+import { inventoryQueries, type QueryTarget } from './queries.js';
+
+export interface QueryDeps {
+  store: Store;
+  pusher: Pusher;
+  logger?: Logger;
+}
+
+export interface InventoryQuery {
+  deviceId: string;
+  target: QueryTarget;
+  /** Ask SecurityInfo too (enrollment via ADE, bootstrap token needs). */
+  security: boolean;
+}
+
+/** Whether Apple's schema lets the device channel run the command (unknown platform: assumed so). */
+function runs(requestType: string, target: QueryTarget): boolean {
+  const spec = commandSpec(requestType);
+  if (!spec) return false;
+  if (!target.platform) return true;
+  return unsupportedReason(spec, {
+    platform: target.platform, osVersion: target.osVersion ?? undefined, channel: 'device', userEnrollment: target.userEnrollment,
+  }) === null;
+}
+
+async function queueGroups(deps: QueryDeps, groups: Map<string, { command: () => WireCommand; ids: string[] }>, at: Date): Promise<string[]> {
+  const queued: string[] = [];
+  for (const { command, ids } of groups.values()) {
+    const wire = command();
+    const out = await enqueueCommand(deps, { uuid: wire.uuid, requestType: wire.requestType, xml: wire.xml, ids, push: false, at });
+    for (const r of out.results) {
+      if (r.enqueueError) deps.logger?.warn({ enrollmentId: r.id, error: r.enqueueError }, `inventory ${wire.requestType} not queued`);
+      else queued.push(r.id);
+    }
+  }
+  return queued;
+}
+
+/**
+ * Queue the inventory queries of `devices` and push the devices that got one. Returns the devices a
+ * DeviceInformation was queued for (those with one already outstanding are left alone).
+ */
+export async function queueInventoryQueries(deps: QueryDeps, devices: readonly InventoryQuery[], at: Date): Promise<string[]> {
+  if (devices.length === 0) return [];
+  const ids = devices.map((d) => d.deviceId);
+  const [infoPending, securityPending] = await Promise.all([
+    deps.store.queuedCommandOf(ids, 'DeviceInformation'),
+    deps.store.queuedCommandOf(devices.filter((d) => d.security).map((d) => d.deviceId), 'SecurityInfo'),
+  ]);
+  const info = new Map<string, { command: () => WireCommand; ids: string[] }>();
+  const security = new Map<string, { command: () => WireCommand; ids: string[] }>();
+  for (const d of devices) {
+    if (!infoPending.has(d.deviceId) && runs('DeviceInformation', d.target)) {
+      const queries = inventoryQueries(d.target);
+      const key = queries.join(',');
+      const group = info.get(key) ?? { command: () => buildCommand('DeviceInformation', { Queries: queries }), ids: [] };
+      group.ids.push(d.deviceId);
+      info.set(key, group);
+    }
+    if (d.security && !securityPending.has(d.deviceId) && runs('SecurityInfo', d.target)) {
+      const group = security.get('') ?? { command: () => buildCommand('SecurityInfo', {}), ids: [] };
+      group.ids.push(d.deviceId);
+      security.set('', group);
+    }
+  }
+  const queued = await queueGroups(deps, info, at);
+  const secured = await queueGroups(deps, security, at);
+  const woken = [...new Set([...queued, ...secured])];
+  if (woken.length > 0 && deps.pusher.configured) {
+    try {
+      await pushEnrollments(deps, woken, at);
+    } catch (err) {
+      deps.logger?.warn({ err, devices: woken.length }, 'inventory queries queued, push failed (the re-push worker retries)');
+    }
+  }
+  return queued;
+}
