@@ -35,7 +35,7 @@ export interface Config {
   ddmAuto?: boolean;
   /** Re-push enrollments whose commands are still pending after this many seconds (default 3600). */
   repushIntervalSeconds?: number;
-  /** Query each device's DeviceInformation when its inventory is older than this many seconds (default 86400; 0 = never by schedule). */
+  /** Query each device's DeviceInformation when its inventory is older than this many seconds (default 86400); 0: Updraft never asks by itself. */
   inventoryIntervalSeconds?: number;
   /** Seconds between re-reads of the revoked certificates by this process (--revocation-refresh; default 5, 0 = every request). */
   revocationRefreshSeconds?: number;

@@ -68,7 +68,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     stops.push(() => pusher.close());
 
     // Engines that learn from devices (results, check-ins, DDM status) register here.
-    const observers: Observer[] = [inventoryObserver({ store, pusher, logger })];
+    const inventoryInterval = config.inventoryIntervalSeconds ?? DEFAULT_INVENTORY_INTERVAL_SECONDS;
+    const observers: Observer[] = [inventoryObserver({ store, pusher, logger, query: inventoryInterval > 0 })];
     const ddm = createDdm({ store, pusher, logger, webhooks: Boolean(config.webhookUrl), observers });
     const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler, observers, logger });
     const webhooks = config.webhookUrl ? [webhookMiddleware(store, { logger })] : [];
@@ -88,7 +89,6 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     stops.push(() => repush.stop());
     const campaignTimer = startCampaignTimer(campaigns, { pollMs, tickMs: opts.campaignTickMs, logger });
     stops.push(() => campaignTimer.stop());
-    const inventoryInterval = config.inventoryIntervalSeconds ?? DEFAULT_INVENTORY_INTERVAL_SECONDS;
     if (inventoryInterval > 0) {
       const schedule = startInventorySchedule({ store, pusher, interval: inventoryInterval * 1000, logger });
       stops.push(() => schedule.stop());

@@ -34,7 +34,7 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   { flag: 'apns-ca', env: 'UPDRAFT_APNS_CA', key: 'apnsCa', kind: 'string', help: 'PEM file of an extra CA to trust for APNs' },
   { flag: 'ddm-auto', env: 'UPDRAFT_DDM_AUTO', key: 'ddmAuto', kind: 'onoff', help: 'on: queue DeclarativeManagement for each DDM-capable device at its first TokenUpdate, so it reports its status; off: only when asked (ddm sync, set assignment)', default: 'on' },
   { flag: 'repush-interval', env: 'UPDRAFT_REPUSH_INTERVAL', key: 'repushIntervalSeconds', kind: 'int', help: 'seconds before enrollments with pending commands are pushed again (default 3600)' },
-  { flag: 'inventory-interval', env: 'UPDRAFT_INVENTORY_INTERVAL', key: 'inventoryIntervalSeconds', kind: 'int', help: 'seconds after which a device\'s inventory is refreshed with DeviceInformation, spread over the fleet (default 86400, 0 = off)' },
+  { flag: 'inventory-interval', env: 'UPDRAFT_INVENTORY_INTERVAL', key: 'inventoryIntervalSeconds', kind: 'int', help: 'seconds after which a device\'s inventory is refreshed with DeviceInformation, spread over the fleet (default 86400); 0: never ask devices by itself, not even at enrollment' },
   { flag: 'revocation-refresh', env: 'UPDRAFT_REVOCATION_REFRESH', key: 'revocationRefreshSeconds', kind: 'int', help: 'seconds between re-reads of the revoked certificates by each server process (default 5)' },
   { flag: 'scep-challenge', env: 'UPDRAFT_SCEP_CHALLENGE', key: 'scepChallenge', kind: 'string', help: 'static SCEP challenge (default: generated once in the data dir)' },
   { flag: 'ca', env: 'UPDRAFT_CA', key: 'caFiles', kind: 'list', help: 'comma-separated PEM files of extra CAs whose device identities are trusted' },

@@ -52,5 +52,5 @@ async function firstCommandAfterEnrolling(flags: string[]): Promise<string | nul
 
 test('the server turns DDM on at the first TokenUpdate by default, and not with --ddm-auto off', async () => {
   assert.equal(await firstCommandAfterEnrolling([]), 'DeclarativeManagement');
-  assert.equal(await firstCommandAfterEnrolling(['--ddm-auto', 'off']), null, 'the queue holds only what the admin queues');
+  assert.equal(await firstCommandAfterEnrolling(['--ddm-auto', 'off', '--inventory-interval', '0']), null, 'the queue holds only what the admin queues');
 });

@@ -64,6 +64,7 @@ test('enrollment queues one DeviceInformation (what the OS answers) and one Secu
   assert.deepEqual(await queued('INV-ENROLL'), [], 'nothing before TokenUpdate');
   await d.tokenUpdate();
   assert.deepEqual(await queued('INV-ENROLL'), ['DeviceInformation', 'SecurityInfo']);
+  assert.deepEqual((await srv.store.listQueue('INV-ENROLL')).map((q) => q.priority), [-1, -1], 'below admin and campaign commands');
   assert.ok(pushed.includes('INV-ENROLL'));
   const cmd = commandOf(await d.idle())!;
   assert.equal(cmd.requestType, 'DeviceInformation');
@@ -220,4 +221,23 @@ test('API: unknown device 404, unknown field and bad limit 400, with the reason'
   assert.match(field.json.error, /os_version/);
   assert.equal((await api('/v1/devices/INV-ENROLL/inventory/history?limit=0')).status, 400);
   assert.equal((await api('/v1/devices/NOPE/inventory/history')).status, 404);
+});
+
+test('with --inventory-interval 0 (query: false) nothing is queued by the inventory, and answers still count', async () => {
+  const store = await openTestStore();
+  const quiet = inventoryObserver({ store, pusher: { configured: true, push: async (ids) => ids.map((id) => ({ id, ok: true, outcome: 'sent' })), close: async () => {} }, query: false });
+  const own = await startTestServer({ store, core: { observers: [quiet] } });
+  try {
+    const d = new TestDevice(own.url, { ids: { UDID: 'INV-QUIET' } });
+    await d.authenticate(MAC);
+    await d.tokenUpdate();
+    assert.deepEqual((await store.listQueue('INV-QUIET')).map((q) => q.requestType), []);
+    const uuid = await queueCommand(store, ['INV-QUIET'], 'DeviceInformation', { Queries: ['OSVersion'] });
+    await d.idle();
+    await d.result('Acknowledged', uuid, { QueryResponses: { OSVersion: '14.7' } });
+    assert.equal((await store.getInventory('INV-QUIET'))?.osVersion, '14.7');
+  } finally {
+    await own.close();
+    await store.close();
+  }
 });

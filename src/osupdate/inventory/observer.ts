@@ -17,11 +17,17 @@ import { fromUpdateResult, isUpdateCommand } from './update-results.js';
 /** Fields whose change means the device now runs another OS. */
 const OS_FIELDS = new Set(['osVersion', 'buildVersion']);
 
-export function inventoryObserver(deps: QueryDeps): Observer {
+export interface InventoryObserverOptions extends QueryDeps {
+  /** Ask devices by itself at enrollment and after an OS change (default true; false: only answers count). */
+  query?: boolean;
+}
+
+export function inventoryObserver(deps: InventoryObserverOptions): Observer {
   const { store } = deps;
 
   /** Queue DeviceInformation (and, for a new enrollment, SecurityInfo) for a device channel. */
   async function query(deviceId: string, at: Date, security: boolean): Promise<void> {
+    if (deps.query === false) return;
     const e = await store.getEnrollment(deviceId);
     if (!e || !e.enabled) return;
     const target = { platform: e.platform, osVersion: e.osVersion, userEnrollment: e.type === 'UserEnrollmentDevice' };

@@ -8,6 +8,9 @@ import { enqueueCommand, pushEnrollments } from '../../service/enqueue.js';
 import type { Store } from '../../storage/types.js';
 import { inventoryQueries, type QueryTarget } from './queries.js';
 
+/** Inventory queries are background work: queued below everything else (admin and campaign commands go first). */
+export const INVENTORY_PRIORITY = -1;
+
 export interface QueryDeps {
   store: Store;
   pusher: Pusher;
@@ -35,7 +38,9 @@ async function queueGroups(deps: QueryDeps, groups: Map<string, { command: () =>
   const queued: string[] = [];
   for (const { command, ids } of groups.values()) {
     const wire = command();
-    const out = await enqueueCommand(deps, { uuid: wire.uuid, requestType: wire.requestType, xml: wire.xml, ids, push: false, at });
+    const out = await enqueueCommand(deps, {
+      uuid: wire.uuid, requestType: wire.requestType, xml: wire.xml, ids, push: false, at, priority: INVENTORY_PRIORITY,
+    });
     for (const r of out.results) {
       if (r.enqueueError) deps.logger?.warn({ enrollmentId: r.id, error: r.enqueueError }, `inventory ${wire.requestType} not queued`);
       else queued.push(r.id);
