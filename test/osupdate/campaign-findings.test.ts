@@ -1,5 +1,4 @@
-// Campaign engine behaviour found wrong while building the campaign CLI. Tests marked todo fail today
-// and pass once the engine is fixed (then drop the todo); the others guard findings already fixed.
+// Campaign engine behaviour found wrong while building the campaign CLI, each fixed since and guarded here.
 // Both backends.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,7 +30,7 @@ before(async () => {
 });
 after(() => store.close());
 
-test('a dry run shows the waves the campaign then puts each device in', { todo: 'engine: dry run and create rank devices under different random campaign ids (engine.ts create)' }, async () => {
+test('a dry run shows the waves the campaign then puts each device in', async () => {
   const body = { name: 'waves', select: { enrollment_ids: MACS }, target: { policy: 'latest-minor' }, waves: ['5%', '25%', '100%'] };
   const dry = await engine.create({ ...body, dry_run: true });
   assert.ok('dryRun' in dry);
@@ -43,12 +42,12 @@ test('a dry run shows the waves the campaign then puts each device in', { todo: 
   for (const r of rows) assert.equal(r.wave, planned.get(r.deviceId), `${r.deviceId}: dry run said wave ${planned.get(r.deviceId)! + 1}, the campaign put it in wave ${r.wave + 1}`);
 });
 
-test('a ddm_settings payload Apple\'s schema refuses is refused when the campaign is created', { todo: 'engine: spec.ts only checks ddm_settings is an object; the DDM set then fails on every apply (logged) and the devices wait in enforcing' }, async () => {
+test('a ddm_settings payload Apple\'s schema refuses is refused when the campaign is created', async () => {
   const bad = { name: 'settings', select: { enrollment_ids: [MACS[0]] }, target: { version: '26.6.2' }, ddm_settings: { Deferrals: { MajorPeriodInDays: 'ninety' } } };
   await assert.rejects(engine.create({ ...bad, dry_run: true }), (err: Error & { field?: string }) => err.name === 'CampaignInputError' && /^ddm_settings/.test(err.field ?? ''));
 });
 
-test('"minimum" where the device decides installs the newest release of its major that meets the floor, not a major upgrade', { todo: 'engine: legacy.ts onList ignores the minimum policy (plan.ts pick() prefers the same major)' }, () => {
+test('"minimum" where the device decides installs the newest release of its major that meets the floor, not a major upgrade', () => {
   const { spec } = parseCampaignRequest({ name: 'floor', select: { all: true }, target: { policy: 'minimum', version: '13.7' } }, T0);
   const ctx: StepContext = { spec, macos: true, osVersion: '13.6', target: null, now: T0.getTime(), pollMs: 1000, deadline: null, forceRestartOk: true };
   // What a Mac on 13.6 lists (product keys in the shape macOS uses, releases from GDMF 2026-08).
@@ -62,7 +61,7 @@ test('"minimum" where the device decides installs the newest release of its majo
   assert.equal(r.memory.productKey, 'MSU_UPDATE_22H730_patch_13.7.8_minor', r.reason);
 });
 
-test('"install_action": "Default" schedules a Mac\'s update with Default', { todo: 'engine: legacy.ts installAction() puts InstallASAP before the campaign\'s Default' }, () => {
+test('"install_action": "Default" schedules a Mac\'s update with Default', () => {
   const { spec } = parseCampaignRequest({ name: 'default', select: { all: true }, target: { version: '13.7.8' }, install_action: 'Default' }, T0);
   const ctx: StepContext = { spec, macos: true, osVersion: '13.6', target: { version: '13.7.8', build: '22H730' }, now: T0.getTime(), pollMs: 1000, deadline: null, forceRestartOk: true };
   assert.equal(installAction(ctx, {}), 'Default');

@@ -88,6 +88,7 @@ export function installAction(ctx: StepContext, mem: LegacyMemory): string {
   const deferred = ctx.spec.installAction === 'InstallLater' && !mem.major && !(ctx.deadline !== null && ctx.now >= ctx.deadline - 86400_000);
   if (deferred) order.push('InstallLater');
   else if (ctx.spec.installAction === 'InstallForceRestart' && ctx.forceRestartOk) order.push('InstallForceRestart');
+  else if (ctx.spec.installAction === 'Default') order.push('Default');
   order.push('InstallASAP', 'Default');
   return order.find((a) => !refused.has(a)) ?? 'Default';
 }
@@ -202,7 +203,10 @@ function onList(mem: LegacyMemory, offered: OfferedProduct[], ctx: StepContext, 
   const policy = ctx.spec.target.policy;
   const product = target
     ? offered.find((p) => matchesTarget(p, target, ctx.macos)) ?? null
-    : newestProduct(offered, ctx.osVersion, ctx.macos, policy === 'latest-minor');
+    : policy === 'minimum'
+      ? [newestProduct(offered, ctx.osVersion, ctx.macos, true), newestProduct(offered, ctx.osVersion, ctx.macos, false)]
+        .find((p) => p !== null && compareVersions(productVersion(p, ctx.macos) ?? '0', ctx.spec.target.version!) >= 0) ?? null
+      : newestProduct(offered, ctx.osVersion, ctx.macos, policy === 'latest-minor');
   if (product) {
     const v = productVersion(product, ctx.macos);
     mem.productKey = product.productKey;
