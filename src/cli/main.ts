@@ -23,6 +23,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   challenge: () => import('./challenge.js'),
   certs: () => import('./certs.js'),
   ddm: () => import('./ddm.js'),
+  campaign: () => import('./campaign.js'),
+  tags: () => import('./tags.js'),
   catalog: () => import('./catalog.js'),
   os: () => import('./os.js'),
   sim: () => import('./sim.js'),

@@ -134,21 +134,22 @@ export interface DeviceInventory {
   /** The last OS update attempt the device told us about (ScheduleOSUpdate/OSUpdateStatus results or DDM softwareupdate.* status). */
   lastUpdateAttempt: UpdateAttempt | null;
   updatedAt: Date;
-  // Added by inventory/ (beyond the contract above):
-  serialNumber: string | null;
-  deviceName: string | null;
+  // Added by inventory/ beyond the contract above; optional so that code building an inventory by hand
+  // (tests, fixtures) need not name them. The store always fills them.
+  serialNumber?: string | null;
+  deviceName?: string | null;
   /** DDM device.model.marketing-name, e.g. "MacBook Pro (14-inch, 2023)". */
-  modelMarketingName: string | null;
+  modelMarketingName?: string | null;
   /** DDM device.operating-system.marketing-name, e.g. "macOS Sequoia". */
-  osMarketingName: string | null;
+  osMarketingName?: string | null;
   /** DeviceCapacity in GB (AvailableDeviceCapacity is also GB). */
-  deviceCapacity: number | null;
+  deviceCapacity?: number | null;
   /** DDM softwareupdate.pending-version: the update the device has staged or is enforcing, if any. */
-  pendingUpdate: { version: string | null; build: string | null; targetLocalDateTime: string | null } | null;
+  pendingUpdate?: { version: string | null; build: string | null; targetLocalDateTime: string | null } | null;
   /** When the device last answered DeviceInformation (the scheduled inventory keeps this within --inventory-interval). */
-  informationAt: Date | null;
+  informationAt?: Date | null;
   /** When Updraft last queued a DeviceInformation for the device by itself. */
-  queriedAt: Date | null;
+  queriedAt?: Date | null;
 }
 
 /** The part of an inventory a report can set (parsers produce it, the store diffs it against the row). */

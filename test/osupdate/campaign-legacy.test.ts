@@ -84,6 +84,9 @@ test('a target the device never offers is blocked after three scans, naming what
   let mem: LegacyMemory = {};
   let r = legacyStep('listing', mem, ack('AvailableOSUpdates', { AvailableOSUpdates: [{ ProductKey: 'X', Version: '26.5.1', Build: '25F80' }] }), ctx());
   for (let i = 0; i < 2; i++) r = legacyStep('listing', r.memory, ack('AvailableOSUpdates', { AvailableOSUpdates: [{ ProductKey: 'X', Version: '26.5.1', Build: '25F80' }] }), ctx());
+  assert.equal(r.state, 'verifying', 'it may already run the target: its version is confirmed first');
+  assert.equal(r.command?.requestType, 'DeviceInformation');
+  r = legacyStep('verifying', r.memory, ack('DeviceInformation', { QueryResponses: { OSVersion: '26.5' } }), ctx());
   assert.equal(r.state, 'blocked');
   assert.equal(r.reason, 'the device does not offer 26.6.2 (it offers: 26.5.1)');
   mem = { productKey: 'K' };

@@ -21,6 +21,7 @@ function specJson(s: CampaignSpec): Record<string, unknown> {
     max_in_flight: s.maxInFlight,
     retries: s.retries,
     install_action: s.installAction,
+    install_within_hours: s.installWithinHours,
     max_user_deferrals: s.maxUserDeferrals,
     details_url: s.detailsUrl,
     ddm_settings: s.ddmSettings,

@@ -4,7 +4,7 @@
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
-import { CampaignInputError } from '../../osupdate/campaign/index.js';
+import { CampaignInputError, DEVICE_STATES } from '../../osupdate/campaign/index.js';
 import { campaignJson, deviceJson, planJson } from './campaign-views.js';
 import { ApiError, apiScope } from './scope.js';
 
@@ -24,10 +24,14 @@ export function registerCampaigns(app: FastifyInstance, deps: AppDeps): void {
   if (!engine) return;
   const { store } = deps;
 
-  async function show(id: string) {
+  async function known(id: string) {
     const c = await store.campaignGet(id);
     if (!c) throw new ApiError(404, `unknown campaign: ${id}`, 'id');
-    return campaignJson(c, await store.campaignCounts(id));
+    return c;
+  }
+
+  async function show(id: string) {
+    return campaignJson(await known(id), await store.campaignCounts(id));
   }
 
   apiScope(app, deps, (api) => {
@@ -72,6 +76,7 @@ export function registerCampaigns(app: FastifyInstance, deps: AppDeps): void {
           tags: ['Campaigns'], params: IdParams,
         },
       }, async (req) => {
+        await known(req.params.id);
         await engine[action](req.params.id);
         return show(req.params.id);
       });
@@ -87,9 +92,12 @@ export function registerCampaigns(app: FastifyInstance, deps: AppDeps): void {
         }),
       },
     }, async (req) => {
-      if (!(await store.campaignGet(req.params.id))) throw new ApiError(404, `unknown campaign: ${req.params.id}`, 'id');
+      await known(req.params.id);
+      const states = req.query.state?.split(',').map((s) => s.trim()).filter(Boolean);
+      const unknown = states?.find((s) => !DEVICE_STATES.includes(s));
+      if (unknown !== undefined) throw new ApiError(400, `unknown device state ${JSON.stringify(unknown)} (one of ${DEVICE_STATES.join(', ')})`, 'state');
       const limit = req.query.limit ?? 1000;
-      const rows = await store.campaignDevices(req.params.id, { states: req.query.state?.split(',').filter(Boolean), limit, after: req.query.after });
+      const rows = await store.campaignDevices(req.params.id, { states, limit, after: req.query.after });
       return { devices: rows.map(deviceJson), next: rows.length === limit ? rows.at(-1)!.deviceId : null };
     });
 

@@ -270,9 +270,9 @@ export function createDeviceStepper(deps: EngineDeps) {
           return commit(row, { step: { ...mem, pending: undefined }, nextAt: new Date(deps.now().getTime() + deps.pollMs) }, { command: { requestType: mem.pending.type, payload: (mem.pendingPayload as Record<string, unknown>) ?? {} } });
         }
         if (queued[0]!.status !== 'queued') {
-          // Answered while this process was not listening (or on another path): look at the answer.
-          lev = { kind: 'result', requestType: queued[0]!.requestType, status: resultStatus(queued[0]!.status), body: (queued[0]!.resultJson as Record<string, unknown>) ?? {}, error: errorOf((queued[0]!.resultJson as Record<string, unknown>) ?? {}) };
-          return runLegacy(row, campaign, lev, seen);
+          // Answered while no engine was listening (a crash between the answer and its step): take the answer now.
+          const q = queued[0]!;
+          return advance(row, campaign, { kind: 'result', uuid: q.uuid, requestType: q.requestType, status: resultStatus(q.status), body: (q.resultJson as Record<string, unknown>) ?? {} }, tick);
         }
       }
       lev = { kind: 'tick' };

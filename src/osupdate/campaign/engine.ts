@@ -4,7 +4,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { CampaignDeviceRecord, CampaignRecord, CampaignState } from '../../storage/types.js';
 import type { ResultStatus } from '../../storage/types.js';
-import { ddmNames } from './ddm-path.js';
+import { ddmNames, SETTINGS_TYPE } from './ddm-path.js';
+import { checkDeclaration } from '../../ddm/catalog.js';
+import { CommandValidationError } from '../../commands/errors.js';
 import { createDeviceStepper, WORKING, type DeviceEvent, type EngineDeps, type TickContext } from './device.js';
 import { planDevice } from './plan.js';
 import { assignWaves, deviceFacts, selectDevices, unknownIds } from './selection.js';
@@ -52,20 +54,29 @@ export function createCampaignEngine(deps: EngineDeps) {
     return c;
   }
 
-  async function plans(spec: CampaignSpec, id: string) {
+  /** Plans and waves; waves are ranked by the campaign's name, so a dry run shows the waves the campaign will use. */
+  async function plans(spec: CampaignSpec, name: string) {
     const devices = await selectDevices(store, spec.select);
     const facts = await deviceFacts(store, devices, deps.inventory);
     const view = deps.catalog ? await deps.catalog() : null;
     const planned = facts.map((f) => planDevice(f, spec, view));
-    const waves = assignWaves(id, planned, spec.waves);
+    const waves = assignWaves(name, planned, spec.waves);
     return { planned, waves, unknown: unknownIds(spec.select, devices) };
   }
 
   async function create(body: unknown): Promise<{ dryRun: DryRun } | { created: Created }> {
     const now = deps.now();
     const req = parseCampaignRequest(body, now);
+    if (req.spec.ddmSettings) {
+      try {
+        checkDeclaration({ Type: SETTINGS_TYPE, Identifier: 'campaign.settings', Payload: req.spec.ddmSettings });
+      } catch (err) {
+        if (err instanceof CommandValidationError) throw new CampaignInputError(`ddm_settings${err.field ? `.${err.field.replace(/^Payload\.?/, '')}` : ''}`.replace(/\.$/, ''), err.reason);
+        throw err;
+      }
+    }
     const id = randomBytes(6).toString('hex');
-    const { planned, waves, unknown } = await plans(req.spec, id);
+    const { planned, waves, unknown } = await plans(req.spec, req.name);
     if (planned.length === 0) {
       throw new CampaignInputError('select', `selects no enrolled device${unknown.length ? ` (unknown: ${unknown.slice(0, 5).join(', ')})` : ''}`);
     }

@@ -3,12 +3,17 @@
 import type { Logger } from 'pino';
 import { toJSONSafe } from '../../plist/index.js';
 import type { Observer } from '../../service/observers.js';
+import { WORKING } from './device.js';
 import { createCampaignEngine, type CampaignEngine, type EngineDeps } from './engine.js';
+import { TERMINAL } from './types.js';
 
 export { createCampaignEngine, CampaignInputError, CampaignStateError, type CampaignEngine } from './engine.js';
 export type { CampaignSpec, Plan } from './types.js';
 
 export const DEFAULT_CAMPAIGN_POLL_SECONDS = 300;
+
+/** Every state a campaign device can be in: waiting, the working steps of both paths, the terminal ones. */
+export const DEVICE_STATES: readonly string[] = ['pending', ...WORKING, ...TERMINAL];
 
 /** The observer that feeds device-channel results and DDM status to the engine. */
 export function campaignObserver(engine: CampaignEngine): Observer {

@@ -31,6 +31,8 @@ export interface LegacyMemory {
   escalated?: boolean;
   /** ScheduleOSUpdate of the product answered "Installing" (or OSUpdateStatus did). */
   installing?: boolean;
+  /** Why the target looked unavailable, while its version is being confirmed. */
+  notOffered?: string;
   [key: string]: unknown;
 }
 
@@ -86,6 +88,7 @@ export function installAction(ctx: StepContext, mem: LegacyMemory): string {
   const deferred = ctx.spec.installAction === 'InstallLater' && !mem.major && !(ctx.deadline !== null && ctx.now >= ctx.deadline - 86400_000);
   if (deferred) order.push('InstallLater');
   else if (ctx.spec.installAction === 'InstallForceRestart' && ctx.forceRestartOk) order.push('InstallForceRestart');
+  else if (ctx.spec.installAction === 'Default') order.push('Default');
   order.push('InstallASAP', 'Default');
   return order.find((a) => !refused.has(a)) ?? 'Default';
 }
@@ -165,7 +168,8 @@ export function legacyStep(state: string, memory: LegacyMemory, event: LegacyEve
     case 'OSUpdateStatus':
       return onStatus(state, mem, event.body, ctx, next, retry, verify);
     case 'DeviceInformation':
-      // Not reached (the engine checks the version first): the install did not take.
+      // Not reached (the engine checks the version first).
+      if (typeof mem.notOffered === 'string') return next('blocked', mem.notOffered, null, null);
       return retry(`still on ${ctx.osVersion} after the install`);
     default:
       return next(state, stateReason(state, mem), null);
@@ -199,7 +203,10 @@ function onList(mem: LegacyMemory, offered: OfferedProduct[], ctx: StepContext, 
   const policy = ctx.spec.target.policy;
   const product = target
     ? offered.find((p) => matchesTarget(p, target, ctx.macos)) ?? null
-    : newestProduct(offered, ctx.osVersion, ctx.macos, policy === 'latest-minor');
+    : policy === 'minimum'
+      ? [newestProduct(offered, ctx.osVersion, ctx.macos, true), newestProduct(offered, ctx.osVersion, ctx.macos, false)]
+        .find((p) => p !== null && compareVersions(productVersion(p, ctx.macos) ?? '0', ctx.spec.target.version!) >= 0) ?? null
+      : newestProduct(offered, ctx.osVersion, ctx.macos, policy === 'latest-minor');
   if (product) {
     const v = productVersion(product, ctx.macos);
     mem.productKey = product.productKey;
@@ -224,7 +231,11 @@ function onList(mem: LegacyMemory, offered: OfferedProduct[], ctx: StepContext, 
   mem.scans = (mem.scans ?? 0) + 1;
   const what = target ? target.version : `a ${policy} update`;
   const list = offered.filter((p) => !p.configData).map((p) => p.version ?? p.productKey).join(', ') || 'nothing';
-  if (mem.scans >= SCANS_PER_ATTEMPT) return next('blocked', `the device does not offer ${what} (it offers: ${list})`, null, null);
+  if (mem.scans >= SCANS_PER_ATTEMPT) {
+    // It may already run the target (updated while nobody watched): confirm its version before blocking.
+    mem.notOffered = `the device does not offer ${what} (it offers: ${list})`;
+    return next('verifying', `${mem.notOffered}; confirming its version`, cmd('DeviceInformation', { Queries: INVENTORY_QUERIES }));
+  }
   return next('scanning', `the device does not offer ${what} yet (offers: ${list}); scanning again shortly`, null);
 }
 

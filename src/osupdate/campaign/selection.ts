@@ -1,6 +1,6 @@
 // Which devices a campaign selects, what is known about each (enrollment + inventory), and how the
-// eligible ones are split into waves (a stable order from the campaign and device ids, so a restart
-// or another node computes the same waves).
+// eligible ones are split into waves (a stable order from the campaign's name and the device ids, so
+// the dry run shows the waves the campaign then uses).
 import { createHash } from 'node:crypto';
 import type { EnrollmentRecord, Store } from '../../storage/types.js';
 import type { DeviceInventory } from '../types.js';
@@ -73,10 +73,10 @@ export async function deviceFacts(store: Store, devices: EnrollmentRecord[], inv
   });
 }
 
-const rank = (campaignId: string, deviceId: string) => createHash('sha1').update(`${campaignId}\0${deviceId}`).digest('hex');
+const rank = (seed: string, deviceId: string) => createHash('sha1').update(`${seed}\0${deviceId}`).digest('hex');
 
 /** Wave index per device: explicit groups first, then cumulative percentages over the rest in a stable order. */
-export function assignWaves(campaignId: string, plans: Plan[], waves: Wave[]): Map<string, number> {
+export function assignWaves(seed: string, plans: Plan[], waves: Wave[]): Map<string, number> {
   const out = new Map<string, number>();
   const eligible = plans.filter((p) => p.state === 'pending' || p.state === 'blocked');
   const rest: string[] = [];
@@ -86,7 +86,7 @@ export function assignWaves(campaignId: string, plans: Plan[], waves: Wave[]): M
     else rest.push(p.deviceId);
   }
   const byPercent = waves.map((w, i) => ({ i, percent: w.percent })).filter((w) => w.percent !== undefined) as Array<{ i: number; percent: number }>;
-  rest.sort((a, b) => (rank(campaignId, a) < rank(campaignId, b) ? -1 : 1));
+  rest.sort((a, b) => (rank(seed, a) < rank(seed, b) ? -1 : 1));
   rest.forEach((id, n) => {
     // Device n falls in the first wave whose cumulative share covers it (at least one device per wave).
     const w = byPercent.find((x) => n < Math.max(1, Math.ceil((x.percent / 100) * rest.length))) ?? byPercent.at(-1);
