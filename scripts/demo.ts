@@ -71,6 +71,7 @@ await printFleetPosture(server.url, auth, fleet.devices.length);
 console.log('  pushed DeviceInformation to every device; try:');
 console.log(`    curl -H 'Authorization: Bearer ${apiKey}' ${server.url}/v1/enrollments`);
 console.log(`    npx updraft enqueue … (or POST ${server.url}/v1/enqueue) — the simulated devices answer like real ones`);
+console.log(`    npx updraft os status [UDID…] --server ${server.url} --api-key ${apiKey}   (GET ${server.url}/v1/os/summary, /v1/devices/{id}/os)`);
 
 // A small campaign: every Mac to the newest release of its major, in two waves.
 await new Promise((r) => setTimeout(r, 5000)); // the inventory Updraft asked for at enrollment
