@@ -117,6 +117,11 @@ test('an unsupervised iPhone and hardware no catalog knows: the reasons', async 
   const odd = (await call(srv.url, 'GET', `/v1/devices/${ODD}/os`)).json;
   assert.deepEqual([odd.latest, odd.on_latest, odd.reason], [null, false, 'no catalog lists model Mac99,9']);
 
+  // A user channel's id answers its device's posture.
+  await store.authenticate({ id: `${MAC}:USER-1`, type: 'User', deviceId: MAC, udid: MAC, userId: 'USER-1', topic: 't', inventory: {}, at: new Date() });
+  const user = (await call(srv.url, 'GET', `/v1/devices/${encodeURIComponent(`${MAC}:USER-1`)}/os`)).json;
+  assert.deepEqual([user.device_id, user.os_version], [MAC, '26.6.2']);
+
   const missing = await call(srv.url, 'GET', '/v1/devices/NO-SUCH-DEVICE/os');
   assert.equal(missing.status, 404);
   assert.match(missing.json.error, /no inventory for device NO-SUCH-DEVICE/);

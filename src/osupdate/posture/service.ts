@@ -14,8 +14,9 @@ export interface CatalogViews {
   view(): Promise<CatalogView>;
 }
 
-/** What posture reads of the inventory. */
+/** What posture reads of the inventory (and of enrollments: a user channel's id names its device). */
 export interface InventorySource {
+  getEnrollment(id: string): Promise<{ deviceId: string } | null>;
   getInventory(deviceId: string): Promise<DeviceInventory | null>;
   listInventory(deviceIds: readonly string[]): Promise<DeviceInventory[]>;
   /** Ids of devices with an inventory, in id order, after `after` (to page through the fleet). */
@@ -92,9 +93,13 @@ export class PostureService {
     this.batch = opts.batch ?? 1000;
   }
 
-  /** The postures of these devices computed now (and stored); null for a device without an inventory. */
-  async forDevices(deviceIds: readonly string[]): Promise<Array<PostureDetail | null>> {
-    const byId = new Map((await this.recomputeInventories(await this.inventory.listInventory(deviceIds))).map((p) => [p.deviceId, p]));
+  /**
+   * The postures of these devices computed now (and stored); null for a device without an inventory.
+   * An enrollment id of a user channel gives its device's posture.
+   */
+  async forDevices(ids: readonly string[]): Promise<Array<PostureDetail | null>> {
+    const deviceIds = await Promise.all(ids.map(async (id) => (await this.inventory.getEnrollment(id))?.deviceId ?? id));
+    const byId = new Map((await this.recomputeInventories(await this.inventory.listInventory([...new Set(deviceIds)]))).map((p) => [p.deviceId, p]));
     return deviceIds.map((id) => byId.get(id) ?? null);
   }
 
