@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Catalogs } from '../../src/osupdate/catalog/service.js';
 import { inventoryObserver } from '../../src/osupdate/inventory/observer.js';
-import { PostureService } from '../../src/osupdate/posture/service.js';
+import { PostureService, startPostureWorker } from '../../src/osupdate/posture/service.js';
 import { recomputePostureOnChange } from '../../src/osupdate/posture/hook.js';
 import type { PlistDict } from '../../src/plist/index.js';
 import type { Store } from '../../src/storage/types.js';
@@ -162,6 +162,21 @@ test('a new day (or new catalogs) makes the stored postures outdated; one fleet 
   assert.equal((await a.summary({})).summary.outdated, 0);
   assert.equal(await a.recomputeFleet('node-a'), null, 'nothing left to do');
   assert.equal((await store.getPosture(PHONE))?.daysBehind, 55, 'a day later');
+});
+
+test('the posture worker recomputes the fleet by itself when the stamp moves, and stops cleanly', async () => {
+  const later = new Date(NOW.getTime() + 2 * 86_400_000);
+  const service = new PostureService({ store, inventory: store, catalogs: new Catalogs({ store, now: () => later, recheckMs: 0 }), now: () => later });
+  assert.equal((await service.summary({})).summary.outdated, 3);
+  const worker = startPostureWorker({ service, intervalMs: 20, owner: 'worker-test' });
+  try {
+    for (let i = 0; i < 200 && (await service.summary({})).summary.outdated > 0; i++) await new Promise((r) => setTimeout(r, 25));
+  } finally {
+    await worker.stop();
+  }
+  assert.equal((await service.summary({})).summary.outdated, 0);
+  assert.equal((await store.getPosture(PHONE))?.daysBehind, 56);
+  assert.deepEqual([(await store.getPostureJob('fleet'))?.owner, (await store.getPostureJob('fleet'))?.done], [null, 3]);
 });
 
 test('catalogs past every ExpirationDate are stale, and the posture says so without dropping releases', async () => {
