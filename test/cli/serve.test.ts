@@ -6,25 +6,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { addServeOptions, configFrom } from '../../src/cli/serve-options.js';
 import { CliError } from '../../src/cli/client.js';
 import { fixture, repoRoot } from '../helpers/fixtures.js';
 import { startReceiver } from '../webhook/receiver.js';
+import { parseServeFlags } from '../helpers/serve-flags.js';
 
-/** Parse serve flags with the given environment, as `updraft serve` does. */
-function parse(args: string[], env: Record<string, string> = {}) {
-  const saved = { ...process.env };
-  for (const k of Object.keys(process.env)) if (k.startsWith('UPDRAFT_')) delete process.env[k];
-  Object.assign(process.env, env);
-  try {
-    const cmd = addServeOptions(new Command('serve')).exitOverride();
-    cmd.parse(args, { from: 'user' });
-    return configFrom(cmd.opts());
-  } finally {
-    process.env = saved;
-  }
-}
+const parse = parseServeFlags;
 
 test('defaults: 0.0.0.0:9000, ./data, sqlite, no webhook, public URL from this host', () => {
   const c = parse([]);

@@ -4,27 +4,14 @@
 // whole server (startServer) as it composes the service chain, on the backend named by UPDRAFT_TEST_DB.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Command } from 'commander';
 import pino from 'pino';
-import { addServeOptions, configFrom } from '../../src/cli/serve-options.js';
 import { CliError } from '../../src/cli/client.js';
 import { startServer } from '../../src/server.js';
 import { testDatabase } from '../helpers/store.js';
 import { TestDevice, commandOf } from '../helpers/device.js';
+import { parseServeFlags } from '../helpers/serve-flags.js';
 
-/** Parse serve flags with only the given UPDRAFT_* variables set, as `updraft serve` does. */
-function parse(args: string[], env: Record<string, string> = {}) {
-  const saved = { ...process.env };
-  for (const k of Object.keys(process.env)) if (k.startsWith('UPDRAFT_')) delete process.env[k];
-  Object.assign(process.env, env);
-  try {
-    const cmd = addServeOptions(new Command('serve')).exitOverride();
-    cmd.parse(args, { from: 'user' });
-    return configFrom(cmd.opts());
-  } finally {
-    process.env = saved;
-  }
-}
+const parse = parseServeFlags;
 
 test('--ddm-auto: on by default, off by flag or UPDRAFT_DDM_AUTO, a flag wins, bad values name both', () => {
   assert.equal(parse([]).ddmAuto, true);

@@ -6,17 +6,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Command } from 'commander';
 import pino from 'pino';
 import { Catalogs } from '../../src/osupdate/catalog/service.js';
 import { refreshCatalog, startCatalogRefresh } from '../../src/osupdate/catalog/refresh.js';
-import { addServeOptions, configFrom } from '../../src/cli/serve-options.js';
 import { startServer } from '../../src/server.js';
 import { CliError } from '../../src/cli/client.js';
 import type { Store } from '../../src/storage/types.js';
 import { openTestStore, testDatabase } from '../helpers/store.js';
 import { testConfig } from '../helpers/server.js';
 import { snapshot, SNAPSHOTS } from './sucatalog.js';
+import { parseServeFlags } from '../helpers/serve-flags.js';
 
 type Mode = 'good' | 'garbage' | 'html' | 'error';
 let mode: Mode = 'good';
@@ -121,19 +120,7 @@ test('a refresh another process made within half an interval is skipped', async 
   }
 });
 
-/** Parse serve flags with the given environment, as `updraft serve` does. */
-function parse(args: string[], env: Record<string, string> = {}) {
-  const saved = { ...process.env };
-  for (const k of Object.keys(process.env)) if (k.startsWith('UPDRAFT_')) delete process.env[k];
-  Object.assign(process.env, env);
-  try {
-    const cmd = addServeOptions(new Command('serve')).exitOverride();
-    cmd.parse(args, { from: 'user' });
-    return configFrom(cmd.opts());
-  } finally {
-    process.env = saved;
-  }
-}
+const parse = parseServeFlags;
 
 test('--catalog-url KIND=URL,… and --catalog-refresh, or their variables; bad ones name the flag', () => {
   const c = parse(['--catalog-url', 'gdmf=https://gdmf.example/v2/pmv, sofa-macos=https://sofa.example/v2/macos_data_feed.json', '--catalog-refresh', '600']);
