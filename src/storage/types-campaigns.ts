@@ -19,8 +19,8 @@ export interface CampaignRecord {
   endedAt: Date | null;
 }
 
-export interface CampaignDeviceRecord {
-  campaignId: string;
+/** A device row as the engine creates it. */
+export interface NewCampaignDevice {
   deviceId: string;
   wave: number;
   state: string;
@@ -32,30 +32,18 @@ export interface CampaignDeviceRecord {
   buildVersion: string | null;
   /** The engine's memory for the device (pending command, attempts, progress, stall timers). */
   step: Record<string, unknown>;
-  /** Whether this row holds the device (one active campaign per device). */
+  /** Whether this row holds the device (one active campaign per device); false for rows that end at once. */
   active: boolean;
   /** When the timer should look at the device next; null: only events move it. */
   nextAt: Date | null;
+}
+
+export interface CampaignDeviceRecord extends NewCampaignDevice {
+  campaignId: string;
   version: number;
   createdAt: Date;
   updatedAt: Date;
   doneAt: Date | null;
-}
-
-export interface NewCampaignDevice {
-  deviceId: string;
-  wave: number;
-  state: string;
-  reason: string | null;
-  path: 'legacy' | 'ddm' | null;
-  targetVersion: string | null;
-  targetBuild: string | null;
-  osVersion: string | null;
-  buildVersion: string | null;
-  step: Record<string, unknown>;
-  /** false for rows that end at once (done, not eligible, refused): they do not hold the device. */
-  active: boolean;
-  nextAt: Date | null;
 }
 
 /** The fields of a device row an engine step may change. */
