@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../storage/types.js';
 import type { Pusher } from './types.js';
+import { periodic } from '../service/periodic.js';
 
 export interface Clock {
   now(): Date;
@@ -47,7 +48,6 @@ export function startRepushWorker(opts: RepushOptions): RepushWorker {
   const pageSize = opts.pageSize ?? 500;
   /** Enrollments known not to be due yet: id → {due, pushes since last seen}. Dropped once they leave the pending set. */
   const waiting = new Map<string, { due: number; pushes: number }>();
-  let running: Promise<number> | null = null;
 
   /** When this enrollment is next due, from its push log and last contact. */
   async function schedule(id: string): Promise<{ due: number; pushes: number }> {
@@ -95,22 +95,5 @@ export function startRepushWorker(opts: RepushOptions): RepushWorker {
     return pushed;
   }
 
-  function runOnce(): Promise<number> {
-    running ??= pass().finally(() => { running = null; });
-    return running;
-  }
-
-  const every = opts.checkEvery ?? Math.min(Math.max(opts.interval / 4, 1000), 300_000);
-  const timer = setInterval(() => {
-    runOnce().catch((err: Error) => opts.logger.error({ err }, 're-push pass failed'));
-  }, every);
-  timer.unref();
-
-  return {
-    runOnce,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return periodic(pass, opts.checkEvery ?? Math.min(Math.max(opts.interval / 4, 1000), 300_000), (err) => opts.logger.error({ err }, 're-push pass failed'));
 }

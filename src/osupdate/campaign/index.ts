@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import { toJSONSafe } from '../../plist/index.js';
 import type { Observer } from '../../service/observers.js';
+import { periodic } from '../../service/periodic.js';
 import { WORKING } from './device.js';
 import { createCampaignEngine, type CampaignEngine, type EngineDeps } from './engine.js';
 import { TERMINAL } from './types.js';
@@ -32,18 +33,8 @@ export function campaignObserver(engine: CampaignEngine): Observer {
 /** The timer: a pass every few seconds (at most the poll interval), never two at once. */
 export function startCampaignTimer(engine: CampaignEngine, opts: { pollMs: number; tickMs?: number; logger?: Logger }): { stop(): Promise<void> } {
   const every = opts.tickMs ?? Math.max(100, Math.min(5000, Math.floor(opts.pollMs / 2)));
-  let running: Promise<unknown> | null = null;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = engine.tick().catch((err) => opts.logger?.error({ err }, 'campaign timer pass failed')).finally(() => { running = null; });
-  }, every);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  const timer = periodic(() => engine.tick(), every, (err) => opts.logger?.error({ err }, 'campaign timer pass failed'));
+  return { stop: () => timer.stop() };
 }
 
 export type { EngineDeps };

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Pusher } from '../../push/types.js';
 import type { Store } from '../../storage/types.js';
 import { queueInventoryQueries } from './query.js';
+import { periodic } from '../../service/periodic.js';
 
 export const DEFAULT_INVENTORY_INTERVAL_SECONDS = 86_400;
 
@@ -35,7 +36,6 @@ export function startInventorySchedule(opts: InventoryScheduleOptions): Inventor
   const now = opts.now ?? (() => new Date());
   const cap = opts.cap ?? 1000;
   const pageSize = opts.pageSize ?? 500;
-  let running: Promise<string[]> | null = null;
 
   async function pass(): Promise<string[]> {
     const at = now();
@@ -59,22 +59,5 @@ export function startInventorySchedule(opts: InventoryScheduleOptions): Inventor
     return claimed;
   }
 
-  function runOnce(): Promise<string[]> {
-    running ??= pass().finally(() => { running = null; });
-    return running;
-  }
-
-  const every = opts.checkEvery ?? Math.min(Math.max(opts.interval / 96, 10_000), 300_000);
-  const timer = setInterval(() => {
-    runOnce().catch((err: Error) => opts.logger?.error({ err }, 'inventory schedule pass failed'));
-  }, every);
-  timer.unref();
-
-  return {
-    runOnce,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return periodic(pass, opts.checkEvery ?? Math.min(Math.max(opts.interval / 96, 10_000), 300_000), (err) => opts.logger?.error({ err }, 'inventory schedule pass failed'));
 }
