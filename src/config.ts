@@ -59,6 +59,8 @@ export interface Config {
   catalogMaxAgeDays?: number;
   /** Seconds between a campaign's status polls and stall checks (--campaign-poll-seconds; default 300). */
   campaignPollSeconds?: number;
+  /** Sustained MDM requests per second one device may send (--device-rate-limit; default 20, bursts of 30 s worth); 0: no limit. */
+  deviceRateLimit?: number;
 }
 
 export const DEFAULT_APNS_URL = 'https://api.push.apple.com';

@@ -47,7 +47,44 @@ export interface AppDeps {
 }
 
 /** What buildApp takes: AppDeps, where a missing catalog or posture service is made over the store. */
-export type AppInput = Omit<AppDeps, 'catalogs' | 'posture'> & { catalogs?: Catalogs; posture?: PostureService };
+export type AppInput = Omit<AppDeps, 'catalogs' | 'posture'> & {
+  catalogs?: Catalogs;
+  posture?: PostureService;
+  /** Shorter connection time limits (tests of slow clients); default SERVER_TIMEOUTS. */
+  timeouts?: Partial<ServerTimeouts>;
+};
+
+/** A route as registered: its methods and URL pattern. */
+export interface RouteEntry {
+  methods: string[];
+  url: string;
+}
+
+const routeLists = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route of an app built by buildApp (the fuzz test walks them all). */
+export function routesOf(app: FastifyInstance): readonly RouteEntry[] {
+  return routeLists.get(app) ?? [];
+}
+
+/** Time limits on every connection (ms): documented in docs/operations.md. */
+export interface ServerTimeouts {
+  headersTimeout: number;
+  requestTimeout: number;
+  connectionTimeout: number;
+  keepAliveTimeout: number;
+}
+
+export const SERVER_TIMEOUTS: Readonly<ServerTimeouts> = {
+  /** The request line and headers. */
+  headersTimeout: 20_000,
+  /** The whole request, body included (a 10 MB body at 200 KB/s). */
+  requestTimeout: 60_000,
+  /** A socket with no traffic at all. */
+  connectionTimeout: 60_000,
+  /** An idle keep-alive connection (above the 60 s idle timeout load balancers use). */
+  keepAliveTimeout: 72_000,
+};
 
 export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   const catalogs = input.catalogs ?? new Catalogs({ store: input.store, logger: input.logger, maxAgeDays: input.config.catalogMaxAgeDays });
@@ -61,16 +98,28 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   // head may be up to MAX_HEADER_BYTES, and one path parameter as long (NanoMDM's 10,000 ids).
   const { tlsCert, tlsKey } = deps.config;
   const maxHeaderSize = MAX_HEADER_BYTES;
+  const limits = { ...SERVER_TIMEOUTS, ...input.timeouts };
+  // Node checks the head and request time limits every connectionsCheckingInterval (30 s by default).
+  const serverOptions = { maxHeaderSize, connectionsCheckingInterval: Math.min(1000, limits.headersTimeout) };
   const https = tlsCert && tlsKey
-    ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey), requestCert: true, rejectUnauthorized: false, maxHeaderSize }
+    ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey), requestCert: true, rejectUnauthorized: false, ...serverOptions }
     : null;
   const app = Fastify({
-    ...(https ? { https } : { http: { maxHeaderSize } }),
+    ...(https ? { https } : { http: serverOptions }),
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: MAX_HEADER_BYTES },
+    // Slow clients are bounded (slowloris): the head must arrive within HEADERS_TIMEOUT_MS and the
+    // whole request within REQUEST_TIMEOUT_MS; a connection silent for CONNECTION_TIMEOUT_MS is closed.
+    requestTimeout: limits.requestTimeout,
+    connectionTimeout: limits.connectionTimeout,
+    keepAliveTimeout: limits.keepAliveTimeout,
   }) as unknown as FastifyInstance;
+  app.server.headersTimeout = limits.headersTimeout;
+  const routes: RouteEntry[] = [];
+  routeLists.set(app, routes);
+  app.addHook('onRoute', (r) => void routes.push({ methods: [r.method].flat().filter((m) => m !== 'HEAD'), url: r.url }));
   // Route modules are registered below, one line each.
   registerOpenApi(app, deps); // first: it documents the API routes registered after it
   await registerMdm(app, deps);

@@ -5,6 +5,7 @@ import { ProtocolError, parseCheckin, parseReport } from '../mdm/index.js';
 import { PlistError, parseAnyPlist } from '../plist/index.js';
 import { ServiceError, type RequestMeta } from '../service/types.js';
 import type { AppDeps } from './app.js';
+import { BURST_SECONDS, DEFAULT_DEVICE_RATE, rateLimiter } from './rate-limit.js';
 
 type Channel = 'checkin' | 'command';
 type Route = Channel | 'auto';
@@ -50,6 +51,17 @@ function statusOf(err: FastifyError | Error): number {
 
 export async function registerMdm(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { service, identity } = deps;
+  const perSecond = deps.config.deviceRateLimit ?? DEFAULT_DEVICE_RATE;
+  const limiter = rateLimiter({ perSecond, burst: Math.max(1, perSecond * BURST_SECONDS) });
+
+  /** Whether this device is over its request budget: answers 429 with Retry-After if so. */
+  function limited(enrollmentId: string, meta: RequestMeta, reply: FastifyReply): boolean {
+    const wait = limiter.take(`${meta.certHash ?? '-'} ${enrollmentId}`, meta.at.getTime());
+    if (wait === null) return false;
+    reply.log.warn({ enrollment: enrollmentId, retryAfter: wait }, 'mdm request refused: device over its request rate');
+    void reply.code(429).header('retry-after', String(wait)).type('text/plain; charset=utf-8').send(`too many requests from this device: retry in ${wait} s`);
+    return true;
+  }
 
   async function handle(route: Route, req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const { channel: named, explicit } = channelOf(req);
@@ -67,11 +79,15 @@ export async function registerMdm(app: FastifyInstance, deps: AppDeps): Promise<
     };
     const value = parseAnyPlist(raw);
     if (channel === 'checkin') {
-      const answer = await service.checkin(parseCheckin(value), meta);
+      const msg = parseCheckin(value);
+      if (limited(msg.enrollment.id, meta, reply)) return;
+      const answer = await service.checkin(msg, meta);
       if (answer.body === undefined || answer.body.length === 0) return void reply.code(200).send();
       return void reply.code(200).type(answer.contentType ?? PLIST_REPLY).send(answer.body);
     }
-    const next = await service.report(parseReport(value), meta);
+    const report = parseReport(value);
+    if (limited(report.enrollment.id, meta, reply)) return;
+    const next = await service.report(report, meta);
     if (next === null) return void reply.code(200).send();
     return void reply.code(200).type(PLIST_REPLY).send(next);
   }

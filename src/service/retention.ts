@@ -1,6 +1,7 @@
 // History retention: prune finished commands, results, events and DDM status history older than N days, hourly.
 import type { Logger } from 'pino';
 import type { Store } from '../storage/types.js';
+import { periodic } from './periodic.js';
 
 export interface RetentionOptions {
   store: Store;
@@ -22,9 +23,9 @@ export async function pruneAll(store: Store, before: Date): Promise<Pruned> {
   return { ...pruned, statusHistory: await store.ddmPruneStatusHistory(before) };
 }
 
-/** Prune once now, then every interval; stop() ends it. */
-export function startRetention(opts: RetentionOptions): { stop(): void } {
-  if (opts.days <= 0) return { stop() {} };
+/** Prune once now, then every interval; stop() ends it and waits for a pass in progress. */
+export function startRetention(opts: RetentionOptions): { stop(): Promise<void> } {
+  if (opts.days <= 0) return { async stop() {} };
   const run = async (): Promise<void> => {
     const before = new Date(Date.now() - opts.days * 86400e3);
     try {
@@ -36,8 +37,7 @@ export function startRetention(opts: RetentionOptions): { stop(): void } {
       opts.logger?.error({ err }, 'history pruning failed');
     }
   };
-  void run();
-  const timer = setInterval(() => void run(), opts.intervalMs ?? 3600e3);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+  const job = periodic(run, opts.intervalMs ?? 3600e3, () => undefined);
+  void job.runOnce();
+  return job;
 }

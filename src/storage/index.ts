@@ -65,16 +65,19 @@ async function migrate(db: Kysely<Database>, dialect: Dialect, logger?: Logger):
 }
 
 /**
- * Kysely's migrator lists the tables of every schema on the server; another schema being dropped
- * at that moment (another tenant, or a parallel test run) fails the listing with 3F000. It is a
- * race, not a problem with ours: try again a few times.
+ * Kysely's migrator lists the tables of every schema on the server (pg_get_serial_sequence on each
+ * column's table); another schema being dropped at that moment (another tenant, or a parallel test
+ * run) fails the listing with 3F000 (schema gone) or 42P01 (relation "other_schema.table" gone).
+ * It is a race, not a problem with ours: try again a few times.
  */
+const RACES = new Set(['3F000', '42P01']);
+
 async function migrateRetrying(db: Kysely<Database>, logger?: Logger): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await migrate(db, 'postgres', logger);
     } catch (err) {
-      if ((err as { code?: string }).code !== '3F000' || attempt >= 5) throw err;
+      if (!RACES.has((err as { code?: string }).code ?? '') || attempt >= 5) throw err;
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
     }
   }
@@ -103,7 +106,7 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
 
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   if (isPostgresUrl(opts.db)) {
-    const { db, pool } = await openPostgres(opts.db);
+    const { db, pool } = await openPostgres(opts.db, (err) => opts.logger?.warn({ err: err.message }, 'PostgreSQL dropped an idle connection'));
     try {
       await migrateRetrying(db, opts.logger);
     } catch (err) {

@@ -30,12 +30,15 @@ export function parsePostgresUrl(url: string): { connectionString: string; schem
   return { connectionString: u.toString(), schema, options: all || undefined };
 }
 
-export async function openPostgres(url: string): Promise<PostgresHandle> {
+export async function openPostgres(url: string, onIdleError?: (err: Error) => void): Promise<PostgresHandle> {
   const { connectionString, schema, options } = parsePostgresUrl(url);
   const pool = new pg.Pool({
     connectionString,
     max: 10,
     options,
+    // A database that does not answer fails a request in seconds (a 5xx) instead of holding it.
+    connectionTimeoutMillis: 5000,
+    keepAlive: true,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID && format !== 'binary'
@@ -43,6 +46,9 @@ export async function openPostgres(url: string): Promise<PostgresHandle> {
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection the server drops (a restart, a cut network) is reported here; without a
+  // listener the pool's 'error' event would end the process. The pool replaces the connection.
+  pool.on('error', (err) => onIdleError?.(err));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   if (schema) {
     try {
