@@ -10,6 +10,7 @@ import type { CampaignStore, TagStore } from './types-campaigns.js';
 import type { CatalogStore } from './types-catalogs.js';
 import type { InventoryStore } from './types-inventory.js';
 import type { PostureStore } from './types-posture.js';
+import type { DepStore } from './types-dep.js';
 
 /** Protocol shapes the store keeps, defined with the protocol model. */
 export type { EnrollmentType, Inventory, Platform };
@@ -336,7 +337,8 @@ export interface Store
     TagStore,
     CatalogStore,
     InventoryStore,
-    PostureStore {
+    PostureStore,
+    DepStore {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 }
