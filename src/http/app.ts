@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { MAX_HEADER_BYTES, type Config } from '../config.js';
 import type { Store } from '../storage/types.js';
+import { storageFault } from '../storage/errors.js';
 import type { Pusher } from '../push/types.js';
 import type { MdmService } from '../service/types.js';
 import { registerOpenApi } from './api/openapi.js';
@@ -117,6 +118,17 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
     keepAliveTimeout: limits.keepAliveTimeout,
   }) as unknown as FastifyInstance;
   app.server.headersTimeout = limits.headersTimeout;
+  // A NUL in the path or query is no valid identifier anywhere (and PostgreSQL text cannot hold one).
+  app.addHook('onRequest', async (req, reply) => {
+    if (/%00/.test(req.url) || req.url.includes('\0')) return reply.code(400).send({ error: 'NUL character in the request URL' });
+  });
+  // Routes outside the API and MDM scopes (SCEP, enrollment, DDM assets): database faults are 503/507/400.
+  app.setErrorHandler((err, req, reply) => {
+    const fault = storageFault(err);
+    if (!fault) return reply.send(err);
+    if (fault.status >= 500) req.log.error({ err: (err as Error).message, url: req.url }, `request failed: ${fault.reason}`);
+    return reply.code(fault.status).send({ error: fault.reason });
+  });
   const routes: RouteEntry[] = [];
   routeLists.set(app, routes);
   app.addHook('onRoute', (r) => void routes.push({ methods: [r.method].flat().filter((m) => m !== 'HEAD'), url: r.url }));

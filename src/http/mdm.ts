@@ -5,6 +5,7 @@ import { ProtocolError, parseCheckin, parseReport } from '../mdm/index.js';
 import { PlistError, parseAnyPlist } from '../plist/index.js';
 import { ServiceError, type RequestMeta } from '../service/types.js';
 import type { AppDeps } from './app.js';
+import { storageFault } from '../storage/errors.js';
 import { BURST_SECONDS, DEFAULT_DEVICE_RATE, rateLimiter } from './rate-limit.js';
 
 type Channel = 'checkin' | 'command';
@@ -43,6 +44,9 @@ function urlParamsOf(query: unknown): Record<string, string> {
 /** The HTTP status for an error on an MDM route: 4xx with the reason for bad input, never 401. */
 function statusOf(err: FastifyError | Error): number {
   if (err instanceof ServiceError) return err.httpStatus;
+  const fault = storageFault(err);
+  // The database is down or full: 503, so the device simply tries again later.
+  if (fault) return fault.status === 400 ? 400 : 503;
   if (err instanceof ProtocolError || err instanceof PlistError) return 400;
   const code = (err as FastifyError).statusCode;
   if (code === 401) return 400;
@@ -99,9 +103,12 @@ export async function registerMdm(app: FastifyInstance, deps: AppDeps): Promise<
     mdm.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.config.bodyLimit }, (_req, body, done) => done(null, body));
     mdm.setErrorHandler((err: FastifyError, req, reply) => {
       const status = statusOf(err);
-      if (status >= 500) req.log.error({ err, url: req.url }, 'mdm request failed');
+      const fault = storageFault(err);
+      if (fault && status >= 500) req.log.error({ err: err.message, url: req.url, reason: fault.reason }, `mdm request failed: ${fault.reason}`);
+      else if (status >= 500) req.log.error({ err, url: req.url }, 'mdm request failed');
       else req.log.warn({ url: req.url, status, reason: err.message }, 'mdm request refused');
-      void reply.code(status).type('text/plain; charset=utf-8').send(status >= 500 ? 'internal error' : err.message);
+      if (status === 503) void reply.header('retry-after', '10');
+      void reply.code(status).type('text/plain; charset=utf-8').send(status === 503 ? 'service unavailable' : status >= 500 ? 'internal error' : err.message);
     });
     for (const [path, route] of ROUTES) mdm.put(path, (req, reply) => handle(route, req, reply));
   });

@@ -50,6 +50,10 @@ export interface FleetOptions {
   profilePath?: string;
   onProgress?: (enrolled: number, total: number) => void;
   onResult?: (d: DeviceState, requestType: string, result: CommandResult) => void;
+  /** A command the server handed this device (crash tests compare it with the server's records). */
+  onDelivered?: (d: DeviceState, uuid: string, requestType: string) => void;
+  /** The server answered 200 to this device's report of a command (the result is on record). */
+  onAnswered?: (d: DeviceState, uuid: string, status: string) => void;
   onError?: (d: DeviceState, err: Error) => void;
 }
 
@@ -321,12 +325,14 @@ export class Fleet implements SimContext {
       const uuid = String(cmd.CommandUUID);
       const command = (cmd.Command ?? {}) as PlistDict;
       const rt = String(command.RequestType ?? '');
+      this.opts.onDelivered?.(d, uuid, rt);
       if (notNow.has(uuid)) break; // the server sent a NotNow'd command again: end the session
       const { result, after } = handle(d, command, this);
       if (result.status === 'NotNow') notNow.add(uuid);
       this.stats.commands++;
       this.opts.onResult?.(d, rt, result);
       cmd = await this.client.report(d, ch, result.status, { CommandUUID: uuid, RequestType: rt, ...result.body });
+      this.opts.onAnswered?.(d, uuid, result.status);
       if (this.down.has(d.index)) return; // went down (an install began): the next command waits for the boot
       if (after) {
         this.afterEffect(d, after);

@@ -1,6 +1,7 @@
 // The shared frame of the API route modules: an encapsulated fastify scope with the API key check,
 // JSON errors of the form {error, field?}, and (for raw plist routes) a body parser that keeps bytes.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { storageFault } from '../../storage/errors.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requireApiKey } from './auth.js';
 import type { AppDeps } from '../app.js';
@@ -60,6 +61,13 @@ export function apiErrorHandler(err: FastifyError, req: FastifyRequest, reply: F
     return;
   }
   const field = (err as FieldError).field;
+  const fault = storageFault(err);
+  if (fault) {
+    if (fault.status >= 500) req.log.error({ err: err.message, url: req.url }, `API request failed: ${fault.reason}`);
+    if (fault.status === 503) void reply.header('retry-after', '5');
+    void reply.code(fault.status).send({ error: fault.reason });
+    return;
+  }
   const status = err.statusCode ?? (err.name === 'CommandValidationError' || err.name === 'PlistError' ? 400 : 500);
   if (status >= 500) {
     req.log.error({ err, url: req.url }, 'API request failed');
