@@ -11,6 +11,7 @@ import type { CatalogStore } from './types-catalogs.js';
 import type { InventoryStore } from './types-inventory.js';
 import type { PostureStore } from './types-posture.js';
 import type { FleetStore } from './types-fleet.js';
+import type { DepStore } from './types-dep.js';
 
 /** Protocol shapes the store keeps, defined with the protocol model. */
 export type { EnrollmentType, Inventory, Platform };
@@ -339,7 +340,8 @@ export interface Store
     CatalogStore,
     InventoryStore,
     PostureStore,
-    FleetStore {
+    FleetStore,
+    DepStore {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 }
