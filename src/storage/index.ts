@@ -28,6 +28,7 @@ import { campaignStore } from './campaigns.js';
 import { catalogStore } from './catalogs.js';
 import { inventoryStore } from './inventory.js';
 import { postureStore } from './posture.js';
+import { fleetStore } from './fleet.js';
 import { depStore } from './dep.js';
 
 export interface OpenStoreOptions {
@@ -101,6 +102,7 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...catalogStore(ctx),
     ...inventoryStore(ctx),
     ...postureStore(ctx),
+    ...fleetStore(ctx),
     ...depStore(ctx),
     close,
   };
