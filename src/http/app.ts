@@ -26,6 +26,7 @@ import { Catalogs } from '../osupdate/catalog/service.js';
 import { registerInventory } from './api/inventory.js';
 import { PostureService } from '../osupdate/posture/service.js';
 import { registerOs } from './api/os.js';
+import { registerUi } from '../ui/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -44,6 +45,8 @@ export interface AppDeps {
   campaigns?: CampaignEngine;
   /** Device and fleet OS update posture (GET /v1/devices/{id}/os, /v1/os/summary). */
   posture: PostureService;
+  /** The engines' clock (simulated in tests and benches); the dashboard shows times against it. Default: the wall clock. */
+  clock?: () => Date;
 }
 
 /** What buildApp takes: AppDeps, where a missing catalog or posture service is made over the store. */
@@ -88,5 +91,6 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerOs(app, deps);
   registerCampaigns(app, deps);
   registerInventory(app, deps);
+  registerUi(app, deps); // the web dashboard under /ui
   return app;
 }
