@@ -26,6 +26,8 @@ import { Catalogs } from '../osupdate/catalog/service.js';
 import { registerInventory } from './api/inventory.js';
 import { PostureService } from '../osupdate/posture/service.js';
 import { registerOs } from './api/os.js';
+import { registerApiKeys } from './api/apikeys.js';
+import { registerAudit } from './api/audit.js';
 
 export interface AppDeps {
   config: Config;
@@ -71,6 +73,7 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: MAX_HEADER_BYTES },
   }) as unknown as FastifyInstance;
+  app.decorateRequest('apiPrincipal', null);
   // Route modules are registered below, one line each.
   registerOpenApi(app, deps); // first: it documents the API routes registered after it
   await registerMdm(app, deps);
@@ -88,5 +91,7 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerOs(app, deps);
   registerCampaigns(app, deps);
   registerInventory(app, deps);
+  registerApiKeys(app, deps);
+  registerAudit(app, deps);
   return app;
 }
