@@ -27,7 +27,9 @@ import { registerInventory } from './api/inventory.js';
 import { PostureService } from '../osupdate/posture/service.js';
 import { registerOs } from './api/os.js';
 import { registerApiKeys } from './api/apikeys.js';
+import { apiKeyLookup } from './api/auth.js';
 import { registerAudit } from './api/audit.js';
+import { registerUi } from '../ui/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -46,6 +48,8 @@ export interface AppDeps {
   campaigns?: CampaignEngine;
   /** Device and fleet OS update posture (GET /v1/devices/{id}/os, /v1/os/summary). */
   posture: PostureService;
+  /** The engines' clock (simulated in tests and benches); the dashboard shows times against it. Default: the wall clock. */
+  clock?: () => Date;
 }
 
 /** What buildApp takes: AppDeps, where a missing catalog or posture service is made over the store. */
@@ -93,5 +97,6 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerInventory(app, deps);
   registerApiKeys(app, deps);
   registerAudit(app, deps);
+  registerUi(app, deps, apiKeyLookup(deps.config.apiKey, deps.store)); // the web dashboard under /ui; signs in with any live API key
   return app;
 }

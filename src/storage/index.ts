@@ -29,6 +29,8 @@ import { catalogStore } from './catalogs.js';
 import { inventoryStore } from './inventory.js';
 import { postureStore } from './posture.js';
 import { accessStore } from './access.js';
+import { fleetStore } from './fleet.js';
+import { depStore } from './dep.js';
 
 export interface OpenStoreOptions {
   db: string;
@@ -99,6 +101,8 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...inventoryStore(ctx),
     ...postureStore(ctx),
     ...accessStore(ctx),
+    ...fleetStore(ctx),
+    ...depStore(ctx),
     close,
   };
 }

@@ -11,6 +11,8 @@ import type { CatalogStore } from './types-catalogs.js';
 import type { InventoryStore } from './types-inventory.js';
 import type { PostureStore } from './types-posture.js';
 import type { AccessStore } from './types-access.js';
+import type { FleetStore } from './types-fleet.js';
+import type { DepStore } from './types-dep.js';
 
 /** Protocol shapes the store keeps, defined with the protocol model. */
 export type { EnrollmentType, Inventory, Platform };
@@ -323,6 +325,7 @@ export * from './types-catalogs.js';
 export * from './types-inventory.js';
 export * from './types-posture.js';
 export * from './types-access.js';
+export * from './types-fleet.js';
 
 export interface Store
   extends EnrollmentStore,
@@ -339,7 +342,9 @@ export interface Store
     CatalogStore,
     InventoryStore,
     PostureStore,
-    AccessStore {
+    AccessStore,
+    FleetStore,
+    DepStore {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 }
