@@ -27,6 +27,9 @@ import { Catalogs } from '../osupdate/catalog/service.js';
 import { registerInventory } from './api/inventory.js';
 import { PostureService } from '../osupdate/posture/service.js';
 import { registerOs } from './api/os.js';
+import { registerApiKeys } from './api/apikeys.js';
+import { apiKeyLookup } from './api/auth.js';
+import { registerAudit } from './api/audit.js';
 import { registerUi } from '../ui/index.js';
 
 export interface AppDeps {
@@ -135,6 +138,7 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   const routes: RouteEntry[] = [];
   routeLists.set(app, routes);
   app.addHook('onRoute', (r) => void routes.push({ methods: [r.method].flat().filter((m) => m !== 'HEAD'), url: r.url }));
+  app.decorateRequest('apiPrincipal', null);
   // Route modules are registered below, one line each.
   registerOpenApi(app, deps); // first: it documents the API routes registered after it
   await registerMdm(app, deps);
@@ -152,6 +156,8 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerOs(app, deps);
   registerCampaigns(app, deps);
   registerInventory(app, deps);
-  registerUi(app, deps); // the web dashboard under /ui
+  registerApiKeys(app, deps);
+  registerAudit(app, deps);
+  registerUi(app, deps, apiKeyLookup(deps.config.apiKey, deps.store)); // the web dashboard under /ui; signs in with any live API key
   return app;
 }
