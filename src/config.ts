@@ -61,6 +61,8 @@ export interface Config {
   campaignPollSeconds?: number;
   /** Sustained MDM requests per second one device may send (--device-rate-limit; default 20, bursts of 30 s worth); 0: no limit. */
   deviceRateLimit?: number;
+  /** Seconds one webhook delivery may take (--webhook-timeout; default 10). */
+  webhookTimeoutSeconds?: number;
 }
 
 export const DEFAULT_APNS_URL = 'https://api.push.apple.com';

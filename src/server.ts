@@ -90,7 +90,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns, posture, clock: opts.clock };
     const app = await buildApp(deps);
 
-    const repush = startRepushWorker({ store, pusher, interval: (config.repushIntervalSeconds ?? 3600) * 1000, logger });
+    const repush = startRepushWorker({ store, pusher, interval: (config.repushIntervalSeconds ?? 3600) * 1000, logger, leases: store });
     stops.push(() => repush.stop());
     const campaignTimer = startCampaignTimer(campaigns, { pollMs, tickMs: opts.campaignTickMs, logger });
     stops.push(() => campaignTimer.stop());
@@ -107,7 +107,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       stops.push(() => refresh.stop());
     }
     if (config.webhookUrl) {
-      const delivery = startWebhookWorker({ store, url: config.webhookUrl, secret: config.webhookSecret, logger });
+      const delivery = startWebhookWorker({ store, url: config.webhookUrl, secret: config.webhookSecret, logger, timeoutMs: (config.webhookTimeoutSeconds || 10) * 1000 });
       stops.push(() => delivery.stop());
     }
 

@@ -29,6 +29,7 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   { flag: 'insecure-skip-identity', env: 'UPDRAFT_INSECURE_SKIP_IDENTITY', key: 'identityOptional', kind: 'bool', help: 'accept MDM requests without a verified device identity (migrations only)' },
   { flag: 'webhook-url', env: 'UPDRAFT_WEBHOOK_URL', key: 'webhookUrl', kind: 'url', help: 'POST MicroMDM/NanoMDM-format webhook events here' },
   { flag: 'webhook-secret', env: 'UPDRAFT_WEBHOOK_SECRET', key: 'webhookSecret', kind: 'string', help: 'HMAC-SHA256 key: webhook requests carry X-Hmac-Signature' },
+  { flag: 'webhook-timeout', env: 'UPDRAFT_WEBHOOK_TIMEOUT', key: 'webhookTimeoutSeconds', kind: 'int', help: 'seconds one webhook delivery may take before it is retried (default 10)' },
   { flag: 'push-topic', env: 'UPDRAFT_PUSH_TOPIC', key: 'pushTopic', kind: 'string', help: 'push topic check-ins must carry (default: not checked)' },
   { flag: 'apns-url', env: 'UPDRAFT_APNS_URL', key: 'apnsUrl', kind: 'url', help: 'APNs base URL (default https://api.push.apple.com)' },
   { flag: 'apns-ca', env: 'UPDRAFT_APNS_CA', key: 'apnsCa', kind: 'string', help: 'PEM file of an extra CA to trust for APNs' },

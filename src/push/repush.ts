@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import type { Store } from '../storage/types.js';
 import type { Pusher } from './types.js';
 import { periodic } from '../service/periodic.js';
+import { leased } from '../service/lease.js';
+import type { LeaseStore } from '../storage/types.js';
 
 export interface Clock {
   now(): Date;
@@ -29,6 +31,8 @@ export interface RepushOptions {
   checkEvery?: number;
   /** Enrollments read per query (default 500). */
   pageSize?: number;
+  /** Several server processes on one database: only the holder of the "repush" lease pushes. */
+  leases?: LeaseStore;
 }
 
 export interface RepushWorker {
@@ -95,5 +99,10 @@ export function startRepushWorker(opts: RepushOptions): RepushWorker {
     return pushed;
   }
 
-  return periodic(pass, opts.checkEvery ?? Math.min(Math.max(opts.interval / 4, 1000), 300_000), (err) => opts.logger.error({ err }, 're-push pass failed'));
+  const every = opts.checkEvery ?? Math.min(Math.max(opts.interval / 4, 1000), 300_000);
+  const onError = (err: Error) => opts.logger.error({ err }, 're-push pass failed');
+  if (!opts.leases) return periodic(pass, every, onError);
+  const job = leased({ store: opts.leases, name: 'repush', ttlMs: every * 3 + 10_000 }, pass, 0);
+  const worker = periodic(job.pass, every, onError);
+  return { runOnce: worker.runOnce, stop: async () => { await worker.stop(); await job.release(); } };
 }

@@ -32,15 +32,12 @@ export interface CoreOptions {
 
 const PLIST = 'application/xml; charset=utf-8';
 const TOUCH_CACHE_MAX = 100_000;
-const SESSION_CACHE_MAX = 100_000;
 
 export function createCoreService(opts: CoreOptions): MdmService {
   const { store, pushTopic = null } = opts;
   const topicOf = typeof pushTopic === 'function' ? pushTopic : () => pushTopic;
   const touchInterval = opts.touchIntervalMs ?? 60_000;
   const lastTouch = new Map<string, number>();
-  /** Enrollments whose current session saw a NotNow (a session starts with Idle). */
-  const notNowSessions = new Set<string>();
 
   function checkTopic(topic: string | null): void {
     const want = topicOf();
@@ -138,15 +135,9 @@ export function createCoreService(opts: CoreOptions): MdmService {
   async function report(r: CommandReport, meta: RequestMeta): Promise<Buffer | null> {
     const id = r.enrollment.id;
     const at = meta.at;
-    // NotNow'd commands are not handed back in the session that got the NotNow: on the NotNow's own
-    // answer (NanoMDM's rule, which holds across processes) and, in this process, until the next Idle.
-    if (r.status === 'Idle') {
-      if (notNowSessions.size > 0) notNowSessions.delete(id);
-    } else if (r.status === 'NotNow') {
-      if (notNowSessions.size >= SESSION_CACHE_MAX) notNowSessions.clear();
-      notNowSessions.add(id);
-    }
-    const skipNotNow = r.status === 'NotNow' || (notNowSessions.size > 0 && notNowSessions.has(id));
+    // NotNow'd commands are not handed back in the session that got the NotNow (until the next Idle):
+    // the store keeps the session's mark, so this holds whichever server process the device reaches.
+    const skipNotNow = r.status === 'NotNow';
     // One transaction: the result, its event, the webhook outbox rows, lastSeenAt and the next command.
     const result =
       r.status !== 'Idle' && r.commandUuid !== null

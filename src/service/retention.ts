@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../storage/types.js';
 import { periodic } from './periodic.js';
+import { leased } from './lease.js';
 
 export interface RetentionOptions {
   store: Store;
@@ -37,7 +38,10 @@ export function startRetention(opts: RetentionOptions): { stop(): Promise<void> 
       opts.logger?.error({ err }, 'history pruning failed');
     }
   };
-  const job = periodic(run, opts.intervalMs ?? 3600e3, () => undefined);
-  void job.runOnce();
-  return job;
+  // One process prunes at a time (a lease held for a few intervals; dropped at stop).
+  const every = opts.intervalMs ?? 3600e3;
+  const lease = leased({ store: opts.store, name: 'retention', ttlMs: every * 3 }, run, undefined);
+  const job = periodic(lease.pass, every, () => undefined);
+  job.runOnce().catch(() => undefined);
+  return { stop: async () => { await job.stop(); await lease.release(); } };
 }

@@ -20,6 +20,27 @@ export function resultJson(r: CommandResultInput): string {
   return JSON.stringify(r.json ?? null);
 }
 
+/** Whether this report alone says NotNow'd commands are skipped (asked to, or it is a NotNow). */
+const notNowSession = (input: ReportInput): boolean => input.skipNotNow || input.result?.status === 'NotNow';
+
+/**
+ * The session's NotNow mark (table notnow_sessions): an Idle (no result) starts a new session and
+ * clears it, a NotNow sets it, and any other result reads it. Returns whether it is set.
+ */
+async function inNotNowSession(trx: Kysely<Database>, id: string, input: ReportInput): Promise<boolean> {
+  const now = input.at.getTime();
+  if (!input.result) {
+    await sql`DELETE FROM notnow_sessions WHERE enrollment_id = ${id}`.execute(trx);
+    return false;
+  }
+  if (input.result.status === 'NotNow') {
+    await sql`INSERT INTO notnow_sessions (enrollment_id, at) VALUES (${id}, ${now}) ON CONFLICT (enrollment_id) DO NOTHING`.execute(trx);
+    return true;
+  }
+  const { rows } = await sql`SELECT 1 AS one FROM notnow_sessions WHERE enrollment_id = ${id}`.execute(trx);
+  return rows.length > 0;
+}
+
 async function report(trx: Kysely<Database>, input: ReportInput) {
   const now = input.at.getTime();
   const id = input.enrollmentId;
@@ -69,7 +90,8 @@ async function report(trx: Kysely<Database>, input: ReportInput) {
     .select(['queue.seq', 'commands.uuid', 'commands.request_type', 'commands.raw'])
     .where('queue.enrollment_id', '=', id)
     .where('queue.status', '=', 'queued');
-  if (input.skipNotNow || r?.status === 'NotNow') q = q.where('queue.not_now_at', 'is', null);
+  const session = await inNotNowSession(trx, id, input);
+  if (session || notNowSession(input)) q = q.where('queue.not_now_at', 'is', null);
   const next = await q.orderBy('queue.priority', 'desc').orderBy('queue.seq').limit(1).executeTakeFirst();
   if (next) await trx.updateTable('queue').set({ sent_at: now }).where('seq', '=', next.seq).execute();
   return { matched, requestType, next: next ? { uuid: next.uuid, requestType: next.request_type, raw: next.raw } : null };

@@ -327,8 +327,17 @@ export * from './types-posture.js';
 export * from './types-access.js';
 export * from './types-fleet.js';
 
+/** Named leases for background jobs shared by several processes (storage/leases.ts). */
+export interface LeaseStore {
+  /** Take or renew the lease until `until`: true when it is free, expired at `now`, or already `owner`'s. */
+  takeLease(name: string, owner: string, now: Date, until: Date): Promise<boolean>;
+  /** Give the lease up (at shutdown), so another process takes it at once. */
+  dropLease(name: string, owner: string): Promise<void>;
+}
+
 export interface Store
   extends EnrollmentStore,
+    LeaseStore,
     CommandStore,
     EventStore,
     OutboxStore,

@@ -81,7 +81,10 @@ export function startWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
    */
   async function cycle(): Promise<number> {
     const now = new Date();
-    const items = await opts.store.outboxClaim(now, new Date(now.getTime() + batch * timeoutMs + 60_000), batch);
+    // The lease covers the batch's deliveries (rounds of `concurrency`, each up to the timeout): a
+    // process killed meanwhile leaves its items to be claimed again once it runs out.
+    const lease = Math.ceil(batch / concurrency) * timeoutMs + 5000;
+    const items = await opts.store.outboxClaim(now, new Date(now.getTime() + lease), batch);
     const byEnrollment = new Map<string, OutboxItem[]>();
     for (const item of items) {
       const key = enrollmentKey(item);

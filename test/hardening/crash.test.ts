@@ -14,12 +14,12 @@ import { fakeApns, waitFor } from '../osupdate/campaign-resume.js';
 import { freePort, startServeProcess, type ServeProcess } from '../osupdate/serve-process.js';
 import { checkLedger, Ledger, webhookReceiver } from './crash-ledger.js';
 
-const ROUNDS = Number(process.env.UPDRAFT_CRASH_ROUNDS ?? 4);
+const ROUNDS = Number(process.env.UPDRAFT_CRASH_ROUNDS ?? 3);
 const DEVICES = 10;
 const COMMANDS = ['DeviceInformation', 'SecurityInfo', 'ProfileList', 'CertificateList', 'InstalledApplicationList'];
 const scenario = ScenarioSchema.parse({
   name: 'crash', seed: 13, clockFactor: 60,
-  fleet: [{ platform: 'macos', models: ['Mac14,2', 'Macmini9,1'], os: ['14.7.1'], supervised: 1, locked: 0.3 }],
+  fleet: [{ platform: 'macos', models: ['Mac14,2', 'Macmini9,1'], os: ['13.7.8'], supervised: 1, locked: 0.3 }],
   lock: { unlockAfterSeconds: 240 },
 });
 

@@ -102,7 +102,7 @@ test(`the one-transaction report statements match the Kysely implementation (${t
     [null, 'B'], // D expired unseen; B by priority
     [true, 'A'], // a NotNow passes over B at once
     [true, 'C'], // A acknowledged; skipNotNow still passes over B
-    [false, 'B'], // A is finished: a late Error changes nothing; a new session gets B again
+    [false, 'C'], // A is finished: a late Error changes nothing; no Idle since the NotNow, so B is still passed over
     [true, 'C'],
     [null, 'C'], // B expired at 50
     [true, 'E'],

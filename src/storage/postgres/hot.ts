@@ -44,12 +44,16 @@ export function reportSql(kind: Kind, skipNotNow: boolean, touch: boolean, outbo
       SELECT t, b, 0, $2::bigint, $2::bigint FROM unnest($${ob}::text[], $${ob + 1}::text[]) AS o(t, b))`);
   }
   if (touch) ctes.push(`touched AS (UPDATE enrollments SET last_seen_at = $2::bigint WHERE id = $1)`);
+  // The session's NotNow mark (see report.ts): Idle clears it, NotNow sets it, other results read it.
+  if (kind === 'idle') ctes.push(`session AS (DELETE FROM notnow_sessions WHERE enrollment_id = $1)`);
+  if (kind === 'notnow') ctes.push(`session AS (INSERT INTO notnow_sessions (enrollment_id, at) VALUES ($1, $2::bigint) ON CONFLICT (enrollment_id) DO NOTHING)`);
+  const sessionSkip = kind === 'final' && !skipNotNow ? 'AND (not_now_at IS NULL OR NOT EXISTS (SELECT 1 FROM notnow_sessions WHERE enrollment_id = $1))' : '';
   const notMine = kind === 'idle' ? '' : 'AND lower(command_uuid) <> $3';
   ctes.push(`expired AS (UPDATE queue SET status = 'expired', updated_at = $2::bigint
       WHERE enrollment_id = $1 AND status = 'queued' AND expires_at <= $2::bigint ${notMine})`);
   ctes.push(`pick AS (SELECT seq FROM queue
       WHERE enrollment_id = $1 AND status = 'queued' AND (expires_at IS NULL OR expires_at > $2::bigint) ${notMine}
-        ${skipNotNow || kind === 'notnow' ? 'AND not_now_at IS NULL' : ''}
+        ${skipNotNow || kind === 'notnow' ? 'AND not_now_at IS NULL' : sessionSkip}
       ORDER BY priority DESC, seq LIMIT 1)`);
   ctes.push(`sent AS (UPDATE queue q SET sent_at = $2::bigint FROM pick, commands c
       WHERE q.seq = pick.seq AND c.uuid = q.command_uuid

@@ -49,6 +49,10 @@ export async function openPostgres(url: string, onIdleError?: (err: Error) => vo
   // An idle connection the server drops (a restart, a cut network) is reported here; without a
   // listener the pool's 'error' event would end the process. The pool replaces the connection.
   pool.on('error', (err) => onIdleError?.(err));
+  // A connection lost while checked out (between the statements of a transaction) is reported on the
+  // client, with no listener there either: the statement in progress fails (a 503) and the pool
+  // drops the client when it is released. Listen on every client so it never ends the process.
+  pool.on('connect', (client) => void client.on('error', (err) => onIdleError?.(err)));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   if (schema) {
     try {

@@ -41,6 +41,10 @@ export function sqliteHotPath(raw: Database.Database, fallback: Hot): Hot {
      WHERE enrollment_id = ? AND lower(command_uuid) = ? AND status = 'queued' ${matchedType}`,
   );
   const addEvent = raw.prepare('INSERT INTO events (enrollment_id, kind, detail, at) VALUES (?, ?, ?, ?)');
+  // The session's NotNow mark (see report.ts): Idle clears it, NotNow sets it, other results read it.
+  const endSession = raw.prepare('DELETE FROM notnow_sessions WHERE enrollment_id = ?');
+  const markSession = raw.prepare('INSERT INTO notnow_sessions (enrollment_id, at) VALUES (?, ?) ON CONFLICT (enrollment_id) DO NOTHING');
+  const inSession = raw.prepare<[string], { one: number }>('SELECT 1 AS one FROM notnow_sessions WHERE enrollment_id = ?');
   const addOutbox = raw.prepare('INSERT INTO outbox (topic, body, attempts, next_attempt_at, created_at) VALUES (?, ?, 0, ?, ?)');
 
   function report(input: ReportInput): ReportOutcome {
@@ -63,7 +67,11 @@ export function sqliteHotPath(raw: Database.Database, fallback: Hot): Hot {
     for (const o of input.outbox ?? []) addOutbox.run(o.topic, o.body, now, now);
     if (input.touch) touch.run(now, id);
     expire.run(now, id, now);
-    const row = (input.skipNotNow || r?.status === 'NotNow' ? nextSkipping : next).get(id);
+    let session = false;
+    if (!r) endSession.run(id);
+    else if (r.status === 'NotNow') (markSession.run(id, now), (session = true));
+    else session = inSession.get(id) !== undefined;
+    const row = (input.skipNotNow || session ? nextSkipping : next).get(id);
     if (row) markSent.run(now, row.seq);
     const cmd: NextCommand | null = row ? { uuid: row.uuid, requestType: row.request_type, raw: row.raw } : null;
     return { matched, requestType, next: cmd };
