@@ -27,6 +27,8 @@ import { registerInventory } from './api/inventory.js';
 import { PostureService } from '../osupdate/posture/service.js';
 import { registerOs } from './api/os.js';
 import { registerUi } from '../ui/index.js';
+import { registerDep } from './api/dep.js';
+import { registerDepProxy } from './api/dep-proxy.js';
 
 export interface AppDeps {
   config: Config;
@@ -91,6 +93,8 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerOs(app, deps);
   registerCampaigns(app, deps);
   registerInventory(app, deps);
+  registerDep(app, deps);
+  registerDepProxy(app, deps);
   registerUi(app, deps); // the web dashboard under /ui
   return app;
 }
