@@ -26,6 +26,9 @@ import { Catalogs } from '../osupdate/catalog/service.js';
 import { registerInventory } from './api/inventory.js';
 import { PostureService } from '../osupdate/posture/service.js';
 import { registerOs } from './api/os.js';
+import { registerApiKeys } from './api/apikeys.js';
+import { apiKeyLookup } from './api/auth.js';
+import { registerAudit } from './api/audit.js';
 import { registerUi } from '../ui/index.js';
 import { registerDep } from './api/dep.js';
 import { registerDepProxy } from './api/dep-proxy.js';
@@ -76,6 +79,7 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: MAX_HEADER_BYTES },
   }) as unknown as FastifyInstance;
+  app.decorateRequest('apiPrincipal', null);
   // Route modules are registered below, one line each.
   registerOpenApi(app, deps); // first: it documents the API routes registered after it
   await registerMdm(app, deps);
@@ -95,6 +99,8 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerInventory(app, deps);
   registerDep(app, deps);
   registerDepProxy(app, deps);
-  registerUi(app, deps); // the web dashboard under /ui
+  registerApiKeys(app, deps);
+  registerAudit(app, deps);
+  registerUi(app, deps, apiKeyLookup(deps.config.apiKey, deps.store)); // the web dashboard under /ui; signs in with any live API key
   return app;
 }
