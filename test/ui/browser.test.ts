@@ -99,3 +99,32 @@ test('the fleet page shows the posture, the chart, and links each figure to the 
   await p.getByRole('status').filter({ hasText: /devices? on the latest release/ }).waitFor();
   assert.equal(await p.locator('table.devices tbody tr').count(), latest);
 });
+
+test('a device found through the list shows its timeline, the raw plist of an exchange, and a queued command can be cancelled', async () => {
+  const d = fleet.devices.find((x) => !x.enrollmentId && x.platform === 'macos')!;
+  await p.goto(`${h.url}/ui/devices`);
+  await p.getByLabel('Search').fill(d.serial);
+  await p.getByRole('button', { name: 'Filter' }).click();
+  await p.getByRole('status').filter({ hasText: /^1 device$/ }).waitFor();
+  await shot('devices');
+  await p.getByRole('link', { name: d.name }).click();
+  await p.getByRole('heading', { name: d.name, level: 1 }).waitFor();
+  const timeline = p.locator('#timeline');
+  await timeline.getByText('Check-in: TokenUpdate').waitFor();
+  await timeline.getByText(/Result Acknowledged \(DeviceInformation\)/).first().waitFor();
+
+  const res = await h.api('POST', '/v1/enqueue', { ids: [d.udid], command: { request_type: 'ProfileList' }, nopush: true });
+  assert.equal(res.status, 200, await res.text());
+  await p.reload();
+  const row = p.locator('#queue tr', { hasText: 'ProfileList' });
+  await row.waitFor();
+  await shot('device');
+  await row.getByRole('button', { name: /Cancel ProfileList/ }).click();
+  await p.getByText('Command cancelled.').waitFor();
+  assert.equal(await p.locator('#queue tr', { hasText: 'ProfileList' }).count(), 0);
+  assert.ok(!(await h.store.listQueue(d.udid)).some((q) => q.requestType === 'ProfileList'), 'no ProfileList left in the queue');
+
+  await p.locator('#timeline li', { hasText: 'DeviceInformation' }).first().getByRole('link', { name: 'raw plist' }).click();
+  await p.locator('#command-plist').getByText(/<string>DeviceInformation<\/string>/).waitFor();
+  assert.match((await p.locator('#result-plist').textContent()) ?? '', /QueryResponses/);
+});
