@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   cmd: () => import('./cmd.js'),
   pushcert: () => import('./pushcert.js'),
   'fake-apns': () => import('./fake-apns.js'),
+  'fake-dep': () => import('./fake-dep.js'),
   profile: () => import('./profile.js'),
   challenge: () => import('./challenge.js'),
   certs: () => import('./certs.js'),
