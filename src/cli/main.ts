@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   profile: () => import('./profile.js'),
   challenge: () => import('./challenge.js'),
   certs: () => import('./certs.js'),
+  apikey: () => import('./apikey.js'),
   ddm: () => import('./ddm.js'),
   campaign: () => import('./campaign.js'),
   tags: () => import('./tags.js'),

@@ -26,6 +26,9 @@ import { Catalogs } from '../osupdate/catalog/service.js';
 import { registerInventory } from './api/inventory.js';
 import { PostureService } from '../osupdate/posture/service.js';
 import { registerOs } from './api/os.js';
+import { registerApiKeys } from './api/apikeys.js';
+import { apiKeyLookup } from './api/auth.js';
+import { registerAudit } from './api/audit.js';
 import { registerUi } from '../ui/index.js';
 
 export interface AppDeps {
@@ -74,6 +77,7 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: MAX_HEADER_BYTES },
   }) as unknown as FastifyInstance;
+  app.decorateRequest('apiPrincipal', null);
   // Route modules are registered below, one line each.
   registerOpenApi(app, deps); // first: it documents the API routes registered after it
   await registerMdm(app, deps);
@@ -91,6 +95,8 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerOs(app, deps);
   registerCampaigns(app, deps);
   registerInventory(app, deps);
-  registerUi(app, deps); // the web dashboard under /ui
+  registerApiKeys(app, deps);
+  registerAudit(app, deps);
+  registerUi(app, deps, apiKeyLookup(deps.config.apiKey, deps.store)); // the web dashboard under /ui; signs in with any live API key
   return app;
 }
