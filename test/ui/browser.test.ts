@@ -42,7 +42,7 @@ before(async () => {
     ],
     timing: { downloadSeconds: 600, installSeconds: 900 },
   });
-  fleet = await Fleet.start({ server: h.url, count: 16, scenario, clockFactor: FACTOR, wakeUrl: h.fake.wakeUrl, keyPoolSize: 3 });
+  fleet = await Fleet.start({ server: h.url, count: 12, scenario, clockFactor: FACTOR, wakeUrl: h.fake.wakeUrl, keyPoolSize: 3 });
   mkdirSync(SHOTS, { recursive: true });
   profileDir = mkdtempSync(join(tmpdir(), 'updraft-chromium-'));
   browser = await chromium.launchPersistentContext(profileDir, {
@@ -127,4 +127,35 @@ test('a device found through the list shows its timeline, the raw plist of an ex
   await p.locator('#timeline li', { hasText: 'DeviceInformation' }).first().getByRole('link', { name: 'raw plist' }).click();
   await p.locator('#command-plist').getByText(/<string>DeviceInformation<\/string>/).waitFor();
   assert.match((await p.locator('#result-plist').textContent()) ?? '', /QueryResponses/);
+});
+
+test('a campaign created from the form shows its dry run first, then its live view reaches 100 %', async () => {
+  await p.goto(`${h.url}/ui/campaigns`);
+  await p.getByRole('link', { name: 'New campaign' }).click();
+  await p.getByLabel('Name').fill('Ventura Macs to 26.6.2');
+  await p.getByLabel('Select', { exact: true }).fill('platform=macOS,os_max=13.99');
+  await p.getByLabel('Target').fill('26.6.2');
+  await p.getByLabel('Waves').fill('50%,100%');
+  await p.getByLabel('Success rate to promote').fill('1');
+  await p.getByRole('button', { name: 'Dry run' }).click();
+  const macs = fleet.devices.filter((d) => d.platform === 'macos' && d.osVersion.startsWith('13.')).length;
+  assert.ok(macs >= 2, `the fleet has ${macs} macOS 13 Macs`);
+  await p.locator('#dry-run-summary').getByText(`${macs} devices selected`).waitFor().catch(async (err) => {
+    console.log(await p.locator('main').innerText());
+    throw err;
+  });
+  assert.equal(await p.locator('table tbody tr', { hasText: '26.6.2' }).count(), macs);
+  await shot('campaign-dry-run');
+  await p.getByRole('button', { name: 'Create campaign' }).click();
+  await p.getByRole('heading', { name: 'Ventura Macs to 26.6.2', level: 1 }).waitFor();
+  const url = p.url();
+  // The live view updates without a reload (htmx): the status line reaches 100 % and says done.
+  await p.locator('#campaign-status').getByText(/^done · 100 % done/).waitFor({ timeout: 90_000 });
+  assert.equal(p.url(), url, 'no navigation happened');
+  await p.locator('#progress-chart.drawn canvas').first().waitFor();
+  assert.equal(await p.locator('#campaign-devices tbody tr', { hasText: /^.*done/ }).count(), macs);
+  await shot('campaign');
+  await p.getByRole('link', { name: 'done', exact: true }).first().click();
+  await p.waitForURL(/state=done/);
+  assert.equal(await p.locator('#campaign-devices tbody tr').count(), macs);
 });

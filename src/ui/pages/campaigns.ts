@@ -52,7 +52,7 @@ ${list.length === 0 ? html`<p>No campaign yet.</p>` : html`<div class="scroll"><
   registerCampaignForm(app, ctx, engine);
 
   /** The live part: counts per state and wave, the chart, the device table (one state, paged). */
-  async function live(c: CampaignRecord, q: { state?: string; after?: string }): Promise<Html> {
+  async function live(c: CampaignRecord, q: { state?: string; after?: string }, session: Session): Promise<Html> {
     const v = await view(c);
     const states = q.state ? q.state.split(',').filter(Boolean) : undefined;
     const unknown = states?.find((s) => !DEVICE_STATES.includes(s));
@@ -68,6 +68,7 @@ ${list.length === 0 ? html`<p>No campaign yet.</p>` : html`<div class="scroll"><
 <p class="state" role="status" id="campaign-status"><strong>${c.state}</strong> · ${v.progress} % done · ${count(v.counts.done ?? 0)} of ${count(v.devices)} devices · wave ${String(v.wave)} of ${v.waves.length}
 ${running ? html` · <a href="${self({})}">Refresh</a>` : ''}</p>
 ${progressBar(v.progress)}
+${controls(c, session)}
 <div class="columns">
 <section aria-labelledby="states-h"><h2 id="states-h">Devices per state</h2>
 <table><thead><tr><th scope="col">State</th><th scope="col" class="num">Devices</th></tr></thead>
@@ -124,17 +125,16 @@ ${rows.length === PAGE ? html`<p><a href="${self({ after: rows.at(-1)!.deviceId 
     const spec = v.spec as Record<string, unknown>;
     const body = html`<p><a href="/ui/campaigns">← Campaigns</a></p>
 <h1>${c.name}</h1>
-${controls(c, session)}
 <details><summary>Options</summary><pre>${JSON.stringify(spec, null, 2)}</pre></details>
 <p class="hint">Created ${when(c.createdAt)}${c.endedAt ? `, ended ${when(c.endedAt)}` : ''}.</p>
-${await live(c, req.query)}`;
+${await live(c, req.query, session)}`;
     return sendPage(reply, page({ title: c.name, section: 'campaigns', session, charts: true, body }));
   });
 
   app.get<{ Params: { id: string }; Querystring: { state?: string; after?: string } }>('/ui/campaigns/:id/live', async (req, reply) => {
-    sessionOf(req);
+    const session = sessionOf(req);
     const c = await known(req.params.id);
-    return reply.type('text/html; charset=utf-8').send((await live(c, req.query)).text);
+    return reply.type('text/html; charset=utf-8').send((await live(c, req.query, session)).text);
   });
 
   for (const action of ['pause', 'resume', 'cancel'] as const) {
