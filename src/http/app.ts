@@ -30,6 +30,8 @@ import { registerApiKeys } from './api/apikeys.js';
 import { apiKeyLookup } from './api/auth.js';
 import { registerAudit } from './api/audit.js';
 import { registerUi } from '../ui/index.js';
+import { registerDep } from './api/dep.js';
+import { registerDepProxy } from './api/dep-proxy.js';
 
 export interface AppDeps {
   config: Config;
@@ -95,6 +97,8 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerOs(app, deps);
   registerCampaigns(app, deps);
   registerInventory(app, deps);
+  registerDep(app, deps);
+  registerDepProxy(app, deps);
   registerApiKeys(app, deps);
   registerAudit(app, deps);
   registerUi(app, deps, apiKeyLookup(deps.config.apiKey, deps.store)); // the web dashboard under /ui; signs in with any live API key
