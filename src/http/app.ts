@@ -26,6 +26,9 @@ import { Catalogs } from '../osupdate/catalog/service.js';
 import { registerInventory } from './api/inventory.js';
 import { PostureService } from '../osupdate/posture/service.js';
 import { registerOs } from './api/os.js';
+import { registerAde } from './ade.js';
+import type { X509Certificate } from 'node:crypto';
+import type { DepDeviceLookup } from '../dep/ade-enroll.js';
 
 export interface AppDeps {
   config: Config;
@@ -44,6 +47,10 @@ export interface AppDeps {
   campaigns?: CampaignEngine;
   /** Device and fleet OS update posture (GET /v1/devices/{id}/os, /v1/os/summary). */
   posture: PostureService;
+  /** Apple's device CA (--ade-device-ca): ADE MachineInfo signers must chain to it; none: ADE enrollment is refused. */
+  adeAnchors?: readonly X509Certificate[];
+  /** Finds a serial among the DEP devices synced from Apple Business Manager. */
+  depLookup?: (serial: string) => Promise<DepDeviceLookup | null>;
 }
 
 /** What buildApp takes: AppDeps, where a missing catalog or posture service is made over the store. */
@@ -88,5 +95,6 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerOs(app, deps);
   registerCampaigns(app, deps);
   registerInventory(app, deps);
+  registerAde(app, deps);
   return app;
 }

@@ -196,3 +196,8 @@ function derHeader(tag: number, length: number): Buffer {
   for (let n = length; n > 0; n >>= 8) bytes.unshift(n & 0xff);
   return Buffer.from([tag, 0x80 | bytes.length, ...bytes]);
 }
+
+/** The DER of every certificate the message carries (the signer's and its intermediates). */
+export function carriedCertificates(parsed: ParsedSignedData): Buffer[] {
+  return (parsed.signedData.certificates ?? []).flatMap((c) => (c.certificate ? [buf(AsnConvert.serialize(c.certificate))] : []));
+}

@@ -28,6 +28,7 @@ import { campaignStore } from './campaigns.js';
 import { catalogStore } from './catalogs.js';
 import { inventoryStore } from './inventory.js';
 import { postureStore } from './posture.js';
+import { adeStore } from './ade.js';
 
 export interface OpenStoreOptions {
   db: string;
@@ -97,6 +98,7 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...catalogStore(ctx),
     ...inventoryStore(ctx),
     ...postureStore(ctx),
+    ...adeStore(ctx),
     close,
   };
 }

@@ -10,6 +10,7 @@ import type { CampaignStore, TagStore } from './types-campaigns.js';
 import type { CatalogStore } from './types-catalogs.js';
 import type { InventoryStore } from './types-inventory.js';
 import type { PostureStore } from './types-posture.js';
+import type { AdeStore } from './types-ade.js';
 
 /** Protocol shapes the store keeps, defined with the protocol model. */
 export type { EnrollmentType, Inventory, Platform };
@@ -321,6 +322,7 @@ export * from './types-campaigns.js';
 export * from './types-catalogs.js';
 export * from './types-inventory.js';
 export * from './types-posture.js';
+export * from './types-ade.js';
 
 export interface Store
   extends EnrollmentStore,
@@ -336,7 +338,8 @@ export interface Store
     TagStore,
     CatalogStore,
     InventoryStore,
-    PostureStore {
+    PostureStore,
+    AdeStore {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { inventoryMigration } from './005_inventory.js';
 import { postureMigration } from './006_posture.js';
 import { campaignsMigration } from './008_campaigns.js';
 import { ddmUnknownMigration } from './009_ddm_unknown.js';
+import { adeMigration } from './013_ade.js';
 
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
@@ -23,6 +24,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '006_posture': postureMigration(dialect),
         '008_campaigns': campaignsMigration(),
         '009_ddm_unknown': ddmUnknownMigration(),
+        '013_ade': adeMigration(),
       };
     },
   };
