@@ -28,7 +28,7 @@ import { PostureService, startPostureWorker } from './osupdate/posture/service.j
 import { recomputePostureOnChange } from './osupdate/posture/hook.js';
 import { startCatalogRefresh } from './osupdate/catalog/refresh.js';
 import { adeMiddleware } from './dep/ade-middleware.js';
-import { loadAdeAnchors } from './dep/ade-enroll.js';
+import { depLookupFrom, loadAdeAnchors } from './dep/ade-enroll.js';
 
 export interface RunningServer {
   url: string;
@@ -91,7 +91,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     });
     observers.push(campaignObserver(campaigns));
     const adeAnchors = loadAdeAnchors(config.adeDeviceCaFiles);
-    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns, posture, adeAnchors };
+    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns, posture, clock: opts.clock, adeAnchors, depLookup: depLookupFrom(store) };
     const app = await buildApp(deps);
 
     const repush = startRepushWorker({ store, pusher, interval: (config.repushIntervalSeconds ?? 3600) * 1000, logger });

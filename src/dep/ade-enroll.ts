@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { readCertificates } from '../pki/pem.js';
 import type { CatalogView } from '../osupdate/types.js';
-import type { AdeStore, SettingStore } from '../storage/types.js';
+import type { AdeStore, DepStore, SettingStore } from '../storage/types.js';
 import { effectiveAdeSettings, type AdeSettings } from './ade-settings.js';
 import { MachineInfoError, verifyMachineInfo, type MachineInfo } from './machineinfo.js';
 import { requiredUpdate, type SoftwareUpdateRequired } from './min-os.js';
@@ -42,6 +42,14 @@ export type AdeAnswer =
 /** The PEM files of --ade-device-ca as trust anchors. */
 export function loadAdeAnchors(files: readonly string[] = []): X509Certificate[] {
   return files.flatMap((f) => readCertificates(f)).map((der) => new X509Certificate(der));
+}
+
+/** Looks serials up among the DEP devices synced from Apple (a device released from the organization is unknown). */
+export function depLookupFrom(store: Pick<DepStore, 'getDepDevice'>): (serial: string) => Promise<DepDeviceLookup | null> {
+  return async (serial) => {
+    const d = await store.getDepDevice(serial);
+    return d && d.opType !== 'deleted' ? { depName: d.depName, profileUuid: d.profileUuid } : null;
+  };
 }
 
 export async function adeEnroll(deps: AdeEnrollDeps, body: Buffer, at = new Date()): Promise<AdeAnswer> {

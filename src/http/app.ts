@@ -29,6 +29,10 @@ import { registerOs } from './api/os.js';
 import { registerAde } from './ade.js';
 import type { X509Certificate } from 'node:crypto';
 import type { DepDeviceLookup } from '../dep/ade-enroll.js';
+import { registerApiKeys } from './api/apikeys.js';
+import { apiKeyLookup } from './api/auth.js';
+import { registerAudit } from './api/audit.js';
+import { registerUi } from '../ui/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -51,6 +55,8 @@ export interface AppDeps {
   adeAnchors?: readonly X509Certificate[];
   /** Finds a serial among the DEP devices synced from Apple Business Manager. */
   depLookup?: (serial: string) => Promise<DepDeviceLookup | null>;
+  /** The engines' clock (simulated in tests and benches); the dashboard shows times against it. Default: the wall clock. */
+  clock?: () => Date;
 }
 
 /** What buildApp takes: AppDeps, where a missing catalog or posture service is made over the store. */
@@ -78,6 +84,7 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: MAX_HEADER_BYTES },
   }) as unknown as FastifyInstance;
+  app.decorateRequest('apiPrincipal', null);
   // Route modules are registered below, one line each.
   registerOpenApi(app, deps); // first: it documents the API routes registered after it
   await registerMdm(app, deps);
@@ -96,5 +103,8 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerCampaigns(app, deps);
   registerInventory(app, deps);
   registerAde(app, deps);
+  registerApiKeys(app, deps);
+  registerAudit(app, deps);
+  registerUi(app, deps, apiKeyLookup(deps.config.apiKey, deps.store)); // the web dashboard under /ui; signs in with any live API key
   return app;
 }

@@ -28,6 +28,9 @@ import { campaignStore } from './campaigns.js';
 import { catalogStore } from './catalogs.js';
 import { inventoryStore } from './inventory.js';
 import { postureStore } from './posture.js';
+import { accessStore } from './access.js';
+import { fleetStore } from './fleet.js';
+import { depStore } from './dep.js';
 import { adeStore } from './ade.js';
 
 export interface OpenStoreOptions {
@@ -98,6 +101,9 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...catalogStore(ctx),
     ...inventoryStore(ctx),
     ...postureStore(ctx),
+    ...accessStore(ctx),
+    ...fleetStore(ctx),
+    ...depStore(ctx),
     ...adeStore(ctx),
     close,
   };

@@ -11,6 +11,9 @@ import type { CatalogStore } from './types-catalogs.js';
 import type { InventoryStore } from './types-inventory.js';
 import type { PostureStore } from './types-posture.js';
 import type { AdeStore } from './types-ade.js';
+import type { AccessStore } from './types-access.js';
+import type { FleetStore } from './types-fleet.js';
+import type { DepStore } from './types-dep.js';
 
 /** Protocol shapes the store keeps, defined with the protocol model. */
 export type { EnrollmentType, Inventory, Platform };
@@ -323,6 +326,8 @@ export * from './types-catalogs.js';
 export * from './types-inventory.js';
 export * from './types-posture.js';
 export * from './types-ade.js';
+export * from './types-access.js';
+export * from './types-fleet.js';
 
 export interface Store
   extends EnrollmentStore,
@@ -339,7 +344,10 @@ export interface Store
     CatalogStore,
     InventoryStore,
     PostureStore,
-    AdeStore {
+    AdeStore,
+    AccessStore,
+    FleetStore,
+    DepStore {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 }

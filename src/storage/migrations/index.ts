@@ -10,6 +10,8 @@ import { inventoryMigration } from './005_inventory.js';
 import { postureMigration } from './006_posture.js';
 import { campaignsMigration } from './008_campaigns.js';
 import { ddmUnknownMigration } from './009_ddm_unknown.js';
+import { accessMigration } from './010_access.js';
+import { depMigration } from './011_dep.js';
 import { adeMigration } from './013_ade.js';
 
 export function migrations(dialect: Dialect): MigrationProvider {
@@ -24,6 +26,8 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '006_posture': postureMigration(dialect),
         '008_campaigns': campaignsMigration(),
         '009_ddm_unknown': ddmUnknownMigration(),
+        '010_access': accessMigration(dialect),
+        '011_dep': depMigration(dialect),
         '013_ade': adeMigration(),
       };
     },
