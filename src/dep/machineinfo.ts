@@ -1,9 +1,9 @@
 // The MachineInfo a device posts to the ADE enrollment URL (Apple's schema: other/machineinfo.yaml):
 // a plist CMS-signed by the device's identity, which chains to Apple's device CA. Parsed and checked
-// with the project's CMS module (src/pki/cms-signed.ts); the chain is walked with node:crypto from the
+// with the project's CMS layer (src/pki/cms/); the chain is walked with node:crypto from the
 // signer through the certificates the message carries to one of the configured anchors.
 import { X509Certificate } from 'node:crypto';
-import { carriedCertificates, CmsError, parseSignedData, verifySigner } from '../pki/cms-signed.js';
+import { CmsError, onlySigner, parseSignedData, verifySigner } from '../pki/cms/index.js';
 import { asBool, asString, parseAnyPlist, toJSONSafe, type PlistDict, type PlistValue } from '../plist/index.js';
 import { platformOf } from '../mdm/platform.js';
 import type { Platform } from '../mdm/types.js';
@@ -114,12 +114,20 @@ export function verifyMachineInfo(body: Buffer, anchors: readonly X509Certificat
   if (body.length === 0) throw new MachineInfoError(400, 'no MachineInfo in the request body (the device posts it CMS-signed, Content-Type application/pkcs7-signature)');
   let content: Buffer;
   try {
-    const parsed = parseSignedData(der(body));
-    if (!parsed.content) throw new MachineInfoError(400, 'the signed MachineInfo carries no content');
-    content = parsed.content;
-    const signer = verifySigner(parsed, content);
+    const msg = parseSignedData(der(body), true);
+    if (!msg.content) throw new MachineInfoError(400, 'the signed MachineInfo carries no content');
+    content = msg.content;
+    const signer = onlySigner(msg);
+    if (!signer.certDer) throw new MachineInfoError(400, 'MachineInfo signature: the signer certificate is not in the message');
+    let leaf: X509Certificate;
+    try {
+      leaf = new X509Certificate(signer.certDer);
+    } catch {
+      throw new MachineInfoError(400, 'MachineInfo signature: the signer certificate cannot be read');
+    }
+    verifySigner(signer, content, leaf.publicKey);
     if (anchors.length === 0) throw new MachineInfoError(403, 'no device CA is configured (--ade-device-ca): MachineInfo signatures cannot be checked');
-    checkChain(signer.certDer, carriedCertificates(parsed), anchors, at);
+    checkChain(signer.certDer, msg.certs, anchors, at);
   } catch (e) {
     if (e instanceof MachineInfoError) throw e;
     if (e instanceof CmsError) throw new MachineInfoError(e.problem === 'badSignature' ? 403 : 400, `MachineInfo signature: ${e.message}`);

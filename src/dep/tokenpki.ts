@@ -7,8 +7,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, X50
 import { KeyUsageFlags } from '@peculiar/asn1-x509';
 import { buildCertificate, simpleName } from '../pki/certificate.js';
 import { spkiOf } from '../pki/ca.js';
-import { openEnveloped, seal } from '../pki/cms-enveloped.js';
-import { CmsError } from '../pki/cms-signed.js';
+import { CmsError, openEnveloped, seal } from '../pki/cms/index.js';
 import { cipherByName } from '../pki/symmetric.js';
 import { certParts } from '../pki/x509-der.js';
 import { certPem, keyPem } from '../pki/pem.js';

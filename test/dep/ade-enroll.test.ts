@@ -4,7 +4,7 @@
 // refused unknown serials get a 4xx with the reason (never 401) and nothing is stored.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSignedData } from '../../src/pki/cms-signed.js';
+import { parseSignedData } from '../../src/pki/cms/index.js';
 import { parsePlist, type PlistDict } from '../../src/plist/index.js';
 import { startHarness, type Harness } from '../sim/harness.js';
 import { sharedDir } from '../helpers/fixtures.js';
