@@ -33,6 +33,8 @@ import { registerApiKeys } from './api/apikeys.js';
 import { apiKeyLookup } from './api/auth.js';
 import { registerAudit } from './api/audit.js';
 import { registerUi } from '../ui/index.js';
+import { registerDep } from './api/dep.js';
+import { registerDepProxy } from './api/dep-proxy.js';
 
 export interface AppDeps {
   config: Config;
@@ -102,6 +104,8 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerOs(app, deps);
   registerCampaigns(app, deps);
   registerInventory(app, deps);
+  registerDep(app, deps);
+  registerDepProxy(app, deps);
   registerAde(app, deps);
   registerApiKeys(app, deps);
   registerAudit(app, deps);

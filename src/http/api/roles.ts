@@ -86,6 +86,22 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/ddm/enrollments/:id/sync': 'operate',
   'PUT /v1/ddm/assets/:name': 'operate',
   'DELETE /v1/ddm/assets/:name': 'operate',
+  // ADE (DEP): NanoDEP's routes and the DEP names (tokens and key pairs are secrets: admin)
+  'GET /v1/tokenpki/:name': 'admin', // makes a key pair
+  'PUT /v1/tokenpki/:name': 'admin',
+  'GET /v1/tokens/:name': 'admin',
+  'PUT /v1/tokens/:name': 'admin',
+  'GET /v1/config/:name': 'read',
+  'PUT /v1/config/:name': 'admin',
+  'GET /v1/assigner/:name': 'read',
+  'PUT /v1/assigner/:name': 'admin',
+  'GET /v1/dep': 'read',
+  'GET /v1/dep/:name': 'read',
+  'GET /proxy/:name/*': 'admin', // the organization's DEP API, as the server
+  'POST /proxy/:name/*': 'admin',
+  'PUT /proxy/:name/*': 'admin',
+  'DELETE /proxy/:name/*': 'admin',
+  'PATCH /proxy/:name/*': 'admin',
   // API keys and the audit log
   'POST /v1/apikeys': 'admin',
   'GET /v1/apikeys': 'admin',
