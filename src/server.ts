@@ -29,6 +29,7 @@ import { recomputePostureOnChange } from './osupdate/posture/hook.js';
 import { startCatalogRefresh } from './osupdate/catalog/refresh.js';
 import { adeMiddleware } from './dep/ade-middleware.js';
 import { depLookupFrom, loadAdeAnchors } from './dep/ade-enroll.js';
+import { startDepTokenWatch } from './dep/watch.js';
 
 export interface RunningServer {
   url: string;
@@ -104,6 +105,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       const schedule = startInventorySchedule({ store, pusher, interval: inventoryInterval * 1000, logger });
       stops.push(() => schedule.stop());
     }
+    const depTokens = startDepTokenWatch({ store, logger });
+    stops.push(() => depTokens.stop());
     const retention = startRetention({ store, days: config.retentionDays, logger });
     stops.push(() => retention.stop());
     if (config.catalogUrls && Object.keys(config.catalogUrls).length > 0) {
