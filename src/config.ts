@@ -61,6 +61,8 @@ export interface Config {
   campaignPollSeconds?: number;
   /** --metrics-public: serve /metrics without an API key (default: any API key). */
   metricsPublic?: boolean;
+  /** --ade-device-ca: PEM files of Apple's device CA (or a test CA) that ADE MachineInfo signers chain to. */
+  adeDeviceCaFiles?: string[];
 }
 
 export const DEFAULT_APNS_URL = 'https://api.push.apple.com';

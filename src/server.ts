@@ -30,6 +30,8 @@ import { recomputePostureOnChange } from './osupdate/posture/hook.js';
 import { startCatalogRefresh } from './osupdate/catalog/refresh.js';
 import { createMetrics } from './metrics/registry.js';
 import { countingPusher, metricsMiddleware, timedStore } from './metrics/wrap.js';
+import { adeMiddleware } from './dep/ade-middleware.js';
+import { depLookupFrom, loadAdeAnchors } from './dep/ade-enroll.js';
 import { startDepTokenWatch } from './dep/watch.js';
 
 export interface RunningServer {
@@ -88,7 +90,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler, observers, logger });
     const webhooks = config.webhookUrl ? [webhookMiddleware(store, { logger })] : [];
     const ddmAuto = config.ddmAuto === false ? [] : [ddmEnableMiddleware({ store, ddm, logger })];
-    const service = compose(core, metricsMiddleware(metrics), identity.middleware, ...webhooks, ...ddmAuto);
+    const ade = adeMiddleware({ store, inventory: inventoryStore, pusher, logger });
+    const service = compose(core, metricsMiddleware(metrics), identity.middleware, ...webhooks, ...ddmAuto, ade);
     // NanoMDM's /migration: the old server's stored check-ins, without identity or webhooks.
     const migration = compose(core, migrationMiddleware(store), ...ddmAuto);
     const pollMs = (config.campaignPollSeconds ?? DEFAULT_CAMPAIGN_POLL_SECONDS) * 1000;
@@ -97,7 +100,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       inventory: async (ids) => new Map((await store.listInventory(ids)).map((i) => [i.deviceId, i])),
     });
     observers.push(campaignObserver(campaigns));
-    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns, posture, clock: opts.clock, metrics, migration };
+    const adeAnchors = loadAdeAnchors(config.adeDeviceCaFiles);
+    const deps: AppDeps = {
+      config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns, posture, clock: opts.clock, adeAnchors, depLookup: depLookupFrom(store), metrics, migration,
+    };
     const app = await buildApp(deps);
 
     const repush = startRepushWorker({ store, pusher, interval: (config.repushIntervalSeconds ?? 3600) * 1000, logger });
