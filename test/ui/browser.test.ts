@@ -167,12 +167,12 @@ test('the server page shows the push certificate and offers the enrollment profi
   assert.equal(await profile.getAttribute('href'), '/mdm/enroll');
   await shot('server');
   await p.keyboard.press('Tab');
-  assert.equal(await p.evaluate(() => document.activeElement?.textContent), 'Skip to content', 'the first Tab reaches the skip link');
+  assert.equal(await p.evaluate('document.activeElement?.textContent'), 'Skip to content', 'the first Tab reaches the skip link');
 
   await p.setViewportSize({ width: 390, height: 844 });
   await p.goto(`${h.url}/ui`);
   await p.locator('#fleet-chart.drawn canvas').first().waitFor();
-  const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const overflow = (await p.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
   assert.ok(overflow <= 0, `the fleet page scrolls sideways by ${overflow}px on a phone`);
   await shot('fleet-phone');
   await p.setViewportSize({ width: 1280, height: 860 });
