@@ -27,6 +27,8 @@ import { Catalogs } from './osupdate/catalog/service.js';
 import { PostureService, startPostureWorker } from './osupdate/posture/service.js';
 import { recomputePostureOnChange } from './osupdate/posture/hook.js';
 import { startCatalogRefresh } from './osupdate/catalog/refresh.js';
+import { adeMiddleware } from './dep/ade-middleware.js';
+import { depLookupFrom, loadAdeAnchors } from './dep/ade-enroll.js';
 import { startDepTokenWatch } from './dep/watch.js';
 
 export interface RunningServer {
@@ -81,14 +83,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler, observers, logger });
     const webhooks = config.webhookUrl ? [webhookMiddleware(store, { logger })] : [];
     const ddmAuto = config.ddmAuto === false ? [] : [ddmEnableMiddleware({ store, ddm, logger })];
-    const service = compose(core, identity.middleware, ...webhooks, ...ddmAuto);
+    const ade = adeMiddleware({ store, inventory: inventoryStore, pusher, logger });
+    const service = compose(core, identity.middleware, ...webhooks, ...ddmAuto, ade);
     const pollMs = (config.campaignPollSeconds ?? DEFAULT_CAMPAIGN_POLL_SECONDS) * 1000;
     const campaigns = createCampaignEngine({
       store, pusher, ddm, catalog: () => catalogs.view(), now: opts.clock ?? (() => new Date()), pollMs, logger, webhooks: Boolean(config.webhookUrl),
       inventory: async (ids) => new Map((await store.listInventory(ids)).map((i) => [i.deviceId, i])),
     });
     observers.push(campaignObserver(campaigns));
-    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns, posture, clock: opts.clock };
+    const adeAnchors = loadAdeAnchors(config.adeDeviceCaFiles);
+    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns, posture, clock: opts.clock, adeAnchors, depLookup: depLookupFrom(store) };
     const app = await buildApp(deps);
 
     const repush = startRepushWorker({ store, pusher, interval: (config.repushIntervalSeconds ?? 3600) * 1000, logger });

@@ -31,6 +31,7 @@ import { postureStore } from './posture.js';
 import { accessStore } from './access.js';
 import { fleetStore } from './fleet.js';
 import { depStore } from './dep.js';
+import { adeStore } from './ade.js';
 
 export interface OpenStoreOptions {
   db: string;
@@ -103,6 +104,7 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...accessStore(ctx),
     ...fleetStore(ctx),
     ...depStore(ctx),
+    ...adeStore(ctx),
     close,
   };
 }

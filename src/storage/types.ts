@@ -10,6 +10,7 @@ import type { CampaignStore, TagStore } from './types-campaigns.js';
 import type { CatalogStore } from './types-catalogs.js';
 import type { InventoryStore } from './types-inventory.js';
 import type { PostureStore } from './types-posture.js';
+import type { AdeStore } from './types-ade.js';
 import type { AccessStore } from './types-access.js';
 import type { FleetStore } from './types-fleet.js';
 import type { DepStore } from './types-dep.js';
@@ -324,6 +325,7 @@ export * from './types-campaigns.js';
 export * from './types-catalogs.js';
 export * from './types-inventory.js';
 export * from './types-posture.js';
+export * from './types-ade.js';
 export * from './types-access.js';
 export * from './types-fleet.js';
 
@@ -342,6 +344,7 @@ export interface Store
     CatalogStore,
     InventoryStore,
     PostureStore,
+    AdeStore,
     AccessStore,
     FleetStore,
     DepStore {

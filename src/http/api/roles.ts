@@ -102,6 +102,13 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'PUT /proxy/:name/*': 'admin',
   'DELETE /proxy/:name/*': 'admin',
   'PATCH /proxy/:name/*': 'admin',
+  // ADE enrollment
+  'GET /v1/ade/settings': 'read',
+  'PUT /v1/ade/settings': 'admin',
+  'GET /v1/ade/settings/:dep_name': 'read',
+  'PUT /v1/ade/settings/:dep_name': 'admin',
+  'GET /v1/ade/enrollments': 'read',
+  'GET /v1/ade/enrollments/:udid': 'read',
   // API keys and the audit log
   'POST /v1/apikeys': 'admin',
   'GET /v1/apikeys': 'admin',

@@ -12,6 +12,7 @@ import { campaignsMigration } from './008_campaigns.js';
 import { ddmUnknownMigration } from './009_ddm_unknown.js';
 import { accessMigration } from './010_access.js';
 import { depMigration } from './011_dep.js';
+import { adeMigration } from './013_ade.js';
 
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
@@ -27,6 +28,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '009_ddm_unknown': ddmUnknownMigration(),
         '010_access': accessMigration(dialect),
         '011_dep': depMigration(dialect),
+        '013_ade': adeMigration(),
       };
     },
   };
