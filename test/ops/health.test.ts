@@ -71,26 +71,30 @@ test('/metrics: Prometheus text behind any API key, counting what the server did
 
 test('close() lets a request in flight finish, refuses new connections, then closes the store', async () => {
   const body = Buffer.from(buildPlist({ MessageType: 'Authenticate', UDID: 'INFLIGHT-MAC', Topic: 'com.apple.mgmt.External.test-topic', SerialNumber: 'C02X' }));
-  const { port } = new URL(running.url);
+  const port = Number(new URL(running.url).port);
+  const arrived = new Promise((resolve) => running.app.server.once('request', resolve));
+  let finish!: () => void;
   const answer = new Promise<number>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'PUT', path: '/mdm/checkin', headers: { 'content-type': CHECKIN_CONTENT_TYPE, 'content-length': body.length } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'PUT', path: '/mdm/checkin', agent: false, headers: { 'content-type': CHECKIN_CONTENT_TYPE, 'content-length': body.length } }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
     req.on('error', reject);
-    req.write(body.subarray(0, 10)); // the request is in flight: its body is not complete yet
-    setTimeout(() => {
-      void closing; // close() has begun by now
-      req.end(body.subarray(10));
-    }, 300);
+    req.write(body.subarray(0, 10)); // in flight: the body is not complete yet
+    finish = () => req.end(body.subarray(10));
   });
-  await new Promise((r) => setTimeout(r, 100));
+  await arrived;
   let closeDone = false;
   const closing = running.close().then(() => (closeDone = true));
   closed = true;
-  await new Promise((r) => setTimeout(r, 50));
-  await assert.rejects(fetch(`${running.url}/healthz`), 'no new connection once closing');
+  await new Promise((r) => setTimeout(r, 100));
+  const fresh = await new Promise<string>((resolve) => {
+    const r = http.get({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => resolve(`answered ${res.statusCode}`));
+    r.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+  });
+  assert.equal(fresh, 'ECONNREFUSED', 'no new connection once closing');
   assert.equal(closeDone, false, 'close waits for the request in flight');
+  finish();
   assert.equal(await answer, 200, 'the request in flight is answered');
   await closing;
   await assert.rejects(running.deps.store.getEnrollment('INFLIGHT-MAC'), 'the store is closed last');
