@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { periodic, type Periodic } from '../service/periodic.js';
 import type { Store } from '../storage/types.js';
-import type { DepDeviceInput, DepDeviceRecord } from '../storage/types-dep.js';
+import type { DepDeviceRecord } from '../storage/types-dep.js';
+import { depDeviceInput } from './devices.js';
 import { assignNew } from './assigner.js';
 import { depClient } from './client.js';
 import { DepApiError } from './errors.js';
@@ -37,20 +38,6 @@ export interface SyncerOptions {
   owner?: string;
 }
 
-const date = (s: string | undefined): Date | null => {
-  const t = s ? Date.parse(s) : NaN;
-  return Number.isNaN(t) ? null : new Date(t);
-};
-
-function row(name: string, d: DepDevice): DepDeviceInput {
-  return {
-    depName: name, serialNumber: d.serial_number, model: d.model ?? null, description: d.description ?? null, color: d.color ?? null,
-    assetTag: d.asset_tag ?? null, os: d.os ?? null, deviceFamily: d.device_family ?? null, deviceAssignedBy: d.device_assigned_by ?? null,
-    deviceAssignedDate: date(d.device_assigned_date), opType: d.op_type ?? null, opDate: date(d.op_date), profileUuid: d.profile_uuid ?? null,
-    profileStatus: d.profile_status ?? null, profileAssignTime: date(d.profile_assign_time), profilePushTime: date(d.profile_push_time),
-  };
-}
-
 /** One pass for one DEP name (no lease: syncDepNames takes it). */
 export async function syncDepName(name: string, opts: SyncerOptions): Promise<SyncResult | null> {
   const { store } = opts;
@@ -64,7 +51,7 @@ export async function syncDepName(name: string, opts: SyncerOptions): Promise<Sy
   const keep = async (devices: DepDevice[]) => {
     if (devices.length === 0) return;
     const known = new Set((await store.listDepDevices({ depName: name, serials: devices.map((d) => d.serial_number), limit: 1000 })).map((d) => d.serialNumber));
-    const rows = devices.map((d) => row(name, d));
+    const rows = devices.map((d) => depDeviceInput(name, d));
     await store.upsertDepDevices(rows, now());
     for (const r of rows) {
       if (r.opType === 'added' || (r.opType === null && !known.has(r.serialNumber))) added.push(r.serialNumber);
