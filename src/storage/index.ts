@@ -30,8 +30,10 @@ import { inventoryStore } from './inventory.js';
 import { postureStore } from './posture.js';
 import { leaseStore } from './leases.js';
 import { accessStore } from './access.js';
+import { opsStore } from './ops.js';
 import { fleetStore } from './fleet.js';
 import { depStore } from './dep.js';
+import { adeStore } from './ade.js';
 
 export interface OpenStoreOptions {
   db: string;
@@ -106,8 +108,10 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...postureStore(ctx),
     ...leaseStore(ctx),
     ...accessStore(ctx),
+    ...opsStore(ctx),
     ...fleetStore(ctx),
     ...depStore(ctx),
+    ...adeStore(ctx),
     close,
   };
 }
