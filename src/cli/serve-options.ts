@@ -32,6 +32,7 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   { flag: 'push-topic', env: 'UPDRAFT_PUSH_TOPIC', key: 'pushTopic', kind: 'string', help: 'push topic check-ins must carry (default: not checked)' },
   { flag: 'apns-url', env: 'UPDRAFT_APNS_URL', key: 'apnsUrl', kind: 'url', help: 'APNs base URL (default https://api.push.apple.com)' },
   { flag: 'apns-ca', env: 'UPDRAFT_APNS_CA', key: 'apnsCa', kind: 'string', help: 'PEM file of an extra CA to trust for APNs' },
+  { flag: 'metrics-public', env: 'UPDRAFT_METRICS_PUBLIC', key: 'metricsPublic', kind: 'bool', help: 'serve /metrics without an API key (default: any API key, read-only will do)' },
   { flag: 'ddm-auto', env: 'UPDRAFT_DDM_AUTO', key: 'ddmAuto', kind: 'onoff', help: 'on: queue DeclarativeManagement for each DDM-capable device at its first TokenUpdate, so it reports its status; off: only when asked (ddm sync, set assignment)', default: 'on' },
   { flag: 'repush-interval', env: 'UPDRAFT_REPUSH_INTERVAL', key: 'repushIntervalSeconds', kind: 'int', help: 'seconds before enrollments with pending commands are pushed again (default 3600)' },
   { flag: 'inventory-interval', env: 'UPDRAFT_INVENTORY_INTERVAL', key: 'inventoryIntervalSeconds', kind: 'int', help: 'seconds after which a device\'s inventory is refreshed with DeviceInformation, spread over the fleet (default 86400); 0: never ask devices by itself, not even at enrollment' },

@@ -31,6 +31,9 @@ import type { X509Certificate } from 'node:crypto';
 import type { DepDeviceLookup } from '../dep/ade-enroll.js';
 import { registerApiKeys } from './api/apikeys.js';
 import { apiKeyLookup } from './api/auth.js';
+import { registerHealth } from './health.js';
+import { registerMigration } from './migration.js';
+import type { Metrics } from '../metrics/registry.js';
 import { registerAudit } from './api/audit.js';
 import { registerUi } from '../ui/index.js';
 import { registerDep } from './api/dep.js';
@@ -59,6 +62,10 @@ export interface AppDeps {
   depLookup?: (serial: string) => Promise<DepDeviceLookup | null>;
   /** The engines' clock (simulated in tests and benches); the dashboard shows times against it. Default: the wall clock. */
   clock?: () => Date;
+  /** Prometheus metrics: with them, /metrics answers and every request is counted. */
+  metrics?: Metrics;
+  /** The service behind NanoMDM's PUT /migration (service/migration.ts); without it the route is absent. */
+  migration?: MdmService;
 }
 
 /** What buildApp takes: AppDeps, where a missing catalog or posture service is made over the store. */
@@ -109,6 +116,8 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerAde(app, deps);
   registerApiKeys(app, deps);
   registerAudit(app, deps);
+  registerHealth(app, deps);
+  registerMigration(app, deps);
   registerUi(app, deps, apiKeyLookup(deps.config.apiKey, deps.store)); // the web dashboard under /ui; signs in with any live API key
   return app;
 }

@@ -29,6 +29,7 @@ import { catalogStore } from './catalogs.js';
 import { inventoryStore } from './inventory.js';
 import { postureStore } from './posture.js';
 import { accessStore } from './access.js';
+import { opsStore } from './ops.js';
 import { fleetStore } from './fleet.js';
 import { depStore } from './dep.js';
 import { adeStore } from './ade.js';
@@ -102,6 +103,7 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...inventoryStore(ctx),
     ...postureStore(ctx),
     ...accessStore(ctx),
+    ...opsStore(ctx),
     ...fleetStore(ctx),
     ...depStore(ctx),
     ...adeStore(ctx),

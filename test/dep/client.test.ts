@@ -108,6 +108,18 @@ describe(`DEP client through the fake DEP service (${testDbLabel})`, () => {
     assert.notEqual((await store.getDepName(name))?.sessionToken, 'not-a-session');
   });
 
+  test('concurrent requests without a session, or refused together, share one new session', async () => {
+    const name = await depName();
+    const c = depClient(name, opts());
+    let from = fake.log.length;
+    await Promise.all(Array.from({ length: 5 }, () => c.account()));
+    assert.equal(fake.log.slice(from).filter((r) => r.path === '/session').length, 1);
+    fake.state.expireSessions();
+    from = fake.log.length;
+    await Promise.all(Array.from({ length: 5 }, () => c.account()));
+    assert.equal(fake.log.slice(from).filter((r) => r.path === '/session').length, 1);
+  });
+
   test('a session the service rotates is adopted', async () => {
     const name = await depName();
     const c = depClient(name, opts());

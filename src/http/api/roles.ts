@@ -20,6 +20,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/push': 'operate',
   'PUT /v1/pushcert': 'admin',
   'GET /v1/pushcert': 'read',
+  'PUT /migration': 'admin',
   // MicroMDM
   'POST /v1/commands': 'operate',
   'GET /v1/commands/:udid': 'read',
@@ -114,6 +115,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/apikeys': 'admin',
   'DELETE /v1/apikeys/:id': 'admin',
   'GET /v1/audit': 'read',
+  // Prometheus metrics (unless --metrics-public)
+  'GET /metrics': 'read',
 };
 
 const RANK: Record<Access, number> = { read: 0, operate: 1, admin: 2 };
