@@ -19,7 +19,7 @@ before(async () => {
   const unused = async () => { throw new Error('not used by a dry run or a create'); };
   engine = createCampaignEngine({
     store, pusher: new UnconfiguredPusher(), now: () => T0, pollMs: 1000,
-    ddm: { applySet: unused, unassign: unused, deleteSet: unused, deleteDeclaration: unused },
+    ddm: { applySet: unused, unassign: unused, deleteSet: unused, deleteDeclaration: unused, sync: unused },
   });
   for (const id of MACS) {
     await store.authenticate({

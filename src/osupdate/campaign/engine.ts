@@ -12,7 +12,7 @@ import { planDevice } from './plan.js';
 import { assignWaves, deviceFacts, selectDevices, unknownIds } from './selection.js';
 import { CampaignInputError, parseCampaignRequest } from './spec.js';
 import { isTerminal, type CampaignSpec, type Plan } from './types.js';
-import { deadlineInstant } from './window.js';
+import { deadlineInstant, fallbackZone, windowZone } from './window.js';
 
 export { CampaignInputError };
 export type { EngineDeps };
@@ -59,7 +59,10 @@ export function createCampaignEngine(deps: EngineDeps) {
     const devices = await selectDevices(store, spec.select);
     const facts = await deviceFacts(store, devices, deps.inventory);
     const view = deps.catalog ? await deps.catalog() : null;
-    const planned = facts.map((f) => planDevice(f, spec, view));
+    const planned = facts.map((f) => {
+      const p = planDevice(f, spec, view);
+      return spec.window ? { ...p, window: windowZone(spec.window, f, fallbackZone(spec)) } : p;
+    });
     const waves = assignWaves(name, planned, spec.waves);
     return { planned, waves, unknown: unknownIds(spec.select, devices) };
   }

@@ -21,6 +21,8 @@ export interface DeviceFacts {
   appleSilicon: boolean | null;
   bootstrapTokenRequired: boolean | null;
   bootstrapTokenEscrowed: boolean;
+  /** The device's IANA time zone from inventory (null: unknown, e.g. every Mac). */
+  timeZone?: string | null;
 }
 
 /** The platform rules of both paths, kept as data. */
