@@ -198,7 +198,7 @@ export function createDeviceStepper(deps: EngineDeps) {
     const enrollment = await store.getEnrollment(row.deviceId);
     if (!enrollment) return commit(row, { state: 'failed', reason: 'the enrollment is gone' }, {});
     const [f] = await deviceFacts(store, [enrollment], deps.inventory);
-    const sig = JSON.stringify([f!.osVersion, f!.buildVersion, f!.supervised, f!.enrolledViaDep, f!.bootstrapTokenEscrowed]);
+    const sig = JSON.stringify([f!.osVersion, f!.buildVersion, f!.supervised, f!.enrolledViaDep, f!.bootstrapTokenEscrowed, typeof f!.freeGB === 'number' ? Math.floor(f!.freeGB) : null]);
     const later = new Date(deps.now().getTime() + 10 * deps.pollMs);
     if (row.step.blockedSig === undefined) return commit(row, { step: { ...row.step, blockedSig: sig }, nextAt: later }, {});
     if (row.step.blockedSig === sig) return commit(row, { nextAt: later }, {});

@@ -70,6 +70,7 @@ export async function deviceFacts(store: Store, devices: EnrollmentRecord[], inv
       bootstrapTokenRequired: i?.bootstrapTokenRequiredForSoftwareUpdate ?? null,
       bootstrapTokenEscrowed: i ? i.bootstrapTokenEscrowed : escrowed.has(e.id),
       timeZone: i?.timeZone ?? null,
+      freeGB: i?.availableDeviceCapacity ?? null,
     };
   });
 }
