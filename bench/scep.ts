@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { envelope } from '../src/sim/scep.js';
 import { certificationRequest, selfSignedCert, signedData } from '../src/sim/pki.js';
-import { octets, printable } from '../src/sim/der.js';
+import { octetString, printableString } from '../src/asn1/index.js';
 import { createCA, CA } from '../src/pki/ca.js';
 import { Challenges } from '../src/pki/challenge.js';
 import { ScepServer } from '../src/pki/scep/server.js';
@@ -34,9 +34,9 @@ export function buildRequests(caDer: Buffer, challenge: string, count: number): 
     out.push(signedData({
       content: envelope(csr, caDer), detached: false, certDer: signer, key, at,
       attributes: [
-        { type: '2.16.840.1.113733.1.9.2', value: printable('19') },
-        { type: '2.16.840.1.113733.1.9.7', value: printable(randomBytes(20).toString('hex')) },
-        { type: '2.16.840.1.113733.1.9.5', value: octets(randomBytes(16)) },
+        { type: '2.16.840.1.113733.1.9.2', value: printableString('19') },
+        { type: '2.16.840.1.113733.1.9.7', value: printableString(randomBytes(20).toString('hex')) },
+        { type: '2.16.840.1.113733.1.9.5', value: octetString(randomBytes(16)) },
       ],
     }));
   }

@@ -87,7 +87,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       inventory: async (ids) => new Map((await store.listInventory(ids)).map((i) => [i.deviceId, i])),
     });
     observers.push(campaignObserver(campaigns));
-    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns, posture };
+    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns, posture, clock: opts.clock };
     const app = await buildApp(deps);
 
     const repush = startRepushWorker({ store, pusher, interval: (config.repushIntervalSeconds ?? 3600) * 1000, logger });

@@ -98,7 +98,10 @@ export class ApiClient {
     } catch {
       // not JSON: keep the text
     }
-    if (res.status === 401 && opts.auth !== false) throw new CliError('the server refused the API key (401): check --api-key or UPDRAFT_API_KEY');
+    if (res.status === 401 && opts.auth !== false) {
+      const why = typeof (parsed as { error?: unknown } | null)?.error === 'string' ? ` ${(parsed as { error: string }).error};` : '';
+      throw new CliError(`the server refused the API key (401):${why} check --api-key or UPDRAFT_API_KEY`);
+    }
     if (!(opts.accept ?? ((s) => s < 300))(res.status)) {
       const e = parsed as { error?: string; field?: string } | null;
       const reason = typeof e?.error === 'string' ? e.error + (e.field ? ` [${e.field}]` : '') : text.slice(0, 200) || res.statusText;

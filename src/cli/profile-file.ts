@@ -1,7 +1,7 @@
 // What a .mobileconfig file given to `updraft cmd InstallProfile` is: signed (CMS SignedData around the
 // plist) or not, and the profile's identifier. The bytes are sent as they are either way.
 import { parseAnyPlist, type PlistDict } from '../plist/index.js';
-import { parseSignedData } from '../pki/cms-signed.js';
+import { parseSignedData } from '../pki/cms/index.js';
 
 export interface ProfileInfo {
   signed: boolean;
@@ -15,7 +15,7 @@ export function describeProfile(bytes: Buffer): ProfileInfo {
   let plist: Buffer = bytes;
   if (signed) {
     try {
-      const content = parseSignedData(bytes).content;
+      const content = parseSignedData(bytes, true).content;
       if (!content) return { signed, identifier: null, problem: 'the signed file carries no profile (detached signature)' };
       plist = content;
     } catch (err) {

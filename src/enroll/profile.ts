@@ -2,7 +2,7 @@
 // optionally CMS-signed so devices show who it comes from.
 import { createHash } from 'node:crypto';
 import { buildPlist } from '../plist/index.js';
-import { signData } from '../pki/cms-signed.js';
+import { signData } from '../pki/cms/index.js';
 import type { SigningIdentity } from '../pki/signer.js';
 
 /** Every MDM access right (PROTOCOL.md §1.5): 1 | 2 | 4 | … | 4096. */

@@ -26,6 +26,12 @@ import { Catalogs } from '../osupdate/catalog/service.js';
 import { registerInventory } from './api/inventory.js';
 import { PostureService } from '../osupdate/posture/service.js';
 import { registerOs } from './api/os.js';
+import { registerApiKeys } from './api/apikeys.js';
+import { apiKeyLookup } from './api/auth.js';
+import { registerAudit } from './api/audit.js';
+import { registerUi } from '../ui/index.js';
+import { registerDep } from './api/dep.js';
+import { registerDepProxy } from './api/dep-proxy.js';
 
 export interface AppDeps {
   config: Config;
@@ -44,6 +50,8 @@ export interface AppDeps {
   campaigns?: CampaignEngine;
   /** Device and fleet OS update posture (GET /v1/devices/{id}/os, /v1/os/summary). */
   posture: PostureService;
+  /** The engines' clock (simulated in tests and benches); the dashboard shows times against it. Default: the wall clock. */
+  clock?: () => Date;
 }
 
 /** What buildApp takes: AppDeps, where a missing catalog or posture service is made over the store. */
@@ -71,6 +79,7 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: MAX_HEADER_BYTES },
   }) as unknown as FastifyInstance;
+  app.decorateRequest('apiPrincipal', null);
   // Route modules are registered below, one line each.
   registerOpenApi(app, deps); // first: it documents the API routes registered after it
   await registerMdm(app, deps);
@@ -88,5 +97,10 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerOs(app, deps);
   registerCampaigns(app, deps);
   registerInventory(app, deps);
+  registerDep(app, deps);
+  registerDepProxy(app, deps);
+  registerApiKeys(app, deps);
+  registerAudit(app, deps);
+  registerUi(app, deps, apiKeyLookup(deps.config.apiKey, deps.store)); // the web dashboard under /ui; signs in with any live API key
   return app;
 }

@@ -6,7 +6,7 @@
 // the device certificate must be issued, directly, by one of them. Configure the CA that issues
 // the identities (an intermediate is fine); its own issuers need not be present.
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import type { KeyKind } from './algorithms.js';
+import type { KeyKind } from '../pki/oids.js';
 
 export type TrustVerdict =
   | { trusted: true; key: KeyObject; keyKind: KeyKind | null; notBefore: number; notAfter: number }

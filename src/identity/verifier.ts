@@ -3,10 +3,10 @@
 // Fast path: the CMS is walked once without building object trees, the signature is checked with
 // node:crypto, and the chain verdict is cached per certificate fingerprint (trust.ts). The signature
 // itself is verified on every request, so a cached certificate never vouches for a bad signature.
-import { createHash, verify, type X509Certificate } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { certFromHeader } from './certheader.js';
-import { parseSignedData, type SignerData } from './cms.js';
+import { CmsError, onlySigner, parseSignedData, signerAlgorithms, verifySigner, type SignerInfo } from '../pki/cms/index.js';
 import { TrustCache, validityProblem, type TrustVerdict } from './trust.js';
 
 export type IdentitySource = 'signature' | 'header' | 'tls';
@@ -61,30 +61,26 @@ export function createIdentityVerifier(opts: IdentityVerifierOptions): IdentityV
   }
 
   function verifySignature(signatureB64: string, body: Buffer, at: Date): IdentityResult {
-    let signer: SignerData;
+    let signer: SignerInfo;
+    let keyKind: string;
     try {
-      signer = parseSignedData(Buffer.from(signatureB64, 'base64'));
+      signer = onlySigner(parseSignedData(Buffer.from(signatureB64, 'base64')));
+      keyKind = signerAlgorithms(signer).keyKind;
+      if (!signer.certDer) throw new CmsError('malformed', 'the signer certificate is not in the signature');
     } catch (e) {
       return { ok: false, reason: `malformed Mdm-Signature: ${(e as Error).message}` };
     }
     const t = trusted(signer.certDer, at);
     if (typeof t === 'string') return { ok: false, reason: t };
-    if (t.verdict.keyKind !== signer.keyKind) {
-      return { ok: false, reason: `Mdm-Signature algorithm needs an ${signer.keyKind.toUpperCase()} key` };
-    }
-    let signed = body;
-    if (signer.signedAttrs) {
-      const digest = createHash(signer.hash).update(body).digest();
-      if (!digest.equals(signer.messageDigest!)) return { ok: false, reason: 'Mdm-Signature does not match the body' };
-      signed = signer.signedAttrs;
-    }
-    let good: boolean;
+    if (t.verdict.keyKind !== keyKind) return { ok: false, reason: `Mdm-Signature algorithm needs an ${keyKind.toUpperCase()} key` };
     try {
-      good = verify(signer.hash, signed, t.verdict.key, signer.signature);
-    } catch {
-      good = false; // e.g. an ECDSA signature that is not a valid DER (r, s)
+      verifySigner(signer, body, t.verdict.key);
+    } catch (e) {
+      if (!(e instanceof CmsError)) throw e;
+      if (e.problem === 'malformed') return { ok: false, reason: `malformed Mdm-Signature: ${e.message}` };
+      if (/digest/.test(e.message)) return { ok: false, reason: 'Mdm-Signature does not match the body' };
+      return { ok: false, reason: 'Mdm-Signature signature is invalid' };
     }
-    if (!good) return { ok: false, reason: 'Mdm-Signature signature is invalid' };
     return { ok: true, certHash: t.hash, certDer: signer.certDer, source: 'signature' };
   }
 

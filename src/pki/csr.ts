@@ -2,7 +2,7 @@
 // one (the push certificate request). Read with the small DER reader; the parts the CA copies
 // (subject, key, subjectAltName) stay raw DER.
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { Asn1Error, algorithm, children, content, expect, oid, read, readOid, readText, seq, set, smallInteger, tlv, whole } from './asn1.js';
+import { Asn1Error, algorithm, children, content, expect, oid, read, readOid, readText, seq, set, integer, tlv, whole } from '../asn1/index.js';
 import { SIGNATURE_ALGORITHMS } from './oids.js';
 
 /** Key types and sizes a device identity may use. */
@@ -36,16 +36,16 @@ function readAttributes(der: Buffer, set: ReturnType<typeof read>): Attributes {
   let challenge: string | null = null;
   const extensions: Buffer[] = [];
   for (const attr of children(der, set)) {
-    const [typeT, valuesT] = children(der, expect(der, attr, 0x30, 'attribute'));
+    const [typeT, valuesT] = children(der, expect(attr, 0x30, 'attribute'));
     const type = readOid(der, typeT!);
-    const first = children(der, expect(der, valuesT, 0x31, 'attribute values'))[0];
+    const first = children(der, expect(valuesT, 0x31, 'attribute values'))[0];
     if (!first) continue;
     if (type === CHALLENGE_PASSWORD) {
       challenge = readText(der, first);
       if (challenge === null) throw new Asn1Error('challengePassword is not a string');
     } else if (type === EXTENSION_REQUEST) {
-      for (const ext of children(der, expect(der, first, 0x30, 'extensionRequest'))) {
-        const [idT] = children(der, expect(der, ext, 0x30, 'extension'));
+      for (const ext of children(der, expect(first, 0x30, 'extensionRequest'))) {
+        const [idT] = children(der, expect(ext, 0x30, 'extension'));
         if (readOid(der, idT!) === SUBJECT_ALT_NAME) extensions.push(Buffer.from(whole(der, ext)));
       }
     }
@@ -58,15 +58,15 @@ export function parseCsr(input: Uint8Array, knownKey?: { spki: Buffer; key: KeyO
   const der = Buffer.isBuffer(input) ? input : Buffer.from(input);
   let info, subject: Buffer, spki: Buffer, sigAlg: string, signature: Buffer, attrsT;
   try {
-    const [infoT, algT, sigT] = children(der, expect(der, read(der), 0x30, 'CertificationRequest'));
-    info = expect(der, infoT, 0x30, 'certificationRequestInfo');
+    const [infoT, algT, sigT] = children(der, expect(read(der), 0x30, 'CertificationRequest'));
+    info = expect(infoT, 0x30, 'certificationRequestInfo');
     const f = children(der, info);
-    expect(der, f[0], 0x02, 'version');
-    subject = Buffer.from(whole(der, expect(der, f[1], 0x30, 'subject')));
-    spki = Buffer.from(whole(der, expect(der, f[2], 0x30, 'subjectPKInfo')));
+    expect(f[0], 0x02, 'version');
+    subject = Buffer.from(whole(der, expect(f[1], 0x30, 'subject')));
+    spki = Buffer.from(whole(der, expect(f[2], 0x30, 'subjectPKInfo')));
     attrsT = f[3] && f[3].tag === 0xa0 ? f[3] : null;
-    sigAlg = readOid(der, children(der, expect(der, algT, 0x30, 'signatureAlgorithm'))[0]!);
-    const bits = content(der, expect(der, sigT, 0x03, 'signature'));
+    sigAlg = readOid(der, children(der, expect(algT, 0x30, 'signatureAlgorithm'))[0]!);
+    const bits = content(der, expect(sigT, 0x03, 'signature'));
     if (bits.length < 1 || bits[0] !== 0) throw new Asn1Error('signature BIT STRING');
     signature = bits.subarray(1);
   } catch (e) {
@@ -94,7 +94,7 @@ export function parseCsr(input: Uint8Array, knownKey?: { spki: Buffer; key: KeyO
   } else {
     throw new CsrError(`key type ${key.asymmetricKeyType} is not accepted`);
   }
-  const digest = SIGNATURE_ALGORITHMS[sigAlg];
+  const digest = SIGNATURE_ALGORITHMS[sigAlg]?.hash;
   if (!digest) throw new CsrError(`unsupported request signature algorithm ${sigAlg}`);
   let ok = false;
   try {
@@ -134,7 +134,7 @@ export function buildCsr(key: KeyObject, subject: Array<[NameAttribute, string]>
     }),
   );
   const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
-  const info = seq(smallInteger(0), name, spki, tlv(0xa0));
+  const info = seq(integer(0), name, spki, tlv(0xa0));
   const s = SIGNING[type];
   const signature = sign(s.digest, info, key);
   return seq(info, algorithm(s.oid, s.params), tlv(0x03, Buffer.from([0]), signature));

@@ -1,7 +1,7 @@
 // Device identity certificates built as DER by hand: the structure is fixed (v3, sha256WithRSA, five
 // extensions plus a copied subjectAltName), so only the serial, validity, subject, key and key ids vary.
 import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { algorithm, children, content, read, seq, time, tlv, unsignedInteger } from './asn1.js';
+import { algorithm, children, content, read, seq, time, tlv, integer } from '../asn1/index.js';
 
 const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
 const SIG_ALG = algorithm(SHA256_WITH_RSA);
@@ -51,7 +51,7 @@ export function buildLeaf(spec: LeafSpec, issuer: LeafIssuer): Buffer {
   const ski = spkiKeyId(spec.spki);
   const aki = issuer.keyId.length === 20 ? Buffer.concat([AKI_PREFIX, issuer.keyId]) : seq(tlv(0x06, Buffer.from([0x55, 0x1d, 0x23])), tlv(0x04, seq(tlv(0x80, issuer.keyId))));
   const extensions = tlv(0xa3, seq(BASIC_CONSTRAINTS_LEAF, KEY_USAGE_SIG_ENC, EKU_CLIENT_AUTH, SKI_PREFIX, ski, aki, ...spec.extensions));
-  const tbs = seq(VERSION_3, unsignedInteger(spec.serial), SIG_ALG, issuer.name, seq(time(spec.notBefore), time(spec.notAfter)), spec.subject, spec.spki, extensions);
+  const tbs = seq(VERSION_3, integer(spec.serial), SIG_ALG, issuer.name, seq(time(spec.notBefore), time(spec.notAfter)), spec.subject, spec.spki, extensions);
   const signature = sign('sha256', tbs, issuer.key);
   return seq(tbs, SIG_ALG, tlv(0x03, Buffer.from([0]), signature));
 }

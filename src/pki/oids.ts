@@ -9,6 +9,7 @@ export const OID = {
   messageDigest: '1.2.840.113549.1.9.4',
   signingTime: '1.2.840.113549.1.9.5',
   challengePassword: '1.2.840.113549.1.9.7',
+  subjectKeyIdentifier: '2.5.29.14',
   scepMessageType: '2.16.840.1.113733.1.9.2',
   scepPkiStatus: '2.16.840.1.113733.1.9.3',
   scepFailInfo: '2.16.840.1.113733.1.9.4',
@@ -17,26 +18,32 @@ export const OID = {
   scepTransactionId: '2.16.840.1.113733.1.9.7',
 } as const;
 
-/** Digest algorithms accepted in CMS, by OID, with their node:crypto names. */
-export const DIGESTS: Record<string, string> = {
+export type HashName = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
+export type KeyKind = 'rsa' | 'ec';
+
+/** Digest algorithms accepted in CMS (RFC 5754), by OID, with their node:crypto names. mdmb signs with SHA-1; Apple devices use SHA-256. */
+export const DIGESTS: Readonly<Record<string, HashName>> = {
   '1.3.14.3.2.26': 'sha1',
+  '2.16.840.1.101.3.4.2.4': 'sha224',
   '2.16.840.1.101.3.4.2.1': 'sha256',
   '2.16.840.1.101.3.4.2.2': 'sha384',
   '2.16.840.1.101.3.4.2.3': 'sha512',
 };
 
-/** Signature algorithms a CMS signer may name, with the digest they imply (null: the signer's digestAlgorithm). */
-export const SIGNATURE_ALGORITHMS: Record<string, string | null> = {
-  '1.2.840.113549.1.1.1': null, // rsaEncryption
-  '1.2.840.113549.1.1.5': 'sha1',
-  '1.2.840.113549.1.1.11': 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
-  '1.2.840.10045.2.1': null, // id-ecPublicKey
-  '1.2.840.10045.4.1': 'sha1',
-  '1.2.840.10045.4.3.2': 'sha256',
-  '1.2.840.10045.4.3.3': 'sha384',
-  '1.2.840.10045.4.3.4': 'sha512',
+/** Signature algorithms a CMS signer or a CSR may name: the key type they need and, when the identifier names one, the hash (RFC 3279, RFC 5758). */
+export const SIGNATURE_ALGORITHMS: Readonly<Record<string, { key: KeyKind; hash?: HashName }>> = {
+  '1.2.840.113549.1.1.1': { key: 'rsa' }, // rsaEncryption: hash from digestAlgorithm
+  '1.2.840.113549.1.1.5': { key: 'rsa', hash: 'sha1' },
+  '1.2.840.113549.1.1.14': { key: 'rsa', hash: 'sha224' },
+  '1.2.840.113549.1.1.11': { key: 'rsa', hash: 'sha256' },
+  '1.2.840.113549.1.1.12': { key: 'rsa', hash: 'sha384' },
+  '1.2.840.113549.1.1.13': { key: 'rsa', hash: 'sha512' },
+  '1.2.840.10045.2.1': { key: 'ec' }, // id-ecPublicKey: hash from digestAlgorithm
+  '1.2.840.10045.4.1': { key: 'ec', hash: 'sha1' },
+  '1.2.840.10045.4.3.1': { key: 'ec', hash: 'sha224' },
+  '1.2.840.10045.4.3.2': { key: 'ec', hash: 'sha256' },
+  '1.2.840.10045.4.3.3': { key: 'ec', hash: 'sha384' },
+  '1.2.840.10045.4.3.4': { key: 'ec', hash: 'sha512' },
 };
 
 export function digestOid(name: string): string {

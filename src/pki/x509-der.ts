@@ -1,5 +1,5 @@
 // The fields of an X.509 certificate the SCEP path needs, read with the small DER reader (no object model).
-import { Asn1Error, children, content, expect, read, readOid, readText, whole, type Tlv } from './asn1.js';
+import { Asn1Error, children, content, expect, read, readOid, readText, whole, type Tlv } from '../asn1/index.js';
 
 export interface CertParts {
   der: Buffer;
@@ -28,25 +28,25 @@ function extensionValue(b: Buffer, tbsFields: Tlv[], wanted: string): Buffer | n
   if (!exts) return null;
   const list = children(b, exts)[0];
   if (!list) return null;
-  for (const e of children(b, expect(b, list, 0x30, 'extensions'))) {
+  for (const e of children(b, expect(list, 0x30, 'extensions'))) {
     const parts = children(b, e);
     if (readOid(b, parts[0]!) !== wanted) continue;
-    return content(b, expect(b, parts[parts.length - 1], 0x04, 'extnValue'));
+    return content(b, expect(parts[parts.length - 1], 0x04, 'extnValue'));
   }
   return null;
 }
 
 /** Reads a DER certificate; throws Asn1Error when it is not one. */
 export function certParts(der: Buffer): CertParts {
-  const cert = expect(der, read(der), 0x30, 'certificate');
+  const cert = expect(read(der), 0x30, 'certificate');
   const [tbsT] = children(der, cert);
-  const tbs = expect(der, tbsT, 0x30, 'tbsCertificate');
+  const tbs = expect(tbsT, 0x30, 'tbsCertificate');
   const f = children(der, tbs);
   const i = f[0]?.tag === 0xa0 ? 1 : 0;
-  const serialT = expect(der, f[i], 0x02, 'serialNumber');
-  const issuer = whole(der, expect(der, f[i + 2], 0x30, 'issuer'));
-  const subject = whole(der, expect(der, f[i + 4], 0x30, 'subject'));
-  const spki = whole(der, expect(der, f[i + 5], 0x30, 'subjectPublicKeyInfo'));
+  const serialT = expect(f[i], 0x02, 'serialNumber');
+  const issuer = whole(der, expect(f[i + 2], 0x30, 'issuer'));
+  const subject = whole(der, expect(f[i + 4], 0x30, 'subject'));
+  const spki = whole(der, expect(f[i + 5], 0x30, 'subjectPublicKeyInfo'));
   let ski: Buffer | null = null;
   const skiValue = extensionValue(der, f, SKI_OID);
   if (skiValue) {

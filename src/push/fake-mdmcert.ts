@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { KeyUsageFlags } from '@peculiar/asn1-x509';
 import { buildCertificate, simpleName } from '../pki/certificate.js';
 import { spkiOf } from '../pki/ca.js';
-import { seal } from '../pki/cms-enveloped.js';
+import { seal } from '../pki/cms/index.js';
 import { parseCsr, CsrError } from '../pki/csr.js';
 import { cipherByName } from '../pki/symmetric.js';
 import { certParts } from '../pki/x509-der.js';

@@ -2,8 +2,8 @@
 // CSR with its vendor certificate and emails back the portal request, encrypted (CMS EnvelopedData,
 // hex text) to a certificate we sent along. Request shape and reply format: see portal-facts.ts.
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
-import { openEnveloped } from '../pki/cms-enveloped.js';
-import { CmsError } from '../pki/cms-signed.js';
+import { openEnveloped } from '../pki/cms/index.js';
+import { CmsError } from '../pki/cms/index.js';
 import { csrPem } from '../pki/csr.js';
 import { certParts } from '../pki/x509-der.js';
 import { PushCertError } from './cert.js';

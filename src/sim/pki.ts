@@ -1,7 +1,7 @@
 // Client-side PKI for simulated devices: RSA keys from a shared pool, the self-signed certificate
 // and CSR of a SCEP request, and the detached CMS SignedData of an Mdm-Signature, all encoded by hand.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, sign, type KeyObject } from 'node:crypto';
-import { algorithm, bytes, children, ctx, integer, name, octets, oid, read, readOid, seq, set, setOf, time, tlv, whole, type Node } from './der.js';
+import { algorithm, children, content, ctx, integer, name, octetBytes, octetString, oid, read, readOid, seq, set, setOf, time, tlv, whole } from '../asn1/index.js';
 
 export const OID = {
   rsaEncryption: '1.2.840.113549.1.1.1',
@@ -97,15 +97,15 @@ export function signedData(opts: { content: Buffer; detached: boolean; certDer: 
   const attrs = [
     seq(oid(OID.contentType), set(oid(OID.data))),
     seq(oid(OID.signingTime), set(time(opts.at))),
-    seq(oid(OID.messageDigest), set(octets(digest))),
+    seq(oid(OID.messageDigest), set(octetString(digest))),
     ...(opts.attributes ?? []).map((a) => seq(oid(a.type), set(a.value))),
   ];
   const attrSet = setOf(attrs);
   const signature = sign('sha256', attrSet, opts.key);
   attrSet[0] = 0xa0; // [0] IMPLICIT in the SignerInfo
   const sigAlg = isEc(opts.key) ? algorithm(OID.ecdsaWithSHA256, null) : algorithm(OID.rsaEncryption);
-  const signerInfo = seq(integer(1), issuerAndSerial(opts.certDer), algorithm(OID.sha256), attrSet, sigAlg, octets(signature));
-  const encap = opts.detached ? seq(oid(OID.data)) : seq(oid(OID.data), ctx(0, octets(opts.content)));
+  const signerInfo = seq(integer(1), issuerAndSerial(opts.certDer), algorithm(OID.sha256), attrSet, sigAlg, octetString(signature));
+  const encap = opts.detached ? seq(oid(OID.data)) : seq(oid(OID.data), ctx(0, octetString(opts.content)));
   const sd = seq(integer(1), set(algorithm(OID.sha256)), encap, ctx(0, opts.certDer), set(signerInfo));
   return seq(oid(OID.signedData), ctx(0, sd));
 }
@@ -122,8 +122,8 @@ export function parseSignedData(der: Buffer): ParsedSignedData {
   if (!type || !wrapped || readOid(der, type) !== OID.signedData) throw new Error('not a CMS SignedData');
   const parts = children(der, read(der, wrapped.start));
   const encap = children(der, parts[2]);
-  let content: Buffer | null = null;
-  if (encap[1]) content = octetContent(der, read(der, encap[1].start));
+  let body: Buffer | null = null;
+  if (encap[1]) body = Buffer.from(octetBytes(der, read(der, encap[1].start)));
   const certificates: Buffer[] = [];
   const attributes = new Map<string, Buffer>();
   for (const p of parts.slice(3)) {
@@ -134,15 +134,10 @@ export function parseSignedData(der: Buffer): ParsedSignedData {
       const attrs = si.find((n) => n.tag === 0xa0);
       for (const a of attrs ? children(der, attrs) : []) {
         const [t, vals] = children(der, a);
-        attributes.set(readOid(der, t), Buffer.from(bytes(der, children(der, vals)[0])));
+        attributes.set(readOid(der, t), Buffer.from(content(der, children(der, vals)[0])));
       }
     }
   }
-  return { content, certificates, attributes };
+  return { content: body, certificates, attributes };
 }
 
-/** An OCTET STRING's bytes, primitive or constructed (BER chunks). */
-export function octetContent(der: Buffer, n: Node): Buffer {
-  if ((n.tag & 0x20) === 0) return Buffer.from(bytes(der, n));
-  return Buffer.concat(children(der, n).map((c) => octetContent(der, c)));
-}

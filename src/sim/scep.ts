@@ -2,8 +2,8 @@
 // GetCACert, then a PKCSReq (CSR enveloped to the CA with AES-128-CBC, signed with a
 // self-signed certificate), then the CertRep opened with the device's key.
 import { constants, createCipheriv, createDecipheriv, privateDecrypt, publicEncrypt, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { algorithm, bytes, children, ctx, integer, octets, oid, printable, read, readOid, seq, set, tlv } from './der.js';
-import { certificationRequest, issuerAndSerial, octetContent, OID, parseSignedData, selfSignedCert, signedData } from './pki.js';
+import { algorithm, children, content, ctx, integer, octetBytes, octetString, oid, printableString, read, readOid, seq, set, tlv } from '../asn1/index.js';
+import { certificationRequest, issuerAndSerial, OID, parseSignedData, selfSignedCert, signedData } from './pki.js';
 import type { Http } from './http.js';
 
 const SCEP = {
@@ -47,8 +47,8 @@ export function envelope(content: Buffer, recipientDer: Buffer): Buffer {
   const cipher = createCipheriv('aes-128-cbc', cek, iv);
   const encrypted = Buffer.concat([cipher.update(content), cipher.final()]);
   const encKey = publicEncrypt({ key: recipientKey(recipientDer), padding: constants.RSA_PKCS1_PADDING }, cek);
-  const ktri = seq(integer(0), issuerAndSerial(recipientDer), algorithm(OID.rsaEncryption), octets(encKey));
-  const eci = seq(oid(OID.data), algorithm(OID.aes128cbc, octets(iv)), tlv(0x80, encrypted));
+  const ktri = seq(integer(0), issuerAndSerial(recipientDer), algorithm(OID.rsaEncryption), octetString(encKey));
+  const eci = seq(oid(OID.data), algorithm(OID.aes128cbc, octetString(iv)), tlv(0x80, encrypted));
   return seq(oid(OID.envelopedData), ctx(0, seq(integer(0), set(ktri), eci)));
 }
 
@@ -63,7 +63,7 @@ const CIPHERS: Record<string, string> = {
 export function openEnvelope(der: Buffer, key: KeyObject): Buffer {
   const ed = children(der, read(der, children(der, read(der))[1].start));
   const ktri = children(der, children(der, ed[1])[0]);
-  const block = privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, bytes(der, ktri[3]));
+  const block = privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, content(der, ktri[3]));
   const sep = block.indexOf(0, 2);
   if (block[0] !== 0 || block[1] !== 2 || sep < 10) throw new ScepError('CertRep key transport does not decrypt with our key');
   const cek = block.subarray(sep + 1);
@@ -71,8 +71,8 @@ export function openEnvelope(der: Buffer, key: KeyObject): Buffer {
   const alg = children(der, eci[1]);
   const cipherName = CIPHERS[readOid(der, alg[0])];
   if (!cipherName) throw new ScepError(`CertRep uses an unknown cipher ${readOid(der, alg[0])}`);
-  const decipher = createDecipheriv(cipherName, cek, bytes(der, alg[1]));
-  return Buffer.concat([decipher.update(octetContent(der, eci[2])), decipher.final()]);
+  const decipher = createDecipheriv(cipherName, cek, content(der, alg[1]));
+  return Buffer.concat([decipher.update(octetBytes(der, eci[2])), decipher.final()]);
 }
 
 /** Enrolls for an identity certificate; returns its DER. */
@@ -87,9 +87,9 @@ export async function scepEnroll(http: Http, req: ScepRequest): Promise<Buffer> 
   const message = signedData({
     content: envelope(csr, caDer), detached: false, certDer: signerCert, key: req.signerKey, at: req.at,
     attributes: [
-      { type: SCEP.messageType, value: printable(PKCS_REQ) },
-      { type: SCEP.transactionId, value: printable(transactionId) },
-      { type: SCEP.senderNonce, value: octets(randomBytes(16)) },
+      { type: SCEP.messageType, value: printableString(PKCS_REQ) },
+      { type: SCEP.transactionId, value: printableString(transactionId) },
+      { type: SCEP.senderNonce, value: octetString(randomBytes(16)) },
     ],
   });
   const res = await http.request('POST', `${req.url}?operation=PKIOperation`, message, { 'content-type': 'application/x-pki-message' });

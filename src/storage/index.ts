@@ -28,6 +28,9 @@ import { campaignStore } from './campaigns.js';
 import { catalogStore } from './catalogs.js';
 import { inventoryStore } from './inventory.js';
 import { postureStore } from './posture.js';
+import { accessStore } from './access.js';
+import { fleetStore } from './fleet.js';
+import { depStore } from './dep.js';
 
 export interface OpenStoreOptions {
   db: string;
@@ -97,6 +100,9 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...catalogStore(ctx),
     ...inventoryStore(ctx),
     ...postureStore(ctx),
+    ...accessStore(ctx),
+    ...fleetStore(ctx),
+    ...depStore(ctx),
     close,
   };
 }

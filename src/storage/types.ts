@@ -10,6 +10,9 @@ import type { CampaignStore, TagStore } from './types-campaigns.js';
 import type { CatalogStore } from './types-catalogs.js';
 import type { InventoryStore } from './types-inventory.js';
 import type { PostureStore } from './types-posture.js';
+import type { AccessStore } from './types-access.js';
+import type { FleetStore } from './types-fleet.js';
+import type { DepStore } from './types-dep.js';
 
 /** Protocol shapes the store keeps, defined with the protocol model. */
 export type { EnrollmentType, Inventory, Platform };
@@ -321,6 +324,8 @@ export * from './types-campaigns.js';
 export * from './types-catalogs.js';
 export * from './types-inventory.js';
 export * from './types-posture.js';
+export * from './types-access.js';
+export * from './types-fleet.js';
 
 export interface Store
   extends EnrollmentStore,
@@ -336,7 +341,10 @@ export interface Store
     TagStore,
     CatalogStore,
     InventoryStore,
-    PostureStore {
+    PostureStore,
+    AccessStore,
+    FleetStore,
+    DepStore {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
 }

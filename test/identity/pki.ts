@@ -5,7 +5,7 @@ import { createHash, createPrivateKey, sign, X509Certificate } from 'node:crypto
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { children, encoding, expect } from '../../src/identity/der.js';
+import { children, expect, read, whole } from '../../src/asn1/index.js';
 
 export type KeyKind = 'ec' | 'rsa';
 
@@ -84,12 +84,12 @@ export class TestPki {
     const signature = sign('sha256', attrs, key);
     const implicitAttrs = Buffer.from(attrs);
     implicitAttrs[0] = 0xa0;
-    const tbsCert = children(id.certDer, expect(id.certDer, 0, 0x30, 'Certificate'))[0];
+    const tbsCert = children(id.certDer, expect(read(id.certDer), 0x30, 'Certificate'))[0]!;
     const tbs = children(id.certDer, tbsCert);
     const at = tbs[0].tag === 0xa0 ? 1 : 0;
     const sha256 = tlv(0x30, oidTlv('2.16.840.1.101.3.4.2.1'));
     const sigAlg = tlv(0x30, oidTlv(key.asymmetricKeyType === 'ec' ? '1.2.840.10045.4.3.2' : '1.2.840.113549.1.1.11'));
-    const signerInfo = tlv(0x30, INT1, tlv(0x30, encoding(id.certDer, tbs[at + 2]), encoding(id.certDer, tbs[at])),
+    const signerInfo = tlv(0x30, INT1, tlv(0x30, whole(id.certDer, tbs[at + 2]), whole(id.certDer, tbs[at])),
       sha256, implicitAttrs, sigAlg, tlv(0x04, signature));
     const signedData = tlv(0x30, INT1, tlv(0x31, sha256), tlv(0x30, oidTlv(DATA)), tlv(0xa0, id.certDer), tlv(0x31, signerInfo));
     return tlv(0x30, oidTlv('1.2.840.113549.1.7.2'), tlv(0xa0, signedData)).toString('base64');

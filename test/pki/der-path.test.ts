@@ -11,7 +11,7 @@ import { Challenges } from '../../src/pki/challenge.js';
 import { certPem } from '../../src/pki/pem.js';
 import { ScepServer } from '../../src/pki/scep/server.js';
 import { MalformedScep } from '../../src/pki/scep/message.js';
-import { Asn1Error, children, read } from '../../src/pki/asn1.js';
+import { Asn1Error, children, read } from '../../src/asn1/index.js';
 import { csr, issuedCertificate, openssl, opensslVerify, pkiMessage, selfSigned, tmp, type KeyPair } from './scep-client.js';
 
 const CHALLENGE = 'der-path-secret';
@@ -59,9 +59,9 @@ describe('SCEP DER path', () => {
     writeFileSync(csrFile, csr(device.keyFile, 'streamed', CHALLENGE));
     const streamed = openssl(['cms', '-encrypt', '-stream', '-binary', '-outform', 'DER', '-aes256', '-in', csrFile, caFile]);
     assert.equal(streamed[1], 0x80, 'openssl wrote an indefinite length');
-    const { signData, attribute } = await import('../../src/pki/cms-signed.js');
+    const { signData, attribute } = await import('../../src/pki/cms/index.js');
     const { OID } = await import('../../src/pki/oids.js');
-    const { octets, printable } = await import('../../src/pki/der.js');
+    const { octetString: octets, printableString: printable } = await import('../../src/asn1/index.js');
     const { createPrivateKey, randomBytes } = await import('node:crypto');
     const { readFileSync } = await import('node:fs');
     const der = signData({

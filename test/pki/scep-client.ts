@@ -5,9 +5,9 @@ import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { attribute, parseSignedData, signData, verifySigner } from '../../src/pki/cms-signed.js';
+import { attribute, onlySigner, parseSignedData, signData, verifySigner } from '../../src/pki/cms/index.js';
 import { OID } from '../../src/pki/oids.js';
-import { octets, printable, readOctets, readString } from '../../src/pki/der.js';
+import { content, octetString as octets, printableString as printable, read, readText } from '../../src/asn1/index.js';
 
 export const work = mkdtempSync(join(tmpdir(), 'updraft-scep-'));
 let n = 0;
@@ -86,14 +86,17 @@ export interface CertRep {
 /** The SCEP attributes of a CertRep (its signature is checked by openssl in certRepContent). */
 export function certRepAttributes(der: Buffer): CertRep {
   const parsed = parseSignedData(der);
-  const { attributes } = verifySigner(parsed, parsed.content ?? Buffer.alloc(0));
+  const si = onlySigner(parsed);
+  verifySigner(si, parsed.content ?? Buffer.alloc(0), new X509Certificate(si.certDer!).publicKey);
+  const { attributes } = si;
   const str = (oid: string) => {
-    const v = attributes.get(oid)?.[0];
-    return v ? readString(v) : null;
+    const v = attributes.get(oid);
+    return v ? readText(v, read(v)) : null;
   };
   const oct = (oid: string) => {
-    const v = attributes.get(oid)?.[0];
-    return v ? readOctets(v) : null;
+    const v = attributes.get(oid);
+    const t = v && read(v);
+    return v && t && t.tag === 0x04 ? Buffer.from(content(v, t)) : null;
   };
   return {
     messageType: str(OID.scepMessageType),

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadPki } from '../../src/pki/pki.js';
 import { CA_CERT_FILE } from '../../src/pki/ca.js';
 import { certParts } from '../../src/pki/x509-der.js';
-import { seq, set, tlv, oid } from '../../src/pki/asn1.js';
+import { seq, set, tlv, oid } from '../../src/asn1/index.js';
 import { startTestServer, TEST_API_KEY, type TestServer } from '../helpers/server.js';
 import { testDataDir } from '../helpers/store.js';
 import { certRepAttributes, csr, issuedCertificate, pkiMessage, selfSigned, type KeyPair } from './scep-client.js';

@@ -48,7 +48,7 @@ function operation(route: CollectedRoute, url: string): Json {
     responses: {
       '200': { description: 'Success (JSON)' },
       '400': { description: 'Bad input: {error, field?}' },
-      ...(secured ? { '401': { description: 'Missing or wrong API key' } } : {}),
+      ...(secured ? { '401': { description: 'Missing, wrong or revoked API key' }, '403': { description: "The key's role may not call this route (see src/http/api/roles.ts)" } } : {}),
     },
     ...(secured ? {} : { security: [] }),
   };

@@ -3,6 +3,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requireApiKey } from './auth.js';
+import { auditHook } from './audit-hook.js';
+import { routeKey } from './roles.js';
 import type { AppDeps } from '../app.js';
 
 declare module 'fastify' {
@@ -69,11 +71,25 @@ export function apiErrorHandler(err: FastifyError, req: FastifyRequest, reply: F
   void reply.code(status).send(typeof field === 'string' && field ? { error: err.message, field } : { error: err.message });
 }
 
-/** Register API routes in their own scope: API key required, {error, field?} errors; raw: bodies kept as Buffers. */
+const REGISTERED = new WeakMap<FastifyInstance, Set<string>>();
+
+/** Every route registered through apiScope on this app, as roles.ts keys them ("METHOD /pattern"). */
+export function apiRoutes(app: FastifyInstance): string[] {
+  return [...(REGISTERED.get(app) ?? [])].sort();
+}
+
+/** Register API routes in their own scope: API key of a role the route allows (roles.ts), writes audited, {error, field?} errors; raw: bodies kept as Buffers. */
 export function apiScope(app: FastifyInstance, deps: AppDeps, routes: (api: ApiInstance) => void, opts: { raw?: boolean } = {}): void {
+  let registered = REGISTERED.get(app);
+  if (!registered) REGISTERED.set(app, (registered = new Set()));
+  const seen = registered;
   void app.register(async (scope) => {
     const api = scope.withTypeProvider<TypeBoxTypeProvider>();
-    api.addHook('onRequest', requireApiKey(deps.config.apiKey));
+    api.addHook('onRoute', (route) => {
+      for (const m of [route.method].flat()) if (m !== 'HEAD') seen.add(routeKey(m, route.url));
+    });
+    api.addHook('onRequest', requireApiKey(deps.config.apiKey, deps.store));
+    api.addHook('onResponse', auditHook(deps));
     api.setErrorHandler(apiErrorHandler);
     if (opts.raw) {
       api.removeAllContentTypeParsers();

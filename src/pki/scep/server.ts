@@ -12,13 +12,12 @@ import type { Logger } from 'pino';
 import { MessageType, SCEP_CAPABILITIES, type FailInfoName } from '../oids.js';
 import type { CA } from '../ca.js';
 import type { Challenges } from '../challenge.js';
-import { CmsError } from '../cms-signed.js';
-import { openEnveloped, seal } from '../cms-enveloped.js';
+import { CmsError, certsOnly, openEnveloped, seal } from '../cms/index.js';
 import { CsrError, parseCsr, type CertRequest } from '../csr.js';
 import { cipherByName, type ContentCipher } from '../symmetric.js';
 import { certParts, nameText } from '../x509-der.js';
 import type { CertificateStore, IssuedCertificateRecord } from '../../storage/types-certs.js';
-import { certRepFailure, certRepSuccess, certsOnly, parsePkiMessage, type CertRepOptions, type PkiRequest } from './message.js';
+import { certRepFailure, certRepSuccess, parsePkiMessage, type CertRepOptions, type PkiRequest } from './message.js';
 
 /** Where issued certificates are recorded (CertPoll answers from it), and how a renewal finds its enrollment. */
 export interface ScepRecords extends Pick<CertificateStore, 'recordCertificate' | 'certificateByTransaction' | 'certificateByHash'> {

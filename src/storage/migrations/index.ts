@@ -10,6 +10,8 @@ import { inventoryMigration } from './005_inventory.js';
 import { postureMigration } from './006_posture.js';
 import { campaignsMigration } from './008_campaigns.js';
 import { ddmUnknownMigration } from './009_ddm_unknown.js';
+import { accessMigration } from './010_access.js';
+import { depMigration } from './011_dep.js';
 
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
@@ -23,6 +25,8 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '006_posture': postureMigration(dialect),
         '008_campaigns': campaignsMigration(),
         '009_ddm_unknown': ddmUnknownMigration(),
+        '010_access': accessMigration(dialect),
+        '011_dep': depMigration(dialect),
       };
     },
   };

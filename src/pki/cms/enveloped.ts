@@ -1,12 +1,12 @@
 // CMS EnvelopedData with RSA key transport (RFC 5652 §6): what SCEP wraps requests and replies in.
 // Read and written with the small DER reader/writer; RSA and the ciphers are node:crypto.
 import { constants, publicEncrypt, type KeyObject } from 'node:crypto';
-import { Asn1Error, algorithm, children, content, expect, octetBytes, octetString, oid, read, readOid, seq, set, smallInteger, tlv } from './asn1.js';
-import { OID } from './oids.js';
-import { CIPHERS, decryptContent, encryptContent, type ContentCipher } from './symmetric.js';
-import { rsaPkcs1Decrypt } from './rsa.js';
-import { CmsError } from './cms-signed.js';
-import { serialKey, type CertParts } from './x509-der.js';
+import { Asn1Error, algorithm, children, content, expect, octetBytes, octetString, oid, read, readOid, seq, set, integer, tlv } from '../../asn1/index.js';
+import { OID } from '../oids.js';
+import { CIPHERS, decryptContent, encryptContent, type ContentCipher } from '../symmetric.js';
+import { rsaPkcs1Decrypt } from '../rsa.js';
+import { CmsError } from './error.js';
+import { serialKey, type CertParts } from '../x509-der.js';
 
 export interface Recipient {
   /** Our certificate's fields (issuer and serial name the recipient). */
@@ -30,27 +30,27 @@ interface Envelope {
 
 function parseEnveloped(der: Buffer): Envelope {
   try {
-    const [typeT, wrapped] = children(der, expect(der, read(der), 0x30, 'ContentInfo'));
+    const [typeT, wrapped] = children(der, expect(read(der), 0x30, 'ContentInfo'));
     const type = readOid(der, typeT!);
     if (type !== OID.envelopedData) throw new Asn1Error(`content type ${type}`);
-    const ed = children(der, children(der, expect(der, wrapped, 0xa0, 'content'))[0] ?? expect(der, undefined, 0x30, 'EnvelopedData'));
+    const ed = children(der, children(der, expect(wrapped, 0xa0, 'content'))[0] ?? expect(undefined, 0x30, 'EnvelopedData'));
     let i = 1;
     if (ed[i]?.tag === 0xa0) i++; // originatorInfo
-    const recipients = children(der, expect(der, ed[i], 0x31, 'recipientInfos')).map((ri) => {
+    const recipients = children(der, expect(ed[i], 0x31, 'recipientInfos')).map((ri) => {
       if (ri.tag !== 0x30) return null; // not a KeyTransRecipientInfo
       const f = children(der, ri);
       const rid = f[1];
       if (!rid || rid.tag !== 0x30) return null; // subjectKeyIdentifier rid
       const [issuerT, serialT] = children(der, rid);
       return {
-        issuer: der.subarray(expect(der, issuerT, 0x30, 'issuer').at, issuerT!.end),
-        serial: serialKey(content(der, expect(der, serialT, 0x02, 'serialNumber'))),
-        keyAlg: readOid(der, children(der, expect(der, f[2], 0x30, 'keyEncryptionAlgorithm'))[0]!),
-        encryptedKey: content(der, expect(der, f[3], 0x04, 'encryptedKey')),
+        issuer: der.subarray(expect(issuerT, 0x30, 'issuer').at, issuerT!.end),
+        serial: serialKey(content(der, expect(serialT, 0x02, 'serialNumber'))),
+        keyAlg: readOid(der, children(der, expect(f[2], 0x30, 'keyEncryptionAlgorithm'))[0]!),
+        encryptedKey: content(der, expect(f[3], 0x04, 'encryptedKey')),
       };
     });
-    const eci = children(der, expect(der, ed[i + 1], 0x30, 'encryptedContentInfo'));
-    const alg = children(der, expect(der, eci[1], 0x30, 'contentEncryptionAlgorithm'));
+    const eci = children(der, expect(ed[i + 1], 0x30, 'encryptedContentInfo'));
+    const alg = children(der, expect(eci[1], 0x30, 'contentEncryptionAlgorithm'));
     const cipherOid = readOid(der, alg[0]!);
     const iv = alg[1]?.tag === 0x04 ? content(der, alg[1]) : null;
     const enc = eci[2];
@@ -93,7 +93,7 @@ const DATA = oid(OID.data);
 export function seal(data: Buffer, recipient: { issuerAndSerial: Buffer; publicKey: KeyObject }, cipher: ContentCipher): Buffer {
   const { key, iv, ciphertext } = encryptContent(cipher, data);
   const encryptedKey = publicEncrypt({ key: recipient.publicKey, padding: constants.RSA_PKCS1_PADDING }, key);
-  const ktri = seq(smallInteger(0), recipient.issuerAndSerial, RSA_ALG, octetString(encryptedKey));
+  const ktri = seq(integer(0), recipient.issuerAndSerial, RSA_ALG, octetString(encryptedKey));
   const eci = seq(DATA, algorithm(cipher.oid, octetString(iv)), tlv(0x80, ciphertext));
-  return seq(ENVELOPED_DATA, tlv(0xa0, seq(smallInteger(0), set(ktri), eci)));
+  return seq(ENVELOPED_DATA, tlv(0xa0, seq(integer(0), set(ktri), eci)));
 }

@@ -1,0 +1,147 @@
+// The dashboard over plain HTTP (no browser): sign-in and its cookie, CSRF on every form, every value
+// escaped, the device list paged, sorted and filtered in the server, bad parameters refused with a
+// reason, and htmx and uPlot served from the project's own dependencies.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestServer, TEST_API_KEY, type TestServer } from '../helpers/server.js';
+import { html, raw } from '../../src/ui/html.js';
+import { hashApiKey } from '../../src/http/api/auth.js';
+import { postForm, setCookies, signIn, signinForm, type UiClient } from './client.js';
+
+let srv: TestServer;
+let ui: UiClient;
+const at = new Date('2026-08-20T10:00:00Z');
+
+before(async () => {
+  srv = await startTestServer();
+  const { store } = srv;
+  for (let i = 0; i < 120; i++) {
+    const id = `UI-${String(i).padStart(4, '0')}`;
+    await store.authenticate({
+      id, type: 'Device', deviceId: id, udid: id, topic: 'com.apple.mgmt.test', at,
+      inventory: { deviceName: i === 7 ? '<script>alert("x")</script> & co' : `Mac ${String(i).padStart(3, '0')}`, serialNumber: `SER${i}`, model: i % 2 ? 'Mac14,2' : 'iPhone15,2', platform: i % 2 ? 'macOS' : 'iOS', osVersion: i % 3 ? '15.6' : '26.1' },
+    });
+    await store.touch(id, new Date(Date.now() - (i < 10 ? 40 : 1) * 86_400_000));
+  }
+  ui = await signIn(srv.url, TEST_API_KEY);
+});
+after(() => srv?.close());
+
+test('html`` escapes every interpolation; raw() and nested fragments pass through', () => {
+  const name = `<img src=x onerror="alert('1')">&`;
+  assert.equal(html`<p title="${name}">${name}</p>`.text, '<p title="&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;">&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;</p>');
+  assert.equal(html`<ul>${['<a>', html`<li>${'<b>'}</li>`]}</ul>`.text, '<ul>&lt;a&gt;<li>&lt;b&gt;</li></ul>');
+  assert.equal(html`${raw('<hr>')}${null}${undefined}${false}${0}`.text, '<hr>0');
+});
+
+test('a wrong key is refused and sets no session; the right one gives an HttpOnly, SameSite=Strict session cookie', async () => {
+  const form = await signinForm(srv.url);
+  const wrong = await postForm(srv.url, '/ui/signin', { _signin: form.token, key: 'not-the-key' }, { cookie: form.cookie });
+  assert.equal(wrong.status, 401);
+  assert.match(await wrong.text(), /Wrong API key/);
+  assert.ok(!setCookies(wrong).some((c) => c.startsWith('updraft_session=')));
+
+  const ok = await postForm(srv.url, '/ui/signin', { _signin: form.token, key: TEST_API_KEY, next: '/ui/devices' }, { cookie: form.cookie });
+  assert.equal(ok.status, 303);
+  assert.equal(ok.headers.get('location'), '/ui/devices');
+  const cookie = setCookies(ok).find((c) => c.startsWith('updraft_session='))!;
+  assert.match(cookie, /; HttpOnly/);
+  assert.match(cookie, /; SameSite=Strict/);
+  assert.match(cookie, /; Path=\/ui/);
+  assert.doesNotMatch(cookie, /Secure/, 'plain HTTP: no Secure flag');
+
+  const https = await postForm(srv.url, '/ui/signin', { _signin: form.token, key: TEST_API_KEY }, { cookie: form.cookie, 'x-forwarded-proto': 'https' });
+  assert.match(setCookies(https).find((c) => c.startsWith('updraft_session='))!, /; Secure/, 'over HTTPS (a TLS proxy) the cookie is Secure');
+
+  const noToken = await postForm(srv.url, '/ui/signin', { key: TEST_API_KEY }, { cookie: form.cookie });
+  assert.equal(noToken.status, 403, 'the sign-in form without its token is refused');
+});
+
+test('pages need a session; a forged cookie is no session', async () => {
+  const anon = await fetch(`${srv.url}/ui/devices?q=x`, { redirect: 'manual' });
+  assert.equal(anon.status, 303);
+  assert.equal(anon.headers.get('location'), `/ui/signin?next=${encodeURIComponent('/ui/devices?q=x')}`);
+  const forged = await fetch(`${srv.url}/ui`, { redirect: 'manual', headers: { cookie: ui.cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) } });
+  assert.equal(forged.status, 303);
+  const page = await ui.get('/ui');
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-security-policy')!, /script-src 'self'/);
+  assert.match(await page.text(), /<h1>Fleet<\/h1>/);
+});
+
+test('a form POST without the CSRF token, or with another session\'s, is refused with 403', async () => {
+  const other = await signIn(srv.url, TEST_API_KEY);
+  const none = await ui.post('/ui/signout', {});
+  assert.equal(none.status, 403);
+  assert.match(await none.text(), /CSRF/);
+  const foreign = await ui.post('/ui/signout', { _csrf: await other.csrf() });
+  assert.equal(foreign.status, 403);
+  assert.equal((await ui.get('/ui')).status, 200, 'still signed in');
+  const header = await other.post('/ui/signout', {}, { 'x-csrf-token': await other.csrf() });
+  assert.equal(header.status, 303, 'the token in the X-CSRF-Token header (htmx) is accepted');
+  assert.equal((await other.get('/ui')).status, 303, 'signed out: the session is no longer accepted');
+});
+
+test('device names and search text are escaped in the page', async () => {
+  const res = await ui.get(`/ui/devices?q=${encodeURIComponent('<script>')}`);
+  const body = await res.text();
+  assert.equal(res.status, 200);
+  assert.match(body, /&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt; &amp; co/);
+  assert.doesNotMatch(body, /<script>alert/);
+  assert.match(body, /value="&lt;script&gt;"/, 'the search box echoes the query escaped');
+  assert.match(body, /1 device</);
+});
+
+test('the device list is paged, sorted and filtered by the server', async () => {
+  const rowsOf = (body: string) => [...body.matchAll(/<a href="\/ui\/devices\/([^"]+)">/g)].map((m) => decodeURIComponent(m[1]!));
+  const p1 = await (await ui.get('/ui/devices')).text();
+  assert.match(p1, /120 devices, page 1 of 3/);
+  assert.equal(rowsOf(p1).length, 50);
+  const p3 = await (await ui.get('/ui/devices?page=3')).text();
+  assert.equal(rowsOf(p3).length, 20);
+  const desc = rowsOf(await (await ui.get('/ui/devices?sort=serial&dir=desc')).text());
+  assert.equal(desc[0], 'UI-0099', 'SER99 sorts last as text');
+  const mac = await (await ui.get('/ui/devices?platform=macOS&seen=30')).text();
+  assert.match(mac, /5 devices not seen for 30 days/);
+  assert.ok(rowsOf(mac).every((id) => Number(id.slice(3)) % 2 === 1 && Number(id.slice(3)) < 10));
+  const bad = await ui.get('/ui/devices?sort=nope');
+  assert.equal(bad.status, 400);
+  assert.match(await bad.text(), /sort must be one of/);
+});
+
+test('the fleet page links its figures to the filtered list', async () => {
+  const body = await (await ui.get('/ui')).text();
+  assert.match(body, /href="\/ui\/devices\?seen=30">10</);
+  assert.match(body, /href="\/ui\/devices\?posture=unknown"><span class="n">120</);
+});
+
+test('htmx and uPlot come from the server itself', async () => {
+  for (const [name, type] of [['htmx.min.js', /javascript/], ['uPlot.iife.min.js', /javascript/], ['uPlot.min.css', /css/], ['ui.css', /css/], ['ui.js', /javascript/]] as const) {
+    const res = await fetch(`${srv.url}/ui/assets/${name}`);
+    assert.equal(res.status, 200, name);
+    assert.match(res.headers.get('content-type')!, type);
+    assert.ok((await res.text()).length > 500, name);
+  }
+  assert.equal((await fetch(`${srv.url}/ui/assets/..%2Fpackage.json`)).status, 404);
+});
+
+test('a read-only key sees no button that changes anything, and its POSTs are refused', async () => {
+  await srv.store.createApiKey({ id: 'ro1', name: 'auditor', role: 'read-only', hash: hashApiKey('read-only-key'), createdAt: new Date() });
+  const ro = await signIn(srv.url, 'read-only-key');
+  const device = await (await ro.get('/ui/devices/UI-0001')).text();
+  assert.match(device, /auditor \(read-only\)/);
+  assert.doesNotMatch(device, /\/actions\//, 'no command buttons');
+  assert.doesNotMatch(device, /<button[^>]*>(Restart|Lock|Cancel)/);
+  const campaigns = await (await ro.get('/ui/campaigns')).text();
+  assert.doesNotMatch(campaigns, /New campaign/);
+  const refused = await ro.post('/ui/devices/UI-0001/actions/restart', { _csrf: await ro.csrf() });
+  assert.equal(refused.status, 403);
+  assert.match(await refused.text(), /read-only role changes nothing/);
+  assert.equal((await srv.store.listQueue('UI-0001')).length, 0);
+  assert.equal((await ro.post('/ui/signout', { _csrf: await ro.csrf() })).status, 303, 'it may still sign out');
+
+  await srv.store.revokeApiKey('ro1', new Date());
+  const form = await signinForm(srv.url);
+  const revoked = await postForm(srv.url, '/ui/signin', { _signin: form.token, key: 'read-only-key' }, { cookie: form.cookie });
+  assert.equal(revoked.status, 401, 'a revoked key signs in no more');
+});
