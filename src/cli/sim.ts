@@ -29,6 +29,9 @@ export interface SimCliOptions {
   keyType: string;
   bench?: boolean;
   serverPid?: string;
+  adeCaCert?: string;
+  adeCaKey?: string;
+  depUrl?: string;
   enrollChild?: boolean;
 }
 
@@ -52,6 +55,13 @@ function bar(done: number, total: number): string {
 function keyType(v: string): 'rsa' | 'ec' {
   if (v !== 'rsa' && v !== 'ec') throw new Error(`--key-type must be rsa or ec, got ${JSON.stringify(v)}`);
   return v;
+}
+
+/** --ade-ca-cert and --ade-ca-key go together: the PEM text of "Apple's device CA" for ADE devices. */
+function adeCaOption(o: SimCliOptions): { certPem: string; keyPem: string } | null {
+  if (!o.adeCaCert && !o.adeCaKey) return null;
+  if (!o.adeCaCert || !o.adeCaKey) throw new Error('--ade-ca-cert and --ade-ca-key go together');
+  return { certPem: readFileSync(o.adeCaCert, 'utf8'), keyPem: readFileSync(o.adeCaKey, 'utf8') };
 }
 
 const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
@@ -160,6 +170,8 @@ export async function runSim(o: SimCliOptions, out: (line: string) => void = con
     sessionConcurrency: num(o.concurrency, '--concurrency', 1),
     keyPoolSize: num(o.keys, '--keys', 1),
     keyType: keyType(o.keyType),
+    adeCa: adeCaOption(o),
+    depUrl: o.depUrl ?? null,
   };
   const scenario = loadScenario(o.scenario);
   const onProgress = (done: number, total: number) => {
@@ -243,6 +255,9 @@ export function register(program: Command): void {
     .option('--concurrency <n>', 'enrollments and sessions in flight at once', '64')
     .option('--keys <n>', 'identity keys shared by the fleet (each device still gets its own certificate)', '16')
     .option('--key-type <rsa|ec>', 'identity keys: RSA 2048 as the profile asks, or EC P-256 (cheaper to sign); both from the shared pool', 'rsa')
+    .option('--ade-ca-cert <file>', 'PEM certificate of the device CA the server trusts for ADE (its --ade-device-ca): ADE devices enroll through /mdm/ade/enroll with a signed MachineInfo')
+    .option('--ade-ca-key <file>', 'PEM private key of --ade-ca-cert')
+    .option('--dep-url <url>', 'a fake DEP service (updraft fake-dep): ADE devices are listed in it and ask it where to enroll')
     .option('--bench', 'load generator: enroll, then back-to-back check-ins; print the figures')
     .option('--server-pid <pid>', 'with --bench: also report this local server process\'s resident memory')
     .addOption(new Option('--enroll-child', 'internal: enroll the fleet described in UPDRAFT_SIM_ENROLL into its state file, then exit').hideHelp())

@@ -159,3 +159,26 @@ test('a campaign created from the form shows its dry run first, then its live vi
   await p.waitForURL(/state=done/);
   assert.equal(await p.locator('#campaign-devices tbody tr').count(), macs);
 });
+
+test('the server page shows the push certificate and offers the enrollment profile; the layout fits a phone; sign out', async () => {
+  await p.goto(`${h.url}/ui/server`);
+  await p.getByText('com.apple.mgmt.External.5e3c1a2b-5a11-4c8e-8a63-dd17d3dd35d9').waitFor();
+  const profile = p.getByRole('link', { name: 'Download the signed enrollment profile' });
+  assert.equal(await profile.getAttribute('href'), '/mdm/enroll');
+  await shot('server');
+  await p.keyboard.press('Tab');
+  assert.equal(await p.evaluate('document.activeElement?.textContent'), 'Skip to content', 'the first Tab reaches the skip link');
+
+  await p.setViewportSize({ width: 390, height: 844 });
+  await p.goto(`${h.url}/ui`);
+  await p.locator('#fleet-chart.drawn canvas').first().waitFor();
+  const overflow = (await p.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
+  assert.ok(overflow <= 0, `the fleet page scrolls sideways by ${overflow}px on a phone`);
+  await shot('fleet-phone');
+  await p.setViewportSize({ width: 1280, height: 860 });
+
+  await p.getByRole('button', { name: 'Sign out' }).click();
+  await p.getByRole('heading', { name: 'Sign in to Updraft' }).waitFor();
+  await p.goto(`${h.url}/ui/devices`);
+  assert.match(p.url(), /\/ui\/signin\?next=/, 'signed out: pages ask to sign in again');
+});

@@ -145,3 +145,13 @@ test('a read-only key sees no button that changes anything, and its POSTs are re
   const revoked = await postForm(srv.url, '/ui/signin', { _signin: form.token, key: 'read-only-key' }, { cookie: form.cookie });
   assert.equal(revoked.status, 401, 'a revoked key signs in no more');
 });
+
+test('the server page warns from 30 days before the push certificate expires', async () => {
+  const notAfter = new Date(Date.now() + 12 * 86_400_000 + 3600_000);
+  await srv.store.savePushCert({ topic: 'com.apple.mgmt.External.test-topic', certPem: 'x', keyPem: 'x', notAfter }, new Date());
+  const body = await (await ui.get('/ui/server')).text();
+  assert.match(body, /com\.apple\.mgmt\.External\.test-topic/);
+  assert.match(body, /role="alert">The push certificate expires in 12 days/);
+  await srv.store.savePushCert({ topic: 'com.apple.mgmt.External.test-topic', certPem: 'x', keyPem: 'x', notAfter: new Date(Date.now() + 90 * 86_400_000) }, new Date());
+  assert.doesNotMatch(await (await ui.get('/ui/server')).text(), /expires in \d+ days? \(/);
+});

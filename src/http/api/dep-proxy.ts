@@ -10,7 +10,7 @@ import { depClient } from '../../dep/client.js';
 import { DepApiError } from '../../dep/errors.js';
 import { checkDepName } from '../../dep/service.js';
 import { DepTokenError } from '../../dep/tokenpki.js';
-import { DEP_PROTOCOL_HEADER, DEP_SESSION_HEADER } from '../../dep/types.js';
+import { DEP_PROTOCOL_HEADER, DEP_SESSION_HEADER, type DepClient } from '../../dep/types.js';
 
 /** Request headers worth passing to Apple (never Authorization, cookies or hop-by-hop ones). */
 const FORWARDED = ['content-type', 'accept', 'user-agent', DEP_PROTOCOL_HEADER.toLowerCase()];
@@ -27,6 +27,8 @@ function failureStatus(err: DepApiError): number {
 }
 
 export function registerDepProxy(app: FastifyInstance, deps: AppDeps): void {
+  // One client per DEP name, so concurrent requests share one new session.
+  const clients = new Map<string, DepClient>();
   apiScope(
     app,
     deps,
@@ -50,7 +52,8 @@ export function registerDepProxy(app: FastifyInstance, deps: AppDeps): void {
             const v = req.headers[h];
             if (typeof v === 'string') headers[h] = v;
           }
-          const client = depClient(name, { store: deps.store, retries: 0, now: deps.clock });
+          let client = clients.get(name);
+          if (!client) clients.set(name, (client = depClient(name, { store: deps.store, retries: 0, now: deps.clock })));
           try {
             const res = await client.raw({ method: req.method, path, headers, body: rawBody(req.body) });
             for (const [k, v] of Object.entries(res.headers)) if (!DROPPED.has(k)) void reply.header(k, v);

@@ -20,6 +20,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/push': 'operate',
   'PUT /v1/pushcert': 'admin',
   'GET /v1/pushcert': 'read',
+  'PUT /migration': 'admin',
   // MicroMDM
   'POST /v1/commands': 'operate',
   'GET /v1/commands/:udid': 'read',
@@ -102,11 +103,24 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'PUT /proxy/:name/*': 'admin',
   'DELETE /proxy/:name/*': 'admin',
   'PATCH /proxy/:name/*': 'admin',
+  // ADE enrollment
+  'GET /v1/ade/settings': 'read',
+  'PUT /v1/ade/settings': 'admin',
+  'GET /v1/ade/settings/:dep_name': 'read',
+  'PUT /v1/ade/settings/:dep_name': 'admin',
+  'GET /v1/ade/enrollments': 'read',
+  'GET /v1/ade/enrollments/:udid': 'read',
+  'GET /v1/dep-devices': 'read',
+  'POST /v1/dep/:name/sync': 'operate',
+  'GET /v1/dep/:name/assign-rules': 'read',
+  'PUT /v1/dep/:name/assign-rules': 'admin',
   // API keys and the audit log
   'POST /v1/apikeys': 'admin',
   'GET /v1/apikeys': 'admin',
   'DELETE /v1/apikeys/:id': 'admin',
   'GET /v1/audit': 'read',
+  // Prometheus metrics (unless --metrics-public)
+  'GET /metrics': 'read',
 };
 
 const RANK: Record<Access, number> = { read: 0, operate: 1, admin: 2 };
