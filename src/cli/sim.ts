@@ -31,6 +31,7 @@ export interface SimCliOptions {
   serverPid?: string;
   adeCaCert?: string;
   adeCaKey?: string;
+  depUrl?: string;
   enrollChild?: boolean;
 }
 
@@ -170,6 +171,7 @@ export async function runSim(o: SimCliOptions, out: (line: string) => void = con
     keyPoolSize: num(o.keys, '--keys', 1),
     keyType: keyType(o.keyType),
     adeCa: adeCaOption(o),
+    depUrl: o.depUrl ?? null,
   };
   const scenario = loadScenario(o.scenario);
   const onProgress = (done: number, total: number) => {
@@ -255,6 +257,7 @@ export function register(program: Command): void {
     .option('--key-type <rsa|ec>', 'identity keys: RSA 2048 as the profile asks, or EC P-256 (cheaper to sign); both from the shared pool', 'rsa')
     .option('--ade-ca-cert <file>', 'PEM certificate of the device CA the server trusts for ADE (its --ade-device-ca): ADE devices enroll through /mdm/ade/enroll with a signed MachineInfo')
     .option('--ade-ca-key <file>', 'PEM private key of --ade-ca-cert')
+    .option('--dep-url <url>', 'a fake DEP service (updraft fake-dep): ADE devices are listed in it and ask it where to enroll')
     .option('--bench', 'load generator: enroll, then back-to-back check-ins; print the figures')
     .option('--server-pid <pid>', 'with --bench: also report this local server process\'s resident memory')
     .addOption(new Option('--enroll-child', 'internal: enroll the fleet described in UPDRAFT_SIM_ENROLL into its state file, then exit').hideHelp())
