@@ -8,6 +8,7 @@ import { benchStorage } from './storage.js';
 import { benchIdentity } from './identity.js';
 import { benchPush } from './push.js';
 import { benchConnect } from './connect.js';
+import { benchClient } from './client.js';
 import { benchScep } from './scep.js';
 import { benchEnqueue } from './enqueue.js';
 import { benchDevices } from './devices.js';
@@ -34,6 +35,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   enqueue: benchEnqueue,
   devices: benchDevices,
   connect: () => benchConnect(),
+  client: () => benchClient(),
   scep: () => benchScep(),
   catalog: () => benchCatalog(),
   posture: () => benchPosture(),
