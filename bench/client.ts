@@ -13,7 +13,9 @@
 //   idle        R rounds of one Idle per device, per case (digest × connection reuse × key type)
 //   round trip  R rounds of: Idle that receives a queued command, then its Acknowledged result
 //
-// Run: npx tsx bench/client.ts [--devices 50] [--rounds 20] [--sqlite-only] [--no-build]
+//   burst       B PKIOperations at once (default 1000; --burst 0 skips), one device checking in meanwhile
+//
+// Run: npx tsx bench/client.ts [--devices 50] [--rounds 20] [--burst 1000] [--sqlite-only] [--no-build]
 // Profile the server: UPDRAFT_BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npx tsx bench/client.ts
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
@@ -52,7 +54,7 @@ function pgBackends(db: string): number[] {
     if (!/^\d+$/.test(d)) continue;
     try {
       const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      if (cmd.startsWith('postgres: ') && cmd.split(' ')[2] === db) out.push(Number(d));
+      if (cmd.startsWith('postgres: ') && cmd.replace(/\0/g, ' ').split(' ').includes(db)) out.push(Number(d));
     } catch { /* gone */ }
   }
   return out;
@@ -140,9 +142,39 @@ function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url
 
 const stop = (c: ChildProcess) => new Promise<void>((r) => { c.once('exit', () => r()); c.kill('SIGTERM'); });
 
-export interface ClientBenchResult { backend: string; rows: Array<[string, number]>; enrollSteps: Array<[string, number]>; peakRssMb: number; idleRssMb: number }
+export interface BurstResult { requests: number; issued: number; refused503: number; failed: number; seconds: number; idleP99ms: number; idleDuring: number; peakRssMb: number }
+export interface ClientBenchResult { backend: string; rows: Array<[string, number]>; enrollSteps: Array<[string, number]>; peakRssMb: number; idleRssMb: number; burst: BurstResult | null }
 
-async function runBackend(db: string, devicesN: number, rounds: number): Promise<ClientBenchResult> {
+/**
+ * A fleet re-enrolling at once: `n` PKIOperations sent together (one connection each) while one device
+ * keeps checking in. The server must stay up, keep answering check-ins and keep its memory bounded.
+ */
+async function enrollmentBurst(base: string, pid: number, n: number, message: (i: number) => Buffer, idleOnce: (d: Device) => Promise<void>, devices: Device[]): Promise<BurstResult> {
+  const messages = Array.from({ length: n }, (_, i) => message(i));
+  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  const u = new URL('/scep?operation=PKIOperation', base);
+  let issued = 0, refused503 = 0, failed = 0, done = false;
+  const t0 = performance.now();
+  const all = Promise.all(messages.map((m) => new Promise<void>((resolve) => {
+    const req = http.request(u, { method: 'POST', agent, headers: { 'content-type': 'application/x-pki-message', 'content-length': String(m.length) } }, (res) => {
+      res.resume();
+      res.on('end', () => { if (res.statusCode === 200) issued++; else if (res.statusCode === 503) refused503++; else failed++; resolve(); });
+    });
+    req.on('error', () => { failed++; resolve(); });
+    req.end(m);
+  }))).then(() => { done = true; });
+  const lat: number[] = [];
+  for (let i = 0; !done; i++) {
+    const s = performance.now();
+    await idleOnce(devices[i % devices.length]!).catch(() => { failed++; });
+    lat.push(performance.now() - s);
+  }
+  await all;
+  lat.sort((a, b) => a - b);
+  return { requests: n, issued, refused503, failed, seconds: (performance.now() - t0) / 1000, idleP99ms: lat[Math.floor(lat.length * 0.99)] ?? 0, idleDuring: lat.length, peakRssMb: hwmMb(pid) };
+}
+
+async function runBackend(db: string, devicesN: number, rounds: number, burst: number): Promise<ClientBenchResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'updraft-bench-client-'));
   let pgDb: string | null = null;
   let dbUrl = 'sqlite';
@@ -172,6 +204,12 @@ async function runBackend(db: string, devicesN: number, rounds: number): Promise
     // ---- enrollment, step by step, SHA-1 and churn as mdmb ----
     const client = new Client(server.url, 'sha1', 10);
     let enrollment!: Enrollment;
+    let caDer!: Buffer;
+    const pkcsReq = (d: Device, tx: string) => signedData({
+      content: envelope(certificationRequest(d.key, enrollment.subject, enrollment.challenge), caDer), detached: false,
+      certDer: selfSignedCert(d.key, d.serial, new Date()), key: d.key, at: new Date(), digest: 'sha1',
+      attributes: [{ type: '2.16.840.1.113733.1.9.2', value: printableString('19') }, { type: '2.16.840.1.113733.1.9.7', value: printableString(tx) }, { type: '2.16.840.1.113733.1.9.5', value: octetString(Buffer.alloc(16, 1)) }],
+    });
     const caDers = new Map<Device, Buffer>();
     const checkin = (d: Device, m: Record<string, unknown>) => client.signed('/mdm/checkin', d, m, 'application/x-apple-aspen-mdm-checkin');
     const steps: Array<[string, (d: Device) => Promise<void>]> = [
@@ -180,13 +218,9 @@ async function runBackend(db: string, devicesN: number, rounds: number): Promise
       ['SCEP GetCACert', async (d) => { caDers.set(d, (await client.request('GET', '/scep?operation=GetCACert')).body); }],
       ['SCEP PKIOperation', async (d) => {
         const ca = caDers.get(d)!;
-        let caDer = ca; // a certificate, or a certificates-only SignedData (CA and RA)
+        caDer = ca; // a certificate, or a certificates-only SignedData (CA and RA)
         try { caDer = parseSignedData(ca).certificates[0] ?? ca; } catch { /* a single certificate */ }
-        const csr = certificationRequest(d.key, enrollment.subject, enrollment.challenge);
-        const msg = signedData({
-          content: envelope(csr, caDer), detached: false, certDer: selfSignedCert(d.key, d.serial, new Date()), key: d.key, at: new Date(), digest: 'sha1',
-          attributes: [{ type: '2.16.840.1.113733.1.9.2', value: printableString('19') }, { type: '2.16.840.1.113733.1.9.7', value: printableString(`${d.udid}-tx`) }, { type: '2.16.840.1.113733.1.9.5', value: octetString(Buffer.alloc(16, 1)) }],
-        });
+        const msg = pkcsReq(d, `${d.udid}-tx`);
         const r = await client.request('POST', '/scep?operation=PKIOperation', msg, { 'content-type': 'application/x-pki-message' });
         const rep = parseSignedData(r.body);
         d.cert = parseSignedData(openEnvelope(rep.content!, d.key)).certificates[0]!;
@@ -249,7 +283,8 @@ async function runBackend(db: string, devicesN: number, rounds: number): Promise
     for (const [, c] of cases) c.close();
     const peakRssMb = hwmMb(server.child.pid!);
     const idleRssMb = rssMb(server.child.pid!);
-    return { backend: pgDb ? 'postgres' : 'sqlite', rows, enrollSteps, peakRssMb, idleRssMb };
+    const burstResult = burst > 0 ? await enrollmentBurst(server.url, server.child.pid!, burst, (i) => pkcsReq(devices[i % devicesN]!, `burst-${i}-${process.pid}`), idle(mdmb), devices) : null;
+    return { backend: pgDb ? 'postgres' : 'sqlite', rows, enrollSteps, peakRssMb, idleRssMb, burst: burstResult };
   } finally {
     await stop(server.child);
     rmSync(dataDir, { recursive: true, force: true });
@@ -272,25 +307,27 @@ const reachable = (url: string) => new Promise<boolean>((resolve) => {
   s.on('timeout', () => { s.destroy(); resolve(false); });
 });
 
-export async function benchClient(opts: { devices?: number; rounds?: number; dbs?: string[]; build?: boolean } = {}): Promise<ClientBenchResult[]> {
+export async function benchClient(opts: { devices?: number; rounds?: number; dbs?: string[]; build?: boolean; burst?: number } = {}): Promise<ClientBenchResult[]> {
   if (opts.build !== false) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   const devices = opts.devices ?? 50;
   const rounds = opts.rounds ?? 20;
   const dbs = opts.dbs ?? ['sqlite', ...((await reachable(PG)) ? [PG] : [])];
   const out: ClientBenchResult[] = [];
   for (const db of dbs) {
-    const r = await runBackend(db, devices, rounds);
+    const r = await runBackend(db, devices, rounds, opts.burst ?? 1000);
     out.push(r);
     console.log(`\nreal client, ${r.backend}: ${devices} devices (RSA-2048, signed), ${WORKERS} workers, ${rounds} rounds; server CPU ms per request${r.backend === 'postgres' ? ' (incl. the PostgreSQL backends)' : ''}`);
     for (const [name, ms] of r.rows) console.log(`  ${name.padEnd(66)} ${ms.toFixed(3).padStart(8)}`);
     console.log('  enrollment by step:');
     for (const [name, ms] of r.enrollSteps) console.log(`    ${name.padEnd(64)} ${ms.toFixed(3).padStart(8)}`);
     console.log(`  peak RSS ${r.peakRssMb} MB (RSS at the end ${r.idleRssMb} MB)`);
+    const b = r.burst;
+    if (b) console.log(`  enrollment burst: ${b.requests} PKIOperations at once: ${b.issued} answered (CertRep), ${b.refused503} asked to retry (503), ${b.failed} failed, ${b.seconds.toFixed(1)} s; meanwhile ${b.idleDuring} Idle check-ins, p99 ${b.idleP99ms.toFixed(0)} ms; peak RSS ${b.peakRssMb} MB`);
   }
   return out;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const arg = (n: string) => { const i = process.argv.indexOf(n); return i > 0 ? Number(process.argv[i + 1]) : undefined; };
-  await benchClient({ devices: arg('--devices'), rounds: arg('--rounds'), dbs: process.argv.includes('--sqlite-only') ? ['sqlite'] : undefined, build: !process.argv.includes('--no-build') });
+  await benchClient({ devices: arg('--devices'), rounds: arg('--rounds'), burst: arg('--burst'), dbs: process.argv.includes('--sqlite-only') ? ['sqlite'] : undefined, build: !process.argv.includes('--no-build') });
 }
