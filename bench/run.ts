@@ -9,6 +9,7 @@ import { benchIdentity } from './identity.js';
 import { benchPush } from './push.js';
 import { benchConnect } from './connect.js';
 import { benchClient } from './client.js';
+import { benchMemory } from './memory.js';
 import { benchScep } from './scep.js';
 import { benchEnqueue } from './enqueue.js';
 import { benchDevices } from './devices.js';
@@ -36,6 +37,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   devices: benchDevices,
   connect: () => benchConnect(),
   client: () => benchClient(),
+  memory: () => benchMemory(),
   scep: () => benchScep(),
   catalog: () => benchCatalog(),
   posture: () => benchPosture(),

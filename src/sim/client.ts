@@ -6,7 +6,7 @@ import { deviceIds, type DeviceState } from './device.js';
 import { compareVersions } from './models.js';
 import type { Http, HttpReply } from './http.js';
 import { createHash, type KeyObject } from 'node:crypto';
-import { signedData, type KeyPool } from './pki.js';
+import { signedData, type Digest, type KeyPool } from './pki.js';
 import type { Enrollment } from './profile.js';
 import { scepEnroll } from './scep.js';
 import type { Stats } from './stats.js';
@@ -41,7 +41,7 @@ export interface KeyPools {
 export class Client {
   constructor(
     readonly http: Http, readonly enrollment: Enrollment, readonly keys: KeyPools, readonly stats: Stats, readonly now: () => number,
-    readonly keyType: KeyType = 'rsa',
+    readonly keyType: KeyType = 'rsa', readonly digest: Digest = 'sha256',
   ) {}
 
   /** The device's identity key, from the shared pool of its type. */
@@ -54,7 +54,7 @@ export class Client {
     if (this.enrollment.signMessage && d.certDer) {
       const key = await this.identityKey(d);
       const t = process.cpuUsage();
-      headers['mdm-signature'] = signedData({ content: body, detached: true, certDer: Buffer.from(d.certDer, 'base64'), key, at: new Date(this.now()) }).toString('base64');
+      headers['mdm-signature'] = signedData({ content: body, detached: true, certDer: Buffer.from(d.certDer, 'base64'), key, at: new Date(this.now()), digest: this.digest }).toString('base64');
       this.stats.signCpu(process.cpuUsage(t));
     }
     const started = performance.now();

@@ -11,7 +11,7 @@ import { emptyDdm, Interner, newDevice, type DeviceState } from './device.js';
 import { Http } from './http.js';
 import * as legacy from './osupdate.js';
 import { Limit } from './limit.js';
-import { KeyPool } from './pki.js';
+import { KeyPool, type Digest } from './pki.js';
 import { fetchProfile, type Enrollment } from './profile.js';
 import { deviceSeed, Rng } from './random.js';
 import type { CommandResult } from './result.js';
@@ -47,6 +47,8 @@ export interface FleetOptions {
   keyPoolSize?: number;
   /** Identity keys: RSA 2048 from a shared pool, as the profile asks (default), or each device's own EC P-256. */
   keyType?: KeyType;
+  /** Mdm-Signature digest: SHA-256 as Apple devices sign (default), or SHA-1 as mdmb does. */
+  digest?: Digest;
   profilePath?: string;
   onProgress?: (enrolled: number, total: number) => void;
   onResult?: (d: DeviceState, requestType: string, result: CommandResult) => void;
@@ -182,7 +184,7 @@ export class Fleet implements SimContext {
     const from = this.opts.from ?? this.opts.statePath;
     if (!from || !this.load(from)) this.build();
     this.enrollment = await fetchProfile(this.http, this.opts.server, this.opts.profilePath);
-    this.client = new Client(this.http, this.enrollment, this.keys, this.stats, () => this.now(), this.opts.keyType);
+    this.client = new Client(this.http, this.enrollment, this.keys, this.stats, () => this.now(), this.opts.keyType, this.opts.digest);
     this.devices.forEach((d, i) => this.index(d, i));
     if (this.opts.wakeUrl) {
       this.wake = new WakeListener(this.http, this.opts.wakeUrl, (token) => this.woken(token));
