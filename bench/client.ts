@@ -283,7 +283,11 @@ async function runBackend(db: string, devicesN: number, rounds: number, burst: n
     for (const [, c] of cases) c.close();
     const peakRssMb = hwmMb(server.child.pid!);
     const idleRssMb = rssMb(server.child.pid!);
-    const burstResult = burst > 0 ? await enrollmentBurst(server.url, server.child.pid!, burst, (i) => pkcsReq(devices[i % devicesN]!, `burst-${i}-${process.pid}`), idle(mdmb), devices) : null;
+    // the device checking in during the burst keeps its connection open (a new one would queue behind the burst's)
+    const steady = new Client(server.url, 'sha1', 0);
+    await idle(steady)(devices[0]!);
+    const burstResult = burst > 0 ? await enrollmentBurst(server.url, server.child.pid!, burst, (i) => pkcsReq(devices[i % devicesN]!, `burst-${i}-${process.pid}`), idle(steady), devices) : null;
+    steady.close();
     return { backend: pgDb ? 'postgres' : 'sqlite', rows, enrollSteps, peakRssMb, idleRssMb, burst: burstResult };
   } finally {
     await stop(server.child);

@@ -1,7 +1,9 @@
 // Admission for expensive requests (SCEP PKIOperation: three RSA private-key operations each): at most
 // `concurrent` run at once, at most `queued` wait, and the rest are turned away at once (503 with
 // Retry-After), so a whole fleet enrolling in a burst neither grows memory without bound nor starves
-// the check-ins that share the event loop.
+// the check-ins that share the event loop. A place passes to the next waiter through setImmediate:
+// with SQLite a PKIOperation's awaits all settle as microtasks, so handing over directly would run the
+// whole queue back to back without the event loop ever reading another socket.
 
 export class Gate {
   private running = 0;
@@ -19,7 +21,7 @@ export class Gate {
       return await fn();
     } finally {
       const next = this.waiting.shift();
-      if (next) next(); // the place passes straight to the next waiter
+      if (next) setImmediate(next); // the place passes to the next waiter, after pending I/O
       else this.running--;
     }
   }
