@@ -11,7 +11,9 @@
 // Phases per backend: "idle" = a device's Idle poll answered with an empty body; "round trip" = two PUTs,
 // an Idle that receives a command and the Acknowledged result for it (recorded, next command looked up).
 //
-// Run: npx tsx bench/connect.ts [--seconds N] [--rounds N] [--clients N] [--sqlite-only]
+// Run: npx tsx bench/connect.ts [--seconds N] [--rounds N] [--clients N] [--sqlite-only] [--metrics]
+// (--metrics: with the Prometheus metrics of `updraft serve`: request counter, check-in and report
+// counters, every store call timed; compare with a run without it for their cost per request)
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
@@ -67,7 +69,19 @@ async function runChild(): Promise<void> {
     bodyLimit: DEFAULT_BODY_LIMIT, retentionDays: 0, logLevel: 'warn', certHeader: null, identityOptional: true,
   };
   const logger = pino({ level: 'warn' });
-  const app = await buildApp({ config, store, logger, pusher: new UnconfiguredPusher(), service: createCoreService({ store }) });
+  // --metrics: the server as `updraft serve` runs it, every store call timed and every request counted.
+  let app;
+  if (process.env.UPDRAFT_BENCH_METRICS === '1') {
+    const { createMetrics } = await import('../src/metrics/registry.js');
+    const { metricsMiddleware, timedStore } = await import('../src/metrics/wrap.js');
+    const { compose } = await import('../src/service/compose.js');
+    const metrics = createMetrics(store, logger);
+    const timed = timedStore(store, metrics);
+    const service = compose(createCoreService({ store: timed }), metricsMiddleware(metrics));
+    app = await buildApp({ config, store: timed, logger, pusher: new UnconfiguredPusher(), service, metrics });
+  } else {
+    app = await buildApp({ config, store, logger, pusher: new UnconfiguredPusher(), service: createCoreService({ store }) });
+  }
   await app.listen({ host: '127.0.0.1', port: 0 });
 
   const bare = Fastify({ bodyLimit: DEFAULT_BODY_LIMIT });
@@ -285,5 +299,6 @@ if (process.argv.includes('--child')) {
     const i = process.argv.indexOf(name);
     return i > 0 ? Number(process.argv[i + 1]) : undefined;
   };
+  if (process.argv.includes('--metrics')) process.env.UPDRAFT_BENCH_METRICS = '1';
   await benchConnect({ seconds: arg('--seconds'), rounds: arg('--rounds'), clients: arg('--clients'), dbs: process.argv.includes('--sqlite-only') ? ['sqlite'] : undefined });
 }

@@ -30,7 +30,7 @@ const FILES = { gdmf: 'gdmf_pmv_2026-08.json', 'sofa-macos': 'sofa/v2_macos_data
 const NOW = new Date('2026-08-22T12:00:00Z');
 const SUMMARY_RUNS = 9;
 
-async function loadView(): Promise<CatalogView & { modelOf(board: string): string | null }> {
+export async function loadView(): Promise<CatalogView & { modelOf(board: string): string | null }> {
   const docs: Partial<Record<CatalogKind, ParsedDoc>> = {};
   const info: CatalogInfo[] = [];
   for (const [kind, file] of Object.entries(FILES) as Array<[keyof typeof FILES, string]>) {
@@ -55,7 +55,7 @@ const platformOf = (family: string, id: string): Platform | null =>
   family === 'macOS' ? 'macOS' : family === 'visionOS' ? 'visionOS' : /^iPhone/.test(id) ? 'iOS' : /^iPad/.test(id) ? 'iPadOS' : /^AppleTV/.test(id) ? 'tvOS' : null;
 
 /** Devices on releases their hardware can install (newer releases likelier), plus 1% unknown hardware. */
-function syntheticFleet(view: CatalogView & { modelOf(board: string): string | null }, count: number): DeviceInventory[] {
+export function syntheticFleet(view: CatalogView & { modelOf(board: string): string | null }, count: number): DeviceInventory[] {
   const random = prng(2026);
   const hardware: Array<{ platform: Platform; id: string }> = [];
   for (const family of ['macOS', 'iOS', 'visionOS'] as const) {

@@ -15,6 +15,7 @@ import { benchEnqueue } from './enqueue.js';
 import { benchDevices } from './devices.js';
 import { benchCatalog } from './catalog.js';
 import { benchPosture } from './posture.js';
+import { benchUi } from './ui.js';
 
 /** The simulator bench runs server and simulator as compiled commands in their own processes. */
 const benchSim = async (): Promise<void> => {
@@ -41,6 +42,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   scep: () => benchScep(),
   catalog: () => benchCatalog(),
   posture: () => benchPosture(),
+  ui: () => benchUi(),
   sim: benchSim,
   campaign: benchCampaign,
 };

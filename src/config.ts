@@ -59,6 +59,10 @@ export interface Config {
   catalogMaxAgeDays?: number;
   /** Seconds between a campaign's status polls and stall checks (--campaign-poll-seconds; default 300). */
   campaignPollSeconds?: number;
+  /** --metrics-public: serve /metrics without an API key (default: any API key). */
+  metricsPublic?: boolean;
+  /** --ade-device-ca: PEM files of Apple's device CA (or a test CA) that ADE MachineInfo signers chain to. */
+  adeDeviceCaFiles?: string[];
 }
 
 export const DEFAULT_APNS_URL = 'https://api.push.apple.com';

@@ -14,6 +14,7 @@ import { setupIdentity } from './identity/index.js';
 import { createPusher } from './push/index.js';
 import { startRepushWorker } from './push/repush.js';
 import { compose } from './service/compose.js';
+import { migrationMiddleware } from './service/migration.js';
 import { createCoreService } from './service/core.js';
 import type { Observer } from './service/observers.js';
 import { campaignObserver, createCampaignEngine, DEFAULT_CAMPAIGN_POLL_SECONDS, startCampaignTimer } from './osupdate/campaign/index.js';
@@ -27,6 +28,11 @@ import { Catalogs } from './osupdate/catalog/service.js';
 import { PostureService, startPostureWorker } from './osupdate/posture/service.js';
 import { recomputePostureOnChange } from './osupdate/posture/hook.js';
 import { startCatalogRefresh } from './osupdate/catalog/refresh.js';
+import { createMetrics } from './metrics/registry.js';
+import { countingPusher, metricsMiddleware, timedStore } from './metrics/wrap.js';
+import { adeMiddleware } from './dep/ade-middleware.js';
+import { depLookupFrom, loadAdeAnchors } from './dep/ade-enroll.js';
+import { startDepTokenWatch } from './dep/watch.js';
 
 export interface RunningServer {
   url: string;
@@ -61,13 +67,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const apiKey = ensureApiKey(dataDir, config.apiKey);
   config = { ...config, dataDir, apiKey: apiKey.key };
 
-  const store = opts.store ?? (await openStore({ db: config.db, dataDir, logger }));
+  const opened = opts.store ?? (await openStore({ db: config.db, dataDir, logger }));
+  // Every storage call is timed and every push outcome counted for /metrics.
+  const metrics = createMetrics(opened, logger);
+  const store = timedStore(opened, metrics);
   const stops: Array<() => Promise<void> | void> = [];
+  let closePusher: () => Promise<void> = async () => {};
   try {
     const pki = loadPki(config, store, logger);
     const identity = setupIdentity({ config, anchors: pki.trustAnchors, store, logger });
-    const pusher = await createPusher({ store, config, logger });
-    stops.push(() => pusher.close());
+    const pusher = countingPusher(await createPusher({ store, config, logger }), metrics);
+    closePusher = () => pusher.close();
 
     // Engines that learn from devices (results, check-ins, DDM status) register here.
     const inventoryInterval = config.inventoryIntervalSeconds ?? DEFAULT_INVENTORY_INTERVAL_SECONDS;
@@ -80,14 +90,20 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const core = createCoreService({ store, pushTopic: config.pushTopic, declarative: ddm.handler, observers, logger });
     const webhooks = config.webhookUrl ? [webhookMiddleware(store, { logger })] : [];
     const ddmAuto = config.ddmAuto === false ? [] : [ddmEnableMiddleware({ store, ddm, logger })];
-    const service = compose(core, identity.middleware, ...webhooks, ...ddmAuto);
+    const ade = adeMiddleware({ store, inventory: inventoryStore, pusher, logger });
+    const service = compose(core, metricsMiddleware(metrics), identity.middleware, ...webhooks, ...ddmAuto, ade);
+    // NanoMDM's /migration: the old server's stored check-ins, without identity or webhooks.
+    const migration = compose(core, migrationMiddleware(store), ...ddmAuto);
     const pollMs = (config.campaignPollSeconds ?? DEFAULT_CAMPAIGN_POLL_SECONDS) * 1000;
     const campaigns = createCampaignEngine({
       store, pusher, ddm, catalog: () => catalogs.view(), now: opts.clock ?? (() => new Date()), pollMs, logger, webhooks: Boolean(config.webhookUrl),
       inventory: async (ids) => new Map((await store.listInventory(ids)).map((i) => [i.deviceId, i])),
     });
     observers.push(campaignObserver(campaigns));
-    const deps: AppDeps = { config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns, posture, clock: opts.clock };
+    const adeAnchors = loadAdeAnchors(config.adeDeviceCaFiles);
+    const deps: AppDeps = {
+      config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns, posture, clock: opts.clock, adeAnchors, depLookup: depLookupFrom(store), metrics, migration,
+    };
     const app = await buildApp(deps);
 
     const repush = startRepushWorker({ store, pusher, interval: (config.repushIntervalSeconds ?? 3600) * 1000, logger });
@@ -100,6 +116,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       const schedule = startInventorySchedule({ store, pusher, interval: inventoryInterval * 1000, logger });
       stops.push(() => schedule.stop());
     }
+    const depTokens = startDepTokenWatch({ store, logger });
+    stops.push(() => depTokens.stop());
     const retention = startRetention({ store, days: config.retentionDays, logger });
     stops.push(() => retention.stop());
     if (config.catalogUrls && Object.keys(config.catalogUrls).length > 0) {
@@ -124,13 +142,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       app,
       deps,
       apiKeyFile: apiKey.file,
+      // Graceful: the HTTP server stops accepting and finishes the requests in flight, then the
+      // workers stop (each after its current pass), then pushes in flight end, then the store closes.
       async close() {
         for (const stop of stops) await stop();
+        await closePusher();
         await store.close();
       },
     };
   } catch (err) {
     for (const stop of stops) await stop();
+    await closePusher();
     await store.close();
     throw err;
   }

@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   pushcert: () => import('./pushcert.js'),
   'fake-apns': () => import('./fake-apns.js'),
   'fake-dep': () => import('./fake-dep.js'),
+  dep: () => import('./dep.js'),
   profile: () => import('./profile.js'),
   challenge: () => import('./challenge.js'),
   certs: () => import('./certs.js'),

@@ -5,6 +5,9 @@ import type { Command } from 'commander';
 import { addServeOptions, configFrom } from './serve-options.js';
 import { action } from './output.js';
 
+/** The longest a graceful shutdown may take before the process exits anyway. */
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+
 export function register(program: Command): void {
   addServeOptions(program.command('serve').description('run the Updraft MDM server')).action(
     action(async (opts: Record<string, string | boolean | undefined>) => {
@@ -33,15 +36,33 @@ export function register(program: Command): void {
       );
       if (config.webhookUrl) console.log(`Webhooks: ${config.webhookUrl}`);
       if (!config.publicUrl.startsWith('https://')) console.log('Note: devices require HTTPS: put a TLS proxy in front and set --public-url, or give --tls-cert/--tls-key');
+      // SIGTERM / SIGINT: stop accepting, finish the requests in flight, stop the workers, close the
+      // store, exit 0; a second signal, or SHUTDOWN_TIMEOUT_MS without the end, exits at once (1).
       let closing = false;
       const shutdown = (signal: string) => {
-        if (closing) return;
+        if (closing) {
+          console.log(`${signal} again: exiting now`);
+          process.exit(1);
+        }
         closing = true;
-        console.log(`${signal}: shutting down`);
-        void server.close().then(() => process.exit(0));
+        console.log(`${signal}: shutting down (finishing requests in flight)`);
+        setTimeout(() => {
+          console.error(`shutdown took over ${SHUTDOWN_TIMEOUT_MS / 1000} s: exiting`);
+          process.exit(1);
+        }, SHUTDOWN_TIMEOUT_MS).unref();
+        server.close().then(
+          () => {
+            console.log('stopped');
+            process.exit(0);
+          },
+          (err: unknown) => {
+            console.error(`shutdown failed: ${(err as Error).message}`);
+            process.exit(1);
+          },
+        );
       };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
     }),
   );
 }

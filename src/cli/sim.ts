@@ -30,6 +30,8 @@ export interface SimCliOptions {
   digest: string;
   bench?: boolean;
   serverPid?: string;
+  adeCaCert?: string;
+  adeCaKey?: string;
   enrollChild?: boolean;
 }
 
@@ -53,6 +55,13 @@ function bar(done: number, total: number): string {
 function keyType(v: string): 'rsa' | 'ec' {
   if (v !== 'rsa' && v !== 'ec') throw new Error(`--key-type must be rsa or ec, got ${JSON.stringify(v)}`);
   return v;
+}
+
+/** --ade-ca-cert and --ade-ca-key go together: the PEM text of "Apple's device CA" for ADE devices. */
+function adeCaOption(o: SimCliOptions): { certPem: string; keyPem: string } | null {
+  if (!o.adeCaCert && !o.adeCaKey) return null;
+  if (!o.adeCaCert || !o.adeCaKey) throw new Error('--ade-ca-cert and --ade-ca-key go together');
+  return { certPem: readFileSync(o.adeCaCert, 'utf8'), keyPem: readFileSync(o.adeCaKey, 'utf8') };
 }
 
 const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
@@ -177,6 +186,7 @@ export async function runSim(o: SimCliOptions, out: (line: string) => void = con
     keyPoolSize: num(o.keys, '--keys', 1),
     keyType: keyType(o.keyType),
     digest: digestOf(o.digest),
+    adeCa: adeCaOption(o),
   };
   const scenario = loadScenario(o.scenario);
   const onProgress = (done: number, total: number) => {
@@ -263,6 +273,8 @@ export function register(program: Command): void {
     .option('--keys <n>', 'identity keys shared by the fleet (each device still gets its own certificate)', '16')
     .option('--key-type <rsa|ec>', 'identity keys: RSA 2048 as the profile asks, or EC P-256 (cheaper to sign); both from the shared pool', 'rsa')
     .option('--digest <sha256|sha1>', 'Mdm-Signature digest: SHA-256 as Apple devices sign, or SHA-1 as mdmb does', 'sha256')
+    .option('--ade-ca-cert <file>', 'PEM certificate of the device CA the server trusts for ADE (its --ade-device-ca): ADE devices enroll through /mdm/ade/enroll with a signed MachineInfo')
+    .option('--ade-ca-key <file>', 'PEM private key of --ade-ca-cert')
     .option('--bench', 'load generator: enroll, then back-to-back check-ins; print the figures')
     .option('--server-pid <pid>', 'with --bench: also report this local server process\'s resident memory and CPU per round trip')
     .addOption(new Option('--enroll-child', 'internal: enroll the fleet described in UPDRAFT_SIM_ENROLL into its state file, then exit').hideHelp())

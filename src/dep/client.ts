@@ -100,11 +100,24 @@ export function depClient(name: string, opts: DepClientOptions): DepClient {
     return token;
   }
 
+  /** One /session at a time per client: concurrent requests needing a session share it. */
+  let authenticating: Promise<string> | null = null;
+  function newSession(dep: Awaited<ReturnType<typeof load>>, agent: string): Promise<string> {
+    authenticating ??= authenticate(dep, agent).finally(() => (authenticating = null));
+    return authenticating;
+  }
+
+  /** After a refusal of `used`: a session another request (or process) got meanwhile, else a new one. */
+  async function replacement(used: string, agent: string): Promise<string> {
+    const dep = await load();
+    return dep.sessionToken && dep.sessionToken !== used ? dep.sessionToken : newSession(dep, agent);
+  }
+
   /** One request with session handling (no backoff). */
   async function once(req: RawDepRequest): Promise<RawDepResponse> {
     const dep = await load();
     const agent = req.headers?.['user-agent'] ?? userAgent;
-    let session = dep.sessionToken ?? (await authenticate(dep, agent));
+    let session = dep.sessionToken ?? (await newSession(dep, agent));
     const url = depUrl(dep.baseUrl, req.path);
     const headersFor = (s: string): Record<string, string> => ({
       'content-type': JSON_TYPE,
@@ -118,7 +131,7 @@ export function depClient(name: string, opts: DepClientOptions): DepClient {
     let body = Buffer.from(await res.arrayBuffer());
     const forbidden = res.status === 403 && body.includes('FORBIDDEN');
     if (res.status === 401 || forbidden) {
-      session = await authenticate(dep, agent);
+      session = await replacement(session, agent);
       res = await send(url, { method: req.method, headers: headersFor(session), body: req.body });
       body = Buffer.from(await res.arrayBuffer());
     }

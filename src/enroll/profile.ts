@@ -25,6 +25,8 @@ export interface ProfileOptions {
   organization?: string;
   /** SHA-1 of the CA certificate DER: the device checks the CA that GetCACert returns against it (CAFingerprint). */
   caFingerprint?: Buffer;
+  /** ADE with is_mdm_removable false: the user cannot remove the profile (PayloadRemovalDisallowed). */
+  removalDisallowed?: boolean;
 }
 
 /** A stable UUID (version 4 layout) derived from the seed and a label. */
@@ -89,6 +91,7 @@ export function buildEnrollmentProfile(opts: ProfileOptions): Buffer {
     PayloadDisplayName: `${org} MDM enrollment`,
     PayloadIdentifier: id,
     PayloadOrganization: org,
+    ...(opts.removalDisallowed ? { PayloadRemovalDisallowed: true } : {}),
     PayloadType: 'Configuration',
     PayloadUUID: stableUuid(opts.uuidSeed, 'profile'),
     PayloadVersion: 1,

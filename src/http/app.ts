@@ -26,10 +26,18 @@ import { Catalogs } from '../osupdate/catalog/service.js';
 import { registerInventory } from './api/inventory.js';
 import { PostureService } from '../osupdate/posture/service.js';
 import { registerOs } from './api/os.js';
+import { registerAde } from './ade.js';
+import type { X509Certificate } from 'node:crypto';
+import type { DepDeviceLookup } from '../dep/ade-enroll.js';
 import { registerApiKeys } from './api/apikeys.js';
 import { apiKeyLookup } from './api/auth.js';
+import { registerHealth } from './health.js';
+import { registerMigration } from './migration.js';
+import type { Metrics } from '../metrics/registry.js';
 import { registerAudit } from './api/audit.js';
 import { registerUi } from '../ui/index.js';
+import { registerDep } from './api/dep.js';
+import { registerDepProxy } from './api/dep-proxy.js';
 
 export interface AppDeps {
   config: Config;
@@ -48,8 +56,16 @@ export interface AppDeps {
   campaigns?: CampaignEngine;
   /** Device and fleet OS update posture (GET /v1/devices/{id}/os, /v1/os/summary). */
   posture: PostureService;
+  /** Apple's device CA (--ade-device-ca): ADE MachineInfo signers must chain to it; none: ADE enrollment is refused. */
+  adeAnchors?: readonly X509Certificate[];
+  /** Finds a serial among the DEP devices synced from Apple Business Manager. */
+  depLookup?: (serial: string) => Promise<DepDeviceLookup | null>;
   /** The engines' clock (simulated in tests and benches); the dashboard shows times against it. Default: the wall clock. */
   clock?: () => Date;
+  /** Prometheus metrics: with them, /metrics answers and every request is counted. */
+  metrics?: Metrics;
+  /** The service behind NanoMDM's PUT /migration (service/migration.ts); without it the route is absent. */
+  migration?: MdmService;
 }
 
 /** What buildApp takes: AppDeps, where a missing catalog or posture service is made over the store. */
@@ -95,8 +111,13 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerOs(app, deps);
   registerCampaigns(app, deps);
   registerInventory(app, deps);
+  registerDep(app, deps);
+  registerDepProxy(app, deps);
+  registerAde(app, deps);
   registerApiKeys(app, deps);
   registerAudit(app, deps);
+  registerHealth(app, deps);
+  registerMigration(app, deps);
   registerUi(app, deps, apiKeyLookup(deps.config.apiKey, deps.store)); // the web dashboard under /ui; signs in with any live API key
   return app;
 }

@@ -9,6 +9,9 @@
 // - TokenUpdate of a device with no binding yet binds it (same reuse check).
 // - Every other message, and a TokenUpdate of a bound device, must present the bound certificate,
 //   else 400 "certificate does not match enrollment" (never 401) and nothing reaches the store.
+// - A device moved in through /migration (bind_pending, see service/migration.ts) has no binding yet:
+//   the first verified identity it presents on any message is bound, as NanoMDM's -retro does, and
+//   enforced from then on like any other.
 // - Optional mode (--insecure-skip-identity) never refuses: mismatches are logged, verified
 //   certificates still bind on Authenticate and bind unbound devices on any message, so a migrated
 //   fleet gets bound while the opt-out is on and can be enforced once it is turned off.
@@ -22,7 +25,7 @@ import type { Enrollment } from '../mdm/types.js';
 import { ServiceError, type MdmMiddleware, type MdmService, type RequestMeta } from './types.js';
 
 export interface CertAuthOptions {
-  store: Pick<EnrollmentStore, 'getEnrollment' | 'setCertHash' | 'enrollmentIdsByCertHash'>;
+  store: Pick<EnrollmentStore, 'getEnrollment' | 'setCertHash' | 'enrollmentIdsByCertHash' | 'bindPending'>;
   optional?: boolean;
   logger?: Pick<Logger, 'warn' | 'info'>;
   cacheSize?: number;
@@ -74,7 +77,7 @@ export function certAuth(opts: CertAuthOptions): MdmMiddleware {
       return ok;
     }
     if (bound !== null && !isAuthenticate) return refuse('certificate does not match enrollment', e, meta);
-    if (bound === null && !isAuthenticate && kind !== 'TokenUpdate' && !optional) {
+    if (bound === null && !isAuthenticate && kind !== 'TokenUpdate' && !optional && !(await store.bindPending(deviceId))) {
       return refuse('no certificate is bound to this enrollment: re-enroll the device', e, meta);
     }
     const owners = await store.enrollmentIdsByCertHash(hash);

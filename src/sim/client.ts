@@ -9,6 +9,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { signedData, type Digest, type KeyPool } from './pki.js';
 import type { Enrollment } from './profile.js';
 import { scepEnroll } from './scep.js';
+import { fetchAdeProfile, UpdateRequired, updateInSetupAssistant, type AdeCa } from './ade.js';
 import type { Stats } from './stats.js';
 
 export const CHECKIN_TYPE = 'application/x-apple-aspen-mdm-checkin';
@@ -41,7 +42,10 @@ export interface KeyPools {
 export class Client {
   constructor(
     readonly http: Http, readonly enrollment: Enrollment, readonly keys: KeyPools, readonly stats: Stats, readonly now: () => number,
-    readonly keyType: KeyType = 'rsa', readonly digest: Digest = 'sha256',
+    readonly keyType: KeyType = 'rsa',
+    /** With a device CA, ADE devices enroll through the server's ADE URL (signed MachineInfo → profile). */
+    readonly ade: { server: string; ca: AdeCa } | null = null,
+    readonly digest: Digest = 'sha256',
   ) {}
 
   /** The device's identity key, from the shared pool of its type. */
@@ -74,14 +78,27 @@ export class Client {
     return res;
   }
 
-  /** SCEP (once), then Authenticate and TokenUpdate for each channel. */
+  /** ADE: the profile from the ADE URL (signed MachineInfo, then SCEP afresh); SCEP (once), then Authenticate and TokenUpdate for each channel. */
   async enroll(d: DeviceState): Promise<void> {
+    let enrollment = this.enrollment;
+    if (d.ade && this.ade) {
+      const started = performance.now();
+      const key = await this.keys.rsa.key(d.keyIndex);
+      enrollment = await fetchAdeProfile(this.http, this.ade.server, d, this.ade.ca, key).catch(async (e: Error) => {
+        if (!(e instanceof UpdateRequired)) throw e;
+        updateInSetupAssistant(d, e); // as Setup Assistant does, then it asks again
+        return fetchAdeProfile(this.http, this.ade!.server, d, this.ade!.ca, key);
+      });
+      this.stats.roundTrip('ade', performance.now() - started, 200);
+      d.certDer = null; // the ADE profile's SCEP payload gives the device a new identity
+      d.awaitingConfiguration = true; // Setup Assistant waits for DeviceConfigured
+    }
     if (!d.certDer) {
       d.keyType = this.keyType;
       const signerKey = await this.keys.rsa.key(d.keyIndex);
       const key = await this.identityKey(d);
       const started = performance.now();
-      const cert = await scepEnroll(this.http, { url: this.enrollment.scepUrl, key, signerKey, subject: this.enrollment.subject, challenge: this.enrollment.challenge, cn: d.serial, at: new Date() });
+      const cert = await scepEnroll(this.http, { url: enrollment.scepUrl, key, signerKey, subject: enrollment.subject, challenge: enrollment.challenge, cn: d.serial, at: new Date() });
       this.stats.roundTrip('scep', performance.now() - started, 200);
       d.certDer = cert.toString('base64');
     }

@@ -13,6 +13,7 @@ import * as legacy from './osupdate.js';
 import { Limit } from './limit.js';
 import { KeyPool, type Digest } from './pki.js';
 import { fetchProfile, type Enrollment } from './profile.js';
+import { adeCa } from './ade.js';
 import { deviceSeed, Rng } from './random.js';
 import type { CommandResult } from './result.js';
 import type { Scenario } from './scenario.js';
@@ -50,6 +51,9 @@ export interface FleetOptions {
   /** Mdm-Signature digest: SHA-256 as Apple devices sign (default), or SHA-1 as mdmb does. */
   digest?: Digest;
   profilePath?: string;
+  /** "Apple's device CA" (PEM certificate and key): ADE devices then enroll through the server's ADE URL
+   * with a signed MachineInfo; without it they take the ordinary profile (and still report ADE). */
+  adeCa?: { certPem: string; keyPem: string } | null;
   onProgress?: (enrolled: number, total: number) => void;
   onResult?: (d: DeviceState, requestType: string, result: CommandResult) => void;
   onError?: (d: DeviceState, err: Error) => void;
@@ -184,7 +188,8 @@ export class Fleet implements SimContext {
     const from = this.opts.from ?? this.opts.statePath;
     if (!from || !this.load(from)) this.build();
     this.enrollment = await fetchProfile(this.http, this.opts.server, this.opts.profilePath);
-    this.client = new Client(this.http, this.enrollment, this.keys, this.stats, () => this.now(), this.opts.keyType, this.opts.digest);
+    const ade = this.opts.adeCa ? { server: this.opts.server, ca: adeCa(this.opts.adeCa.certPem, this.opts.adeCa.keyPem) } : null;
+    this.client = new Client(this.http, this.enrollment, this.keys, this.stats, () => this.now(), this.opts.keyType, ade, this.opts.digest);
     this.devices.forEach((d, i) => this.index(d, i));
     if (this.opts.wakeUrl) {
       this.wake = new WakeListener(this.http, this.opts.wakeUrl, (token) => this.woken(token));

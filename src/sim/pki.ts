@@ -77,6 +77,21 @@ export function selfSignedCert(key: KeyObject, cn: string, at: Date): Buffer {
   return signed(tbs, key);
 }
 
+/** A certificate for the key issued by a CA (its certificate and key): a device's own identity, as
+ * Apple's device CA issues it to every device (what signs an ADE MachineInfo). */
+export function issuedCert(key: KeyObject, cn: string, caCertDer: Buffer, caKey: KeyObject, at: Date): Buffer {
+  const tbs = children(caCertDer, read(caCertDer, read(caCertDer).start));
+  const v = tbs[0].tag === 0xa0 ? 1 : 0;
+  const caSubject = whole(caCertDer, tbs[v + 4]);
+  const serial = createHash('sha1').update(`device:${cn}`).digest().subarray(0, 8);
+  serial[0] &= 0x7f;
+  const body = seq(
+    ctx(0, integer(2)), integer(serial), isEc(caKey) ? algorithm(OID.ecdsaWithSHA256, null) : algorithm(OID.sha256WithRSA),
+    caSubject, seq(time(new Date(at.getTime() - 86_400_000)), time(new Date(at.getTime() + 3650 * 86_400_000))), name([[OID.commonName, cn]]), spki(key),
+  );
+  return signed(body, caKey);
+}
+
 /** A PKCS#10 request with the subject from the profile and its challenge password. */
 export function certificationRequest(key: KeyObject, subject: Array<[string, string]>, challenge: string | null): Buffer {
   const attrs = challenge === null ? [] : [seq(oid(OID.challengePassword), set(tlv(0x0c, Buffer.from(challenge))))];

@@ -227,9 +227,23 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
     async setCertHash(id, certHash, at) {
       await db
         .updateTable('enrollments')
-        .set({ cert_hash: certHash, updated_at: at.getTime() })
+        .set({ cert_hash: certHash, bind_pending: 0, updated_at: at.getTime() })
         .where('id', '=', id)
         .execute();
+    },
+
+    async markBindPending(deviceId, at) {
+      await db
+        .updateTable('enrollments')
+        .set({ bind_pending: 1, updated_at: at.getTime() })
+        .where('id', '=', deviceId)
+        .where('cert_hash', 'is', null)
+        .execute();
+    },
+
+    async bindPending(deviceId) {
+      const row = await db.selectFrom('enrollments').select('bind_pending').where('id', '=', deviceId).executeTakeFirst();
+      return Number(row?.bind_pending ?? 0) === 1;
     },
 
     async enrollmentIdsByCertHash(certHash) {

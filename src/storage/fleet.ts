@@ -80,14 +80,16 @@ export function fleetStore({ db, dialect }: Ctx): FleetStore {
     return sql.join(c, sql` and `);
   }
 
-  /** The joins a query needs: the count leaves out those its filters do not touch. */
-  function joins(q: DeviceListQuery, forRows: boolean): RawBuilder<unknown> {
-    const needPosture = forRows || q.posture !== undefined || q.behindMin !== undefined || q.behindMax !== undefined;
-    const needInventory = forRows || q.supervised !== undefined;
+  /** Whether the filters or the sort read the posture (otherwise the page is chosen from enrollments alone). */
+  const needsPosture = (q: DeviceListQuery): boolean =>
+    q.posture !== undefined || q.behindMin !== undefined || q.behindMax !== undefined || q.sort === 'os' || q.sort === 'behind';
+
+  /** The joins a statement needs: the count and the page's choice leave out those nothing reads. */
+  function joins(q: DeviceListQuery, all: boolean): RawBuilder<unknown> {
     return sql.join([
       sql``,
-      ...(needInventory ? [sql`left join device_inventory i on i.device_id = e.id`] : []),
-      ...(needPosture ? [sql`left join device_posture p on p.device_id = e.id`] : []),
+      ...(all || q.supervised !== undefined ? [sql`left join device_inventory i on i.device_id = e.id`] : []),
+      ...(all || needsPosture(q) ? [sql`left join device_posture p on p.device_id = e.id`] : []),
     ], sql` `);
   }
 
@@ -95,6 +97,7 @@ export function fleetStore({ db, dialect }: Ctx): FleetStore {
     async deviceList(q) {
       const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
       const offset = Math.max(q.offset ?? 0, 0);
+      // Missing values first going up, last going down: the order the (NULLS FIRST) indexes hold.
       const dir = sql.raw(q.desc ? 'desc' : 'asc');
       const nulls = sql.raw(q.desc ? 'nulls last' : 'nulls first');
       const order = sql.join(
@@ -102,10 +105,12 @@ export function fleetStore({ db, dialect }: Ctx): FleetStore {
         sql`, `,
       );
       const w = where(q);
+      // The page is chosen with only the joins its filters and order need, then its 50 rows are read whole.
       const [rows, count] = await Promise.all([
-        sql<Row>`select e.id, e.type, e.device_name, e.serial_number, e.model, e.model_name, e.platform, e.os_version, e.last_seen_at,
+        sql<Row>`with page as (select e.id from enrollments e ${joins(q, false)} where ${w} order by ${order} limit ${limit} offset ${offset})
+          select e.id, e.type, e.device_name, e.serial_number, e.model, e.model_name, e.platform, e.os_version, e.last_seen_at,
             e.enabled, i.is_supervised, p.on_latest, p.releases_behind, p.major_behind, p.exploited_count, p.latest_version, p.reason
-          from enrollments e ${joins(q, true)} where ${w} order by ${order} limit ${limit} offset ${offset}`.execute(db),
+          from page join enrollments e on e.id = page.id ${joins(q, true)} order by ${order}`.execute(db),
         sql<{ n: number | string }>`select count(*) as n from enrollments e ${joins(q, false)} where ${w}`.execute(db),
       ]);
       return { rows: rows.rows.map(toRow), total: Number(count.rows[0]?.n ?? 0) };
@@ -115,8 +120,8 @@ export function fleetStore({ db, dialect }: Ctx): FleetStore {
       const seen = notSeenDays.map((d, i) => sql`sum(case when e.last_seen_at is null or e.last_seen_at < ${now.getTime() - d * 86_400_000} then 1 else 0 end) as ${sql.ref(`s${i}`)}`);
       const [totals, behind] = await Promise.all([
         sql<Record<string, number | string | null>>`select count(*) as n${seen.length ? sql`, ${sql.join(seen, sql`, `)}` : sql``} from enrollments e where e.id = e.device_id`.execute(db),
-        sql<{ r: number | string; n: number | string }>`select p.releases_behind as r, count(*) as n from device_posture p
-          join enrollments e on e.id = p.device_id where p.releases_behind > 0 group by p.releases_behind order by p.releases_behind`.execute(db),
+        sql<{ r: number | string; n: number | string }>`select releases_behind as r, count(*) as n from device_posture
+          where releases_behind > 0 group by releases_behind order by releases_behind`.execute(db),
       ]);
       const t = totals.rows[0] ?? {};
       return {

@@ -23,8 +23,10 @@ import { catalogStore } from './catalogs.js';
 import { inventoryStore } from './inventory.js';
 import { postureStore } from './posture.js';
 import { accessStore } from './access.js';
+import { opsStore } from './ops.js';
 import { fleetStore } from './fleet.js';
 import { depStore } from './dep.js';
+import { adeStore } from './ade.js';
 
 export interface OpenStoreOptions {
   db: string;
@@ -95,8 +97,10 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...inventoryStore(ctx),
     ...postureStore(ctx),
     ...accessStore(ctx),
+    ...opsStore(ctx),
     ...fleetStore(ctx),
     ...depStore(ctx),
+    ...adeStore(ctx),
     close,
   };
 }

@@ -19,6 +19,8 @@ export interface EnrollmentsTable {
   token_update_tally: number;
   awaiting_configuration: number;
   cert_hash: string | null;
+  /** 1: moved in by /migration, no identity bound yet; the first verified one is bound (migration 010_migrated). */
+  bind_pending: Generated<number>;
   bootstrap_token: Buffer | null;
   serial_number: string | null;
   model: string | null;

@@ -10,7 +10,9 @@ import type { CampaignStore, TagStore } from './types-campaigns.js';
 import type { CatalogStore } from './types-catalogs.js';
 import type { InventoryStore } from './types-inventory.js';
 import type { PostureStore } from './types-posture.js';
+import type { AdeStore } from './types-ade.js';
 import type { AccessStore } from './types-access.js';
+import type { OpsStore } from './types-ops.js';
 import type { FleetStore } from './types-fleet.js';
 import type { DepStore } from './types-dep.js';
 
@@ -245,7 +247,15 @@ export interface EnrollmentStore {
   listEnrollments(filter: EnrollmentFilter): Promise<EnrollmentRecord[]>;
   updateInventory(id: string, inventory: Inventory, at: Date): Promise<void>;
   touch(id: string, at: Date): Promise<void>;
+  /** Bind an identity certificate (clears a pending binding). */
   setCertHash(id: string, certHash: string, at: Date): Promise<void>;
+  /**
+   * Mark a device channel moved in from another server (NanoMDM's /migration) whose identity is not
+   * bound yet: the first verified identity it presents, on any message, gets bound. No-op when one is bound.
+   */
+  markBindPending(deviceId: string, at: Date): Promise<void>;
+  /** Whether the device channel waits for its first identity (see markBindPending). */
+  bindPending(deviceId: string): Promise<boolean>;
   /** Ids of the enrollments bound to this certificate hash (refuses one identity reused across devices). */
   enrollmentIdsByCertHash(certHash: string): Promise<string[]>;
   setBootstrapToken(deviceId: string, token: Buffer | null, at: Date): Promise<void>;
@@ -324,7 +334,9 @@ export * from './types-campaigns.js';
 export * from './types-catalogs.js';
 export * from './types-inventory.js';
 export * from './types-posture.js';
+export * from './types-ade.js';
 export * from './types-access.js';
+export * from './types-ops.js';
 export * from './types-fleet.js';
 
 export interface Store
@@ -342,7 +354,9 @@ export interface Store
     CatalogStore,
     InventoryStore,
     PostureStore,
+    AdeStore,
     AccessStore,
+    OpsStore,
     FleetStore,
     DepStore {
   readonly dialect: 'sqlite' | 'postgres';

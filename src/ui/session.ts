@@ -7,9 +7,10 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { keyMatches } from '../http/api/auth.js';
+import type { ApiRole } from '../storage/types-access.js';
 
-/** What a signed-in key may do: read-only sees no button that changes anything. */
-export type Role = 'admin' | 'operator' | 'read-only';
+/** What a signed-in key may do (the API key's role): read-only sees no button that changes anything. */
+export type Role = ApiRole;
 
 export interface Session {
   id: string;
@@ -23,8 +24,8 @@ export interface Session {
 /** Resolves a presented API key to its role; null: not a key of this server. */
 export type KeyLookup = (key: string) => Promise<{ role: Role; name: string } | null>;
 
-/** Until keys have roles, the server's one API key is admin. */
-export const singleKeyLookup = (apiKey: string): KeyLookup => async (key) => (keyMatches(key, apiKey) ? { role: 'admin', name: 'server key' } : null);
+/** Without a key store: the server's one API key, admin. */
+export const singleKeyLookup = (apiKey: string): KeyLookup => async (key) => (keyMatches(key, apiKey) ? { role: 'admin', name: 'default' } : null);
 
 export const SESSION_COOKIE = 'updraft_session';
 export const SIGNIN_COOKIE = 'updraft_signin';

@@ -9,6 +9,7 @@ import { openTestStore, testDbLabel } from '../helpers/store.js';
 import { FakeDep } from '../../src/dep/fake/server.js';
 import { depClient, type DepClientOptions } from '../../src/dep/client.js';
 import { DepApiError } from '../../src/dep/errors.js';
+import { depDeviceInput } from '../../src/dep/devices.js';
 import { oauthHeader, verifyOAuth } from '../../src/dep/oauth.js';
 
 describe(`DEP client through the fake DEP service (${testDbLabel})`, () => {
@@ -76,6 +77,14 @@ describe(`DEP client through the fake DEP service (${testDbLabel})`, () => {
     const changes = await again.syncDevices({ cursor });
     assert.deepEqual(changes.devices.map((d) => [d.serial_number, d.op_type]), [['C99NEW', 'added'], ['C00SERIAL', 'deleted']]);
     assert.ok(changes.devices.every((d) => typeof d.op_date === 'string'));
+    // Kept as Updraft's rows: the deleted device with its op, the new one with Apple's fields.
+    await store.upsertDepDevices(changes.devices.map((d) => depDeviceInput(name, d)), new Date());
+    const kept = await store.getDepDevice('C99NEW', name);
+    assert.equal(kept?.model, 'iPad');
+    assert.equal(kept?.opType, 'added');
+    assert.equal(kept?.deviceFamily, 'iPad');
+    assert.ok(kept?.opDate instanceof Date && kept.deviceAssignedDate instanceof Date);
+    assert.equal((await store.getDepDevice('C00SERIAL', name))?.opType, 'deleted');
     const none = await again.syncDevices({ cursor: changes.cursor });
     assert.deepEqual(none.devices, []);
     fake.state.upsertDevices([{ serial_number: 'C00SERIAL', model: 'MacBook Air' }]); // put it back for the other tests
@@ -97,6 +106,18 @@ describe(`DEP client through the fake DEP service (${testDbLabel})`, () => {
     assert.deepEqual(more.devices.map((d) => d.serial_number), ['C02SERIAL', 'C03SERIAL']);
     assert.deepEqual(fake.log.slice(before403).map((r) => [r.path, r.status]), [['/server/devices', 403], ['/session', 200], ['/server/devices', 200]]);
     assert.notEqual((await store.getDepName(name))?.sessionToken, 'not-a-session');
+  });
+
+  test('concurrent requests without a session, or refused together, share one new session', async () => {
+    const name = await depName();
+    const c = depClient(name, opts());
+    let from = fake.log.length;
+    await Promise.all(Array.from({ length: 5 }, () => c.account()));
+    assert.equal(fake.log.slice(from).filter((r) => r.path === '/session').length, 1);
+    fake.state.expireSessions();
+    from = fake.log.length;
+    await Promise.all(Array.from({ length: 5 }, () => c.account()));
+    assert.equal(fake.log.slice(from).filter((r) => r.path === '/session').length, 1);
   });
 
   test('a session the service rotates is adopted', async () => {

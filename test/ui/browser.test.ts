@@ -42,7 +42,7 @@ before(async () => {
     ],
     timing: { downloadSeconds: 600, installSeconds: 900 },
   });
-  fleet = await Fleet.start({ server: h.url, count: 16, scenario, clockFactor: FACTOR, wakeUrl: h.fake.wakeUrl, keyPoolSize: 3 });
+  fleet = await Fleet.start({ server: h.url, count: 12, scenario, clockFactor: FACTOR, wakeUrl: h.fake.wakeUrl, keyPoolSize: 3 });
   mkdirSync(SHOTS, { recursive: true });
   profileDir = mkdtempSync(join(tmpdir(), 'updraft-chromium-'));
   browser = await chromium.launchPersistentContext(profileDir, {
@@ -98,4 +98,87 @@ test('the fleet page shows the posture, the chart, and links each figure to the 
   await p.waitForURL(/posture=latest/);
   await p.getByRole('status').filter({ hasText: /devices? on the latest release/ }).waitFor();
   assert.equal(await p.locator('table.devices tbody tr').count(), latest);
+});
+
+test('a device found through the list shows its timeline, the raw plist of an exchange, and a queued command can be cancelled', async () => {
+  const d = fleet.devices.find((x) => !x.enrollmentId && x.platform === 'macos')!;
+  await p.goto(`${h.url}/ui/devices`);
+  await p.getByLabel('Search').fill(d.serial);
+  await p.getByRole('button', { name: 'Filter' }).click();
+  await p.getByRole('status').filter({ hasText: /^1 device$/ }).waitFor();
+  await shot('devices');
+  await p.getByRole('link', { name: d.name }).click();
+  await p.getByRole('heading', { name: d.name, level: 1 }).waitFor();
+  const timeline = p.locator('#timeline');
+  await timeline.getByText('Check-in: TokenUpdate').waitFor();
+  await timeline.getByText(/Result Acknowledged \(DeviceInformation\)/).first().waitFor();
+
+  const res = await h.api('POST', '/v1/enqueue', { ids: [d.udid], command: { request_type: 'ProfileList' }, nopush: true });
+  assert.equal(res.status, 200, await res.text());
+  await p.reload();
+  const row = p.locator('#queue tr', { hasText: 'ProfileList' });
+  await row.waitFor();
+  await shot('device');
+  await row.getByRole('button', { name: /Cancel ProfileList/ }).click();
+  await p.getByText('Command cancelled.').waitFor();
+  assert.equal(await p.locator('#queue tr', { hasText: 'ProfileList' }).count(), 0);
+  assert.ok(!(await h.store.listQueue(d.udid)).some((q) => q.requestType === 'ProfileList'), 'no ProfileList left in the queue');
+
+  await p.locator('#timeline li', { hasText: 'DeviceInformation' }).first().getByRole('link', { name: 'raw plist' }).click();
+  await p.locator('#command-plist').getByText(/<string>DeviceInformation<\/string>/).waitFor();
+  assert.match((await p.locator('#result-plist').textContent()) ?? '', /QueryResponses/);
+});
+
+test('a campaign created from the form shows its dry run first, then its live view reaches 100 %', async () => {
+  await p.goto(`${h.url}/ui/campaigns`);
+  await p.getByRole('link', { name: 'New campaign' }).click();
+  await p.getByLabel('Name').fill('Ventura Macs to 26.6.2');
+  await p.getByLabel('Select', { exact: true }).fill('platform=macOS,os_max=13.99');
+  await p.getByLabel('Target').fill('26.6.2');
+  await p.getByLabel('Waves').fill('50%,100%');
+  await p.getByLabel('Success rate to promote').fill('1');
+  await p.getByRole('button', { name: 'Dry run' }).click();
+  const macs = fleet.devices.filter((d) => d.platform === 'macos' && d.osVersion.startsWith('13.')).length;
+  assert.ok(macs >= 2, `the fleet has ${macs} macOS 13 Macs`);
+  await p.locator('#dry-run-summary').getByText(`${macs} devices selected`).waitFor().catch(async (err) => {
+    console.log(await p.locator('main').innerText());
+    throw err;
+  });
+  assert.equal(await p.locator('table tbody tr', { hasText: '26.6.2' }).count(), macs);
+  await shot('campaign-dry-run');
+  await p.getByRole('button', { name: 'Create campaign' }).click();
+  await p.getByRole('heading', { name: 'Ventura Macs to 26.6.2', level: 1 }).waitFor();
+  const url = p.url();
+  // The live view updates without a reload (htmx): the status line reaches 100 % and says done.
+  await p.locator('#campaign-status').getByText(/^done · 100 % done/).waitFor({ timeout: 90_000 });
+  assert.equal(p.url(), url, 'no navigation happened');
+  await p.locator('#progress-chart.drawn canvas').first().waitFor();
+  assert.equal(await p.locator('#campaign-devices tbody tr', { hasText: /^.*done/ }).count(), macs);
+  await shot('campaign');
+  await p.getByRole('link', { name: 'done', exact: true }).first().click();
+  await p.waitForURL(/state=done/);
+  assert.equal(await p.locator('#campaign-devices tbody tr').count(), macs);
+});
+
+test('the server page shows the push certificate and offers the enrollment profile; the layout fits a phone; sign out', async () => {
+  await p.goto(`${h.url}/ui/server`);
+  await p.getByText('com.apple.mgmt.External.5e3c1a2b-5a11-4c8e-8a63-dd17d3dd35d9').waitFor();
+  const profile = p.getByRole('link', { name: 'Download the signed enrollment profile' });
+  assert.equal(await profile.getAttribute('href'), '/mdm/enroll');
+  await shot('server');
+  await p.keyboard.press('Tab');
+  assert.equal(await p.evaluate('document.activeElement?.textContent'), 'Skip to content', 'the first Tab reaches the skip link');
+
+  await p.setViewportSize({ width: 390, height: 844 });
+  await p.goto(`${h.url}/ui`);
+  await p.locator('#fleet-chart.drawn canvas').first().waitFor();
+  const overflow = (await p.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
+  assert.ok(overflow <= 0, `the fleet page scrolls sideways by ${overflow}px on a phone`);
+  await shot('fleet-phone');
+  await p.setViewportSize({ width: 1280, height: 860 });
+
+  await p.getByRole('button', { name: 'Sign out' }).click();
+  await p.getByRole('heading', { name: 'Sign in to Updraft' }).waitFor();
+  await p.goto(`${h.url}/ui/devices`);
+  assert.match(p.url(), /\/ui\/signin\?next=/, 'signed out: pages ask to sign in again');
 });

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, TEST_API_KEY, type TestServer } from '../helpers/server.js';
 import { html, raw } from '../../src/ui/html.js';
+import { hashApiKey } from '../../src/http/api/auth.js';
 import { postForm, setCookies, signIn, signinForm, type UiClient } from './client.js';
 
 let srv: TestServer;
@@ -122,4 +123,35 @@ test('htmx and uPlot come from the server itself', async () => {
     assert.ok((await res.text()).length > 500, name);
   }
   assert.equal((await fetch(`${srv.url}/ui/assets/..%2Fpackage.json`)).status, 404);
+});
+
+test('a read-only key sees no button that changes anything, and its POSTs are refused', async () => {
+  await srv.store.createApiKey({ id: 'ro1', name: 'auditor', role: 'read-only', hash: hashApiKey('read-only-key'), createdAt: new Date() });
+  const ro = await signIn(srv.url, 'read-only-key');
+  const device = await (await ro.get('/ui/devices/UI-0001')).text();
+  assert.match(device, /auditor \(read-only\)/);
+  assert.doesNotMatch(device, /\/actions\//, 'no command buttons');
+  assert.doesNotMatch(device, /<button[^>]*>(Restart|Lock|Cancel)/);
+  const campaigns = await (await ro.get('/ui/campaigns')).text();
+  assert.doesNotMatch(campaigns, /New campaign/);
+  const refused = await ro.post('/ui/devices/UI-0001/actions/restart', { _csrf: await ro.csrf() });
+  assert.equal(refused.status, 403);
+  assert.match(await refused.text(), /read-only role changes nothing/);
+  assert.equal((await srv.store.listQueue('UI-0001')).length, 0);
+  assert.equal((await ro.post('/ui/signout', { _csrf: await ro.csrf() })).status, 303, 'it may still sign out');
+
+  await srv.store.revokeApiKey('ro1', new Date());
+  const form = await signinForm(srv.url);
+  const revoked = await postForm(srv.url, '/ui/signin', { _signin: form.token, key: 'read-only-key' }, { cookie: form.cookie });
+  assert.equal(revoked.status, 401, 'a revoked key signs in no more');
+});
+
+test('the server page warns from 30 days before the push certificate expires', async () => {
+  const notAfter = new Date(Date.now() + 12 * 86_400_000 + 3600_000);
+  await srv.store.savePushCert({ topic: 'com.apple.mgmt.External.test-topic', certPem: 'x', keyPem: 'x', notAfter }, new Date());
+  const body = await (await ui.get('/ui/server')).text();
+  assert.match(body, /com\.apple\.mgmt\.External\.test-topic/);
+  assert.match(body, /role="alert">The push certificate expires in 12 days/);
+  await srv.store.savePushCert({ topic: 'com.apple.mgmt.External.test-topic', certPem: 'x', keyPem: 'x', notAfter: new Date(Date.now() + 90 * 86_400_000) }, new Date());
+  assert.doesNotMatch(await (await ui.get('/ui/server')).text(), /expires in \d+ days? \(/);
 });

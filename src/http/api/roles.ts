@@ -20,6 +20,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/push': 'operate',
   'PUT /v1/pushcert': 'admin',
   'GET /v1/pushcert': 'read',
+  'PUT /migration': 'admin',
   // MicroMDM
   'POST /v1/commands': 'operate',
   'GET /v1/commands/:udid': 'read',
@@ -86,11 +87,36 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/ddm/enrollments/:id/sync': 'operate',
   'PUT /v1/ddm/assets/:name': 'operate',
   'DELETE /v1/ddm/assets/:name': 'operate',
+  // ADE (DEP): NanoDEP's routes and the DEP names (tokens and key pairs are secrets: admin)
+  'GET /v1/tokenpki/:name': 'admin', // makes a key pair
+  'PUT /v1/tokenpki/:name': 'admin',
+  'GET /v1/tokens/:name': 'admin',
+  'PUT /v1/tokens/:name': 'admin',
+  'GET /v1/config/:name': 'read',
+  'PUT /v1/config/:name': 'admin',
+  'GET /v1/assigner/:name': 'read',
+  'PUT /v1/assigner/:name': 'admin',
+  'GET /v1/dep': 'read',
+  'GET /v1/dep/:name': 'read',
+  'GET /proxy/:name/*': 'admin', // the organization's DEP API, as the server
+  'POST /proxy/:name/*': 'admin',
+  'PUT /proxy/:name/*': 'admin',
+  'DELETE /proxy/:name/*': 'admin',
+  'PATCH /proxy/:name/*': 'admin',
+  // ADE enrollment
+  'GET /v1/ade/settings': 'read',
+  'PUT /v1/ade/settings': 'admin',
+  'GET /v1/ade/settings/:dep_name': 'read',
+  'PUT /v1/ade/settings/:dep_name': 'admin',
+  'GET /v1/ade/enrollments': 'read',
+  'GET /v1/ade/enrollments/:udid': 'read',
   // API keys and the audit log
   'POST /v1/apikeys': 'admin',
   'GET /v1/apikeys': 'admin',
   'DELETE /v1/apikeys/:id': 'admin',
   'GET /v1/audit': 'read',
+  // Prometheus metrics (unless --metrics-public)
+  'GET /metrics': 'read',
 };
 
 const RANK: Record<Access, number> = { read: 0, operate: 1, admin: 2 };

@@ -49,6 +49,8 @@ export function unknownIds(s: Selection, found: EnrollmentRecord[]): string[] {
 
 export async function deviceFacts(store: Store, devices: EnrollmentRecord[], inventory?: InventoryReader): Promise<DeviceFacts[]> {
   const inv = inventory ? await inventory(devices.map((d) => d.id)) : new Map<string, DeviceInventory>();
+  // Enrollments Updraft saw come through ADE: known before the device answers SecurityInfo.
+  const ade = await store.activeAdeEnrollments(devices.filter((d) => d.udid !== null && d.id === d.deviceId).map((d) => d.id));
   const escrowed = new Set<string>();
   if (!inventory) {
     for (const d of devices) if (d.platform === 'macOS' && (await store.getBootstrapToken(d.id))) escrowed.add(d.id);
@@ -64,8 +66,8 @@ export async function deviceFacts(store: Store, devices: EnrollmentRecord[], inv
       model: i?.model ?? e.model ?? e.productName,
       softwareUpdateDeviceId: i?.softwareUpdateDeviceId ?? null,
       boardId: i?.boardId ?? null,
-      supervised: i?.isSupervised ?? null,
-      enrolledViaDep: i?.enrolledViaDep ?? null,
+      supervised: i?.isSupervised ?? ade.get(e.id)?.supervised ?? null,
+      enrolledViaDep: i?.enrolledViaDep ?? (ade.has(e.id) ? true : null),
       appleSilicon: i?.isAppleSilicon ?? null,
       bootstrapTokenRequired: i?.bootstrapTokenRequiredForSoftwareUpdate ?? null,
       bootstrapTokenEscrowed: i ? i.bootstrapTokenEscrowed : escrowed.has(e.id),

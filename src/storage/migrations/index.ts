@@ -11,7 +11,10 @@ import { postureMigration } from './006_posture.js';
 import { campaignsMigration } from './008_campaigns.js';
 import { ddmUnknownMigration } from './009_ddm_unknown.js';
 import { accessMigration } from './010_access.js';
+import { migratedMigration } from './010_migrated.js';
 import { depMigration } from './011_dep.js';
+import { fleetIndexesMigration } from './012_fleet_indexes.js';
+import { adeMigration } from './013_ade.js';
 
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
@@ -26,7 +29,10 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '008_campaigns': campaignsMigration(),
         '009_ddm_unknown': ddmUnknownMigration(),
         '010_access': accessMigration(dialect),
+        '010_migrated': migratedMigration(),
         '011_dep': depMigration(dialect),
+        '012_fleet_indexes': fleetIndexesMigration(dialect),
+        '013_ade': adeMigration(),
       };
     },
   };

@@ -34,11 +34,12 @@
     progress: function (fig, d) {
       return new uPlot({
         width: width(fig), height: 260,
+        tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'); },
         scales: { y: { range: [0, 100] } },
         axes: [{}, { label: '% done', values: function (_u, v) { return v.map(function (x) { return x + ' %'; }); } }],
         series: [
           {},
-          { label: 'done', stroke: 'rgb(30,100,200)', fill: 'rgba(30,100,200,0.15)', width: 2 },
+          { label: 'done', stroke: 'rgb(30,100,200)', fill: 'rgba(30,100,200,0.15)', width: 2, paths: uPlot.paths.stepped({ align: 1 }), value: function (_u, v) { return v == null ? '' : v + ' %'; } },
         ],
       }, [d.t, d.percent], fig);
     },

@@ -1,0 +1,137 @@
+// ADE enrollments (migration 013_ade): see types-ade.ts.
+import type { Kysely, Selectable } from 'kysely';
+import type { Ctx } from './context.js';
+import { oneOf, toDate } from './context.js';
+import type { Database } from './schema.js';
+import type { AdeEnrollmentRecord, AdeStore, Platform } from './types.js';
+
+export interface AdeEnrollmentsTable {
+  udid: string;
+  serial: string;
+  dep_name: string | null;
+  profile_uuid: string | null;
+  product: string | null;
+  platform: string | null;
+  os_version: string | null;
+  build_version: string | null;
+  language: string | null;
+  machine_info: string;
+  supervised: number;
+  removable: number;
+  await_configuration: number;
+  served_at: number;
+  enrolled_at: number | null;
+  active: number;
+  configured_at: number | null;
+}
+
+type Db = Kysely<Database & { ade_enrollments: AdeEnrollmentsTable }>;
+
+function toRecord(r: Selectable<AdeEnrollmentsTable>): AdeEnrollmentRecord {
+  let machineInfo: Record<string, unknown> = {};
+  try {
+    machineInfo = JSON.parse(r.machine_info) as Record<string, unknown>;
+  } catch {
+    // kept as written; an unreadable copy reads as empty
+  }
+  return {
+    udid: r.udid,
+    serial: r.serial,
+    depName: r.dep_name,
+    profileUuid: r.profile_uuid,
+    product: r.product,
+    platform: r.platform as Platform | null,
+    osVersion: r.os_version,
+    buildVersion: r.build_version,
+    language: r.language,
+    machineInfo,
+    supervised: r.supervised === 1,
+    removable: r.removable === 1,
+    awaitConfiguration: r.await_configuration === 1,
+    servedAt: new Date(Number(r.served_at)),
+    enrolledAt: toDate(r.enrolled_at === null ? null : Number(r.enrolled_at)),
+    active: r.active === 1,
+    configuredAt: toDate(r.configured_at === null ? null : Number(r.configured_at)),
+  };
+}
+
+export function adeStore(ctx: Ctx): AdeStore {
+  const db = ctx.db as unknown as Db;
+  const get = async (udid: string) => {
+    const row = await db.selectFrom('ade_enrollments').selectAll().where('udid', '=', udid).executeTakeFirst();
+    return row ? toRecord(row) : null;
+  };
+  return {
+    async recordAdeServed(s) {
+      const values = {
+        serial: s.serial,
+        dep_name: s.depName,
+        profile_uuid: s.profileUuid,
+        product: s.product,
+        platform: s.platform,
+        os_version: s.osVersion,
+        build_version: s.buildVersion,
+        language: s.language,
+        machine_info: JSON.stringify(s.machineInfo),
+        supervised: s.supervised ? 1 : 0,
+        removable: s.removable ? 1 : 0,
+        await_configuration: s.awaitConfiguration ? 1 : 0,
+        served_at: s.at.getTime(),
+      };
+      await db
+        .insertInto('ade_enrollments')
+        .values({ udid: s.udid, ...values, enrolled_at: null, active: 0, configured_at: null })
+        .onConflict((oc) => oc.column('udid').doUpdateSet(values))
+        .execute();
+    },
+
+    async bindAdeEnrollment(udid, at, windowMs) {
+      const t = at.getTime();
+      // One conditional update decides: served recently, and after the last Authenticate.
+      const bound = await db
+        .updateTable('ade_enrollments')
+        .set({ enrolled_at: t, active: 1, configured_at: null })
+        .where('udid', '=', udid)
+        .where('served_at', '>=', t - windowMs)
+        .where((eb) => eb.or([eb('enrolled_at', 'is', null), eb('enrolled_at', '<', eb.ref('served_at'))]))
+        .executeTakeFirst();
+      if (Number(bound.numUpdatedRows) > 0) return get(udid);
+      await db.updateTable('ade_enrollments').set({ active: 0 }).where('udid', '=', udid).execute();
+      return null;
+    },
+
+    getAdeEnrollment: get,
+
+    async activeAdeEnrollments(udids) {
+      const out = new Map<string, AdeEnrollmentRecord>();
+      for (let i = 0; i < udids.length; i += 500) {
+        const rows = await db
+          .selectFrom('ade_enrollments')
+          .selectAll()
+          .where(oneOf(ctx.dialect, 'udid', udids.slice(i, i + 500)))
+          .where('active', '=', 1)
+          .execute();
+        for (const r of rows) out.set(r.udid, toRecord(r));
+      }
+      return out;
+    },
+
+    async listAdeEnrollments(opts = {}) {
+      let q = db.selectFrom('ade_enrollments').selectAll();
+      if (opts.after !== undefined) q = q.where('udid', '>', opts.after);
+      const rows = await q.orderBy('udid').limit(Math.min(Math.max(opts.limit ?? 100, 1), 1000)).execute();
+      return rows.map(toRecord);
+    },
+
+    async claimAdeConfiguration(udid, at) {
+      const r = await db
+        .updateTable('ade_enrollments')
+        .set({ configured_at: at.getTime() })
+        .where('udid', '=', udid)
+        .where('active', '=', 1)
+        .where('configured_at', 'is', null)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+  };
+}

@@ -1,0 +1,78 @@
+// The simulator's ADE enrollment end to end: a mojave-2018 Mac enrolls again through ADE (MachineInfo
+// signed by its identity from the test "Apple device CA" → profile → SCEP → check-in), is recorded as
+// ADE and supervised, gets DeviceConfigured out of Await Configuration, and a campaign's dry run then
+// plans its major upgrade while the other Mac, enrolled with the ordinary profile, is still blocked
+// by error 74.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Fleet } from '../../src/sim/fleet.js';
+import { loadScenario } from '../../src/sim/scenario.js';
+import { startHarness, type Harness } from '../sim/harness.js';
+import { pem, TestPki } from './ade-helpers.js';
+
+let h: Harness;
+let fleet: Fleet;
+const pki = new TestPki();
+const sent: Array<[string, string]> = [];
+
+before(async () => {
+  const appleCa = pki.ca('Test Apple iPhone Device CA', 'rsa');
+  h = await startHarness({ config: { adeDeviceCaFiles: [appleCa.certPath], campaignPollSeconds: 1 } });
+  fleet = await Fleet.start({
+    server: h.url, count: 2, scenario: loadScenario('mojave-2018'), clockFactor: 100, wakeUrl: h.fake.wakeUrl, keyPoolSize: 2,
+    adeCa: { certPem: pem(appleCa.certPath), keyPem: pem(appleCa.keyPath) },
+    onResult: (d, rt) => { sent.push([d.udid, rt]); },
+  });
+});
+after(async () => {
+  await fleet.stop();
+  await h.close();
+  pki.cleanup();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (Date.now() > end) assert.fail(`${what}: ${JSON.stringify(v)}`);
+    await sleep(100);
+  }
+}
+const json = async (path: string) => (await (await h.api('GET', path)).json()) as Record<string, unknown>;
+
+test('an ADE Mac is recorded ADE and supervised, configured, and a dry run allows its major upgrade; the other meets error 74', async () => {
+  const [ade, manual] = fleet.devices as [typeof fleet.devices[0], typeof fleet.devices[0]];
+  assert.equal((await h.api('PUT', '/v1/ade/settings', { initial_commands: [{ request_type: 'ProfileList' }] })).status, 200);
+  await fleet.reenroll(ade, { ade: true, supervised: true });
+
+  const rec = await json(`/v1/ade/enrollments/${ade.udid}`);
+  assert.equal(rec.enrolled_via_ade, true);
+  assert.equal(rec.supervised, true);
+  assert.equal(rec.serial, ade.serial);
+  assert.equal(rec.product, 'MacBookPro14,2');
+  const inv = await json(`/v1/devices/${ade.udid}/inventory`);
+  assert.equal(inv.enrolled_via_dep, true);
+  assert.equal(inv.is_supervised, true);
+
+  // Await Configuration: the admin's command, then DeviceConfigured, once.
+  await until('DeviceConfigured', async () => ade.awaitingConfiguration, (v) => v === false);
+  const mine = sent.filter(([u]) => u === ade.udid).map(([, rt]) => rt);
+  assert.ok(mine.indexOf('ProfileList') >= 0 && mine.indexOf('ProfileList') < mine.indexOf('DeviceConfigured'), mine.join(' '));
+  assert.equal(mine.filter((rt) => rt === 'DeviceConfigured').length, 1);
+  assert.equal((await json(`/v1/ade/enrollments/${manual.udid}`)).error !== undefined, true, 'the other Mac never came through ADE');
+
+  // The ordinary enrollment reports no ADE (SecurityInfo); the ADE one keeps it.
+  await until('SecurityInfo of the manual Mac', () => json(`/v1/devices/${manual.udid}/inventory`), (v) => v.enrolled_via_dep === false);
+  await until('SecurityInfo of the ADE Mac', () => json(`/v1/devices/${ade.udid}/inventory`), (v) => v.security_at !== null && v.enrolled_via_dep === true);
+
+  const res = await h.api('POST', '/v1/campaigns', { name: 'Mojave', select: { enrollment_ids: [ade.udid, manual.udid] }, target: { version: '10.14' }, dry_run: true });
+  assert.equal(res.status, 200, await res.clone().text());
+  const plans = ((await res.json()) as { devices: Array<Record<string, unknown>> }).devices;
+  const plan = (id: string) => plans.find((p) => p.enrollment_id === id)!;
+  assert.equal(plan(ade.udid).state, 'pending', JSON.stringify(plan(ade.udid)));
+  assert.equal(plan(ade.udid).path, 'legacy');
+  assert.equal(plan(manual.udid).state, 'blocked');
+  assert.match(String(plan(manual.udid).reason), /error 74/);
+});
