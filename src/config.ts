@@ -63,6 +63,8 @@ export interface Config {
   metricsPublic?: boolean;
   /** --ade-device-ca: PEM files of Apple's device CA (or a test CA) that ADE MachineInfo signers chain to. */
   adeDeviceCaFiles?: string[];
+  /** Seconds between DEP device syncs of every DEP name (--dep-sync-interval; default 1800; 0: only when asked). */
+  depSyncSeconds?: number;
 }
 
 export const DEFAULT_APNS_URL = 'https://api.push.apple.com';

@@ -32,6 +32,7 @@ import { createMetrics } from './metrics/registry.js';
 import { countingPusher, metricsMiddleware, timedStore } from './metrics/wrap.js';
 import { adeMiddleware } from './dep/ade-middleware.js';
 import { depLookupFrom, loadAdeAnchors } from './dep/ade-enroll.js';
+import { DEFAULT_DEP_SYNC_SECONDS, startDepSyncer } from './dep/syncer.js';
 import { startDepTokenWatch } from './dep/watch.js';
 
 export interface RunningServer {
@@ -118,6 +119,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }
     const depTokens = startDepTokenWatch({ store, logger });
     stops.push(() => depTokens.stop());
+    const depSync = config.depSyncSeconds ?? DEFAULT_DEP_SYNC_SECONDS;
+    if (depSync > 0) {
+      const syncer = startDepSyncer({ store, logger, now: opts.clock, intervalSeconds: depSync });
+      stops.push(() => syncer.stop());
+    }
     const retention = startRetention({ store, days: config.retentionDays, logger });
     stops.push(() => retention.stop());
     if (config.catalogUrls && Object.keys(config.catalogUrls).length > 0) {

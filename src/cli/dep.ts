@@ -4,11 +4,13 @@
 //   dep list                                                       DEP names, token expiry (warned from 30 days)
 //   dep config NAME [--base-url URL]                               show or set where the DEP API is
 //   dep assigner NAME [--profile-uuid UUID]                        show or set the profile new devices get
+//   dep devices [NAME] [--not-enrolled], dep sync NAME              synced devices; a sync pass now (dep-devices.ts)
 // Other dep subcommands register themselves on the `dep` command below (one line each).
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ApiClient, CliError, clientOptions, readInput, type ClientOptions } from './client.js';
 import { action, printJson, shortTime, table } from './output.js';
+import { registerDepDevices } from './dep-devices.js';
 
 interface DepNameJson {
   name: string;
@@ -129,4 +131,5 @@ export function register(program: Command): void {
       console.log(uuid ? `${name}: new devices get profile ${uuid}` : `${name}: no assigner profile`);
     }),
   );
+  registerDepDevices(dep);
 }

@@ -49,6 +49,7 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   { flag: 'campaign-poll-seconds', env: 'UPDRAFT_CAMPAIGN_POLL_SECONDS', key: 'campaignPollSeconds', kind: 'int', help: 'seconds between an OS update campaign\'s status polls and stall checks (default 300)' },
   { flag: 'catalog-max-age', env: 'UPDRAFT_CATALOG_MAX_AGE', key: 'catalogMaxAgeDays', kind: 'int', help: 'days after which a catalog not confirmed current is stale (default 7)' },
   { flag: 'ade-device-ca', env: 'UPDRAFT_ADE_DEVICE_CA', key: 'adeDeviceCaFiles', kind: 'list', help: 'comma-separated PEM files of the device CA that signs ADE MachineInfo (Apple\'s device CA; without it POST /mdm/ade/enroll refuses every device)' },
+  { flag: 'dep-sync-interval', env: 'UPDRAFT_DEP_SYNC_INTERVAL', key: 'depSyncSeconds', kind: 'int', help: 'seconds between syncs of each DEP name\'s devices from Apple Business Manager, new ones given their ADE profile (default 1800; 0: only POST /v1/dep/{name}/sync)' },
   { flag: 'retention-days', env: 'UPDRAFT_RETENTION_DAYS', key: 'retentionDays', kind: 'int', help: 'days to keep history: finished commands and results, events, push log, DDM status history (0 keeps forever)', default: '90' },
   { flag: 'body-limit', env: 'UPDRAFT_BODY_LIMIT', key: 'bodyLimit', kind: 'int', help: 'largest request body, bytes', default: String(DEFAULT_BODY_LIMIT) },
   { flag: 'log-level', env: 'UPDRAFT_LOG_LEVEL', key: 'logLevel', kind: 'string', help: 'fatal, error, warn, info, debug or trace', default: 'info' },

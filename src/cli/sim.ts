@@ -32,6 +32,7 @@ export interface SimCliOptions {
   serverPid?: string;
   adeCaCert?: string;
   adeCaKey?: string;
+  depUrl?: string;
   enrollChild?: boolean;
 }
 
@@ -187,6 +188,7 @@ export async function runSim(o: SimCliOptions, out: (line: string) => void = con
     keyType: keyType(o.keyType),
     digest: digestOf(o.digest),
     adeCa: adeCaOption(o),
+    depUrl: o.depUrl ?? null,
   };
   const scenario = loadScenario(o.scenario);
   const onProgress = (done: number, total: number) => {
@@ -275,6 +277,7 @@ export function register(program: Command): void {
     .option('--digest <sha256|sha1>', 'Mdm-Signature digest: SHA-256 as Apple devices sign, or SHA-1 as mdmb does', 'sha256')
     .option('--ade-ca-cert <file>', 'PEM certificate of the device CA the server trusts for ADE (its --ade-device-ca): ADE devices enroll through /mdm/ade/enroll with a signed MachineInfo')
     .option('--ade-ca-key <file>', 'PEM private key of --ade-ca-cert')
+    .option('--dep-url <url>', 'a fake DEP service (updraft fake-dep): ADE devices are listed in it and ask it where to enroll')
     .option('--bench', 'load generator: enroll, then back-to-back check-ins; print the figures')
     .option('--server-pid <pid>', 'with --bench: also report this local server process\'s resident memory and CPU per round trip')
     .addOption(new Option('--enroll-child', 'internal: enroll the fleet described in UPDRAFT_SIM_ENROLL into its state file, then exit').hideHelp())

@@ -27,6 +27,7 @@ import { registerInventory } from './api/inventory.js';
 import { PostureService } from '../osupdate/posture/service.js';
 import { registerOs } from './api/os.js';
 import { registerAde } from './ade.js';
+import { registerDepDevices } from './api/dep-devices.js';
 import type { X509Certificate } from 'node:crypto';
 import type { DepDeviceLookup } from '../dep/ade-enroll.js';
 import { registerApiKeys } from './api/apikeys.js';
@@ -114,6 +115,7 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerDep(app, deps);
   registerDepProxy(app, deps);
   registerAde(app, deps);
+  registerDepDevices(app, deps);
   registerApiKeys(app, deps);
   registerAudit(app, deps);
   registerHealth(app, deps);

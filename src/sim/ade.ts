@@ -8,7 +8,7 @@ import type { DeviceState } from './device.js';
 import type { Http } from './http.js';
 import { compareVersions, findRelease } from './models.js';
 import { issuedCert, signedData } from './pki.js';
-import { readProfile, ProfileError, type Enrollment } from './profile.js';
+import { readProfile, rebaseUrl, ProfileError, type Enrollment } from './profile.js';
 
 export const ADE_ENROLL_PATH = '/mdm/ade/enroll';
 
@@ -44,11 +44,31 @@ export class UpdateRequired extends Error {
   }
 }
 
-/** Posts the signed MachineInfo and reads the profile the server answers. */
-export async function fetchAdeProfile(http: Http, server: string, d: DeviceState, ca: AdeCa, key: KeyObject): Promise<Enrollment> {
+/** The DEP service's answer for a serial in Setup Assistant: where to post MachineInfo (the fake DEP's
+ * /_fake/cloudconfig stands for Apple's activation step); null when no ADE profile is assigned. */
+export async function cloudConfigUrl(http: Http, depUrl: string, serial: string): Promise<string | null> {
+  const res = await http.request('POST', `${depUrl.replace(/\/$/, '')}/_fake/cloudconfig/${encodeURIComponent(serial)}`, Buffer.alloc(0));
+  if (res.status === 404) return null;
+  if (res.status !== 200) throw new ProfileError(`DEP cloud configuration answered ${res.status}: ${res.body.toString('utf8').slice(0, 200)}`);
+  const url = (JSON.parse(res.body.toString('utf8')) as { profile?: { url?: string } }).profile?.url;
+  return typeof url === 'string' && url ? url : null;
+}
+
+/** Tells the DEP service (the fake's admin route) about devices, as Apple Business Manager lists purchases. */
+export async function registerWithDep(http: Http, depUrl: string, devices: DeviceState[]): Promise<void> {
+  if (devices.length === 0) return;
+  const family = (d: DeviceState) => (d.platform === 'macos' ? 'Mac' : d.platform === 'ios' ? 'iPhone' : 'iPad');
+  const body = { devices: devices.map((d) => ({ serial_number: d.serial, model: d.product, os: d.platform === 'macos' ? 'OSX' : 'iOS', device_family: family(d), description: d.name })) };
+  const res = await http.request('POST', `${depUrl.replace(/\/$/, '')}/_fake/devices`, Buffer.from(JSON.stringify(body)), { 'content-type': 'application/json' });
+  if (res.status !== 200) throw new ProfileError(`DEP device registration answered ${res.status}: ${res.body.toString('utf8').slice(0, 200)}`);
+}
+
+/** Posts the signed MachineInfo and reads the profile the server answers (`url`: the ADE profile's, else the server's ADE path). */
+export async function fetchAdeProfile(http: Http, server: string, d: DeviceState, ca: AdeCa, key: KeyObject, url?: string | null): Promise<Enrollment> {
   const cert = issuedCert(key, d.udid, ca.certDer, ca.key, new Date());
   const body = signedData({ content: Buffer.from(buildPlist(machineInfo(d))), detached: false, certDer: cert, key, at: new Date() });
-  const res = await http.request('POST', server.replace(/\/$/, '') + ADE_ENROLL_PATH, body, { 'content-type': 'application/pkcs7-signature' });
+  const target = url ? rebaseUrl(url, server) : server.replace(/\/$/, '') + ADE_ENROLL_PATH;
+  const res = await http.request('POST', target, body, { 'content-type': 'application/pkcs7-signature' });
   if (res.status === 403) {
     let json: { code?: string; details?: { OSVersion?: string; BuildVersion?: string } } = {};
     try {
@@ -58,7 +78,7 @@ export async function fetchAdeProfile(http: Http, server: string, d: DeviceState
     }
     if (json.code === 'com.apple.softwareupdate.required' && json.details?.OSVersion) throw new UpdateRequired(json.details.OSVersion, json.details.BuildVersion ?? null);
   }
-  if (res.status !== 200) throw new ProfileError(`POST ${ADE_ENROLL_PATH} answered ${res.status}: ${res.body.toString('utf8').slice(0, 300)}`);
+  if (res.status !== 200) throw new ProfileError(`POST ${new URL(target).pathname} answered ${res.status}: ${res.body.toString('utf8').slice(0, 300)}`);
   return readProfile(res.body, server);
 }
 

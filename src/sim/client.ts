@@ -9,7 +9,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { signedData, type Digest, type KeyPool } from './pki.js';
 import type { Enrollment } from './profile.js';
 import { scepEnroll } from './scep.js';
-import { fetchAdeProfile, UpdateRequired, updateInSetupAssistant, type AdeCa } from './ade.js';
+import { cloudConfigUrl, fetchAdeProfile, UpdateRequired, updateInSetupAssistant, type AdeCa } from './ade.js';
 import type { Stats } from './stats.js';
 
 export const CHECKIN_TYPE = 'application/x-apple-aspen-mdm-checkin';
@@ -44,7 +44,7 @@ export class Client {
     readonly http: Http, readonly enrollment: Enrollment, readonly keys: KeyPools, readonly stats: Stats, readonly now: () => number,
     readonly keyType: KeyType = 'rsa',
     /** With a device CA, ADE devices enroll through the server's ADE URL (signed MachineInfo → profile). */
-    readonly ade: { server: string; ca: AdeCa } | null = null,
+    readonly ade: { server: string; ca: AdeCa; depUrl?: string | null } | null = null,
     readonly digest: Digest = 'sha256',
   ) {}
 
@@ -84,10 +84,12 @@ export class Client {
     if (d.ade && this.ade) {
       const started = performance.now();
       const key = await this.keys.rsa.key(d.keyIndex);
-      enrollment = await fetchAdeProfile(this.http, this.ade.server, d, this.ade.ca, key).catch(async (e: Error) => {
+      // With a DEP service, the profile Apple Business Manager assigned says where to post MachineInfo.
+      const url = this.ade.depUrl ? await cloudConfigUrl(this.http, this.ade.depUrl, d.serial) : null;
+      enrollment = await fetchAdeProfile(this.http, this.ade.server, d, this.ade.ca, key, url).catch(async (e: Error) => {
         if (!(e instanceof UpdateRequired)) throw e;
         updateInSetupAssistant(d, e); // as Setup Assistant does, then it asks again
-        return fetchAdeProfile(this.http, this.ade!.server, d, this.ade!.ca, key);
+        return fetchAdeProfile(this.http, this.ade!.server, d, this.ade!.ca, key, url);
       });
       this.stats.roundTrip('ade', performance.now() - started, 200);
       d.certDer = null; // the ADE profile's SCEP payload gives the device a new identity

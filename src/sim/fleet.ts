@@ -13,7 +13,7 @@ import * as legacy from './osupdate.js';
 import { Limit } from './limit.js';
 import { KeyPool, type Digest } from './pki.js';
 import { fetchProfile, type Enrollment } from './profile.js';
-import { adeCa } from './ade.js';
+import { adeCa, registerWithDep } from './ade.js';
 import { deviceSeed, Rng } from './random.js';
 import type { CommandResult } from './result.js';
 import type { Scenario } from './scenario.js';
@@ -30,6 +30,8 @@ export interface FleetOptions {
   mix?: Record<string, number>;
   /** Simulated seconds per real second (default: the scenario's). */
   clockFactor?: number;
+  /** The simulated clock (ms) to share with a server in the same process; default: start + real time × clockFactor. */
+  clock?: () => number;
   /** Real seconds between polls when no push arrives; 0: only on pushes. */
   interval?: number;
   /** The fake APNs wake channel (http://host:port); null: no pushes, polling only. */
@@ -54,6 +56,8 @@ export interface FleetOptions {
   /** "Apple's device CA" (PEM certificate and key): ADE devices then enroll through the server's ADE URL
    * with a signed MachineInfo; without it they take the ordinary profile (and still report ADE). */
   adeCa?: { certPem: string; keyPem: string } | null;
+  /** A (fake) DEP service: ADE devices are listed in it at start, and in Setup Assistant ask it where to enroll. */
+  depUrl?: string | null;
   onProgress?: (enrolled: number, total: number) => void;
   onResult?: (d: DeviceState, requestType: string, result: CommandResult) => void;
   onError?: (d: DeviceState, err: Error) => void;
@@ -103,6 +107,7 @@ export class Fleet implements SimContext {
   }
 
   now(): number {
+    if (this.opts.clock) return this.opts.clock();
     return this.simStart + (performance.now() - this.realStart) * this.factor;
   }
 
@@ -188,9 +193,10 @@ export class Fleet implements SimContext {
     const from = this.opts.from ?? this.opts.statePath;
     if (!from || !this.load(from)) this.build();
     this.enrollment = await fetchProfile(this.http, this.opts.server, this.opts.profilePath);
-    const ade = this.opts.adeCa ? { server: this.opts.server, ca: adeCa(this.opts.adeCa.certPem, this.opts.adeCa.keyPem) } : null;
+    const ade = this.opts.adeCa ? { server: this.opts.server, ca: adeCa(this.opts.adeCa.certPem, this.opts.adeCa.keyPem), depUrl: this.opts.depUrl ?? null } : null;
     this.client = new Client(this.http, this.enrollment, this.keys, this.stats, () => this.now(), this.opts.keyType, ade, this.opts.digest);
     this.devices.forEach((d, i) => this.index(d, i));
+    if (this.opts.depUrl && this.opts.enroll !== false) await registerWithDep(this.http, this.opts.depUrl, this.devices.filter((d) => d.ade));
     if (this.opts.wakeUrl) {
       this.wake = new WakeListener(this.http, this.opts.wakeUrl, (token) => this.woken(token));
       await this.wake.start(this.opts.wakeSince);
@@ -365,6 +371,7 @@ export class Fleet implements SimContext {
 
   /** Enrolls the device again (after an erase, or with changed flags: e.g. now through ADE). */
   async reenroll(d: DeviceState, flags: Partial<Pick<DeviceState, 'ade' | 'supervised' | 'userApproved'>> = {}): Promise<void> {
+    if (flags.ade && !d.ade && this.opts.depUrl) await registerWithDep(this.http, this.opts.depUrl, [d]);
     Object.assign(d, flags);
     this.down.delete(d.index);
     await this.client.enroll(d);

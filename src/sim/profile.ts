@@ -24,7 +24,7 @@ const isDict = (v: PlistValue | undefined): v is PlistDict =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v) && !(v instanceof Date) && !('value' in v && Object.keys(v).length === 1);
 
 /** Points a URL from the profile at the server the simulator was told to use (same path and query). */
-function rebase(url: string, server: string | null): string {
+export function rebaseUrl(url: string, server: string | null): string {
   if (!server) return url;
   const u = new URL(url);
   const s = new URL(server);
@@ -50,11 +50,11 @@ export function readProfile(body: Buffer, server: string | null): Enrollment {
   const serverUrl = String(mdm.ServerURL ?? '');
   if (!serverUrl || typeof mdm.Topic !== 'string') throw new ProfileError('the com.apple.mdm payload lacks ServerURL or Topic');
   return {
-    scepUrl: rebase(String(sc.URL), server),
+    scepUrl: rebaseUrl(String(sc.URL), server),
     challenge: typeof sc.Challenge === 'string' ? sc.Challenge : null,
     subject: subject.length ? subject : [[OID.commonName, 'Updraft Device Identity']],
-    serverUrl: rebase(serverUrl, server),
-    checkinUrl: rebase(String(mdm.CheckInURL ?? serverUrl), server),
+    serverUrl: rebaseUrl(serverUrl, server),
+    checkinUrl: rebaseUrl(String(mdm.CheckInURL ?? serverUrl), server),
     topic: mdm.Topic,
     signMessage: mdm.SignMessage === true,
     capabilities: Array.isArray(mdm.ServerCapabilities) ? mdm.ServerCapabilities.map(String) : [],

@@ -1,24 +1,36 @@
-// The simulator's ADE enrollment end to end: a mojave-2018 Mac enrolls again through ADE (MachineInfo
-// signed by its identity from the test "Apple device CA" → profile → SCEP → check-in), is recorded as
-// ADE and supervised, gets DeviceConfigured out of Await Configuration, and a campaign's dry run then
-// plans its major upgrade while the other Mac, enrolled with the ordinary profile, is still blocked
-// by error 74.
+// The simulator's ADE enrollment end to end, through the fake DEP service: Updraft syncs the DEP
+// name's devices and the assigner gives them the default ADE profile; devices not enrolled yet are
+// listed; a mojave-2018 Mac enrolls again through ADE (the DEP service's profile URL → MachineInfo
+// signed by its identity from the test "Apple device CA" → profile → SCEP → check-in), with unknown
+// serials refused, is recorded as ADE and supervised, gets DeviceConfigured out of Await
+// Configuration, and a campaign's dry run then plans its major upgrade while the other Mac, enrolled
+// with the ordinary profile, is still blocked by error 74.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Fleet } from '../../src/sim/fleet.js';
 import { loadScenario } from '../../src/sim/scenario.js';
 import { startHarness, type Harness } from '../sim/harness.js';
 import { pem, TestPki } from './ade-helpers.js';
+import { FakeDep } from '../../src/dep/fake/server.js';
+import { depClient } from '../../src/dep/client.js';
 
 let h: Harness;
 let fleet: Fleet;
+let dep: FakeDep;
+let profileUuid = '';
 const pki = new TestPki();
 const sent: Array<[string, string]> = [];
 
 before(async () => {
   const appleCa = pki.ca('Test Apple iPhone Device CA', 'rsa');
   h = await startHarness({ config: { adeDeviceCaFiles: [appleCa.certPath], campaignPollSeconds: 1 } });
+  dep = await FakeDep.start();
+  await h.store.saveDepTokens('abm', dep.state.tokens, new Date());
+  await h.store.saveDepConfig('abm', dep.url, new Date());
+  profileUuid = (await depClient('abm', { store: h.store }).defineProfile({ profile_name: 'Macs', url: 'https://mdm.example.test/mdm/ade/enroll', is_supervised: true, await_device_configured: true })).profile_uuid;
+  assert.equal((await h.api('PUT', `/v1/assigner/abm?profile_uuid=${profileUuid}`)).status, 200);
   fleet = await Fleet.start({
+    depUrl: dep.url,
     server: h.url, count: 2, scenario: loadScenario('mojave-2018'), clockFactor: 100, wakeUrl: h.fake.wakeUrl, keyPoolSize: 2,
     adeCa: { certPem: pem(appleCa.certPath), keyPem: pem(appleCa.keyPath) },
     onResult: (d, rt) => { sent.push([d.udid, rt]); },
@@ -27,6 +39,7 @@ before(async () => {
 after(async () => {
   await fleet.stop();
   await h.close();
+  await dep.close();
   pki.cleanup();
 });
 
@@ -44,14 +57,26 @@ const json = async (path: string) => (await (await h.api('GET', path)).json()) a
 
 test('an ADE Mac is recorded ADE and supervised, configured, and a dry run allows its major upgrade; the other meets error 74', async () => {
   const [ade, manual] = fleet.devices as [typeof fleet.devices[0], typeof fleet.devices[0]];
-  assert.equal((await h.api('PUT', '/v1/ade/settings', { initial_commands: [{ request_type: 'ProfileList' }] })).status, 200);
+  assert.equal((await h.api('PUT', '/v1/ade/settings', { initial_commands: [{ request_type: 'ProfileList' }], unknown_serials: 'refuse' })).status, 200);
+  // The organization buys the Mac (and another, not unpacked yet): ABM lists them; Updraft syncs and assigns.
+  const bought = await fetch(`${dep.url}/_fake/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ devices: [{ serial_number: ade.serial, model: 'MacBook Pro', os: 'OSX', device_family: 'Mac' }, { serial_number: 'C02NOTYET001', model: 'MacBook Air', os: 'OSX', device_family: 'Mac' }] }) });
+  assert.equal(bought.status, 200);
+  const synced = await h.api('POST', '/v1/dep/abm/sync');
+  assert.equal(synced.status, 200, await synced.clone().text());
+  assert.deepEqual(((await synced.json()) as { assigned: Record<string, string[]> }).assigned, { [profileUuid]: [ade.serial, 'C02NOTYET001'].sort() });
+  const waiting = ((await json('/v1/dep-devices?dep_name=abm&enrolled=false')).devices as Array<Record<string, unknown>>).map((d) => d.serial_number);
+  assert.deepEqual(waiting, ['C02NOTYET001'], 'the Mac already enrolled (without ADE) is not listed as waiting');
+
   await fleet.reenroll(ade, { ade: true, supervised: true });
+  assert.equal(dep.state.devices.get(ade.serial)!.profile_status, 'pushed', 'the Mac asked the DEP service for its profile');
 
   const rec = await json(`/v1/ade/enrollments/${ade.udid}`);
   assert.equal(rec.enrolled_via_ade, true);
   assert.equal(rec.supervised, true);
   assert.equal(rec.serial, ade.serial);
   assert.equal(rec.product, 'MacBookPro14,2');
+  assert.equal(rec.dep_name, 'abm');
+  assert.equal(rec.profile_uuid, profileUuid);
   const inv = await json(`/v1/devices/${ade.udid}/inventory`);
   assert.equal(inv.enrolled_via_dep, true);
   assert.equal(inv.is_supervised, true);

@@ -110,6 +110,10 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'PUT /v1/ade/settings/:dep_name': 'admin',
   'GET /v1/ade/enrollments': 'read',
   'GET /v1/ade/enrollments/:udid': 'read',
+  'GET /v1/dep-devices': 'read',
+  'POST /v1/dep/:name/sync': 'operate',
+  'GET /v1/dep/:name/assign-rules': 'read',
+  'PUT /v1/dep/:name/assign-rules': 'admin',
   // API keys and the audit log
   'POST /v1/apikeys': 'admin',
   'GET /v1/apikeys': 'admin',
