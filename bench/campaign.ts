@@ -23,7 +23,7 @@ import { loadScenario } from '../src/sim/scenario.js';
 
 const { values } = parseArgs({ options: {
   count: { type: 'string', default: '1000' }, factor: { type: 'string', default: '3000' }, days: { type: 'string', default: '7' },
-  scenario: { type: 'string', default: 'mixed-2026' },
+  scenario: { type: 'string', default: 'mixed-2026' }, dump: { type: 'string' },
 } });
 const count = Number(values.count);
 const factor = Number(values.factor);
@@ -31,9 +31,24 @@ const days = Number(values.days);
 const DAY = 86_400_000;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const catalogs = join(root, '../shared/catalogs');
+if (!existsSync(join(catalogs, 'gdmf_pmv_2026-08.json'))) throw new Error(`no catalogs at ${catalogs} (../shared beside the repository): the dry run would have no catalog to plan with`);
 
+// One simulated clock for server and simulator. It runs --factor times real time while this process
+// keeps up and slows when it does not: every 20 ms tick credits at most 40 ms of real time, so time the
+// process spends starved (a loaded machine, a long engine pass blocking the event loop) is not counted
+// as simulated time in which devices and engine could have worked. The factor achieved is printed.
 const t0 = Date.now();
-const clock = () => new Date(t0 + (Date.now() - t0) * factor);
+let simElapsed = 0;
+let lastTick = performance.now();
+const CREDIT = 40;
+const ticker = setInterval(() => {
+  const now = performance.now();
+  simElapsed += Math.min(now - lastTick, CREDIT) * factor;
+  lastTick = now;
+}, 20);
+ticker.unref();
+const simNow = () => t0 + simElapsed + Math.min(performance.now() - lastTick, CREDIT) * factor;
+const clock = () => new Date(simNow());
 const dataDir = mkdtempSync(join(tmpdir(), 'updraft-bench-campaign-'));
 const KEY = 'bench-key';
 const made = await makeFakePushCert({ topic: 'com.apple.mgmt.External.5e3c1a2b-5a11-4c8e-8a63-dd17d3dd35d9' });
@@ -59,11 +74,11 @@ let campaignStart = 0;
 try {
   await api('PUT', '/v1/pushcert', made.certPem + made.keyPem);
   for (const [kind, file] of [['gdmf', 'gdmf_pmv_2026-08.json'], ['sofa-macos', 'sofa/v2_macos_data_feed.json'], ['sofa-ios', 'sofa/v2_ios_data_feed.json']] as const) {
-    if (existsSync(join(catalogs, file))) await api('PUT', `/v1/catalogs/${kind}?force=1`, readFileSync(join(catalogs, file)));
+    await api('PUT', `/v1/catalogs/${kind}?force=1`, readFileSync(join(catalogs, file)));
   }
   const scenario = { ...loadScenario(values.scenario!), start: new Date(t0).toISOString(), clockFactor: factor };
   const enrollStart = Date.now();
-  const fleet = await Fleet.start({ server: server.url, count, scenario, clockFactor: factor, wakeUrl: fake.wakeUrl, keyPoolSize: 16, interval: 0 });
+  const fleet = await Fleet.start({ server: server.url, count, scenario, clockFactor: factor, clock: simNow, wakeUrl: fake.wakeUrl, keyPoolSize: 16, interval: 0 });
   const enrollSeconds = (Date.now() - enrollStart) / 1000;
   // Let the inventory queries Updraft sends at enrollment come back.
   await new Promise((r) => setTimeout(r, Math.max(3000, count * 3)));
@@ -75,6 +90,7 @@ try {
   const eligible = [...predicted.entries()].filter(([, s]) => s === 'done').map(([id]) => id);
   const cpu0 = process.cpuUsage();
   const wall0 = Date.now();
+  const sim0 = simNow();
   campaignStart = clock().getTime();
   const created = await api('POST', '/v1/campaigns', body);
   const id = created.id as string;
@@ -108,6 +124,12 @@ try {
   const final = await list();
   const byState: Record<string, number> = {};
   for (const d of final) byState[d.state] = (byState[d.state] ?? 0) + 1;
+  const byId = new Map(fleet.devices.map((d) => [d.enrollmentId ?? d.udid, d]));
+  if (values.dump) {
+    const plan = new Map<string, unknown>(dry.devices.map((d: { enrollment_id: string }) => [d.enrollment_id, d]));
+    const rows = await server.deps.store.campaignDevices(id, { limit: 100000 });
+    writeFileSync(values.dump, JSON.stringify(final.map((d) => ({ ...d, planned: plan.get(d.enrollment_id), row: rows.find((r) => r.deviceId === d.enrollment_id), sim: (({ platform, product, osVersion, supervised, ade, acPower, locked, userEnrollment, utcOffsetHours, freeBytes, update, ddm }) => ({ platform, product, osVersion, supervised, ade, acPower, locked, userEnrollment, utcOffsetHours, freeBytes, update, ddm: { installState: ddm.installState, pending: ddm.pending, failure: ddm.failure } }))(byId.get(d.enrollment_id)!) })), null, 1));
+  }
   const hits = final.filter((d) => predicted.get(d.enrollment_id) === d.state).length;
   const misses = final.filter((d) => predicted.get(d.enrollment_id) !== d.state).slice(0, 8).map((d) => ({ predicted: predicted.get(d.enrollment_id), state: d.state, reason: d.reason }));
 
@@ -118,7 +140,6 @@ try {
   let sent = 0;
   let fewest = 0;
   const ENGINE = new Set(['ScheduleOSUpdateScan', 'AvailableOSUpdates', 'ScheduleOSUpdate', 'OSUpdateStatus', 'DeclarativeManagement']);
-  const byId = new Map(fleet.devices.map((d) => [d.enrollmentId ?? d.udid, d]));
   for (const d of final.filter((x) => x.state === 'done' && x.path)) {
     const q = await store.listQueue(d.enrollment_id, { includeDone: true, limit: 1000 });
     sent += q.filter((e) => ENGINE.has(e.requestType) && e.createdAt.getTime() >= campaignStart).length;
@@ -126,7 +147,7 @@ try {
     fewest += d.path === 'ddm' ? 2 : dev?.platform === 'macos' ? 3 : 3;
   }
   console.log(JSON.stringify({
-    devices: count, clockFactor: factor, enrollSeconds, eligible: eligible.length, states: byState,
+    devices: count, clockFactor: factor, effectiveClockFactor: Math.round((simNow() - sim0) / (Date.now() - wall0)), enrollSeconds, eligible: eligible.length, states: byState,
     onTarget: { ...marks, byDeadline: marks[`day${days}`] },
     allDoneWallSeconds: allDoneWall, commandsPerUpdatedDevice: sent / Math.max(1, final.filter((x) => x.state === 'done' && x.path).length),
     commandsVsFewest: fewest ? sent / fewest : null,

@@ -4,7 +4,7 @@
 // fleet (models and versions from the real catalogs), written straight through the database driver
 // (the store's per-device paths would take minutes), last check-ins spread over 120 days, and one
 // campaign holding every device in mixed states.
-// Run: npx tsx bench/ui.ts [--devices N]   (PostgreSQL skipped with a notice when unreachable)
+// Run: npx tsx bench/ui.ts [--devices N] [--sqlite-only]   (PostgreSQL skipped with a notice when unreachable)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -180,7 +180,7 @@ async function fleetRowsCache(count: number) {
   return (cached ??= await fleetRows(count));
 }
 
-export async function benchUi(count = 100_000): Promise<void> {
+export async function benchUi(count = 100_000, sqliteOnly = false): Promise<void> {
   console.log(`  load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (${count.toLocaleString('en')} devices, ${RUNS} requests per page)`);
   const dataDir = mkdtempSync(join(tmpdir(), 'updraft-bench-ui-'));
   try {
@@ -197,6 +197,7 @@ export async function benchUi(count = 100_000): Promise<void> {
       await sqlite.close();
     }
 
+    if (sqliteOnly) return;
     const base = process.env.UPDRAFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
     const schema = `bench_ui_${randomBytes(4).toString('hex')}`;
     const url = new URL(base);
@@ -230,6 +231,6 @@ export async function benchUi(count = 100_000): Promise<void> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { devices: { type: 'string', default: '100000' } } });
-  await benchUi(Number(values.devices));
+  const { values } = parseArgs({ options: { devices: { type: 'string', default: '100000' }, 'sqlite-only': { type: 'boolean', default: false } } });
+  await benchUi(Number(values.devices), values['sqlite-only']);
 }

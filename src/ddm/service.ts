@@ -169,11 +169,18 @@ export function createDdmAdmin(deps: EnqueueDeps) {
       const saved = [];
       for (const d of checked) saved.push(await save(d, at));
       const updated = saved.filter((s) => s.outcome === 'updated').map((s) => s.declaration.Identifier);
-      const before = new Set([...(await store.ddmSetEnrollments([name])), ...enrollmentIds]);
-      for (const id of updated) for (const e of await store.ddmDeclarationEnrollments(id)) before.add(e);
-      await store.ddmPutSet(name, saved.map((s) => s.declaration.Identifier), at);
+      const identifiers = saved.map((s) => s.declaration.Identifier);
+      const existing = await store.ddmGetSet(name);
+      const sameList = existing !== null && existing.declarations.length === identifiers.length && identifiers.every((id) => existing.declarations.includes(id));
+      // Only devices whose declarations change need a sync: the set's devices when its list changed,
+      // the holders of a changed declaration, and the ones being assigned (an engine assigning one device
+      // at a time to a large set must not make every device of the set recompute its tokens).
+      const affected = new Set(enrollmentIds);
+      if (!sameList) for (const e of await store.ddmSetEnrollments([name])) affected.add(e);
+      for (const id of updated) for (const e of await store.ddmDeclarationEnrollments(id)) affected.add(e);
+      if (!sameList) await store.ddmPutSet(name, identifiers, at);
       await store.ddmAssign(name, enrollmentIds, at);
-      return sync([...before], at);
+      return sync([...affected], at);
     },
 
     /** Send a DeclarativeManagement command now (turns DDM on, or makes the device sync). */

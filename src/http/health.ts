@@ -24,8 +24,10 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 function registerMetrics(app: FastifyInstance, deps: AppDeps, metrics: Metrics): void {
-  app.addHook('onResponse', async (req, reply) => {
+  // A callback hook, not an async one: no promise per request.
+  app.addHook('onResponse', (req, reply, done) => {
     metrics.httpRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode });
+    done();
   });
   const serve = async (_req: unknown, reply: import('fastify').FastifyReply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -146,6 +146,8 @@ export interface DeviceInventory {
   deviceCapacity?: number | null;
   /** DDM softwareupdate.pending-version: the update the device has staged or is enforcing, if any. */
   pendingUpdate?: { version: string | null; build: string | null; targetLocalDateTime: string | null } | null;
+  /** DeviceInformation TimeZone: the device's IANA zone (iOS/iPadOS 14+; macOS does not report one). */
+  timeZone?: string | null;
   /** When the device last answered DeviceInformation (the scheduled inventory keeps this within --inventory-interval). */
   informationAt?: Date | null;
   /** When Updraft last queued a DeviceInformation for the device by itself. */

@@ -38,8 +38,10 @@ function information(d: DeviceState, ctx: SimContext): Record<string, BuildInput
     WiFiMAC: macAddr(d, 1), BluetoothMAC: macAddr(d, 2), SoftwareUpdateDeviceID: m.deviceId,
     AwaitingConfiguration: d.awaitingConfiguration, SupplementalBuildVersion: d.build, SupplementalOSVersionExtra: '',
     IsAppleSilicon: m.arch === 'arm64', LocalHostName: d.name.replace(/[^A-Za-z0-9]+/g, '-'), HostName: `${d.name.replace(/[^A-Za-z0-9]+/g, '-')}.local`,
-    TimeZone: `Etc/GMT${d.utcOffsetHours <= 0 ? '+' : '-'}${Math.abs(d.utcOffsetHours)}`,
   };
+  // Apple's schema gives TimeZone to iOS/iPadOS 14+ only (macOS answers no such query). The IANA Etc
+  // zones count the other way: UTC-5 is Etc/GMT+5.
+  if (!mac) info.TimeZone = `Etc/GMT${d.utcOffsetHours <= 0 ? '+' : '-'}${Math.abs(d.utcOffsetHours)}`;
   const settings = settingsOf(d); // softwareupdate.settings in force shows in the device's own settings
   const auto = settings && automatic(d, settings, ctx.scenario);
   if (mac) {

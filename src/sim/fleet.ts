@@ -30,6 +30,8 @@ export interface FleetOptions {
   mix?: Record<string, number>;
   /** Simulated seconds per real second (default: the scenario's). */
   clockFactor?: number;
+  /** The simulated clock (ms) to share with a server in the same process; default: start + real time × clockFactor. */
+  clock?: () => number;
   /** Real seconds between polls when no push arrives; 0: only on pushes. */
   interval?: number;
   /** The fake APNs wake channel (http://host:port); null: no pushes, polling only. */
@@ -103,6 +105,7 @@ export class Fleet implements SimContext {
   }
 
   now(): number {
+    if (this.opts.clock) return this.opts.clock();
     return this.simStart + (performance.now() - this.realStart) * this.factor;
   }
 

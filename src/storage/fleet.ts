@@ -80,16 +80,21 @@ export function fleetStore({ db, dialect }: Ctx): FleetStore {
     return sql.join(c, sql` and `);
   }
 
-  /** Whether the filters or the sort read the posture (otherwise the page is chosen from enrollments alone). */
-  const needsPosture = (q: DeviceListQuery): boolean =>
-    q.posture !== undefined || q.behindMin !== undefined || q.behindMax !== undefined || q.sort === 'os' || q.sort === 'behind';
+  /** Whether the filters need a posture row (an inner join: the planner may then start from a posture index). */
+  const filtersPosture = (q: DeviceListQuery): boolean =>
+    (q.posture !== undefined && q.posture !== 'unknown') || q.behindMin !== undefined || q.behindMax !== undefined;
 
-  /** The joins a statement needs: the count and the page's choice leave out those nothing reads. */
-  function joins(q: DeviceListQuery, all: boolean): RawBuilder<unknown> {
+  /**
+   * The joins a statement needs: `rows` reads every column; the page's choice reads what its filters
+   * and order need (`sorted`), the count only what its filters need.
+   */
+  function joins(q: DeviceListQuery, use: 'rows' | 'page' | 'count'): RawBuilder<unknown> {
+    const posture = use === 'rows' || filtersPosture(q) || q.posture === 'unknown' || (use === 'page' && (q.sort === 'os' || q.sort === 'behind'));
+    const inventory = use === 'rows' || q.supervised !== undefined;
     return sql.join([
       sql``,
-      ...(all || q.supervised !== undefined ? [sql`left join device_inventory i on i.device_id = e.id`] : []),
-      ...(all || needsPosture(q) ? [sql`left join device_posture p on p.device_id = e.id`] : []),
+      ...(inventory ? [sql`left join device_inventory i on i.device_id = e.id`] : []),
+      ...(posture ? [use !== 'rows' && filtersPosture(q) ? sql`join device_posture p on p.device_id = e.id` : sql`left join device_posture p on p.device_id = e.id`] : []),
     ], sql` `);
   }
 
@@ -107,11 +112,11 @@ export function fleetStore({ db, dialect }: Ctx): FleetStore {
       const w = where(q);
       // The page is chosen with only the joins its filters and order need, then its 50 rows are read whole.
       const [rows, count] = await Promise.all([
-        sql<Row>`with page as (select e.id from enrollments e ${joins(q, false)} where ${w} order by ${order} limit ${limit} offset ${offset})
+        sql<Row>`with page as (select e.id from enrollments e ${joins(q, 'page')} where ${w} order by ${order} limit ${limit} offset ${offset})
           select e.id, e.type, e.device_name, e.serial_number, e.model, e.model_name, e.platform, e.os_version, e.last_seen_at,
             e.enabled, i.is_supervised, p.on_latest, p.releases_behind, p.major_behind, p.exploited_count, p.latest_version, p.reason
-          from page join enrollments e on e.id = page.id ${joins(q, true)} order by ${order}`.execute(db),
-        sql<{ n: number | string }>`select count(*) as n from enrollments e ${joins(q, false)} where ${w}`.execute(db),
+          from page join enrollments e on e.id = page.id ${joins(q, 'rows')} order by ${order}`.execute(db),
+        sql<{ n: number | string }>`select count(*) as n from enrollments e ${joins(q, 'count')} where ${w}`.execute(db),
       ]);
       return { rows: rows.rows.map(toRow), total: Number(count.rows[0]?.n ?? 0) };
     },

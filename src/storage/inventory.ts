@@ -40,7 +40,7 @@ const FLAG = {
 /** Kept in the JSON column. */
 const JSON_FIELDS = [
   'modelMarketingName', 'osMarketingName', 'availableDeviceCapacity', 'deviceCapacity', 'batteryLevel', 'osUpdateSettings',
-  'lastUpdateAttempt', 'pendingUpdate',
+  'lastUpdateAttempt', 'pendingUpdate', 'timeZone',
 ] as const;
 
 /** Every patchable field, in the order changes are reported. */
@@ -112,6 +112,7 @@ export function toInventory(r: Row): DeviceInventory {
     osUpdateSettings: (d.osUpdateSettings as Record<string, unknown> | undefined) ?? null,
     lastUpdateAttempt: attemptOf(d.lastUpdateAttempt),
     pendingUpdate: (d.pendingUpdate as DeviceInventory['pendingUpdate'] | undefined) ?? null,
+    timeZone: str('timeZone'),
     informationAt: toDate(r.information_at),
     queriedAt: toDate(r.queried_at),
     updatedAt: toDate(r.updated_at),

@@ -91,11 +91,24 @@ export function registerUi(app: FastifyInstance, deps: AppDeps, lookup?: KeyLook
         if (!Sessions.csrfMatches(session, sent)) {
           return sendPage(reply, page({ title: 'Refused', session, body: notice('error', 'Refused: this form lacks a valid CSRF token. Reload the page and try again.') }), 403);
         }
+        sessionsOf.set(req, session);
         if (path !== '/ui/signout' && !canChange(session)) {
           return sendPage(reply, page({ title: 'Refused', session, body: notice('error', `Refused: the ${session.role} role changes nothing.`) }), 403);
         }
       }
       sessionsOf.set(req, session);
+    });
+    // Every change made from the dashboard goes to the API's audit log too (key, route, what it named, status).
+    ui.addHook('onResponse', async (req, reply) => {
+      const session = sessionsOf.get(req);
+      const route = req.routeOptions.url;
+      if (req.method !== 'POST' || !session || !route || route === '/ui/signout') return;
+      const targets = Object.values((req.params ?? {}) as Record<string, string>).filter((v) => typeof v === 'string' && v !== '');
+      try {
+        await deps.store.addAudit({ at: new Date(), keyId: session.keyId, keyName: session.keyName, role: session.role, method: 'POST', route, targets, targetCount: targets.length, status: reply.statusCode });
+      } catch (err) {
+        req.log.error({ err, route }, 'audit entry not recorded');
+      }
     });
     ui.setErrorHandler(async (err: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
       const status = err instanceof UiError ? err.status : err.validation || (err.statusCode && err.statusCode < 500) ? (err.statusCode ?? 400) : 500;

@@ -15,17 +15,18 @@ export type Role = ApiRole;
 export interface Session {
   id: string;
   role: Role;
-  /** Which key signed in (for display and, with several keys, for revocation). */
+  /** Which key signed in: its id and name (shown, and written to the audit log with each change). */
+  keyId: string;
   keyName: string;
   expiresAt: number;
   csrf: string;
 }
 
 /** Resolves a presented API key to its role; null: not a key of this server. */
-export type KeyLookup = (key: string) => Promise<{ role: Role; name: string } | null>;
+export type KeyLookup = (key: string) => Promise<{ id: string; role: Role; name: string } | null>;
 
 /** Without a key store: the server's one API key, admin. */
-export const singleKeyLookup = (apiKey: string): KeyLookup => async (key) => (keyMatches(key, apiKey) ? { role: 'admin', name: 'default' } : null);
+export const singleKeyLookup = (apiKey: string): KeyLookup => async (key) => (keyMatches(key, apiKey) ? { id: 'default', role: 'admin', name: 'default' } : null);
 
 export const SESSION_COOKIE = 'updraft_session';
 export const SIGNIN_COOKIE = 'updraft_signin';
@@ -90,7 +91,7 @@ export class Sessions {
   async signIn(req: FastifyRequest, key: string): Promise<string | null> {
     const found = key ? await this.lookup(key) : null;
     if (!found) return null;
-    const payload = b64url(Buffer.from(JSON.stringify({ s: b64url(randomBytes(18)), r: found.role, k: found.name, e: this.now() + SESSION_MS })));
+    const payload = b64url(Buffer.from(JSON.stringify({ s: b64url(randomBytes(18)), r: found.role, i: found.id, k: found.name, e: this.now() + SESSION_MS })));
     return cookieText(req, SESSION_COOKIE, `${payload}.${this.sign(payload)}`, SESSION_MS / 1000);
   }
 
@@ -100,14 +101,14 @@ export class Sessions {
     if (!value) return null;
     const dot = value.indexOf('.');
     if (dot < 0 || !sameText(value.slice(dot + 1), this.sign(value.slice(0, dot)))) return null;
-    let p: { s?: unknown; r?: unknown; k?: unknown; e?: unknown };
+    let p: { s?: unknown; r?: unknown; i?: unknown; k?: unknown; e?: unknown };
     try {
       p = JSON.parse(Buffer.from(value.slice(0, dot), 'base64url').toString('utf8')) as typeof p;
     } catch {
       return null;
     }
     if (typeof p.s !== 'string' || typeof p.e !== 'number' || p.e <= this.now() || !ROLES.includes(p.r as Role) || this.ended.has(p.s)) return null;
-    return { id: p.s, role: p.r as Role, keyName: typeof p.k === 'string' ? p.k : '', expiresAt: p.e, csrf: this.csrfOf(p.s) };
+    return { id: p.s, role: p.r as Role, keyId: typeof p.i === 'string' ? p.i : '', keyName: typeof p.k === 'string' ? p.k : '', expiresAt: p.e, csrf: this.csrfOf(p.s) };
   }
 
   /** Sign out: the session id stops being accepted here and the cookie is cleared. */

@@ -98,3 +98,11 @@ test('a target the device never offers is blocked after three scans, naming what
   assert.equal(r.state, 'failed');
   assert.match(r.reason, /boom .*after 3 attempts/);
 });
+
+test('no room for the update blocks the device at once, even when the device calls it an InstallAction Error', () => {
+  const r0 = legacyStep('listing', {}, ack('AvailableOSUpdates', offered), ctx({ macos: false }));
+  const r = legacyStep('scheduling', r0.memory, ack('ScheduleOSUpdate', { UpdateResults: [{ ProductKey: 'MSU_UPDATE_25G83_patch_26.6.2_minor', InstallAction: 'Error', Status: 'DownloadInsufficientSpace' }] }), ctx({ macos: false }));
+  assert.equal(r.state, 'blocked', r.reason);
+  assert.match(r.reason, /not enough free space/);
+  assert.equal(r.memory.attempts ?? 0, 0, 'no retry spent on it');
+});

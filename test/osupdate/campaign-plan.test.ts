@@ -113,3 +113,16 @@ test('a release no catalog covers (the seed\'s 10.14) is left to the device\'s o
   assert.deepEqual(p.target, { version: '10.14', build: null });
   assert.equal(planDevice({ ...seed, enrolledViaDep: false }, spec({ version: '10.14' }), view).reason, 'needs ADE enrollment for a major upgrade (error 74)');
 });
+
+test('the dry run says a legacy device without room for the update will be blocked (it predicted "done" before)', () => {
+  // iOS 16 cannot take DDM: the legacy path, where ScheduleOSUpdate answers DownloadInsufficientSpace.
+  const full = planDevice(phone({ osVersion: '16.7.10', buildVersion: '20H350', model: 'iPhone14,7', softwareUpdateDeviceId: 'iPhone14,7', freeGB: 3.2 }), spec({ policy: 'latest' }), view);
+  assert.equal(full.state, 'blocked');
+  assert.equal(full.path, 'legacy');
+  assert.match(full.reason, /not enough free space for 26\.\S+ \(\S+\): 3\.2 GB free, an update of this kind needs about 12 GB/);
+  const roomy = planDevice(phone({ osVersion: '16.7.10', buildVersion: '20H350', model: 'iPhone14,7', softwareUpdateDeviceId: 'iPhone14,7', freeGB: 40 }), spec({ policy: 'latest' }), view);
+  assert.equal(roomy.state, 'pending');
+  // A minor update needs less; nothing known of the space: no guess.
+  assert.equal(planDevice(mac({ osVersion: '13.6', buildVersion: '22G120', model: 'MacBookAir10,1', softwareUpdateDeviceId: 'J313AP', freeGB: 9 }), spec({ policy: 'latest-minor' }), view).state, 'pending');
+  assert.equal(planDevice(phone({ osVersion: '16.7.10', buildVersion: '20H350', model: 'iPhone14,7', softwareUpdateDeviceId: 'iPhone14,7' }), spec({ policy: 'latest' }), view).state, 'pending');
+});

@@ -21,7 +21,7 @@ test('the issue\'s campaign parses: waves, window, deadline', () => {
   const { spec, dryRun } = parseCampaignRequest({ ...base, waves: ['5%', '25%', '100%'], window: 'Mon-Fri 19:00-23:00', deadline: '2026-12-15T18:00', dry_run: true }, NOW);
   assert.equal(dryRun, true);
   assert.deepEqual(spec.waves, [{ percent: 5 }, { percent: 25 }, { percent: 100 }]);
-  assert.deepEqual(spec.window, { days: [1, 2, 3, 4, 5], start: 19 * 60, end: 23 * 60, timeZone: 'UTC', text: 'Mon-Fri 19:00-23:00' });
+  assert.deepEqual(spec.window, { days: [1, 2, 3, 4, 5], start: 19 * 60, end: 23 * 60, timeZone: 'device', text: 'Mon-Fri 19:00-23:00' }, 'a window without a zone is read on each device\'s clock');
   assert.equal(spec.deadline, '2026-12-15T18:00');
   assert.deepEqual(spec.select, { platform: ['macOS'] });
   assert.deepEqual(parseCampaignRequest({ ...base, waves: [10, 50] }, NOW).spec.waves, [{ percent: 10 }, { percent: 50 }, { percent: 100 }], 'a last wave takes the rest');

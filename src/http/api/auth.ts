@@ -92,8 +92,8 @@ export function requireApiKey(apiKey: string, store: Pick<AccessStore, 'apiKeyBy
 
 /** A key → {role, name} lookup (null: not a live key of this server), for sign-ins outside /v1 such as the dashboard's. */
 export function apiKeyLookup(apiKey: string, store: Pick<AccessStore, 'apiKeyByHash'>) {
-  return async (key: string): Promise<{ role: ApiRole; name: string } | null> => {
+  return async (key: string): Promise<{ id: string; role: ApiRole; name: string } | null> => {
     const p = await resolveKey(key, apiKey, store);
-    return typeof p === 'string' ? null : { role: p.role, name: p.name };
+    return typeof p === 'string' ? null : { id: p.id, role: p.role, name: p.name };
   };
 }

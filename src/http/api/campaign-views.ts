@@ -89,5 +89,6 @@ export function planJson(p: Plan & { wave: number }): Record<string, unknown> {
     device_decides: p.deviceDecides,
     major_upgrade: p.major,
     wave: p.wave + 1,
+    ...(p.window ? { window_time_zone: p.window.zone, window_note: p.window.note } : {}),
   };
 }

@@ -15,6 +15,10 @@ export interface DdmMemory {
   lastReportAt?: number;
   installState?: string;
   failures?: number;
+  /** When the device was first seen failed and not retrying (the engine asks it to sync four polls later). */
+  failedAt?: number;
+  /** How often the engine asked a failed device to try again. */
+  retried?: number;
   /** TargetLocalDateTime of the device's enforcement. */
   enforceAt?: string;
   [key: string]: unknown;
@@ -92,14 +96,14 @@ export function observeStatus(items: Array<{ name: string; value: unknown }>, en
     mem.failures = count;
     const why = str(failure.reason) ?? 'unknown reason';
     if (count > retries) return { state: 'failed', reason: `the device failed to install${pendingText} ${count} times: ${why}`, refused };
-    return { state: 'enforcing', reason: `the device reported a failure (${why}, ${count} so far); it retries by itself`, refused };
+    return { state: 'enforcing', reason: `the device reported a failure (${why}, ${count} so far)${state === 'failed' ? '; asking it to try again shortly' : '; trying again'}`, refused };
   }
   switch (state) {
     case 'downloading': return { state: 'downloading', reason: `downloading${pendingText}`, refused };
     case 'prepared':
     case 'waiting': return { state: 'downloading', reason: `downloaded${pendingText}; installs at the enforcement time${mem.enforceAt ? ` (${mem.enforceAt}, device time)` : ''} or earlier when the user chooses`, refused };
     case 'installing': return { state: 'installing', reason: `installing${pendingText}`, refused };
-    case 'failed': return { state: 'enforcing', reason: 'the last install failed; the device retries by itself', refused };
+    case 'failed': return { state: 'enforcing', reason: 'the last install failed; asking the device to try again shortly', refused };
     case 'none': return { state: 'enforcing', reason: 'declaration applied; waiting for the device to start the update', refused };
     case null: return { state: null, reason: null, refused };
     default: return { state: 'enforcing', reason: `install state ${state}`, refused };

@@ -15,7 +15,7 @@ import { legacyStep, type CommandToSend, type LegacyEvent, type LegacyMemory, ty
 import { planDevice } from './plan.js';
 import { deviceFacts, type InventoryReader } from './selection.js';
 import { isTerminal, type CampaignSpec } from './types.js';
-import { deadlineInstant, nextOpening, windowOpen } from './window.js';
+import { deadlineInstant, describeInstant, fallbackZone, nextOpening, windowOpen, windowZone } from './window.js';
 
 export type DeviceEvent =
   | { kind: 'tick' }
@@ -28,6 +28,8 @@ export interface DdmOps {
   unassign(name: string, enrollmentIds: string[], at?: Date): Promise<unknown>;
   deleteSet(name: string, at?: Date): Promise<unknown>;
   deleteDeclaration(identifier: string, at?: Date): Promise<unknown>;
+  /** Send DeclarativeManagement now, tokens changed or not (the device re-applies its declarations). */
+  sync(enrollmentIds: string[], at?: Date): Promise<unknown>;
 }
 
 export interface EngineDeps extends EnqueueDeps {
@@ -127,7 +129,8 @@ export function createDeviceStepper(deps: EngineDeps) {
       spec, macos: platform === 'macOS', osVersion,
       target: row.targetVersion ? { version: row.targetVersion, build: row.targetBuild } : null,
       now, pollMs: deps.pollMs,
-      deadline: spec.deadline ? deadlineInstant(spec.deadline, spec.timeZone === 'device' ? 'UTC' : spec.timeZone).getTime() : null,
+      // A device-local deadline is the device's wall time where it reported its zone (UTC otherwise).
+      deadline: spec.deadline ? deadlineInstant(spec.deadline, spec.timeZone === 'device' ? (typeof row.step.zone === 'string' ? row.step.zone : 'UTC') : spec.timeZone).getTime() : null,
       forceRestartOk: platform === 'macOS' && Number(majorOf(osVersion)) >= 11,
     };
   }
@@ -153,17 +156,24 @@ export function createDeviceStepper(deps: EngineDeps) {
     const now = deps.now();
     const wait = (reason: string, nextAt: Date) => commit(row, { reason, nextAt }, {});
     if (row.wave > campaign.wave) return wait(`waiting for wave ${row.wave + 1} (wave ${campaign.wave + 1} is in progress)`, new Date(now.getTime() + deps.pollMs));
-    if (spec.window && !windowOpen(spec.window, now)) {
-      const opens = nextOpening(spec.window, now);
-      return wait(`outside the maintenance window (${spec.window.text})${opens ? `; opens ${hhmm(opens)}` : ''}`, opens ?? new Date(now.getTime() + 3600_000));
+    // What is known of the device now (it may have moved since the campaign was created).
+    const enrollment = await store.getEnrollment(row.deviceId);
+    if (!enrollment) return commit(row, { state: 'failed', reason: 'the enrollment is gone' }, {});
+    const [facts] = await deviceFacts(store, [enrollment], deps.inventory);
+    let zoneNote = '';
+    if (spec.window) {
+      // A "device" window is read on the device's clock (its TimeZone from inventory), else the fallback, said in the reason.
+      const { zone, note } = windowZone(spec.window, facts!, fallbackZone(spec));
+      zoneNote = note ? `; ${note}` : '';
+      if (!windowOpen(spec.window, now, zone)) {
+        const opens = nextOpening(spec.window, now, zone);
+        const where = spec.window.timeZone === 'device' && !note ? `, device time ${zone}` : '';
+        return wait(`outside the maintenance window (${spec.window.text}${where})${opens ? `; opens ${describeInstant(opens, zone)}` : ''}${zoneNote}`, opens ?? new Date(now.getTime() + 3600_000));
+      }
     }
     if (spec.maxInFlight !== null && tick.inFlight >= spec.maxInFlight) {
       return wait(`waiting for a slot (at most ${spec.maxInFlight} devices in flight)`, new Date(now.getTime() + deps.pollMs));
     }
-    // Plan again: the device may have moved since the campaign was created.
-    const enrollment = await store.getEnrollment(row.deviceId);
-    if (!enrollment) return commit(row, { state: 'failed', reason: 'the enrollment is gone' }, {});
-    const [facts] = await deviceFacts(store, [enrollment], deps.inventory);
     const plan = planDevice(facts!, spec, deps.catalog ? await deps.catalog() : null);
     const base = { osVersion: plan.osVersion, buildVersion: plan.buildVersion, targetVersion: plan.target?.version ?? row.targetVersion, targetBuild: plan.target?.build ?? row.targetBuild, path: plan.path };
     if (plan.state !== 'pending') return commit(row, { ...base, state: plan.state, reason: plan.reason, nextAt: plan.state === 'blocked' ? new Date(now.getTime() + 10 * deps.pollMs) : null }, {});
@@ -178,8 +188,9 @@ export function createDeviceStepper(deps: EngineDeps) {
         after: async () => { await deps.ddm.applySet(names.set, declarations, [row.deviceId], now); },
       });
     }
-    const r = legacyStep('pending', { ...(row.step as LegacyMemory), attempts: 0 }, { kind: 'start' }, stepContext({ ...row, ...base } as CampaignDeviceRecord, spec, plan.platform));
-    return commit(row, { ...base, ...patchOf(r) }, { command: r.command });
+    const started = { ...(row.step as LegacyMemory), attempts: 0, zone: facts!.timeZone ?? undefined };
+    const r = legacyStep('pending', started, { kind: 'start' }, stepContext({ ...row, ...base, step: started } as CampaignDeviceRecord, spec, plan.platform));
+    return commit(row, { ...base, ...patchOf(r), reason: `${r.reason}${zoneNote}` }, { command: r.command });
   }
 
   /** A blocked device starts again once what blocked it (ADE, supervision, bootstrap token, OS) has changed. */
@@ -187,7 +198,7 @@ export function createDeviceStepper(deps: EngineDeps) {
     const enrollment = await store.getEnrollment(row.deviceId);
     if (!enrollment) return commit(row, { state: 'failed', reason: 'the enrollment is gone' }, {});
     const [f] = await deviceFacts(store, [enrollment], deps.inventory);
-    const sig = JSON.stringify([f!.osVersion, f!.buildVersion, f!.supervised, f!.enrolledViaDep, f!.bootstrapTokenEscrowed]);
+    const sig = JSON.stringify([f!.osVersion, f!.buildVersion, f!.supervised, f!.enrolledViaDep, f!.bootstrapTokenEscrowed, typeof f!.freeGB === 'number' ? Math.floor(f!.freeGB) : null]);
     const later = new Date(deps.now().getTime() + 10 * deps.pollMs);
     if (row.step.blockedSig === undefined) return commit(row, { step: { ...row.step, blockedSig: sig }, nextAt: later }, {});
     if (row.step.blockedSig === sig) return commit(row, { nextAt: later }, {});
@@ -224,7 +235,7 @@ export function createDeviceStepper(deps: EngineDeps) {
       if (ev.kind === 'status') {
         const names = ddmNames(row.campaignId, { version: row.targetVersion!, build: row.targetBuild }, row.wave);
         const o = observeStatus(ev.items, names.enforcement, mem, spec.retries);
-        const m = { ...mem, lastReportAt: deps.now().getTime() };
+        const m: DdmMemory = { ...mem, lastReportAt: deps.now().getTime() };
         if (o.refused) {
           const legacyOk = row.osVersion !== null && Number(majorOf(row.osVersion)) <= 26;
           const reason = `the device refused the enforcement declaration: ${o.refused}`;
@@ -232,6 +243,9 @@ export function createDeviceStepper(deps: EngineDeps) {
           await withdraw(row);
           return commit(row, { ...seen, state: 'pending', path: 'legacy', reason: `${reason}; switching to OS update commands`, step: {}, nextAt: deps.now() }, {});
         }
+        // A failure the device has not yet retried: note when it was first seen (the timer asks again).
+        if (m.installState === 'failed') m.failedAt = mem.installState === 'failed' && mem.failedAt !== undefined ? mem.failedAt : deps.now().getTime();
+        else m.failedAt = undefined;
         if (!o.state) return os ? commit(row, { ...seen, step: m }, {}) : null;
         return commit(row, { ...seen, state: o.state, reason: o.reason, step: m, ...(o.state === 'failed' ? {} : {}) }, o.state === 'failed' ? { after: () => withdraw(row) } : {});
       }
@@ -244,6 +258,16 @@ export function createDeviceStepper(deps: EngineDeps) {
         const enforceAt = mem.enforceAt ? Date.parse(`${mem.enforceAt}Z`) : NaN;
         if (Number.isFinite(enforceAt) && now.getTime() > enforceAt + 86400_000 && (mem.installState === undefined || mem.installState === 'none')) {
           return commit(row, { state: 'blocked', reason: `the device has nothing pending a day after the enforcement time: it does not offer ${row.targetVersion}` }, { after: () => withdraw(row) });
+        }
+        // A failed download or install the device leaves failed (an enforced update is not retried on
+        // its own until the declarations are applied again): after four polls, ask it to sync, which
+        // re-applies the enforcement and starts the update over. The device counts its failures; past
+        // the campaign's retries the status report fails the device.
+        if (mem.installState === 'failed' && mem.failedAt !== undefined && now.getTime() - mem.failedAt >= 4 * deps.pollMs) {
+          const retried = (mem.retried ?? 0) + 1;
+          return commit(row, { reason: `the device reported a failed update (${mem.failures ?? 1} so far); asked it to try again (${retried})`, step: { ...mem, failedAt: now.getTime(), retried }, nextAt: next }, {
+            after: async () => { await deps.ddm.sync([row.deviceId], now); },
+          });
         }
         if (mem.lastReportAt !== undefined || now.getTime() - (mem.assignedAt ?? 0) < 4 * deps.pollMs) return commit(row, { nextAt: next }, {});
         const target = { version: row.targetVersion!, build: row.targetBuild };

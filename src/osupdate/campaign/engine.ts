@@ -12,7 +12,7 @@ import { planDevice } from './plan.js';
 import { assignWaves, deviceFacts, selectDevices, unknownIds } from './selection.js';
 import { CampaignInputError, parseCampaignRequest } from './spec.js';
 import { isTerminal, type CampaignSpec, type Plan } from './types.js';
-import { deadlineInstant } from './window.js';
+import { deadlineInstant, fallbackZone, windowZone } from './window.js';
 
 export { CampaignInputError };
 export type { EngineDeps };
@@ -59,7 +59,10 @@ export function createCampaignEngine(deps: EngineDeps) {
     const devices = await selectDevices(store, spec.select);
     const facts = await deviceFacts(store, devices, deps.inventory);
     const view = deps.catalog ? await deps.catalog() : null;
-    const planned = facts.map((f) => planDevice(f, spec, view));
+    const planned = facts.map((f) => {
+      const p = planDevice(f, spec, view);
+      return spec.window ? { ...p, window: windowZone(spec.window, f, fallbackZone(spec)) } : p;
+    });
     const waves = assignWaves(name, planned, spec.waves);
     return { planned, waves, unknown: unknownIds(spec.select, devices) };
   }
@@ -145,11 +148,15 @@ export function createCampaignEngine(deps: EngineDeps) {
     const at = deps.now();
     for (let after: string | undefined; ;) {
       const rows = await store.campaignDevices(id, { limit: 500, after });
-      for (const r of rows) {
-        if (!r.active) continue;
-        const pending = (r.step as { pending?: { uuid: string } }).pending;
-        if (pending) await store.cancelCommand(r.deviceId, pending.uuid, at);
-        if (!isTerminal(r.state)) await store.campaignDeviceUpdate(id, r.deviceId, r.version, { state: 'cancelled', reason: 'campaign cancelled', nextAt: null, doneAt: at, active: false }, at);
+      for (const first of rows) {
+        // A device another process (or this one's timer) moves meanwhile is read again, so none is left working.
+        for (let attempt = 0, r: CampaignDeviceRecord | null = first; r && r.active && attempt < 5; attempt++) {
+          const pending = (r.step as { pending?: { uuid: string } }).pending;
+          if (pending) await store.cancelCommand(r.deviceId, pending.uuid, at);
+          if (isTerminal(r.state)) break;
+          if (await store.campaignDeviceUpdate(id, r.deviceId, r.version, { state: 'cancelled', reason: 'campaign cancelled', nextAt: null, doneAt: at, active: false }, at)) break;
+          r = await store.campaignDeviceGet(id, r.deviceId);
+        }
       }
       if (rows.length < 500) break;
       after = rows.at(-1)!.deviceId;

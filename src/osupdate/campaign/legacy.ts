@@ -244,6 +244,8 @@ function onScheduled(state: string, mem: LegacyMemory, body: Record<string, unkn
   if (state === 'prerequisite') return scan('prerequisite installed; scanning again');
   const item = results.find((r) => r.ProductKey === mem.productKey) ?? results[0];
   const status = typeof item?.Status === 'string' ? item.Status : 'Idle';
+  // Out of space is no failure to retry (the device answers InstallAction Error with it): blocked until space is freed.
+  if (status === 'DownloadInsufficientSpace' || status === 'InstallInsufficientSpace') return next('blocked', 'not enough free space for the update', null, null);
   if (!item || item.InstallAction === 'Error') return retry(`the device could not schedule ${mem.productKey} (status ${status})`);
   switch (status) {
     case 'Installing':

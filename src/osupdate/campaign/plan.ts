@@ -21,6 +21,10 @@ export interface DeviceFacts {
   appleSilicon: boolean | null;
   bootstrapTokenRequired: boolean | null;
   bootstrapTokenEscrowed: boolean;
+  /** The device's IANA time zone from inventory (null: unknown, e.g. every Mac). */
+  timeZone?: string | null;
+  /** AvailableDeviceCapacity from inventory, GB (null: unknown). */
+  freeGB?: number | null;
 }
 
 /** The platform rules of both paths, kept as data. */
@@ -30,6 +34,12 @@ export const RULES = {
   /** The legacy commands are gone from this major on (Apple lists them as removed after 26). */
   legacyUntil: 26,
   managed: ['macOS', 'iOS', 'iPadOS'] as Platform[],
+  /**
+   * Free space (GB) an OS update typically needs on the legacy path: the download and room to unpack
+   * it (AvailableOSUpdates reports DownloadSize and InstallSize; about twice the download in all).
+   * A device with less is refused by ScheduleOSUpdate with DownloadInsufficientSpace.
+   */
+  freeSpaceGB: { macOS: { minor: 8, major: 26 }, iOS: { minor: 4, major: 12 } } as Record<'macOS' | 'iOS', { minor: number; major: number }>,
 };
 
 export const familyOf = (p: Platform): OsFamily => (p === 'macOS' ? 'macOS' : p === 'visionOS' ? 'visionOS' : 'iOS');
@@ -126,6 +136,10 @@ function choosePath(d: DeviceFacts, plan: Omit<Plan, 'state' | 'reason' | 'path'
   if (mac && d.supervised === false) return { ...plan, state: 'blocked', path: 'legacy', reason: 'Mac is not supervised: OS update commands need ADE enrollment (error 74)' };
   if (mac && plan.major && d.enrolledViaDep === false) {
     return { ...plan, state: 'blocked', path: 'legacy', reason: 'needs ADE enrollment for a major upgrade (error 74)' };
+  }
+  const need = RULES.freeSpaceGB[mac ? 'macOS' : 'iOS'][plan.major ? 'major' : 'minor'];
+  if (plan.target && typeof d.freeGB === 'number' && d.freeGB < need) {
+    return { ...plan, state: 'blocked', path: 'legacy', reason: `not enough free space for ${label}: ${d.freeGB.toFixed(1)} GB free, an update of this kind needs about ${need} GB` };
   }
   return { ...plan, state: 'pending', path: 'legacy', reason: `will install ${label} with OS update commands` };
 }

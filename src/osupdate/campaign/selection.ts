@@ -71,6 +71,8 @@ export async function deviceFacts(store: Store, devices: EnrollmentRecord[], inv
       appleSilicon: i?.isAppleSilicon ?? null,
       bootstrapTokenRequired: i?.bootstrapTokenRequiredForSoftwareUpdate ?? null,
       bootstrapTokenEscrowed: i ? i.bootstrapTokenEscrowed : escrowed.has(e.id),
+      timeZone: i?.timeZone ?? null,
+      freeGB: i?.availableDeviceCapacity ?? null,
     };
   });
 }

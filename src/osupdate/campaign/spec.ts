@@ -112,10 +112,11 @@ function waves(v: unknown): Wave[] {
 function window(v: unknown, zone: string | undefined): Window | null {
   if (v === undefined || v === null) return null;
   try {
-    if (typeof v === 'string') return parseWindow(v, zone ?? 'UTC');
+    // Without a zone of its own or the campaign's, a window is read on each device's clock.
+    if (typeof v === 'string') return parseWindow(v, zone ?? 'device');
     if (!isObject(v)) throw new CampaignInputError('window', 'must be a string such as "Mon-Fri 19:00-23:00 Europe/Paris"');
     only(v, 'window', ['days', 'start', 'end', 'time_zone']);
-    return parseWindow(`${str(v.days, 'window.days')} ${str(v.start, 'window.start')}-${str(v.end, 'window.end')}`, v.time_zone === undefined ? zone ?? 'UTC' : str(v.time_zone, 'window.time_zone'));
+    return parseWindow(`${str(v.days, 'window.days')} ${str(v.start, 'window.start')}-${str(v.end, 'window.end')}`, v.time_zone === undefined ? zone ?? 'device' : str(v.time_zone, 'window.time_zone'));
   } catch (err) {
     if (err instanceof WindowError) throw new CampaignInputError('window', err.message);
     throw err;

@@ -92,4 +92,6 @@ export interface Plan {
   buildVersion: string | null;
   platform: Platform | null;
   model: string | null;
+  /** With a maintenance window: the zone it is read in for this device, and why when that is a fallback. */
+  window?: { zone: string; note: string | null };
 }

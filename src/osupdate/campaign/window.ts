@@ -85,6 +85,28 @@ export function windowOpen(w: Window, at: Date, deviceZone: string | number = 'U
   return minute < w.end && w.days.includes((day + 6) % 7);
 }
 
+/**
+ * The zone a window is read in for one device: the window's own, or for a "device" window the
+ * device's zone from inventory; when the device never reported one (macOS has no TimeZone query),
+ * `fallback` (the campaign's zone, else UTC) with a note saying so.
+ */
+export function windowZone(w: Window, device: { timeZone?: string | null; platform?: string | null }, fallback: string): { zone: string; note: string | null } {
+  if (w.timeZone !== 'device') return { zone: w.timeZone, note: null };
+  if (device.timeZone) return { zone: device.timeZone, note: null };
+  const why = device.platform === 'macOS' ? 'macOS does not report its time zone' : 'the device has not reported its time zone';
+  return { zone: fallback, note: `${why}: window read in ${fallback}` };
+}
+
+/** The zone a "device" window or deadline falls back to for a device that never reported one. */
+export const fallbackZone = (spec: { timeZone: string }): string => (spec.timeZone === 'device' ? 'UTC' : spec.timeZone);
+
+/** "2026-12-07 19:00" in `zone`, with the UTC time when the zone is not UTC. */
+export function describeInstant(at: Date, zone: string): string {
+  const utc = `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  if (zone === 'UTC') return utc;
+  return `${localClock(at, zone).date.slice(0, 16).replace('T', ' ')} ${zone} (${utc.slice(11)})`;
+}
+
 /** The next instant the window opens (minute resolution, within 8 days), or null. */
 export function nextOpening(w: Window, at: Date, deviceZone: string | number = 'UTC'): Date | null {
   const step = 60_000;

@@ -23,6 +23,16 @@ export function number(v: PlistValue | undefined): number | undefined {
   return n !== undefined && Number.isFinite(n) ? n : undefined;
 }
 
+/** An IANA time zone name this runtime knows (Europe/Paris, Etc/GMT+5), else undefined. */
+export function ianaZone(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A model identifier such as Mac14,2, iPhone15,2 or iPad8,12 (not a marketing name or part number). */
 const MODEL_IDENTIFIER = /^[A-Za-z][A-Za-z ]*\d+,\d+$/;
 
@@ -71,6 +81,7 @@ export function fromDeviceInformation(responses: PlistValue | undefined, known: 
   const battery = number(r.BatteryLevel);
   // Devices without a battery gauge answer -1.
   if (battery !== undefined) patch.batteryLevel = battery >= 0 && battery <= 1 ? battery : null;
+  put(patch, 'timeZone', ianaZone(text(r.TimeZone)));
   if (isDict(r.OSUpdateSettings)) patch.osUpdateSettings = toJSONSafe(r.OSUpdateSettings) as Record<string, unknown>;
   return patch;
 }

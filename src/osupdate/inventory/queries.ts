@@ -14,6 +14,8 @@ export const INVENTORY_QUERIES = [
   'ProductName', 'Model', 'ModelName', 'ModelNumber', 'SerialNumber', 'DeviceName',
   'SoftwareUpdateDeviceID', 'IsSupervised', 'IsAppleSilicon',
   'DeviceCapacity', 'AvailableDeviceCapacity', 'BatteryLevel', 'OSUpdateSettings',
+  // Maintenance windows in device-local time (iOS/iPadOS 14+; the schema gives macOS no TimeZone).
+  'TimeZone',
 ] as const;
 
 export interface QueryTarget {

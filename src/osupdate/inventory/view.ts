@@ -9,7 +9,7 @@ export const INVENTORY_FIELDS = [
   'productName', 'model', 'modelNumber', 'modelName', 'modelMarketingName', 'softwareUpdateDeviceId', 'boardId',
   'serialNumber', 'deviceName', 'isSupervised', 'isAppleSilicon', 'isUserEnrollment', 'enrolledViaDep',
   'bootstrapTokenRequiredForSoftwareUpdate', 'bootstrapTokenEscrowed', 'availableDeviceCapacity', 'deviceCapacity',
-  'batteryLevel', 'osUpdateSettings', 'lastUpdateAttempt', 'pendingUpdate',
+  'batteryLevel', 'osUpdateSettings', 'lastUpdateAttempt', 'pendingUpdate', 'timeZone',
 ] as const satisfies ReadonlyArray<keyof DeviceInventory>;
 
 /** A refusal with the HTTP status to answer and the offending field. */
