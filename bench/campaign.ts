@@ -80,8 +80,14 @@ try {
   const enrollStart = Date.now();
   const fleet = await Fleet.start({ server: server.url, count, scenario, clockFactor: factor, clock: simNow, wakeUrl: fake.wakeUrl, keyPoolSize: 16, interval: 0 });
   const enrollSeconds = (Date.now() - enrollStart) / 1000;
-  // Let the inventory queries Updraft sends at enrollment come back.
-  await new Promise((r) => setTimeout(r, Math.max(3000, count * 3)));
+  // Let the inventory queries Updraft sends at enrollment come back (the dry run plans from them): until
+  // every enrolled device has answered DeviceInformation, or ten minutes.
+  for (const until = Date.now() + 600_000; Date.now() < until;) {
+    await new Promise((r) => setTimeout(r, 2000));
+    const ids = fleet.devices.filter((d) => d.enrolled).map((d) => d.enrollmentId ?? d.udid);
+    const answered = (await server.deps.store.listInventory(ids)).filter((i) => i.informationAt).length;
+    if (answered >= ids.length) break;
+  }
 
   const deadline = new Date(clock().getTime() + days * DAY).toISOString().slice(0, 16);
   const body = { name: 'bench', select: { all: true }, target: { policy: 'latest' }, deadline };

@@ -169,7 +169,10 @@ export function advance(d: DeviceState, ctx: SimContext, client: Client): void {
   } else if (s.installState === 'waiting') {
     install();
   } else if (s.installState === 'installing') {
-    if (rng.chance(ctx.scenario.quirks.installFailure)) failed('InstallFailed');
+    if (rng.chance(ctx.scenario.quirks.installFailure)) {
+      failed('InstallFailed');
+      ctx.restart(d); // it went offline to install: it boots back into the old OS
+    }
     else {
       d.osVersion = s.pending.version;
       d.build = s.pending.build;

@@ -161,6 +161,7 @@ export function advance(d: DeviceState, ctx: SimContext): void {
     if (ctx.rngFor(d).chance(ctx.scenario.quirks.installFailure)) {
       u.phase = 'failed';
       u.failure = 'InstallFailed';
+      ctx.restart(d); // it went offline to install: it boots back into the old OS
       return;
     }
     finishInstall(d, u, ctx);

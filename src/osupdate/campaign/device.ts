@@ -265,6 +265,9 @@ export function createDeviceStepper(deps: EngineDeps) {
         // the campaign's retries the status report fails the device.
         if (mem.installState === 'failed' && mem.failedAt !== undefined && now.getTime() - mem.failedAt >= 4 * deps.pollMs) {
           const retried = (mem.retried ?? 0) + 1;
+          if (retried > spec.retries + 1) {
+            return commit(row, { state: 'failed', reason: `the device stayed failed after ${retried - 1} requests to try again (${mem.failures ?? 1} failures reported)` }, { after: () => withdraw(row) });
+          }
           return commit(row, { reason: `the device reported a failed update (${mem.failures ?? 1} so far); asked it to try again (${retried})`, step: { ...mem, failedAt: now.getTime(), retried }, nextAt: next }, {
             after: async () => { await deps.ddm.sync([row.deviceId], now); },
           });
