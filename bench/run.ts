@@ -8,6 +8,8 @@ import { benchStorage } from './storage.js';
 import { benchIdentity } from './identity.js';
 import { benchPush } from './push.js';
 import { benchConnect } from './connect.js';
+import { benchClient } from './client.js';
+import { benchMemory } from './memory.js';
 import { benchScep } from './scep.js';
 import { benchEnqueue } from './enqueue.js';
 import { benchDevices } from './devices.js';
@@ -35,6 +37,8 @@ const benches: Record<string, () => Promise<unknown>> = {
   enqueue: benchEnqueue,
   devices: benchDevices,
   connect: () => benchConnect(),
+  client: () => benchClient(),
+  memory: () => benchMemory(),
   scep: () => benchScep(),
   catalog: () => benchCatalog(),
   posture: () => benchPosture(),

@@ -27,6 +27,7 @@ export interface SimCliOptions {
   concurrency: string;
   keys: string;
   keyType: string;
+  digest: string;
   bench?: boolean;
   serverPid?: string;
   adeCaCert?: string;
@@ -67,6 +68,21 @@ function adeCaOption(o: SimCliOptions): { certPem: string; keyPem: string } | nu
 const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
 
 /** Resident size of another process on this machine (Linux /proc), null where unreadable. */
+/** User+system CPU milliseconds of a local process so far (/proc, 10 ms ticks); 0 when unreadable. */
+function procCpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+const digestOf = (v: string): 'sha1' | 'sha256' => {
+  if (v !== 'sha1' && v !== 'sha256') throw new Error(`--digest must be sha256 or sha1, got ${JSON.stringify(v)}`);
+  return v;
+};
+
 export function rssOfPid(pid: number): number | null {
   try {
     const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
@@ -170,6 +186,7 @@ export async function runSim(o: SimCliOptions, out: (line: string) => void = con
     sessionConcurrency: num(o.concurrency, '--concurrency', 1),
     keyPoolSize: num(o.keys, '--keys', 1),
     keyType: keyType(o.keyType),
+    digest: digestOf(o.digest),
     adeCa: adeCaOption(o),
     depUrl: o.depUrl ?? null,
   };
@@ -211,12 +228,14 @@ export async function runSim(o: SimCliOptions, out: (line: string) => void = con
     fleet.stats.reset();
     setFlagsFromString('--semi-space-growth-factor=2'); // V8's default for the load: fewer scavenges a round trip
     const cpu = process.cpuUsage();
+    const serverCpu0 = serverPid ? procCpuMs(serverPid) : null;
     await hammer(fleet, o.duration ? num(o.duration, '--duration') : 10, num(o.concurrency, '--concurrency', 1));
     const used = process.cpuUsage(cpu);
     const s = fleet.stats.summary();
     const simCpuMsPerRoundTrip = Number(((used.user + used.system) / 1000 / Math.max(1, Number(s.roundTrips))).toFixed(3));
     out(JSON.stringify({
       ...enrollFigures, ...s, simCpuMsPerRoundTrip, idleFleet: idle,
+      ...(serverCpu0 !== null && serverPid ? { serverCpuMsPerRoundTrip: Number(((procCpuMs(serverPid) - serverCpu0) / Math.max(1, Number(s.roundTrips))).toFixed(3)) } : {}),
       simulatorRssMb: rssMb(), ...(serverPid ? { serverRssMb: rssOfPid(serverPid) } : {}),
     }, null, 2));
     await fleet.stop();
@@ -255,11 +274,12 @@ export function register(program: Command): void {
     .option('--concurrency <n>', 'enrollments and sessions in flight at once', '64')
     .option('--keys <n>', 'identity keys shared by the fleet (each device still gets its own certificate)', '16')
     .option('--key-type <rsa|ec>', 'identity keys: RSA 2048 as the profile asks, or EC P-256 (cheaper to sign); both from the shared pool', 'rsa')
+    .option('--digest <sha256|sha1>', 'Mdm-Signature digest: SHA-256 as Apple devices sign, or SHA-1 as mdmb does', 'sha256')
     .option('--ade-ca-cert <file>', 'PEM certificate of the device CA the server trusts for ADE (its --ade-device-ca): ADE devices enroll through /mdm/ade/enroll with a signed MachineInfo')
     .option('--ade-ca-key <file>', 'PEM private key of --ade-ca-cert')
     .option('--dep-url <url>', 'a fake DEP service (updraft fake-dep): ADE devices are listed in it and ask it where to enroll')
     .option('--bench', 'load generator: enroll, then back-to-back check-ins; print the figures')
-    .option('--server-pid <pid>', 'with --bench: also report this local server process\'s resident memory')
+    .option('--server-pid <pid>', 'with --bench: also report this local server process\'s resident memory and CPU per round trip')
     .addOption(new Option('--enroll-child', 'internal: enroll the fleet described in UPDRAFT_SIM_ENROLL into its state file, then exit').hideHelp())
     .action(async (o: SimCliOptions) => {
       try {

@@ -1,10 +1,12 @@
 // SCEP (RFC 8894) at /scep: GetCACaps, GetCACert, GetNextCACert (404: no rollover CA), and PKIOperation
 // by GET (base64 message) or POST (DER body).
-// Malformed messages get 400 with a reason; never 401 on this MDM endpoint.
+// Malformed messages get 400 with a reason; never 401 on this MDM endpoint. PKIOperations pass a gate
+// (gate.ts): 4 at a time, 512 waiting, beyond that 503 with Retry-After.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from './app.js';
 import { MalformedScep } from '../pki/scep/message.js';
 import type { ScepServer } from '../pki/scep/server.js';
+import { Gate } from './gate.js';
 
 export const SCEP_PATHS = ['/scep', '/scep/pkiclient.exe'];
 const PKI_MESSAGE = 'application/x-pki-message';
@@ -30,9 +32,19 @@ function getMessage(message: string | undefined): Buffer | null {
   return der.length > 0 ? der : null;
 }
 
-async function pkiOperation(scep: ScepServer, der: Buffer, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+/** PKIOperations in flight and waiting: a fleet re-enrolling at once is served a few at a time. */
+export const SCEP_CONCURRENCY = 4;
+export const SCEP_QUEUE = 512;
+/** Seconds a turned-away client is told to wait before retrying. */
+export const SCEP_RETRY_AFTER = 10;
+
+async function pkiOperation(scep: ScepServer, gate: Gate, der: Buffer, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   try {
-    const result = await scep.pkiOperation(der);
+    const result = await gate.run(() => scep.pkiOperation(der));
+    if (!result) {
+      req.log.warn(gate.load, 'scep: PKIOperation queue full, asked to retry');
+      return void reply.code(503).header('retry-after', String(SCEP_RETRY_AFTER)).type('text/plain; charset=utf-8').send('too many enrollments at once: retry later\n');
+    }
     void reply.code(200).type(PKI_MESSAGE).send(result.body);
   } catch (e) {
     if (!(e instanceof MalformedScep)) throw e;
@@ -44,6 +56,7 @@ async function pkiOperation(scep: ScepServer, der: Buffer, req: FastifyRequest, 
 export function registerScep(app: FastifyInstance, deps: AppDeps): void {
   const scep = deps.pki?.scep;
   if (!scep) return;
+  const gate = new Gate(SCEP_CONCURRENCY, SCEP_QUEUE);
   void app.register(async (scope) => {
     // POSTed messages arrive as application/x-pki-message, application/octet-stream or anything else.
     scope.removeAllContentTypeParsers();
@@ -58,7 +71,7 @@ export function registerScep(app: FastifyInstance, deps: AppDeps): void {
         if (operation === 'PKIOperation') {
           const der = getMessage(req.query.message);
           if (!der) return refuse(reply, 'PKIOperation by GET needs a base64 "message" parameter');
-          return pkiOperation(scep, der, req, reply);
+          return pkiOperation(scep, gate, der, req, reply);
         }
         refuse(reply, operation ? `unsupported SCEP operation ${JSON.stringify(operation)}` : 'missing "operation" parameter');
       });
@@ -67,7 +80,7 @@ export function registerScep(app: FastifyInstance, deps: AppDeps): void {
         if (req.query.operation !== 'PKIOperation') return refuse(reply, 'POST supports only operation=PKIOperation');
         const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
         if (body.length === 0) return refuse(reply, 'PKIOperation by POST needs the message as the body');
-        return pkiOperation(scep, body, req, reply);
+        return pkiOperation(scep, gate, body, req, reply);
       });
     }
   });

@@ -6,7 +6,7 @@ import { deviceIds, type DeviceState } from './device.js';
 import { compareVersions } from './models.js';
 import type { Http, HttpReply } from './http.js';
 import { createHash, type KeyObject } from 'node:crypto';
-import { signedData, type KeyPool } from './pki.js';
+import { signedData, type Digest, type KeyPool } from './pki.js';
 import type { Enrollment } from './profile.js';
 import { scepEnroll } from './scep.js';
 import { cloudConfigUrl, fetchAdeProfile, UpdateRequired, updateInSetupAssistant, type AdeCa } from './ade.js';
@@ -45,6 +45,7 @@ export class Client {
     readonly keyType: KeyType = 'rsa',
     /** With a device CA, ADE devices enroll through the server's ADE URL (signed MachineInfo → profile). */
     readonly ade: { server: string; ca: AdeCa; depUrl?: string | null } | null = null,
+    readonly digest: Digest = 'sha256',
   ) {}
 
   /** The device's identity key, from the shared pool of its type. */
@@ -57,7 +58,7 @@ export class Client {
     if (this.enrollment.signMessage && d.certDer) {
       const key = await this.identityKey(d);
       const t = process.cpuUsage();
-      headers['mdm-signature'] = signedData({ content: body, detached: true, certDer: Buffer.from(d.certDer, 'base64'), key, at: new Date(this.now()) }).toString('base64');
+      headers['mdm-signature'] = signedData({ content: body, detached: true, certDer: Buffer.from(d.certDer, 'base64'), key, at: new Date(this.now()), digest: this.digest }).toString('base64');
       this.stats.signCpu(process.cpuUsage(t));
     }
     const started = performance.now();

@@ -11,7 +11,7 @@ import { emptyDdm, Interner, newDevice, type DeviceState } from './device.js';
 import { Http } from './http.js';
 import * as legacy from './osupdate.js';
 import { Limit } from './limit.js';
-import { KeyPool } from './pki.js';
+import { KeyPool, type Digest } from './pki.js';
 import { fetchProfile, type Enrollment } from './profile.js';
 import { adeCa, registerWithDep } from './ade.js';
 import { deviceSeed, Rng } from './random.js';
@@ -50,6 +50,8 @@ export interface FleetOptions {
   keyPoolSize?: number;
   /** Identity keys: RSA 2048 from a shared pool, as the profile asks (default), or each device's own EC P-256. */
   keyType?: KeyType;
+  /** Mdm-Signature digest: SHA-256 as Apple devices sign (default), or SHA-1 as mdmb does. */
+  digest?: Digest;
   profilePath?: string;
   /** "Apple's device CA" (PEM certificate and key): ADE devices then enroll through the server's ADE URL
    * with a signed MachineInfo; without it they take the ordinary profile (and still report ADE). */
@@ -192,7 +194,7 @@ export class Fleet implements SimContext {
     if (!from || !this.load(from)) this.build();
     this.enrollment = await fetchProfile(this.http, this.opts.server, this.opts.profilePath);
     const ade = this.opts.adeCa ? { server: this.opts.server, ca: adeCa(this.opts.adeCa.certPem, this.opts.adeCa.keyPem), depUrl: this.opts.depUrl ?? null } : null;
-    this.client = new Client(this.http, this.enrollment, this.keys, this.stats, () => this.now(), this.opts.keyType, ade);
+    this.client = new Client(this.http, this.enrollment, this.keys, this.stats, () => this.now(), this.opts.keyType, ade, this.opts.digest);
     this.devices.forEach((d, i) => this.index(d, i));
     if (this.opts.depUrl && this.opts.enroll !== false) await registerWithDep(this.http, this.opts.depUrl, this.devices.filter((d) => d.ade));
     if (this.opts.wakeUrl) {

@@ -8,6 +8,8 @@ export const OID = {
   sha256WithRSA: '1.2.840.113549.1.1.11',
   ecdsaWithSHA256: '1.2.840.10045.4.3.2',
   sha256: '2.16.840.1.101.3.4.2.1',
+  sha1: '1.3.14.3.2.26',
+  ecdsaWithSHA1: '1.2.840.10045.4.1',
   data: '1.2.840.113549.1.7.1',
   signedData: '1.2.840.113549.1.7.2',
   envelopedData: '1.2.840.113549.1.7.3',
@@ -106,9 +108,13 @@ export function issuerAndSerial(certDer: Buffer): Buffer {
 
 export interface Attribute { type: string; value: Buffer }
 
-/** CMS SignedData (RFC 5652) with signed attributes; content null makes it detached. */
-export function signedData(opts: { content: Buffer; detached: boolean; certDer: Buffer; key: KeyObject; attributes?: Attribute[]; at: Date }): Buffer {
-  const digest = createHash('sha256').update(opts.content).digest();
+export type Digest = 'sha1' | 'sha256';
+
+/** CMS SignedData (RFC 5652) with signed attributes; detached leaves the content out. SHA-256 unless told
+ * SHA-1 (as mdmb signs). */
+export function signedData(opts: { content: Buffer; detached: boolean; certDer: Buffer; key: KeyObject; attributes?: Attribute[]; at: Date; digest?: Digest }): Buffer {
+  const hash = opts.digest ?? 'sha256';
+  const digest = createHash(hash).update(opts.content).digest();
   const attrs = [
     seq(oid(OID.contentType), set(oid(OID.data))),
     seq(oid(OID.signingTime), set(time(opts.at))),
@@ -116,12 +122,13 @@ export function signedData(opts: { content: Buffer; detached: boolean; certDer: 
     ...(opts.attributes ?? []).map((a) => seq(oid(a.type), set(a.value))),
   ];
   const attrSet = setOf(attrs);
-  const signature = sign('sha256', attrSet, opts.key);
+  const signature = sign(hash, attrSet, opts.key);
   attrSet[0] = 0xa0; // [0] IMPLICIT in the SignerInfo
-  const sigAlg = isEc(opts.key) ? algorithm(OID.ecdsaWithSHA256, null) : algorithm(OID.rsaEncryption);
-  const signerInfo = seq(integer(1), issuerAndSerial(opts.certDer), algorithm(OID.sha256), attrSet, sigAlg, octetString(signature));
+  const sigAlg = isEc(opts.key) ? algorithm(hash === 'sha1' ? OID.ecdsaWithSHA1 : OID.ecdsaWithSHA256, null) : algorithm(OID.rsaEncryption);
+  const digestAlg = algorithm(OID[hash]);
+  const signerInfo = seq(integer(1), issuerAndSerial(opts.certDer), digestAlg, attrSet, sigAlg, octetString(signature));
   const encap = opts.detached ? seq(oid(OID.data)) : seq(oid(OID.data), ctx(0, octetString(opts.content)));
-  const sd = seq(integer(1), set(algorithm(OID.sha256)), encap, ctx(0, opts.certDer), set(signerInfo));
+  const sd = seq(integer(1), set(digestAlg), encap, ctx(0, opts.certDer), set(signerInfo));
   return seq(oid(OID.signedData), ctx(0, sd));
 }
 

@@ -9,12 +9,6 @@ import type { Store } from './types.js';
 import type { Database, Dialect } from './schema.js';
 import type { Ctx } from './context.js';
 import { migrations } from './migrations/index.js';
-import { openSqlite } from './sqlite/open.js';
-import { sqliteHotPath } from './sqlite/hot.js';
-import { startCheckpointer } from './sqlite/checkpoint.js';
-import { sqlitePostureBulk } from './sqlite/posture.js';
-import { openPostgres } from './postgres/open.js';
-import { postgresHotPath } from './postgres/hot.js';
 import { enrollmentStore } from './enrollments.js';
 import { commandStore } from './commands.js';
 import { reportStore } from './report.js';
@@ -112,7 +106,9 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
 }
 
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  // Each backend's driver is loaded only when it is the one opened (pg is not in a SQLite server's memory).
   if (isPostgresUrl(opts.db)) {
+    const [{ openPostgres }, { postgresHotPath }] = await Promise.all([import('./postgres/open.js'), import('./postgres/hot.js')]);
     const { db, pool } = await openPostgres(opts.db);
     try {
       await migrateRetrying(db, opts.logger);
@@ -122,6 +118,9 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     }
     return { ...compose({ db, dialect: 'postgres' }, () => db.destroy()), ...postgresHotPath(pool) };
   }
+  const [{ openSqlite }, { sqliteHotPath }, { startCheckpointer }, { sqlitePostureBulk }] = await Promise.all([
+    import('./sqlite/open.js'), import('./sqlite/hot.js'), import('./sqlite/checkpoint.js'), import('./sqlite/posture.js'),
+  ]);
   const file = sqlitePath(opts.db, opts.dataDir);
   const { db, raw } = openSqlite(file);
   try {

@@ -1,0 +1,337 @@
+// Real-client benchmark: `updraft serve` (the compiled CLI, its own process, SQLite or PostgreSQL) driven
+// the way an independent client such as mdmb drives it: RSA-2048 device identities, every request
+// signed (Mdm-Signature, SHA-1 or SHA-256), 4 workers over a few keep-alive connections with a new
+// connection now and then, a cold server as well as a warm one. Prints server CPU per request,
+// measured from /proc/<pid>/stat of the server process (plus, on PostgreSQL, of the database backends
+// serving the bench's database), and the server's peak RSS (VmHWM).
+//
+// Phases (devices N, default 50; workers 4; rounds R, default 20):
+//   enrollment  per device, each step for the whole fleet before the next: profile (GET /mdm/enroll),
+//               SCEP GetCACaps, GetCACert, PKIOperation, Authenticate, TokenUpdate, DeclarativeManagement
+//   restart     the server is restarted on the same data, so the next phase meets a cold process
+//   cold        the first 250 Idle check-ins after the restart
+//   idle        R rounds of one Idle per device, per case (digest × connection reuse × key type)
+//   round trip  R rounds of: Idle that receives a queued command, then its Acknowledged result
+//
+//   burst       B PKIOperations at once (default 1000; --burst 0 skips), one device checking in meanwhile
+//
+// Run: npx tsx bench/client.ts [--devices 50] [--rounds 20] [--burst 1000] [--sqlite-only] [--no-build]
+// Profile the server: UPDRAFT_BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npx tsx bench/client.ts
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildPlist } from '../src/plist/index.js';
+import { certificationRequest, parseSignedData, selfSignedCert, signedData, type Digest } from '../src/sim/pki.js';
+import { envelope, openEnvelope } from '../src/sim/scep.js';
+import { readProfile, type Enrollment } from '../src/sim/profile.js';
+import { octetString, printableString } from '../src/asn1/index.js';
+
+const PG = process.env.UPDRAFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+const root = fileURLToPath(new URL('..', import.meta.url));
+const TICK_MS = 10; // /proc clock ticks (USER_HZ 100)
+const WORKERS = 4;
+
+const procCpuMs = (pid: number): number => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+};
+const hwmMb = (pid: number) => Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+const rssMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+
+/** PostgreSQL backends serving one database: their pids, from /proc (cmdline "postgres: USER DB ..."). */
+function pgBackends(db: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (cmd.startsWith('postgres: ') && cmd.replace(/\0/g, ' ').split(' ').includes(db)) out.push(Number(d));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+/** Server CPU so far: the process, plus (PostgreSQL) every backend of its database ever seen. */
+class CpuMeter {
+  private readonly seen = new Map<number, number>();
+  constructor(private pid: number, private readonly pgDb: string | null) {}
+  retarget(pid: number) { this.pid = pid; }
+  read(): { server: number; db: number } {
+    let db = 0;
+    if (this.pgDb) {
+      for (const p of pgBackends(this.pgDb)) this.seen.set(p, procCpuMs(p) || this.seen.get(p) || 0);
+      for (const v of this.seen.values()) db += v;
+    }
+    return { server: procCpuMs(this.pid), db };
+  }
+}
+
+interface Device { udid: string; serial: string; key: KeyObject; cert: Buffer | null }
+
+class Client {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: WORKERS });
+  private n = 0;
+  requests = 0;
+  constructor(readonly base: string, public digest: Digest, public churnEvery: number) {}
+
+  request(method: string, path: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
+    const u = new URL(path, this.base);
+    const close = this.churnEvery > 0 && ++this.n % this.churnEvery === 0;
+    this.requests++;
+    return new Promise((resolve, reject) => {
+      const req = http.request(u, { method, agent: this.agent, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}), ...(close ? { connection: 'close' } : {}) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  async signed(path: string, d: Device, msg: Record<string, unknown>, type: string): Promise<Buffer> {
+    const body = Buffer.from(buildPlist(msg as never));
+    const sig = signedData({ content: body, detached: true, certDer: d.cert!, key: d.key, at: new Date(), digest: this.digest }).toString('base64');
+    const r = await this.request('PUT', path, body, { 'content-type': type, 'mdm-signature': sig });
+    if (r.status !== 200) throw new Error(`${String(msg.MessageType ?? msg.Status)} answered ${r.status}: ${r.body.toString().slice(0, 200)}`);
+    return r.body;
+  }
+
+  close() { this.agent.destroy(); }
+}
+
+/** Runs `fn` for every device, WORKERS at a time; returns server CPU ms (process, database) spent. */
+async function phase(meter: CpuMeter, devices: Device[], fn: (d: Device) => Promise<void>): Promise<{ server: number; db: number }> {
+  const a = meter.read();
+  let next = 0;
+  await Promise.all(Array.from({ length: WORKERS }, async () => { while (next < devices.length) await fn(devices[next++]!); }));
+  const b = meter.read();
+  return { server: b.server - a.server, db: b.db - a.db };
+}
+
+function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => {
+        const nodeArgs = (process.env.UPDRAFT_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
+        const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/updraft.js'), 'serve'], {
+          env: { ...process.env, ...env, UPDRAFT_LISTEN: `127.0.0.1:${port}`, UPDRAFT_PUBLIC_URL: `http://127.0.0.1:${port}`, UPDRAFT_LOG_LEVEL: 'warn', UPDRAFT_API_KEY: 'bench' },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+        const url = `http://127.0.0.1:${port}`;
+        const poll = async (i: number): Promise<void> => {
+          if (await fetch(`${url}/scep?operation=GetCACaps`).then((r) => r.ok, () => false)) return resolve({ child, url });
+          if (i > 600 || child.exitCode !== null) return reject(new Error('the server did not start'));
+          setTimeout(() => void poll(i + 1), 100);
+        };
+        void poll(0);
+      });
+    });
+  });
+}
+
+const stop = (c: ChildProcess) => new Promise<void>((r) => { c.once('exit', () => r()); c.kill('SIGTERM'); });
+
+export interface BurstResult { requests: number; issued: number; refused503: number; failed: number; seconds: number; idleP99ms: number; idleDuring: number; peakRssMb: number }
+export interface ClientBenchResult { backend: string; rows: Array<[string, number]>; enrollSteps: Array<[string, number]>; peakRssMb: number; idleRssMb: number; burst: BurstResult | null }
+
+/**
+ * A fleet re-enrolling at once: `n` PKIOperations sent together (one connection each) while one device
+ * keeps checking in. The server must stay up, keep answering check-ins and keep its memory bounded.
+ */
+async function enrollmentBurst(base: string, pid: number, n: number, message: (i: number) => Buffer, idleOnce: (d: Device) => Promise<void>, devices: Device[]): Promise<BurstResult> {
+  const messages = Array.from({ length: n }, (_, i) => message(i));
+  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  const u = new URL('/scep?operation=PKIOperation', base);
+  let issued = 0, refused503 = 0, failed = 0, done = false;
+  const t0 = performance.now();
+  const all = Promise.all(messages.map((m) => new Promise<void>((resolve) => {
+    const req = http.request(u, { method: 'POST', agent, headers: { 'content-type': 'application/x-pki-message', 'content-length': String(m.length) } }, (res) => {
+      res.resume();
+      res.on('end', () => { if (res.statusCode === 200) issued++; else if (res.statusCode === 503) refused503++; else failed++; resolve(); });
+    });
+    req.on('error', () => { failed++; resolve(); });
+    req.end(m);
+  }))).then(() => { done = true; });
+  const lat: number[] = [];
+  for (let i = 0; !done; i++) {
+    const s = performance.now();
+    await idleOnce(devices[i % devices.length]!).catch(() => { failed++; });
+    lat.push(performance.now() - s);
+  }
+  await all;
+  lat.sort((a, b) => a - b);
+  return { requests: n, issued, refused503, failed, seconds: (performance.now() - t0) / 1000, idleP99ms: lat[Math.floor(lat.length * 0.99)] ?? 0, idleDuring: lat.length, peakRssMb: hwmMb(pid) };
+}
+
+async function runBackend(db: string, devicesN: number, rounds: number, burst: number): Promise<ClientBenchResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'updraft-bench-client-'));
+  let pgDb: string | null = null;
+  let dbUrl = 'sqlite';
+  if (db !== 'sqlite') {
+    const { default: pg } = await import('pg');
+    pgDb = `updraft_bench_${process.pid}`;
+    const admin = new pg.Client({ connectionString: db });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${pgDb}`);
+    await admin.query(`CREATE DATABASE ${pgDb}`);
+    await admin.end();
+    const u = new URL(db);
+    u.pathname = `/${pgDb}`;
+    dbUrl = u.toString();
+  }
+  const env = { UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: dbUrl };
+  let server = await startServer(env);
+  const meter = new CpuMeter(server.child.pid!, pgDb);
+  const keys = Array.from({ length: 8 }, () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+  const devices: Device[] = Array.from({ length: devicesN }, (_, i) => ({
+    udid: `BENCH-${String(i).padStart(4, '0')}-0000-4000-8000-${String(process.pid).padStart(12, '0')}`, serial: `C02BENCH${String(i).padStart(4, '0')}`, key: keys[i % keys.length]!, cert: null,
+  }));
+  const rows: Array<[string, number]> = [];
+  const enrollSteps: Array<[string, number]> = [];
+  const per = (c: { server: number; db: number }, n: number) => (c.server + c.db) / n;
+  try {
+    // ---- enrollment, step by step, SHA-1 and churn as mdmb ----
+    const client = new Client(server.url, 'sha1', 10);
+    let enrollment!: Enrollment;
+    let caDer!: Buffer;
+    const pkcsReq = (d: Device, tx: string) => signedData({
+      content: envelope(certificationRequest(d.key, enrollment.subject, enrollment.challenge), caDer), detached: false,
+      certDer: selfSignedCert(d.key, d.serial, new Date()), key: d.key, at: new Date(), digest: 'sha1',
+      attributes: [{ type: '2.16.840.1.113733.1.9.2', value: printableString('19') }, { type: '2.16.840.1.113733.1.9.7', value: printableString(tx) }, { type: '2.16.840.1.113733.1.9.5', value: octetString(Buffer.alloc(16, 1)) }],
+    });
+    const caDers = new Map<Device, Buffer>();
+    const checkin = (d: Device, m: Record<string, unknown>) => client.signed('/mdm/checkin', d, m, 'application/x-apple-aspen-mdm-checkin');
+    const steps: Array<[string, (d: Device) => Promise<void>]> = [
+      ['profile', async () => { const r = await client.request('GET', '/mdm/enroll'); enrollment = readProfile(r.body, server.url); }],
+      ['SCEP GetCACaps', async () => { await client.request('GET', '/scep?operation=GetCACaps'); }],
+      ['SCEP GetCACert', async (d) => { caDers.set(d, (await client.request('GET', '/scep?operation=GetCACert')).body); }],
+      ['SCEP PKIOperation', async (d) => {
+        const ca = caDers.get(d)!;
+        caDer = ca; // a certificate, or a certificates-only SignedData (CA and RA)
+        try { caDer = parseSignedData(ca).certificates[0] ?? ca; } catch { /* a single certificate */ }
+        const msg = pkcsReq(d, `${d.udid}-tx`);
+        const r = await client.request('POST', '/scep?operation=PKIOperation', msg, { 'content-type': 'application/x-pki-message' });
+        const rep = parseSignedData(r.body);
+        d.cert = parseSignedData(openEnvelope(rep.content!, d.key)).certificates[0]!;
+      }],
+      ['Authenticate', (d) => checkin(d, { MessageType: 'Authenticate', UDID: d.udid, Topic: enrollment.topic, SerialNumber: d.serial, Model: 'Mac14,2', ModelName: 'Mac', OSVersion: '15.1', BuildVersion: '24B83', ProductName: 'Mac14,2' }).then(() => undefined)],
+      ['TokenUpdate', (d) => checkin(d, { MessageType: 'TokenUpdate', UDID: d.udid, Topic: enrollment.topic, Token: Buffer.alloc(32, 7), PushMagic: `magic-${d.udid}`, AwaitingConfiguration: false }).then(() => undefined)],
+      ['DeclarativeManagement', (d) => checkin(d, { MessageType: 'DeclarativeManagement', UDID: d.udid, Endpoint: 'tokens' }).then(() => undefined)],
+    ];
+    let enrollTotal = 0;
+    for (const [name, fn] of steps) {
+      const c = per(await phase(meter, devices, fn), devicesN);
+      enrollSteps.push([name, c]);
+      enrollTotal += c;
+    }
+    rows.push(['enrollment (profile + SCEP + Authenticate + TokenUpdate + DDM)', enrollTotal]);
+    client.close();
+
+    // ---- a cold server: restart on the same data ----
+    await stop(server.child);
+    server = await startServer(env);
+    meter.retarget(server.child.pid!);
+    const idle = (c: Client) => (d: Device) => c.signed('/mdm/connect', d, { Status: 'Idle', UDID: d.udid }, 'application/x-apple-aspen-mdm').then(() => undefined);
+    const mdmb = new Client(server.url, 'sha1', 10);
+    const coldRounds = Math.max(1, Math.round(250 / devicesN));
+    let cold = { server: 0, db: 0 };
+    for (let r = 0; r < coldRounds; r++) { const c = await phase(meter, devices, idle(mdmb)); cold = { server: cold.server + c.server, db: cold.db + c.db }; }
+    const coldRow: [string, number] = [`cold start: the first ${coldRounds * devicesN} Idle check-ins`, per(cold, coldRounds * devicesN)];
+
+    // ---- warm cases ----
+    const cases: Array<[string, Client]> = [
+      ['Idle check-in (SHA-1, new connection every 10)', mdmb],
+      ['Idle check-in (SHA-256, keep-alive)', new Client(server.url, 'sha256', 0)],
+      ['Idle check-in (SHA-1, keep-alive)', new Client(server.url, 'sha1', 0)],
+    ];
+    for (const [name, c] of cases) {
+      let total = { server: 0, db: 0 };
+      for (let r = 0; r < rounds; r++) { const x = await phase(meter, devices, idle(c)); total = { server: total.server + x.server, db: total.db + x.db }; }
+      rows.push([name, per(total, rounds * devicesN)]);
+    }
+
+    // ---- command round trips (command out, result in) ----
+    const auth = { authorization: `Basic ${Buffer.from('updraft:bench').toString('base64')}`, 'content-type': 'application/json' };
+    let rt = { server: 0, db: 0 };
+    for (let r = 0; r < rounds; r++) {
+      for (const d of devices) {
+        const q = await mdmb.request('POST', '/v1/commands', Buffer.from(JSON.stringify({ udid: d.udid, request_type: 'ProfileList' })), auth);
+        if (q.status !== 201) throw new Error(`enqueue answered ${q.status}: ${q.body.toString().slice(0, 200)}`);
+      }
+      mdmb.requests = 0;
+      const x = await phase(meter, devices, async (d) => {
+        const cmd = await mdmb.signed('/mdm/connect', d, { Status: 'Idle', UDID: d.udid }, 'application/x-apple-aspen-mdm');
+        const uuid = /<key>CommandUUID<\/key>\s*<string>([^<]+)<\/string>/.exec(cmd.toString())?.[1];
+        if (!uuid) throw new Error('round trip: the Idle got no command');
+        await mdmb.signed('/mdm/connect', d, { Status: 'Acknowledged', UDID: d.udid, CommandUUID: uuid, ProfileList: [] }, 'application/x-apple-aspen-mdm');
+      });
+      rt = { server: rt.server + x.server, db: rt.db + x.db };
+    }
+    rows.push(['command round trip (command out, result in)', per(rt, rounds * devicesN)]);
+    rows.push(coldRow);
+    for (const [, c] of cases) c.close();
+    const peakRssMb = hwmMb(server.child.pid!);
+    const idleRssMb = rssMb(server.child.pid!);
+    // the device checking in during the burst keeps its connection open (a new one would queue behind the burst's)
+    const steady = new Client(server.url, 'sha1', 0);
+    await idle(steady)(devices[0]!);
+    const burstResult = burst > 0 ? await enrollmentBurst(server.url, server.child.pid!, burst, (i) => pkcsReq(devices[i % devicesN]!, `burst-${i}-${process.pid}`), idle(steady), devices) : null;
+    steady.close();
+    return { backend: pgDb ? 'postgres' : 'sqlite', rows, enrollSteps, peakRssMb, idleRssMb, burst: burstResult };
+  } finally {
+    await stop(server.child);
+    rmSync(dataDir, { recursive: true, force: true });
+    if (pgDb) {
+      const { default: pg } = await import('pg');
+      const admin = new pg.Client({ connectionString: db });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${pgDb}`).catch(() => undefined);
+      await admin.end();
+    }
+  }
+}
+
+const reachable = (url: string) => new Promise<boolean>((resolve) => {
+  const u = new URL(url);
+  const s = net.connect({ host: u.hostname, port: Number(u.port || 5432) });
+  s.setTimeout(1500);
+  s.on('connect', () => { s.destroy(); resolve(true); });
+  s.on('error', () => resolve(false));
+  s.on('timeout', () => { s.destroy(); resolve(false); });
+});
+
+export async function benchClient(opts: { devices?: number; rounds?: number; dbs?: string[]; build?: boolean; burst?: number } = {}): Promise<ClientBenchResult[]> {
+  if (opts.build !== false) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  const devices = opts.devices ?? 50;
+  const rounds = opts.rounds ?? 20;
+  const dbs = opts.dbs ?? ['sqlite', ...((await reachable(PG)) ? [PG] : [])];
+  const out: ClientBenchResult[] = [];
+  for (const db of dbs) {
+    const r = await runBackend(db, devices, rounds, opts.burst ?? 1000);
+    out.push(r);
+    console.log(`\nreal client, ${r.backend}: ${devices} devices (RSA-2048, signed), ${WORKERS} workers, ${rounds} rounds; server CPU ms per request${r.backend === 'postgres' ? ' (incl. the PostgreSQL backends)' : ''}`);
+    for (const [name, ms] of r.rows) console.log(`  ${name.padEnd(66)} ${ms.toFixed(3).padStart(8)}`);
+    console.log('  enrollment by step:');
+    for (const [name, ms] of r.enrollSteps) console.log(`    ${name.padEnd(64)} ${ms.toFixed(3).padStart(8)}`);
+    console.log(`  peak RSS ${r.peakRssMb} MB (RSS at the end ${r.idleRssMb} MB)`);
+    const b = r.burst;
+    if (b) console.log(`  enrollment burst: ${b.requests} PKIOperations at once: ${b.issued} answered (CertRep), ${b.refused503} asked to retry (503), ${b.failed} failed, ${b.seconds.toFixed(1)} s; meanwhile ${b.idleDuring} Idle check-ins, p99 ${b.idleP99ms.toFixed(0)} ms; peak RSS ${b.peakRssMb} MB`);
+  }
+  return out;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const arg = (n: string) => { const i = process.argv.indexOf(n); return i > 0 ? Number(process.argv[i + 1]) : undefined; };
+  await benchClient({ devices: arg('--devices'), rounds: arg('--rounds'), burst: arg('--burst'), dbs: process.argv.includes('--sqlite-only') ? ['sqlite'] : undefined, build: !process.argv.includes('--no-build') });
+}
