@@ -94,7 +94,9 @@ test('an ADE Mac is recorded ADE and supervised, configured, and a dry run allow
 
   const res = await h.api('POST', '/v1/campaigns', { name: 'Mojave', select: { enrollment_ids: [ade.udid, manual.udid] }, target: { version: '10.14' }, dry_run: true });
   assert.equal(res.status, 200, await res.clone().text());
-  const plans = ((await res.json()) as { devices: Array<Record<string, unknown>> }).devices;
+  const dry = (await res.json()) as { devices: Array<Record<string, unknown>>; ade_minimum_os: Record<string, string> };
+  assert.deepEqual(dry.ade_minimum_os, {}, 'no enrollment minimum set');
+  const plans = dry.devices;
   const plan = (id: string) => plans.find((p) => p.enrollment_id === id)!;
   assert.equal(plan(ade.udid).state, 'pending', JSON.stringify(plan(ade.udid)));
   assert.equal(plan(ade.udid).path, 'legacy');

@@ -76,6 +76,8 @@ test('below the platform minimum: 403 com.apple.softwareupdate.required with the
   assert.deepEqual(body.details, { OSVersion: '15.7.9', BuildVersion: '24G830' }, 'the newest 15.x at or above 15.7 in the gdmf catalog');
   assert.match(body.description, /14\.1.*15\.7/);
   assert.equal((await h.api('GET', `/v1/ade/enrollments/${udid}`)).status, 404);
+  const summary = (await (await h.api('GET', '/v1/os/summary')).json()) as { ade_minimum_os: Record<string, string> };
+  assert.deepEqual(summary.ade_minimum_os, { macOS: '15.7' }, 'the posture shows the enrollment minimum');
 
   // At the minimum, or unable to update in Setup Assistant (before macOS 14): enrolls.
   assert.equal((await post(signMachineInfo(pki, device, machineInfo({ UDID: udid, OS_VERSION: '15.7.9', VERSION: '24G830' })))).status, 200);

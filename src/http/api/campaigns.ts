@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { CampaignInputError, DEVICE_STATES } from '../../osupdate/campaign/index.js';
 import { campaignJson, deviceJson, planJson } from './campaign-views.js';
+import { effectiveAdeSettings } from '../../dep/ade-settings.js';
 import { ApiError, apiScope } from './scope.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -45,7 +46,8 @@ export function registerCampaigns(app: FastifyInstance, deps: AppDeps): void {
       const out = await inputErrors(() => engine.create(req.body));
       if ('dryRun' in out) {
         const d = out.dryRun;
-        return reply.code(200).send({ dry_run: true, name: d.name, counts: d.counts, unknown_ids: d.unknown_ids, devices: d.devices.map(planJson) });
+        const adeMinimumOs = (await effectiveAdeSettings(deps.store, null)).minimum_os; // what a device re-enrolled through ADE must run
+        return reply.code(200).send({ dry_run: true, name: d.name, counts: d.counts, unknown_ids: d.unknown_ids, ade_minimum_os: adeMinimumOs, devices: d.devices.map(planJson) });
       }
       const { campaign, refused, unknownIds } = out.created;
       const body = campaignJson(campaign, await store.campaignCounts(campaign.id));

@@ -8,6 +8,7 @@ import type { CatalogAge, PostureDetail } from '../../osupdate/posture/compute.j
 import type { PostureSummary } from '../../osupdate/posture/service.js';
 import type { PostureVersionCounts } from '../../storage/types-posture.js';
 import { isVersion, versionBoundKey } from '../../mdm/version.js';
+import { effectiveAdeSettings } from '../../dep/ade-settings.js';
 import { ApiError, apiScope } from './scope.js';
 
 const TAGS = ['OS updates'];
@@ -132,7 +133,9 @@ export function registerOs(app: FastifyInstance, deps: AppDeps): void {
         if (osMin !== undefined && osMax !== undefined && versionBoundKey(osMin, 'min') > versionBoundKey(osMax, 'max'))
           throw new ApiError(400, `os_min ${osMin} is above os_max ${osMax}`, 'os_min');
         const filter = { platform: q.platform, model: q.model, osMin, osMax };
-        return summaryJson(await deps.posture.summary(filter), { platform: q.platform, model: q.model, os_min: osMin, os_max: osMax });
+        const summary = summaryJson(await deps.posture.summary(filter), { platform: q.platform, model: q.model, os_min: osMin, os_max: osMax });
+        // The OS a device must run to enroll through ADE (it updates in Setup Assistant first: docs/dep.md).
+        return { ...summary, ade_minimum_os: (await effectiveAdeSettings(deps.store, null)).minimum_os };
       },
     );
   });
