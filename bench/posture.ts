@@ -11,10 +11,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { openStore } from '../src/storage/index.js';
 import type { PostureFilter, Store } from '../src/storage/types.js';
 import { parseCatalog } from '../src/osupdate/catalog/parse.js';
@@ -24,6 +22,7 @@ import type { CatalogInfo, CatalogKind, CatalogView, DeviceInventory } from '../
 import type { Platform } from '../src/mdm/types.js';
 import { computePosture, createPostureComputer, catalogStamp } from '../src/osupdate/posture/compute.js';
 import { postureRecord } from '../src/osupdate/posture/service.js';
+import { openBenchSchema } from './pg-schema.js';
 
 const CATALOGS = fileURLToPath(new URL('../../shared/catalogs/', import.meta.url));
 const FILES = { gdmf: 'gdmf_pmv_2026-08.json', 'sofa-macos': 'sofa/v2_macos_data_feed.json', 'sofa-ios': 'sofa/v2_ios_data_feed.json' } as const;
@@ -221,25 +220,12 @@ export async function benchPosture(devices = DEVICES): Promise<void> {
     await measureStore('SQLite', sqlite, records, stamp, filters);
     await sqlite.close();
 
-    const base = process.env.UPDRAFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-    const schema = `bench_${randomBytes(4).toString('hex')}`;
-    const url = new URL(base);
-    url.searchParams.set('schema', schema);
-    let postgres: Store;
+    const postgres = await openBenchSchema(dataDir);
+    if (!postgres) return;
     try {
-      postgres = await openStore({ db: url.toString(), dataDir });
-    } catch (err) {
-      console.log(`  PostgreSQL skipped: ${base.replace(/\/\/[^@]*@/, '//')} unreachable (${(err as Error).message})`);
-      return;
-    }
-    try {
-      await measureStore('PostgreSQL', postgres, records, stamp, filters);
+      await measureStore('PostgreSQL', postgres.store, records, stamp, filters);
     } finally {
-      await postgres.close();
-      const client = new pg.Client({ connectionString: base });
-      await client.connect();
-      await client.query(`drop schema if exists "${schema}" cascade`);
-      await client.end();
+      await postgres.drop();
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -8,11 +8,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import pg from 'pg';
 import { openStore } from '../src/storage/index.js';
 import type { Store } from '../src/storage/types.js';
+import { openBenchSchema } from './pg-schema.js';
 
 const DEVICES = 1000;
 const COMMANDS_PER_DEVICE = 4;
@@ -94,25 +94,12 @@ export async function benchStorage(): Promise<void> {
     await measure('SQLite', sqlite, [1]);
     await sqlite.close();
 
-    const base = process.env.UPDRAFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-    const schema = `bench_${randomBytes(4).toString('hex')}`;
-    const url = new URL(base);
-    url.searchParams.set('schema', schema);
-    let postgres: Store;
+    const postgres = await openBenchSchema(dataDir);
+    if (!postgres) return;
     try {
-      postgres = await openStore({ db: url.toString(), dataDir });
-    } catch (err) {
-      console.log(`  PostgreSQL skipped: ${base.replace(/\/\/[^@]*@/, '//')} unreachable (${(err as Error).message})`);
-      return;
-    }
-    try {
-      await measure('PostgreSQL', postgres, [1, 16]);
+      await measure('PostgreSQL', postgres.store, [1, 16]);
     } finally {
-      await postgres.close();
-      const client = new pg.Client({ connectionString: base });
-      await client.connect();
-      await client.query(`drop schema if exists "${schema}" cascade`);
-      await client.end();
+      await postgres.drop();
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

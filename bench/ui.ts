@@ -8,7 +8,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
@@ -25,6 +24,7 @@ import { createPostureComputer, catalogStamp } from '../src/osupdate/posture/com
 import { postureRecord } from '../src/osupdate/posture/service.js';
 import { createCampaignEngine } from '../src/osupdate/campaign/index.js';
 import { loadView, syntheticFleet } from './posture.js';
+import { openBenchSchema } from './pg-schema.js';
 
 const KEY = 'bench-ui-key';
 const RUNS = 7;
@@ -198,31 +198,18 @@ export async function benchUi(count = 100_000, sqliteOnly = false): Promise<void
     }
 
     if (sqliteOnly) return;
-    const base = process.env.UPDRAFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-    const schema = `bench_ui_${randomBytes(4).toString('hex')}`;
-    const url = new URL(base);
-    url.searchParams.set('schema', schema);
-    let postgres: Store;
+    const postgres = await openBenchSchema(dataDir, 'bench_ui');
+    if (!postgres) return;
+    const { client } = postgres;
     try {
-      postgres = await openStore({ db: url.toString(), dataDir });
-    } catch (err) {
-      console.log(`  PostgreSQL skipped: ${base.replace(/\/\/[^@]*@/, '//')} unreachable (${(err as Error).message})`);
-      return;
-    }
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    try {
-      await client.query(`set search_path to "${schema}"`);
-      await measure('PostgreSQL', postgres, async () => {
+      await measure('PostgreSQL', postgres.store, async () => {
         const rows = await fleetRowsCache(count);
         await pgInsert(client)('enrollments', rows.enrollments);
         await pgInsert(client)('device_inventory', rows.inventories);
         await client.query('analyze');
       }, count);
     } finally {
-      await postgres.close();
-      await client.query(`drop schema if exists "${schema}" cascade`);
-      await client.end();
+      await postgres.drop();
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
