@@ -16,7 +16,7 @@ import { registerCommands } from './api/commands.js';
 import { registerMdm, type IdentityResolver } from './mdm.js';
 import { registerPush } from './pushcert.js';
 import type { Pki } from '../pki/pki.js';
-import { registerScep } from './scep.js';
+import { registerScep, SCEP_PATHS } from './scep.js';
 import { registerEnroll } from './enroll.js';
 import { registerChallenge } from './challenge.js';
 import { registerDdm } from './api/ddm.js';
@@ -142,8 +142,13 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
   app.server.headersTimeout = limits.headersTimeout;
   // A NUL in the path or query is no valid identifier anywhere (and PostgreSQL text cannot hold one).
+  // SCEP is the exception: its `message` parameter is DER, which clients such as mdmb percent-encode
+  // byte for byte into the query, zero bytes included.
   app.addHook('onRequest', async (req, reply) => {
-    if (/%00/.test(req.url) || req.url.includes('\0')) return reply.code(400).send({ error: 'NUL character in the request URL' });
+    const q = req.url.indexOf('?');
+    const path = q < 0 ? req.url : req.url.slice(0, q);
+    const checked = SCEP_PATHS.includes(path) ? path : req.url;
+    if (/%00/.test(checked) || checked.includes('\0')) return reply.code(400).send({ error: 'NUL character in the request URL' });
   });
   // Routes outside the API and MDM scopes (SCEP, enrollment, DDM assets): database faults are 503/507/400.
   app.setErrorHandler((err, req, reply) => {
