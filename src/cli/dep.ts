@@ -11,19 +11,8 @@ import type { Command } from 'commander';
 import { ApiClient, CliError, clientOptions, readInput, type ClientOptions } from './client.js';
 import { action, printJson, shortTime, table } from './output.js';
 import { registerDepDevices } from './dep-devices.js';
+import type { DepNameView as DepNameJson } from '../dep/service.js';
 
-interface DepNameJson {
-  name: string;
-  has_tokens: boolean;
-  consumer_key: string | null;
-  token_expires_at: string | null;
-  days_left: number | null;
-  warning: string | null;
-  base_url: string;
-  assigner_profile_uuid: string | null;
-  staging_certificate: boolean;
-  cursor_at: string | null;
-}
 
 const at = (name: string) => encodeURIComponent(name);
 

@@ -2,8 +2,9 @@
 // profile and SCEP (many at once), wakes them on pushes from the fake APNs wake channel, polls at an
 // interval, runs their OS update and DDM clocks on one timer wheel, and saves them to a state file.
 import { existsSync } from 'node:fs';
+import type { FleetOptions } from './fleet-options.js';
 import type { PlistDict } from '../plist/index.js';
-import { channels, Client, type Channel, type KeyPools, type KeyType } from './client.js';
+import { channels, Client, type Channel, type KeyPools } from './client.js';
 import { handle, type AfterEffect } from './commands.js';
 import type { SimContext } from './context.js';
 import * as ddm from './ddm.js';
@@ -11,61 +12,17 @@ import { emptyDdm, Interner, newDevice, type DeviceState } from './device.js';
 import { Http } from './http.js';
 import * as legacy from './osupdate.js';
 import { Limit } from './limit.js';
-import { KeyPool, type Digest } from './pki.js';
+import { KeyPool } from './pki.js';
 import { fetchProfile, type Enrollment } from './profile.js';
 import { adeCa, registerWithDep } from './ade.js';
 import { deviceSeed, Rng } from './random.js';
-import type { CommandResult } from './result.js';
 import type { Scenario } from './scenario.js';
 import { readState, writeState } from './state.js';
 import { Stats } from './stats.js';
 import { Wheel, type EventKind } from './wheel.js';
 import { WakeListener } from './wake.js';
 
-export interface FleetOptions {
-  server: string;
-  count: number;
-  scenario: Scenario;
-  /** Platform shares, e.g. {macos: 60, ios: 40}; default: the scenario's group weights. */
-  mix?: Record<string, number>;
-  /** Simulated seconds per real second (default: the scenario's). */
-  clockFactor?: number;
-  /** The simulated clock (ms) to share with a server in the same process; default: start + real time × clockFactor. */
-  clock?: () => number;
-  /** Real seconds between polls when no push arrives; 0: only on pushes. */
-  interval?: number;
-  /** The fake APNs wake channel (http://host:port); null: no pushes, polling only. */
-  wakeUrl?: string | null;
-  statePath?: string | null;
-  /** A state file to start from instead of building devices (not written back; `statePath` is). */
-  from?: string | null;
-  /** false: devices the loaded state has not enrolled stay so (another process enrolled the fleet). */
-  enroll?: boolean;
-  /** The wake channel cursor to resume from (pushes since then are replayed), e.g. the enrolling process's. */
-  wakeSince?: number;
-  /** First device index (processes sharing a fleet take distinct ranges). */
-  offset?: number;
-  enrollConcurrency?: number;
-  sessionConcurrency?: number;
-  keyPoolSize?: number;
-  /** Identity keys: RSA 2048 from a shared pool, as the profile asks (default), or each device's own EC P-256. */
-  keyType?: KeyType;
-  /** Mdm-Signature digest: SHA-256 as Apple devices sign (default), or SHA-1 as mdmb does. */
-  digest?: Digest;
-  profilePath?: string;
-  /** "Apple's device CA" (PEM certificate and key): ADE devices then enroll through the server's ADE URL
-   * with a signed MachineInfo; without it they take the ordinary profile (and still report ADE). */
-  adeCa?: { certPem: string; keyPem: string } | null;
-  /** A (fake) DEP service: ADE devices are listed in it at start, and in Setup Assistant ask it where to enroll. */
-  depUrl?: string | null;
-  onProgress?: (enrolled: number, total: number) => void;
-  onResult?: (d: DeviceState, requestType: string, result: CommandResult) => void;
-  /** A command the server handed this device (crash tests compare it with the server's records). */
-  onDelivered?: (d: DeviceState, uuid: string, requestType: string) => void;
-  /** The server answered 200 to this device's report of a command (the result is on record). */
-  onAnswered?: (d: DeviceState, uuid: string, status: string) => void;
-  onError?: (d: DeviceState, err: Error) => void;
-}
+export type { FleetOptions } from './fleet-options.js';
 
 const BOOT_SECONDS = 60;
 const SHUTDOWN_SECONDS = 300;
