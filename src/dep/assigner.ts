@@ -84,6 +84,7 @@ export async function assignNew(opts: {
   }
   const out: Record<string, string[]> = {};
   for (const [profileUuid, serials] of groups) {
+    serials.sort(); // a stable order for the log, the API answer and Apple's batches
     for (let i = 0; i < serials.length; i += 1000) {
       const res = await opts.client.assignProfile(profileUuid, serials.slice(i, i + 1000));
       const ok = Object.entries(res.devices).filter(([, s]) => s === 'SUCCESS').map(([serial]) => serial);
