@@ -28,6 +28,7 @@ import { accessStore } from './access.js';
 import { opsStore } from './ops.js';
 import { fleetStore } from './fleet.js';
 import { depStore } from './dep.js';
+import { depProfileStore } from './dep-profiles.js';
 import { adeStore } from './ade.js';
 
 export interface OpenStoreOptions {
@@ -111,6 +112,7 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...opsStore(ctx),
     ...fleetStore(ctx),
     ...depStore(ctx),
+    ...depProfileStore(ctx),
     ...adeStore(ctx),
     close,
   };
