@@ -5,19 +5,24 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Ctx } from './context.js';
 import { toDate } from './context.js';
 import type { EnrollmentType, Platform } from '../mdm/types.js';
-import type { DeviceListQuery, DeviceListRow, DeviceSort, FleetStore } from './types-fleet.js';
+import { SEARCH_COLUMNS } from './migrations/016_ui_perf.js';
+import { COUNT_CAP, type DeviceListQuery, type DeviceListRow, type DeviceSort, type FleetStore } from './types-fleet.js';
 
 const SORT_COLUMNS: Record<DeviceSort, string[]> = {
   name: ['e.device_name'],
   serial: ['e.serial_number'],
   model: ['e.model'],
-  os: ['p.os_key', 'e.os_version'],
+  os: ['e.os_key'],
   seen: ['e.last_seen_at'],
   type: ['e.type'],
   behind: ['p.releases_behind', 'p.major_behind'],
 };
 
-const likeAny = (s: string): string => '%' + s.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => '\\' + c);
+/** Past every character a prefix may be followed by (U+10FFFF): the upper bound of a prefix range. */
+const LAST_CHAR = String.fromCodePoint(0x10ffff);
+/** Up to this many matches SQLite reads them all and sorts them; past it, it walks the sort index. */
+const SPARSE = 2000;
 
 interface Row {
   id: string; type: string; device_name: string | null; serial_number: string | null; model: string | null; model_name: string | null;
@@ -53,15 +58,22 @@ function toRow(r: Row): DeviceListRow {
 }
 
 export function fleetStore({ db, dialect }: Ctx): FleetStore {
-  const like = dialect === 'postgres' ? sql.raw('ilike') : sql.raw('like');
+  /**
+   * A case-insensitive prefix match on lower(column), which migration 016 indexes on the device
+   * channels: LIKE 'abc%' on PostgreSQL (a text_pattern_ops index), a range on SQLite (whose LIKE
+   * cannot use an expression index). Each database lowers both sides with its own lower().
+   */
+  function startsWith(column: string, s: string): RawBuilder<unknown> {
+    const col = sql`lower(${sql.ref(`e.${column}`)})`;
+    return dialect === 'postgres'
+      ? sql`${col} like lower(${escapeLike(s) + '%'}) escape '\\'`
+      : sql`(${col} >= lower(${s}) and ${col} < lower(${s}) || ${LAST_CHAR})`;
+  }
 
   function where(q: DeviceListQuery): RawBuilder<unknown> {
     const c: RawBuilder<unknown>[] = [sql`e.id = e.device_id`];
     const s = q.search?.trim();
-    if (s) {
-      const pat = likeAny(s);
-      c.push(sql`(e.device_name ${like} ${pat} escape '\\' or e.serial_number ${like} ${pat} escape '\\' or e.model ${like} ${pat} escape '\\' or e.id ${like} ${pat} escape '\\')`);
-    }
+    if (s) c.push(sql`(${sql.join(SEARCH_COLUMNS.map((col) => startsWith(col, s)), sql` or `)})`);
     if (q.platform) c.push(sql`e.platform = ${q.platform}`);
     if (q.osVersion) c.push(sql`e.os_version = ${q.osVersion}`);
     if (q.model) c.push(sql`e.model = ${q.model}`);
@@ -80,59 +92,82 @@ export function fleetStore({ db, dialect }: Ctx): FleetStore {
     return sql.join(c, sql` and `);
   }
 
+  const unfiltered = (q: DeviceListQuery): boolean =>
+    !q.search?.trim() && [q.platform, q.osVersion, q.model, q.type, q.supervised, q.seenBefore, q.posture, q.behindMin, q.behindMax].every((v) => v === undefined || v === '');
+
   /** Whether the filters need a posture row (an inner join: the planner may then start from a posture index). */
   const filtersPosture = (q: DeviceListQuery): boolean =>
     (q.posture !== undefined && q.posture !== 'unknown') || q.behindMin !== undefined || q.behindMax !== undefined;
 
   /**
    * The joins a statement needs: `rows` reads every column; the page's choice reads what its filters
-   * and order need (`sorted`), the count only what its filters need.
+   * and order need, the count only what its filters need. `scan`: SQLite must walk the devices in
+   * their sort index and look each posture up (CROSS JOIN fixes that order), not start from a posture index.
    */
-  function joins(q: DeviceListQuery, use: 'rows' | 'page' | 'count'): RawBuilder<unknown> {
-    const posture = use === 'rows' || filtersPosture(q) || q.posture === 'unknown' || (use === 'page' && (q.sort === 'os' || q.sort === 'behind'));
+  function joins(q: DeviceListQuery, use: 'rows' | 'page' | 'count', scan = false): RawBuilder<unknown> {
+    const posture = use === 'rows' || filtersPosture(q) || q.posture === 'unknown' || (use === 'page' && q.sort === 'behind');
     const inventory = use === 'rows' || q.supervised !== undefined;
+    const inner = use !== 'rows' && filtersPosture(q);
     return sql.join([
       sql``,
       ...(inventory ? [sql`left join device_inventory i on i.device_id = e.id`] : []),
-      ...(posture ? [use !== 'rows' && filtersPosture(q) ? sql`join device_posture p on p.device_id = e.id` : sql`left join device_posture p on p.device_id = e.id`] : []),
+      ...(posture ? [inner ? sql`${sql.raw(scan ? 'cross join' : 'join')} device_posture p on p.device_id = e.id` : sql`left join device_posture p on p.device_id = e.id`] : []),
     ], sql` `);
+  }
+
+  async function countOf(q: DeviceListQuery, w: RawBuilder<unknown>): Promise<number> {
+    // The whole fleet is counted exactly (one partial index); a filtered list up to the cap.
+    const r = unfiltered(q)
+      ? await sql<{ n: number | string }>`select count(*) as n from enrollments e where ${w}`.execute(db)
+      : await sql<{ n: number | string }>`select count(*) as n from (select 1 as one from enrollments e ${joins(q, 'count')} where ${w} limit ${COUNT_CAP + 1}) c`.execute(db);
+    return Number(r.rows[0]?.n ?? 0);
   }
 
   return {
     async deviceList(q) {
       const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
       const offset = Math.max(q.offset ?? 0, 0);
+      const sort = q.sort ?? 'name';
+      const w = where(q);
+      const n = await countOf(q, w);
+      // How SQLite finds a filtered page (it keeps no statistics to choose by; PostgreSQL has them):
+      // many matches, walk the sort index and stop at the page's end (`scan`); few, read them by the
+      // filters' indexes and sort them (`+column` keeps the sort index from being walked).
+      const ownSort = sort !== 'behind';
+      const scan = dialect === 'sqlite' && ownSort && !unfiltered(q) && n > SPARSE;
+      const sortFew = dialect === 'sqlite' && ownSort && !unfiltered(q) && n <= SPARSE;
       // Missing values first going up, last going down: the order the (NULLS FIRST) indexes hold.
       const dir = sql.raw(q.desc ? 'desc' : 'asc');
       const nulls = sql.raw(q.desc ? 'nulls last' : 'nulls first');
-      const order = sql.join(
-        [...SORT_COLUMNS[q.sort ?? 'name'].map((col) => sql`${sql.raw(col)} ${dir} ${nulls}`), sql`e.id ${dir}`],
+      const order = (plain: boolean) => sql.join(
+        [...SORT_COLUMNS[sort].map((col) => sql`${sql.raw(plain ? col : `+${col}`)} ${dir} ${nulls}`), sql`e.id ${dir}`],
         sql`, `,
       );
-      const w = where(q);
-      // The page is chosen with only the joins its filters and order need, then its 50 rows are read whole.
-      const [rows, count] = await Promise.all([
-        sql<Row>`with page as (select e.id from enrollments e ${joins(q, 'page')} where ${w} order by ${order} limit ${limit} offset ${offset})
+      // The page is chosen with only the joins its filters and order need, then its rows are read
+      // whole (one more than asked: whether a next page exists).
+      const rows = await sql<Row>`with page as (select e.id from enrollments e ${joins(q, 'page', scan)} where ${w} order by ${order(!sortFew)} limit ${limit + 1} offset ${offset})
           select e.id, e.type, e.device_name, e.serial_number, e.model, e.model_name, e.platform, e.os_version, e.last_seen_at,
             e.enabled, i.is_supervised, p.on_latest, p.releases_behind, p.major_behind, p.exploited_count, p.latest_version, p.reason
-          from page join enrollments e on e.id = page.id ${joins(q, 'rows')} order by ${order}`.execute(db),
-        sql<{ n: number | string }>`select count(*) as n from enrollments e ${joins(q, 'count')} where ${w}`.execute(db),
-      ]);
-      return { rows: rows.rows.map(toRow), total: Number(count.rows[0]?.n ?? 0) };
+          from page join enrollments e on e.id = page.id ${joins(q, 'rows')} order by ${order(true)}`.execute(db);
+      const capped = !unfiltered(q) && n > COUNT_CAP;
+      return { rows: rows.rows.slice(0, limit).map(toRow), total: capped ? COUNT_CAP : n, capped, more: rows.rows.length > limit };
     },
 
     async fleetOverview(now, notSeenDays) {
-      const seen = notSeenDays.map((d, i) => sql`sum(case when e.last_seen_at is null or e.last_seen_at < ${now.getTime() - d * 86_400_000} then 1 else 0 end) as ${sql.ref(`s${i}`)}`);
-      const [totals, behind] = await Promise.all([
-        sql<Record<string, number | string | null>>`select count(*) as n${seen.length ? sql`, ${sql.join(seen, sql`, `)}` : sql``} from enrollments e where e.id = e.device_id`.execute(db),
+      // Each figure is one count over an index range (012's partial index on last_seen_at).
+      const devices = sql`from enrollments e where e.id = e.device_id`;
+      const n = async (q: RawBuilder<unknown>): Promise<number> => Number((await sql<{ n: number | string }>`select count(*) as n ${q}`.execute(db)).rows[0]?.n ?? 0);
+      const [total, never, seen, behind] = await Promise.all([
+        n(devices),
+        n(sql`${devices} and e.last_seen_at is null`),
+        Promise.all(notSeenDays.map((d) => n(sql`${devices} and e.last_seen_at < ${now.getTime() - d * 86_400_000}`))),
         sql<{ r: number | string; n: number | string }>`select releases_behind as r, count(*) as n from device_posture
           where releases_behind > 0 group by releases_behind order by releases_behind`.execute(db),
       ]);
-      const t = totals.rows[0] ?? {};
       return {
-        devices: Number(t.n ?? 0),
+        devices: total,
         behindBy: behind.rows.map((r) => ({ releases: Number(r.r), devices: Number(r.n) })),
-        notSeen: notSeenDays.map((days, i) => ({ days, devices: Number(t[`s${i}`] ?? 0) })),
+        notSeen: notSeenDays.map((days, i) => ({ days, devices: seen[i]! + never })),
       };
     },
 

@@ -1,0 +1,75 @@
+// The dashboard's device list in the store (storage/fleet.ts): migration 016 gives devices enrolled
+// before it their sortable OS key; a list with more matches than COUNT_CAP says so and still pages
+// in order, whether SQLite walks the sort index (many matches) or sorts what its filters found (few).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Migrator, sql } from 'kysely';
+import { openStore } from '../../src/storage/index.js';
+import { migrations } from '../../src/storage/migrations/index.js';
+import { COUNT_CAP } from '../../src/storage/types-fleet.js';
+import { testDatabase, testDbLabel } from '../helpers/store.js';
+import { secondConnection, storeWithSecondConnection } from './setup.js';
+
+const T = new Date('2026-08-20T10:00:00Z').getTime();
+const device = (id: string, extra: Record<string, unknown>) => ({
+  id, device_id: id, type: 'Device', topic: 't', enabled: 1, token_update_tally: 1, awaiting_configuration: 0, created_at: T, updated_at: T, ...extra,
+});
+
+test(`migration 016 gives devices enrolled before it their OS order: 9.x before 10.x (${testDbLabel})`, async () => {
+  const t = await testDatabase();
+  const other = await secondConnection(t.db, t.dataDir);
+  try {
+    const dialect = /^postgres/.test(t.db) ? 'postgres' : 'sqlite';
+    const provider = migrations(dialect);
+    const before = new Migrator({
+      db: other,
+      provider: { getMigrations: async () => Object.fromEntries(Object.entries(await provider.getMigrations()).filter(([n]) => n < '016')) },
+      migrationTableSchema: dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(other)).rows[0]!.s : undefined,
+    });
+    assert.equal((await before.migrateToLatest()).error, undefined);
+    await other.insertInto('enrollments').values([
+      device('A', { os_version: '26.1' }), device('B', { os_version: '10.15.7' }), device('C', { os_version: '9.3.5' }), device('D', { os_version: null }),
+    ]).execute();
+    const s = await openStore({ db: t.db, dataDir: t.dataDir });
+    try {
+      assert.deepEqual((await s.deviceList({ sort: 'os' })).rows.map((r) => r.id), ['D', 'C', 'B', 'A'], 'no version first, then by version');
+      assert.deepEqual((await s.deviceList({ sort: 'os', desc: true })).rows.map((r) => r.id), ['A', 'B', 'C', 'D']);
+    } finally {
+      await s.close();
+    }
+  } finally {
+    await other.destroy();
+    await t.remove();
+  }
+});
+
+test(`more matches than the count's cap: "more than", and pages still in order (${testDbLabel})`, async () => {
+  const { store, other, close } = await storeWithSecondConnection();
+  try {
+    const n = COUNT_CAP + 50;
+    const names = Array.from({ length: n }, (_, i) => `Dev ${i}`);
+    const rows = names.map((name, i) => device(`ID-${String(i).padStart(6, '0')}`, { device_name: name, serial_number: `S${i}` }));
+    for (let i = 0; i < rows.length; i += 500) await other.insertInto('enrollments').values(rows.slice(i, i + 500)).execute();
+    const byName = [...names].sort();
+
+    const whole = await store.deviceList({ limit: 50 });
+    assert.deepEqual([whole.total, whole.capped, whole.more], [n, false, true], 'the whole fleet is counted exactly');
+
+    const many = await store.deviceList({ search: 'dev', limit: 50, offset: 100 });
+    assert.deepEqual([many.total, many.capped, many.more], [COUNT_CAP, true, true]);
+    assert.deepEqual(many.rows.map((r) => r.deviceName), byName.slice(100, 150));
+    const last = await store.deviceList({ search: 'DEV', desc: true, limit: 50, offset: n - 10 });
+    assert.deepEqual(last.rows.map((r) => r.deviceName), byName.slice(0, 10).reverse(), 'the last page, going down');
+    assert.equal(last.more, false);
+
+    const few = await store.deviceList({ search: 'dev 100', limit: 50, desc: true });
+    const expected = byName.filter((x) => x.startsWith('Dev 100')).reverse();
+    assert.deepEqual([few.total, few.capped, few.more], [expected.length, false, true]);
+    assert.deepEqual(few.rows.map((r) => r.deviceName), expected.slice(0, 50));
+    const fewNext = await store.deviceList({ search: 'dev 100', limit: 50, desc: true, offset: 50 });
+    assert.deepEqual(fewNext.rows.map((r) => r.deviceName), expected.slice(50));
+    assert.equal(fewNext.more, false);
+  } finally {
+    await close();
+  }
+});
