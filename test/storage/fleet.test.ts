@@ -73,3 +73,30 @@ test(`more matches than the count's cap: "more than", and pages still in order (
     await close();
   }
 });
+
+test(`sorted by posture: by releases behind, then a newer major; devices without a posture last either way (${testDbLabel})`, async () => {
+  const { store, other, close } = await storeWithSecondConnection();
+  try {
+    // P0..P5 with postures (releases behind 2, 0, 1, 0, 2, 1; a newer major open for P1 and P5), N0..N2 without.
+    const behind = [2, 0, 1, 0, 2, 1];
+    await other.insertInto('enrollments').values([...behind.map((_, i) => device(`P${i}`, {})), ...[0, 1, 2].map((i) => device(`N${i}`, {}))]).execute();
+    await store.upsertPostures(behind.map((releasesBehind, i) => ({
+      deviceId: `P${i}`, platform: 'macOS', model: 'Mac14,2', osVersion: '15.1', buildVersion: null, latestVersion: '15.7', latestBuild: null,
+      latestInMajorVersion: '15.7', newestMajor: '26', onLatest: releasesBehind === 0, majorBehind: i === 1 || i === 5, releasesBehind, daysBehind: 0,
+      cveCount: 0, exploitedCount: 0, updateAllowed: true, majorUpgradeAllowed: true, reason: null, detail: {}, computedAt: new Date(T), catalogStamp: 's',
+    })));
+    const order = async (q: Parameters<typeof store.deviceList>[0]) => (await store.deviceList({ sort: 'behind', ...q })).rows.map((r) => r.id);
+    const up = ['P3', 'P1', 'P2', 'P5', 'P0', 'P4', 'N0', 'N1', 'N2'];
+    assert.deepEqual(await order({}), up);
+    assert.deepEqual(await order({ desc: true }), ['P4', 'P0', 'P5', 'P2', 'P1', 'P3', 'N2', 'N1', 'N0']);
+    for (const offset of [0, 2, 4, 5, 6, 7, 9]) {
+      const page = await store.deviceList({ sort: 'behind', limit: 2, offset });
+      assert.deepEqual(page.rows.map((r) => r.id), up.slice(offset, offset + 2), `offset ${offset}`);
+      assert.equal(page.more, offset + 2 < up.length, `offset ${offset}: more`);
+    }
+    assert.deepEqual(await order({ posture: 'behind' }), ['P2', 'P5', 'P0', 'P4']);
+    assert.deepEqual(await order({ posture: 'unknown', desc: true }), ['N2', 'N1', 'N0']);
+  } finally {
+    await close();
+  }
+});
