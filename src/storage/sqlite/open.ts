@@ -6,6 +6,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database as Schema } from '../schema.js';
+import { cachingDatabase } from './statements.js';
 
 export interface SqliteHandle {
   db: Kysely<Schema>;
@@ -19,5 +20,6 @@ export function openSqlite(file: string): SqliteHandle {
   raw.pragma('busy_timeout = 5000');
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
-  return { raw, db: new Kysely<Schema>({ dialect: new SqliteDialect({ database: raw }) }) };
+  // Kysely's queries reuse prepared statements (statements.ts); the hot paths prepare theirs on `raw` once.
+  return { raw, db: new Kysely<Schema>({ dialect: new SqliteDialect({ database: cachingDatabase(raw) }) }) };
 }
