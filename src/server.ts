@@ -127,7 +127,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const retention = startRetention({ store, days: config.retentionDays, logger });
     stops.push(() => retention.stop());
     if (config.catalogUrls && Object.keys(config.catalogUrls).length > 0) {
-      const refresh = startCatalogRefresh({ catalogs, urls: config.catalogUrls, intervalSeconds: config.catalogRefreshSeconds, logger });
+      const refresh = startCatalogRefresh({ catalogs, urls: config.catalogUrls, intervalSeconds: config.catalogRefreshSeconds, logger, leases: store });
       stops.push(() => refresh.stop());
     }
     if (config.webhookUrl) {
