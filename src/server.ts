@@ -103,7 +103,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     observers.push(campaignObserver(campaigns));
     const adeAnchors = loadAdeAnchors(config.adeDeviceCaFiles);
     const deps: AppDeps = {
-      config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns, posture, clock: opts.clock, adeAnchors, depLookup: depLookupFrom(store), metrics, migration,
+      config, store, pusher, logger, service, identity: identity.resolver, pki, catalogs, campaigns, posture, clock: opts.clock, adeAnchors, depLookup: depLookupFrom(store, { logger, now: opts.clock }), metrics, migration,
     };
     const app = await buildApp(deps);
 
@@ -127,7 +127,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const retention = startRetention({ store, days: config.retentionDays, logger });
     stops.push(() => retention.stop());
     if (config.catalogUrls && Object.keys(config.catalogUrls).length > 0) {
-      const refresh = startCatalogRefresh({ catalogs, urls: config.catalogUrls, intervalSeconds: config.catalogRefreshSeconds, logger });
+      const refresh = startCatalogRefresh({ catalogs, urls: config.catalogUrls, intervalSeconds: config.catalogRefreshSeconds, logger, leases: store });
       stops.push(() => refresh.stop());
     }
     if (config.webhookUrl) {

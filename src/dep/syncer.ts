@@ -1,7 +1,8 @@
 // The DEP syncer: for each DEP name with tokens, a pass fetches every device on its first run
 // (POST /server/devices, paged), then only the changes (POST /devices/sync) from the cursor kept in
 // the store, so a restart continues where it stopped. Each device is kept per DEP name with its last
-// op_type (added, modified, deleted) and profile status; new devices go to the assigner. An expired or
+// op_type (added, modified, deleted) and profile status; new devices go to the assigner, and the ADE
+// profiles assigned (and any the devices name that is not cached yet) are fetched. An expired or
 // invalid cursor is dropped and the devices fetched again; any other failure is logged and the next
 // interval tries again. Of several server processes only the lease holder syncs a name (the lease is
 // a row of the background-job table the posture recompute also uses: posture_jobs, "dep-sync:NAME").
@@ -12,6 +13,7 @@ import type { Store } from '../storage/types.js';
 import type { DepDeviceRecord } from '../storage/types-dep.js';
 import { depDeviceInput } from './devices.js';
 import { assignNew } from './assigner.js';
+import { refreshDepProfiles } from './profiles.js';
 import { depClient } from './client.js';
 import { DepApiError } from './errors.js';
 import type { DepClient, DepDevice } from './types.js';
@@ -88,6 +90,10 @@ export async function syncDepName(name: string, opts: SyncerOptions): Promise<Sy
   }
   const fresh = seen.filter((d) => added.includes(d.serialNumber));
   const assigned = fresh.length ? await assignNew({ name, devices: fresh, client, store, fallback: dep.assignerProfileUuid, at: now(), logger: opts.logger }) : {};
+  // The profiles ADE enrollments will ask about: those just assigned afresh, and any other not cached yet.
+  const uuids = new Set(Object.keys(assigned));
+  for (const u of new Set(seen.map((d) => d.profileUuid).filter((u): u is string => u !== null))) if (!uuids.has(u) && !(await store.getDepProfile(name, u))) uuids.add(u);
+  if (uuids.size) await refreshDepProfiles({ name, uuids, client, store, at: now(), logger: opts.logger });
   opts.logger?.info({ dep: name, mode, devices: seen.length, added: added.length }, 'DEP devices synced');
   return { name, mode, devices: seen.length, added, assigned };
 }

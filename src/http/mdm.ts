@@ -44,9 +44,9 @@ function urlParamsOf(query: unknown): Record<string, string> {
 /** The HTTP status for an error on an MDM route: 4xx with the reason for bad input, never 401. */
 function statusOf(err: FastifyError | Error): number {
   if (err instanceof ServiceError) return err.httpStatus;
+  // The database is down (503) or full (507): the device tries again later.
   const fault = storageFault(err);
-  // The database is down or full: 503, so the device simply tries again later.
-  if (fault) return fault.status === 400 ? 400 : 503;
+  if (fault) return fault.status;
   if (err instanceof ProtocolError || err instanceof PlistError) return 400;
   const code = (err as FastifyError).statusCode;
   if (code === 401) return 400;
@@ -107,8 +107,9 @@ export async function registerMdm(app: FastifyInstance, deps: AppDeps): Promise<
       if (fault && status >= 500) req.log.error({ err: err.message, url: req.url, reason: fault.reason }, `mdm request failed: ${fault.reason}`);
       else if (status >= 500) req.log.error({ err, url: req.url }, 'mdm request failed');
       else req.log.warn({ url: req.url, status, reason: err.message }, 'mdm request refused');
-      if (status === 503) void reply.header('retry-after', '10');
-      void reply.code(status).type('text/plain; charset=utf-8').send(status === 503 ? 'service unavailable' : status >= 500 ? 'internal error' : err.message);
+      if (status === 503 || status === 507) void reply.header('retry-after', '10');
+      const reason = fault ? fault.reason : status >= 500 ? 'internal error' : err.message;
+      void reply.code(status).type('text/plain; charset=utf-8').send(reason);
     });
     for (const [path, route] of ROUTES) mdm.put(path, (req, reply) => handle(route, req, reply));
   });

@@ -44,14 +44,28 @@ export class UpdateRequired extends Error {
   }
 }
 
-/** The DEP service's answer for a serial in Setup Assistant: where to post MachineInfo (the fake DEP's
- * /_fake/cloudconfig stands for Apple's activation step); null when no ADE profile is assigned. */
-export async function cloudConfigUrl(http: Http, depUrl: string, serial: string): Promise<string | null> {
+/** What Setup Assistant takes from the ADE profile assigned to the device. */
+export interface CloudConfig {
+  /** Where to post MachineInfo. */
+  url: string | null;
+  /** is_supervised when the profile states it (iOS 13 and later supervise every ADE device anyway). */
+  supervised: boolean | null;
+  /** await_device_configured (Apple's default false): Setup Assistant waits for DeviceConfigured. */
+  awaitDeviceConfigured: boolean;
+}
+
+/** The DEP service's answer for a serial in Setup Assistant (the fake DEP's /_fake/cloudconfig stands
+ * for Apple's activation step); null when no ADE profile is assigned. */
+export async function cloudConfig(http: Http, depUrl: string, serial: string): Promise<CloudConfig | null> {
   const res = await http.request('POST', `${depUrl.replace(/\/$/, '')}/_fake/cloudconfig/${encodeURIComponent(serial)}`, Buffer.alloc(0));
   if (res.status === 404) return null;
   if (res.status !== 200) throw new ProfileError(`DEP cloud configuration answered ${res.status}: ${res.body.toString('utf8').slice(0, 200)}`);
-  const url = (JSON.parse(res.body.toString('utf8')) as { profile?: { url?: string } }).profile?.url;
-  return typeof url === 'string' && url ? url : null;
+  const p = (JSON.parse(res.body.toString('utf8')) as { profile?: { url?: unknown; is_supervised?: unknown; await_device_configured?: unknown } }).profile ?? {};
+  return {
+    url: typeof p.url === 'string' && p.url ? p.url : null,
+    supervised: typeof p.is_supervised === 'boolean' ? p.is_supervised : null,
+    awaitDeviceConfigured: p.await_device_configured === true,
+  };
 }
 
 /** Tells the DEP service (the fake's admin route) about devices, as Apple Business Manager lists purchases. */

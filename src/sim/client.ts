@@ -9,7 +9,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { signedData, type Digest, type KeyPool } from './pki.js';
 import type { Enrollment } from './profile.js';
 import { scepEnroll } from './scep.js';
-import { cloudConfigUrl, fetchAdeProfile, UpdateRequired, updateInSetupAssistant, type AdeCa } from './ade.js';
+import { cloudConfig, fetchAdeProfile, UpdateRequired, updateInSetupAssistant, type AdeCa } from './ade.js';
 import type { Stats } from './stats.js';
 
 export const CHECKIN_TYPE = 'application/x-apple-aspen-mdm-checkin';
@@ -85,7 +85,8 @@ export class Client {
       const started = performance.now();
       const key = await this.keys.rsa.key(d.keyIndex);
       // With a DEP service, the profile Apple Business Manager assigned says where to post MachineInfo.
-      const url = this.ade.depUrl ? await cloudConfigUrl(this.http, this.ade.depUrl, d.serial) : null;
+      const cloud = this.ade.depUrl ? await cloudConfig(this.http, this.ade.depUrl, d.serial) : null;
+      const url = cloud?.url ?? null;
       enrollment = await fetchAdeProfile(this.http, this.ade.server, d, this.ade.ca, key, url).catch(async (e: Error) => {
         if (!(e instanceof UpdateRequired)) throw e;
         updateInSetupAssistant(d, e); // as Setup Assistant does, then it asks again
@@ -93,7 +94,9 @@ export class Client {
       });
       this.stats.roundTrip('ade', performance.now() - started, 200);
       d.certDer = null; // the ADE profile's SCEP payload gives the device a new identity
-      d.awaitingConfiguration = true; // Setup Assistant waits for DeviceConfigured
+      // Setup Assistant waits for DeviceConfigured when the ADE profile says so (always without a DEP service).
+      d.awaitingConfiguration = cloud ? cloud.awaitDeviceConfigured : true;
+      if (cloud?.supervised != null) d.supervised = cloud.supervised;
     }
     if (!d.certDer) {
       d.keyType = this.keyType;

@@ -1,9 +1,9 @@
-// ADE (DEP) storage: DEP names and the devices each lists (migration 011_dep).
+// ADE (DEP) storage: DEP names and the devices each lists (migration 011_dep); cached profiles are in dep-profiles.ts.
 import type { Kysely } from 'kysely';
 import type { Ctx } from './context.js';
 import { chunks, oneOf } from './context.js';
 import type { DepName, OAuth1Tokens, OpType, ProfileStatus } from '../dep/types.js';
-import type { DepDeviceRecord, DepStore } from './types-dep.js';
+import type { DepDeviceRecord, DepProfileStore, DepStore } from './types-dep.js';
 
 export interface DepNamesTable {
   name: string;
@@ -49,6 +49,7 @@ export interface DepDevicesTable {
 
 interface DepDb {
   dep_names: DepNamesTable;
+  dep_profiles: { dep_name: string };
   dep_devices: DepDevicesTable;
   enrollments: { id: string; serial_number: string | null };
 }
@@ -106,7 +107,7 @@ function deviceRecord(r: DepDevicesTable): DepDeviceRecord {
   };
 }
 
-export function depStore(ctx: Ctx): DepStore {
+export function depStore(ctx: Ctx): Omit<DepStore, keyof DepProfileStore> {
   const db = ctx.db as unknown as Kysely<DepDb>;
 
   /** Inserts the name if new, then applies `set` (always stamping updated_at). */
@@ -178,6 +179,7 @@ export function depStore(ctx: Ctx): DepStore {
     async deleteDepName(name) {
       return db.transaction().execute(async (trx) => {
         await trx.deleteFrom('dep_devices').where('dep_name', '=', name).execute();
+        await trx.deleteFrom('dep_profiles').where('dep_name', '=', name).execute();
         const r = await trx.deleteFrom('dep_names').where('name', '=', name).executeTakeFirst();
         return Number(r.numDeletedRows) > 0;
       });

@@ -5,6 +5,7 @@
 import { Migrator, sql, type Kysely } from 'kysely';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import type SqliteDatabase from 'better-sqlite3';
 import type { Store } from './types.js';
 import type { Database, Dialect } from './schema.js';
 import type { Ctx } from './context.js';
@@ -27,12 +28,18 @@ import { accessStore } from './access.js';
 import { opsStore } from './ops.js';
 import { fleetStore } from './fleet.js';
 import { depStore } from './dep.js';
+import { depProfileStore } from './dep-profiles.js';
 import { adeStore } from './ade.js';
 
 export interface OpenStoreOptions {
   db: string;
   dataDir: string;
   logger?: Logger;
+  /**
+   * Test-only hook, no flag: called with the SQLite connection once migrated (the full-disk test
+   * caps the database with PRAGMA max_page_count and raises the cap again).
+   */
+  sqliteConnection?: (raw: SqliteDatabase.Database) => void;
 }
 
 export function isPostgresUrl(db: string): boolean {
@@ -105,6 +112,7 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
     ...opsStore(ctx),
     ...fleetStore(ctx),
     ...depStore(ctx),
+    ...depProfileStore(ctx),
     ...adeStore(ctx),
     close,
   };
@@ -134,6 +142,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     await db.destroy();
     throw err;
   }
+  opts.sqliteConnection?.(raw);
   const checkpointer = startCheckpointer(raw, file);
   const ctx: Ctx = { db, dialect: 'sqlite' };
   const store = compose(ctx, async () => {

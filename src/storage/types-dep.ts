@@ -1,6 +1,6 @@
 // The storage interface for ADE (DEP): DEP names (server tokens, token PKI, config, assigner profile,
 // session and sync cursor) and the devices Apple Business/School Manager lists for each name.
-import type { DepName, OAuth1Tokens, OpType, ProfileStatus, TokenPki } from '../dep/types.js';
+import type { DepName, GetProfileResponse, OAuth1Tokens, OpType, ProfileStatus, TokenPki } from '../dep/types.js';
 
 export type { DepName };
 
@@ -43,7 +43,21 @@ export interface DepDeviceFilter {
   offset?: number;
 }
 
-export interface DepStore {
+/** An ADE profile as GET /profile answered it, cached per DEP name and profile UUID. */
+export interface DepProfileRecord {
+  depName: string;
+  profileUuid: string;
+  profile: GetProfileResponse;
+  fetchedAt: Date;
+}
+
+export interface DepProfileStore {
+  /** Keeps (or replaces) a profile the DEP API answered, under its profile_uuid. */
+  saveDepProfile(depName: string, profile: GetProfileResponse, at: Date): Promise<void>;
+  getDepProfile(depName: string, profileUuid: string): Promise<DepProfileRecord | null>;
+}
+
+export interface DepStore extends DepProfileStore {
   /** Every DEP name, by name. */
   listDepNames(): Promise<DepName[]>;
   /** A DEP name, or null when none was ever configured. */
@@ -62,7 +76,7 @@ export interface DepStore {
   saveDepSession(name: string, sessionToken: string | null, at: Date): Promise<void>;
   /** The sync cursor (null: fetch from the start next time). */
   saveDepCursor(name: string, cursor: string | null, at: Date): Promise<void>;
-  /** Removes a DEP name and its devices. */
+  /** Removes a DEP name, its devices and its cached profiles. */
   deleteDepName(name: string): Promise<boolean>;
 
   /** Inserts or replaces devices by (depName, serialNumber). */

@@ -122,4 +122,19 @@ describe(`DEP storage (${testDbLabel})`, () => {
     assert.equal(await store.deleteDepName(other), false, 'devices only, no name row');
     assert.equal((await store.listDepDevices({ depName: other })).length, 0);
   });
+
+  test('ADE profiles: cached per DEP name and UUID, replaced when fetched again, dropped with the name', async () => {
+    const name = newId('dep');
+    const other = newId('dep');
+    const p = { profile_uuid: 'PROF-1', profile_name: 'Macs', url: 'https://mdm.example.com/mdm/ade/enroll', is_supervised: true, is_mdm_removable: false };
+    await store.saveDepProfile(name, p, at(1));
+    await store.saveDepTokens(name, tokens, at(1));
+    assert.deepEqual(await store.getDepProfile(name, 'PROF-1'), { depName: name, profileUuid: 'PROF-1', profile: p, fetchedAt: at(1) });
+    assert.equal(await store.getDepProfile(other, 'PROF-1'), null, 'per DEP name');
+    await store.saveDepProfile(name, { ...p, is_mdm_removable: true }, at(2));
+    const again = await store.getDepProfile(name, 'PROF-1');
+    assert.deepEqual([again?.profile.is_mdm_removable, again?.fetchedAt], [true, at(2)]);
+    assert.equal(await store.deleteDepName(name), true);
+    assert.equal(await store.getDepProfile(name, 'PROF-1'), null);
+  });
 });

@@ -2,13 +2,15 @@
 // DEP name's DEP API with its session (HTTP Basic `depserver:KEY` here; the caller's Authorization is
 // never forwarded): X-Server-Protocol-Version sent, a new session on 401 or 403 FORBIDDEN and the
 // request replayed with its body, a session token the service rotates adopted. Apple's answer is
-// passed back as is; failures before Apple answers come as {error, code}.
+// passed back as is; failures before Apple answers come as {error, code}. A profile defined or read
+// through it is cached for ADE enrollments (src/dep/profiles.ts).
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { apiScope, rawBody } from './scope.js';
 import { depClient } from '../../dep/client.js';
 import { DepApiError } from '../../dep/errors.js';
 import { checkDepName } from '../../dep/service.js';
+import { cacheProxiedProfile } from '../../dep/profiles.js';
 import { DepTokenError } from '../../dep/tokenpki.js';
 import { DEP_PROTOCOL_HEADER, DEP_SESSION_HEADER, type DepClient } from '../../dep/types.js';
 
@@ -55,7 +57,9 @@ export function registerDepProxy(app: FastifyInstance, deps: AppDeps): void {
           let client = clients.get(name);
           if (!client) clients.set(name, (client = depClient(name, { store: deps.store, retries: 0, now: deps.clock })));
           try {
-            const res = await client.raw({ method: req.method, path, headers, body: rawBody(req.body) });
+            const body = rawBody(req.body);
+            const res = await client.raw({ method: req.method, path, headers, body });
+            await cacheProxiedProfile(deps.store, name, { method: req.method, path, body }, res, deps.clock?.() ?? new Date());
             for (const [k, v] of Object.entries(res.headers)) if (!DROPPED.has(k)) void reply.header(k, v);
             return reply.code(res.status).send(res.body);
           } catch (err) {

@@ -12,7 +12,7 @@ import type { CatalogView } from '../types.js';
 import { majorOf, reached } from '../version.js';
 import { ddmDeclarations, ddmNames, observeStatus, reportedOs, type DdmMemory } from './ddm-path.js';
 import { legacyStep, type CommandToSend, type LegacyEvent, type LegacyMemory, type StepResult } from './legacy.js';
-import { planDevice } from './plan.js';
+import { planDevice, type DeviceFacts } from './plan.js';
 import { deviceFacts, type InventoryReader } from './selection.js';
 import { isTerminal, type CampaignSpec } from './types.js';
 import { deadlineInstant, describeInstant, fallbackZone, nextOpening, windowOpen, windowZone } from './window.js';
@@ -48,6 +48,19 @@ export interface EngineDeps extends EnqueueDeps {
 export interface TickContext {
   inFlight: number;
 }
+
+/**
+ * What one timer pass shares across the devices it claimed: their facts, read in one go (so a start
+ * does not read them one by one), and the DDM assignments it made, applied once per set after the
+ * batch (a device whose set is never applied, after a crash say, is re-applied by its own timer after
+ * four polls without a report).
+ */
+export interface TickBatch {
+  facts: Map<string, DeviceFacts | null>;
+  ddm: Map<string, { declarations: unknown[]; ids: string[]; at: Date }>;
+}
+
+export const newBatch = (): TickBatch => ({ facts: new Map(), ddm: new Map() });
 
 export const WORKING = ['scanning', 'listing', 'prerequisite', 'scheduling', 'downloading', 'installing', 'verifying', 'enforcing'];
 const ENGINE_COMMANDS = new Set(['ScheduleOSUpdateScan', 'AvailableOSUpdates', 'ScheduleOSUpdate', 'OSUpdateStatus', 'DeviceInformation']);
@@ -151,19 +164,18 @@ export function createDeviceStepper(deps: EngineDeps) {
     if (row.path === 'ddm' && mem.set) await deps.ddm.unassign(mem.set, [row.deviceId], deps.now());
   }
 
-  async function start(row: CampaignDeviceRecord, campaign: CampaignRecord, tick: TickContext): Promise<CampaignDeviceRecord | null> {
+  async function start(row: CampaignDeviceRecord, campaign: CampaignRecord, tick: TickContext, batch?: TickBatch): Promise<CampaignDeviceRecord | null> {
     const spec = campaign.spec as CampaignSpec;
     const now = deps.now();
     const wait = (reason: string, nextAt: Date) => commit(row, { reason, nextAt }, {});
     if (row.wave > campaign.wave) return wait(`waiting for wave ${row.wave + 1} (wave ${campaign.wave + 1} is in progress)`, new Date(now.getTime() + deps.pollMs));
     // What is known of the device now (it may have moved since the campaign was created).
-    const enrollment = await store.getEnrollment(row.deviceId);
-    if (!enrollment) return commit(row, { state: 'failed', reason: 'the enrollment is gone' }, {});
-    const [facts] = await deviceFacts(store, [enrollment], deps.inventory);
+    const facts = await factsOf(row.deviceId, batch);
+    if (!facts) return commit(row, { state: 'failed', reason: 'the enrollment is gone' }, {});
     let zoneNote = '';
     if (spec.window) {
       // A "device" window is read on the device's clock (its TimeZone from inventory), else the fallback, said in the reason.
-      const { zone, note } = windowZone(spec.window, facts!, fallbackZone(spec));
+      const { zone, note } = windowZone(spec.window, facts, fallbackZone(spec));
       zoneNote = note ? `; ${note}` : '';
       if (!windowOpen(spec.window, now, zone)) {
         const opens = nextOpening(spec.window, now, zone);
@@ -174,35 +186,74 @@ export function createDeviceStepper(deps: EngineDeps) {
     if (spec.maxInFlight !== null && tick.inFlight >= spec.maxInFlight) {
       return wait(`waiting for a slot (at most ${spec.maxInFlight} devices in flight)`, new Date(now.getTime() + deps.pollMs));
     }
-    const plan = planDevice(facts!, spec, deps.catalog ? await deps.catalog() : null);
+    const plan = planDevice(facts, spec, deps.catalog ? await deps.catalog() : null);
     const base = { osVersion: plan.osVersion, buildVersion: plan.buildVersion, targetVersion: plan.target?.version ?? row.targetVersion, targetBuild: plan.target?.build ?? row.targetBuild, path: plan.path };
     if (plan.state !== 'pending') return commit(row, { ...base, state: plan.state, reason: plan.reason, nextAt: plan.state === 'blocked' ? new Date(now.getTime() + 10 * deps.pollMs) : null }, {});
     tick.inFlight++;
     if (plan.path === 'ddm') {
       const target = plan.target!;
       const names = ddmNames(row.campaignId, target, row.wave);
-      const declarations = await setDeclarations(names, () => ddmDeclarations(row.campaignId, spec, target, row.wave, now));
+      const batched = batch?.ddm.get(names.set);
+      const declarations = batched?.declarations ?? await setDeclarations(names, () => ddmDeclarations(row.campaignId, spec, target, row.wave, now));
       const enforceAt = String(((declarations[0] as { Payload?: Record<string, unknown> }).Payload ?? {}).TargetLocalDateTime ?? '');
       const mem: DdmMemory = { ...row.step, set: names.set, assignedAt: now.getTime(), failures: 0, enforceAt };
       return commit(row, { ...base, state: 'enforcing', reason: `enforcement of ${target.version} declared (install by ${enforceAt}, device time); waiting for the device`, step: mem, nextAt: new Date(now.getTime() + 4 * deps.pollMs) }, {
-        after: async () => { await deps.ddm.applySet(names.set, declarations, [row.deviceId], now); },
+        after: () => assign(names.set, declarations, row.deviceId, now, batch),
       });
     }
-    const started = { ...(row.step as LegacyMemory), attempts: 0, zone: facts!.timeZone ?? undefined };
+    const started = { ...(row.step as LegacyMemory), attempts: 0, zone: facts.timeZone ?? undefined };
     const r = legacyStep('pending', started, { kind: 'start' }, stepContext({ ...row, ...base, step: started } as CampaignDeviceRecord, spec, plan.platform));
     return commit(row, { ...base, ...patchOf(r), reason: `${r.reason}${zoneNote}` }, { command: r.command });
   }
 
+  /** The device's facts: as the timer read them for its batch, else read now (null: the enrollment is gone). */
+  async function factsOf(deviceId: string, batch?: TickBatch): Promise<DeviceFacts | null> {
+    const known = batch?.facts.get(deviceId);
+    if (known !== undefined) return known;
+    const enrollment = await store.getEnrollment(deviceId);
+    return enrollment ? (await deviceFacts(store, [enrollment], deps.inventory))[0]! : null;
+  }
+
+  /** Read the facts of the devices a timer pass is about to start or re-check, in one go. */
+  async function prefetch(deviceIds: string[], batch: TickBatch): Promise<void> {
+    if (deviceIds.length === 0) return;
+    const found = await store.listEnrollments({ ids: deviceIds, limit: deviceIds.length });
+    for (const id of deviceIds) batch.facts.set(id, null);
+    for (const f of await deviceFacts(store, found, deps.inventory)) batch.facts.set(f.deviceId, f);
+  }
+
+  /** Assign a device to a campaign set: now, or with the rest of the timer pass's batch. */
+  async function assign(set: string, declarations: unknown[], deviceId: string, at: Date, batch?: TickBatch): Promise<void> {
+    if (!batch) return void await deps.ddm.applySet(set, declarations, [deviceId], at);
+    const entry = batch.ddm.get(set) ?? { declarations, ids: [], at };
+    entry.ids.push(deviceId);
+    batch.ddm.set(set, entry);
+  }
+
+  /** Apply the DDM sets a timer pass assigned devices to: one call (and one sync) per set. */
+  async function flush(batch: TickBatch): Promise<void> {
+    const sets = [...batch.ddm.entries()];
+    batch.ddm.clear();
+    batch.facts.clear();
+    for (const [set, b] of sets) {
+      try {
+        await deps.ddm.applySet(set, b.declarations, b.ids, b.at);
+      } catch (err) {
+        // The devices stay enforcing with no report: their own timers apply the set again.
+        deps.logger?.error({ err, set, devices: b.ids.length }, 'campaign DDM set not applied');
+      }
+    }
+  }
+
   /** A blocked device starts again once what blocked it (ADE, supervision, bootstrap token, OS) has changed. */
-  async function recheck(row: CampaignDeviceRecord, campaign: CampaignRecord, tick: TickContext): Promise<CampaignDeviceRecord | null> {
-    const enrollment = await store.getEnrollment(row.deviceId);
-    if (!enrollment) return commit(row, { state: 'failed', reason: 'the enrollment is gone' }, {});
-    const [f] = await deviceFacts(store, [enrollment], deps.inventory);
-    const sig = JSON.stringify([f!.osVersion, f!.buildVersion, f!.supervised, f!.enrolledViaDep, f!.bootstrapTokenEscrowed, typeof f!.freeGB === 'number' ? Math.floor(f!.freeGB) : null]);
+  async function recheck(row: CampaignDeviceRecord, campaign: CampaignRecord, tick: TickContext, batch?: TickBatch): Promise<CampaignDeviceRecord | null> {
+    const f = await factsOf(row.deviceId, batch);
+    if (!f) return commit(row, { state: 'failed', reason: 'the enrollment is gone' }, {});
+    const sig = JSON.stringify([f.osVersion, f.buildVersion, f.supervised, f.enrolledViaDep, f.bootstrapTokenEscrowed, typeof f.freeGB === 'number' ? Math.floor(f.freeGB) : null]);
     const later = new Date(deps.now().getTime() + 10 * deps.pollMs);
     if (row.step.blockedSig === undefined) return commit(row, { step: { ...row.step, blockedSig: sig }, nextAt: later }, {});
     if (row.step.blockedSig === sig) return commit(row, { nextAt: later }, {});
-    return start({ ...row, state: 'pending', step: { ...row.step, blockedSig: undefined } }, campaign, tick);
+    return start({ ...row, state: 'pending', step: { ...row.step, blockedSig: undefined } }, campaign, tick, batch);
   }
 
   function patchOf(r: StepResult): CampaignDevicePatch {
@@ -213,7 +264,7 @@ export function createDeviceStepper(deps: EngineDeps) {
    * Move one device with one event. Returns the updated row, or null when nothing changed (the
    * event did not concern it, or another process moved it first: the caller may re-read and retry).
    */
-  async function advance(row: CampaignDeviceRecord, campaign: CampaignRecord, ev: DeviceEvent, tick: TickContext = { inFlight: 0 }): Promise<CampaignDeviceRecord | null> {
+  async function advance(row: CampaignDeviceRecord, campaign: CampaignRecord, ev: DeviceEvent, tick: TickContext = { inFlight: 0 }, batch?: TickBatch): Promise<CampaignDeviceRecord | null> {
     const spec = campaign.spec as CampaignSpec;
     const os = osFromResult(ev);
     const seen = os ? { osVersion: os.version ?? row.osVersion, buildVersion: os.build ?? row.buildVersion } : {};
@@ -225,10 +276,10 @@ export function createDeviceStepper(deps: EngineDeps) {
       return commit(row, { ...seen, state: 'done', reason: `done: ${v}${b ? ` (${b})` : ''}`, active: false }, { after: () => withdraw(row) });
     }
     if (isTerminal(row.state)) {
-      if (row.state === 'blocked' && ev.kind === 'tick' && campaign.state === 'running') return recheck(row, campaign, tick);
+      if (row.state === 'blocked' && ev.kind === 'tick' && campaign.state === 'running') return recheck(row, campaign, tick, batch);
       return null;
     }
-    if (row.state === 'pending') return ev.kind === 'tick' && campaign.state === 'running' ? start(row, campaign, tick) : null;
+    if (row.state === 'pending') return ev.kind === 'tick' && campaign.state === 'running' ? start(row, campaign, tick, batch) : null;
     const mem = row.step as LegacyMemory & DdmMemory;
 
     if (row.path === 'ddm') {
@@ -276,7 +327,7 @@ export function createDeviceStepper(deps: EngineDeps) {
         const target = { version: row.targetVersion!, build: row.targetBuild };
         const names = ddmNames(row.campaignId, target, row.wave);
         return commit(row, { reason: `no status from the device since the enforcement was declared (${hhmm(new Date(mem.assignedAt ?? now.getTime()))}); asked it to sync`, nextAt: new Date(now.getTime() + 12 * deps.pollMs) }, {
-          after: async () => { await deps.ddm.applySet(names.set, await setDeclarations(names, () => ddmDeclarations(row.campaignId, spec, target, row.wave, now)), [row.deviceId], now); },
+          after: async () => assign(names.set, batch?.ddm.get(names.set)?.declarations ?? await setDeclarations(names, () => ddmDeclarations(row.campaignId, spec, target, row.wave, now)), row.deviceId, now, batch),
         });
       }
       return os ? commit(row, seen, {}) : null;
@@ -333,7 +384,7 @@ export function createDeviceStepper(deps: EngineDeps) {
     return commit(row, patch, { command, push: r.push, after: isTerminal(r.state) ? () => withdraw(row) : undefined });
   }
 
-  return { advance, withdraw, ENGINE_COMMANDS };
+  return { advance, withdraw, prefetch, flush, ENGINE_COMMANDS };
 }
 
 function resultStatus(s: string): 'Acknowledged' | 'Error' | 'CommandFormatError' | 'NotNow' {

@@ -7,7 +7,7 @@ import type { ResultStatus } from '../../storage/types.js';
 import { ddmNames, SETTINGS_TYPE } from './ddm-path.js';
 import { checkDeclaration } from '../../ddm/catalog.js';
 import { CommandValidationError } from '../../commands/errors.js';
-import { createDeviceStepper, WORKING, type DeviceEvent, type EngineDeps, type TickContext } from './device.js';
+import { createDeviceStepper, newBatch, WORKING, type DeviceEvent, type EngineDeps, type TickContext } from './device.js';
 import { planDevice } from './plan.js';
 import { assignWaves, deviceFacts, selectDevices, unknownIds } from './selection.js';
 import { CampaignInputError, parseCampaignRequest } from './spec.js';
@@ -214,17 +214,27 @@ export function createCampaignEngine(deps: EngineDeps) {
       for (;;) {
         const now = deps.now();
         const due = await store.campaignClaimDue(now, new Date(now.getTime() + 4 * deps.pollMs + 60_000), CLAIM_BATCH);
+        // The devices about to start (or be re-checked) have their facts read in one go, and the DDM
+        // sets they are assigned to are applied once per set after the batch.
+        const batch = newBatch();
+        const starting: string[] = [];
+        for (const row of due) {
+          const c = await campaignOf(row.campaignId);
+          if (c && (row.state === 'pending' || row.state === 'blocked') && row.wave <= c.wave) starting.push(row.deviceId);
+        }
+        await stepper.prefetch(starting, batch);
         for (const row of due) {
           const c = await campaignOf(row.campaignId);
           if (!c) continue;
           const ctx = contexts.get(c.id) ?? { inFlight: 0 };
           contexts.set(c.id, ctx);
           try {
-            if (await stepper.advance(row, c, { kind: 'tick' }, ctx)) moved++;
+            if (await stepper.advance(row, c, { kind: 'tick' }, ctx, batch)) moved++;
           } catch (err) {
             deps.logger?.error({ err, campaign: row.campaignId, device: row.deviceId }, 'campaign device step failed');
           }
         }
+        await stepper.flush(batch);
         if (due.length < CLAIM_BATCH) break;
       }
       return moved;

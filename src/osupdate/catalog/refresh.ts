@@ -2,9 +2,13 @@
 // (If-None-Match / If-Modified-Since from the copy held), 304 recorded as a check, a new document
 // imported through the service (so it is validated and an older one refused), and any failure
 // (network, HTTP status, bad document) recorded while the last good copy stays in use. With several
-// server processes on one database, a process skips a kind another refreshed within half an interval.
+// server processes on one database, a pass runs under the `catalog-refresh` lease (one process
+// refreshes at a time; the others skip the pass) and skips a kind another refreshed within half an
+// interval, so of several nodes waking together one downloads.
 import type { Logger } from 'pino';
 import type { CatalogKind } from '../types.js';
+import type { LeaseStore } from '../../storage/types.js';
+import { leased } from '../../service/lease.js';
 import { CatalogConflictError, type Catalogs } from './service.js';
 import { CatalogError } from './model.js';
 
@@ -24,10 +28,17 @@ export interface CatalogRefreshOptions {
   timeoutMs?: number;
   logger?: Logger;
   now?: () => Date;
+  /** Shared with other server processes: a pass runs only while this process holds the lease. */
+  leases?: LeaseStore;
+  /** Lease owner (default: this process). */
+  owner?: string;
 }
 
 export interface CatalogRefresher {
-  /** Refreshes every configured kind now (skipping those another process just refreshed unless `force`). */
+  /**
+   * Refreshes every configured kind now (skipping those another process just refreshed unless
+   * `force`); every kind is 'skipped' while another process holds the refresh lease.
+   */
   runOnce(force?: boolean): Promise<RefreshOutcome[]>;
   stop(): Promise<void>;
 }
@@ -108,8 +119,22 @@ export function startCatalogRefresh(opts: CatalogRefreshOptions): CatalogRefresh
     return out;
   }
 
+  // The lease covers one pass (every download at its timeout, and a margin) and is dropped after it:
+  // a node that dies mid-pass holds it no longer than that.
+  const ttlMs = entries.length * (opts.timeoutMs ?? 120_000) + 60_000;
+  const skippedAll = entries.map(([kind]): RefreshOutcome => ({ kind, result: 'skipped' }));
+  async function pass(force: boolean): Promise<RefreshOutcome[]> {
+    if (!opts.leases) return refreshAll(force);
+    const lease = leased({ store: opts.leases, name: 'catalog-refresh', ttlMs, owner: opts.owner }, () => refreshAll(force), skippedAll);
+    try {
+      return await lease.pass();
+    } finally {
+      await lease.release();
+    }
+  }
+
   const runOnce = (force = false): Promise<RefreshOutcome[]> => {
-    running ??= refreshAll(force).finally(() => (running = null));
+    running ??= pass(force).finally(() => (running = null));
     return running;
   };
 

@@ -89,6 +89,9 @@ export function sqliteHotPath(raw: Database.Database, fallback: Hot): Hot {
       try {
         return { ok: one(it.input) };
       } catch (err) {
+        // SQLite rolled the whole batch back by itself (a full disk, an I/O error): every report in
+        // it failed with this error, none is committed alone.
+        if (!raw.inTransaction) throw err;
         return { err };
       }
     }),
