@@ -4,7 +4,8 @@
 // signed by its identity from the test "Apple device CA" → profile → SCEP → check-in), with unknown
 // serials refused, is recorded as ADE and supervised, gets DeviceConfigured out of Await
 // Configuration, and a campaign's dry run then plans its major upgrade while the other Mac, enrolled
-// with the ordinary profile, is still blocked by error 74.
+// with the ordinary profile, is still blocked by error 74. The DEP name's enrollment minimum then shows
+// in the ADE Mac's dry-run entry, posture and page.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Fleet } from '../../src/sim/fleet.js';
@@ -13,6 +14,8 @@ import { startHarness, type Harness } from '../sim/harness.js';
 import { pem, TestPki } from './ade-helpers.js';
 import { FakeDep } from '../../src/dep/fake/server.js';
 import { depClient } from '../../src/dep/client.js';
+import { TEST_API_KEY } from '../helpers/server.js';
+import { signIn } from '../ui/client.js';
 
 let h: Harness;
 let fleet: Fleet;
@@ -102,4 +105,34 @@ test('an ADE Mac is recorded ADE and supervised, configured, and a dry run allow
   assert.equal(plan(ade.udid).path, 'legacy');
   assert.equal(plan(manual.udid).state, 'blocked');
   assert.match(String(plan(manual.udid).reason), /error 74/);
+  assert.equal(plan(ade.udid).ade_minimum_os, null, 'an ADE device\'s entry says its platform has no enrollment minimum');
+  assert.equal('ade_minimum_os' in plan(manual.udid), false, 'only ADE devices carry it');
+});
+
+test('the ADE enrollment minimum of its DEP name is shown in the dry-run entry, the posture and the page of an ADE device below it', async () => {
+  const [ade, manual] = fleet.devices as [typeof fleet.devices[0], typeof fleet.devices[0]];
+  // The global minimum is met; the DEP name's (its settings override the global ones) is not.
+  assert.equal((await h.api('PUT', '/v1/ade/settings', { minimum_os: { macOS: '10.12', iOS: '17.4' } })).status, 200);
+  assert.equal((await h.api('PUT', '/v1/ade/settings/abm', { minimum_os: { macOS: '10.15' } })).status, 200);
+  try {
+    const res = await h.api('POST', '/v1/campaigns', { name: 'Mojave', select: { enrollment_ids: [ade.udid, manual.udid] }, target: { version: '10.14' }, dry_run: true });
+    const dry = (await res.json()) as { devices: Array<Record<string, unknown>>; ade_minimum_os: Record<string, string> };
+    assert.deepEqual(dry.ade_minimum_os, { macOS: '10.12', iOS: '17.4' }, 'the global minimums');
+    const entry = dry.devices.find((p) => p.enrollment_id === ade.udid)!;
+    assert.match(ade.osVersion, /^10\.1[234]\./, 'a Mojave-era Mac, below 10.15');
+    assert.deepEqual([entry.ade_minimum_os, entry.below_ade_minimum_os], ['10.15', true], JSON.stringify(entry));
+    assert.equal('ade_minimum_os' in dry.devices.find((p) => p.enrollment_id === manual.udid)!, false);
+
+    const posture = await json(`/v1/devices/${ade.udid}/os`);
+    assert.deepEqual([posture.ade_minimum_os, posture.below_ade_minimum_os], ['10.15', true]);
+    const other = await json(`/v1/devices/${manual.udid}/os`);
+    assert.deepEqual([other.ade_minimum_os, other.below_ade_minimum_os], ['10.12', false], 'not an ADE device: the global minimum, met');
+
+    const ui = await signIn(h.url, TEST_API_KEY);
+    const page = await (await ui.get(`/ui/devices/${encodeURIComponent(ade.udid)}`)).text();
+    assert.match(page, /<dt>ADE enrollment minimum<\/dt><dd>macOS 10\.15: this device runs below it/);
+  } finally {
+    assert.equal((await h.api('PUT', '/v1/ade/settings', {})).status, 200);
+    assert.equal((await h.api('PUT', '/v1/ade/settings/abm', {})).status, 200);
+  }
 });

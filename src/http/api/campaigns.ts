@@ -7,6 +7,7 @@ import type { AppDeps } from '../app.js';
 import { CampaignInputError, DEVICE_STATES } from '../../osupdate/campaign/index.js';
 import { campaignJson, deviceJson, planJson } from './campaign-views.js';
 import { effectiveAdeSettings } from '../../dep/ade-settings.js';
+import { adeMinimumJson, adeMinimums } from '../../dep/min-os-view.js';
 import { ApiError, apiScope } from './scope.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -47,7 +48,11 @@ export function registerCampaigns(app: FastifyInstance, deps: AppDeps): void {
       if ('dryRun' in out) {
         const d = out.dryRun;
         const adeMinimumOs = (await effectiveAdeSettings(deps.store, null)).minimum_os; // what a device re-enrolled through ADE must run
-        return reply.code(200).send({ dry_run: true, name: d.name, counts: d.counts, unknown_ids: d.unknown_ids, ade_minimum_os: adeMinimumOs, devices: d.devices.map(planJson) });
+        // Devices enrolled through ADE: the minimum of their platform in their DEP name's settings, and whether they run below it.
+        const ade = await deps.store.activeAdeEnrollments(d.devices.map((p) => p.deviceId));
+        const minimums = await adeMinimums(deps.store, d.devices.filter((p) => ade.has(p.deviceId)).map((p) => ({ ...p, depName: ade.get(p.deviceId)!.depName })));
+        const devices = d.devices.map((p) => ({ ...planJson(p), ...(minimums.has(p.deviceId) ? adeMinimumJson(minimums.get(p.deviceId)!) : {}) }));
+        return reply.code(200).send({ dry_run: true, name: d.name, counts: d.counts, unknown_ids: d.unknown_ids, ade_minimum_os: adeMinimumOs, devices });
       }
       const { campaign, refused, unknownIds } = out.created;
       const body = campaignJson(campaign, await store.campaignCounts(campaign.id));

@@ -9,6 +9,7 @@ import type { PostureSummary } from '../../osupdate/posture/service.js';
 import type { PostureVersionCounts } from '../../storage/types-posture.js';
 import { isVersion, versionBoundKey } from '../../mdm/version.js';
 import { effectiveAdeSettings } from '../../dep/ade-settings.js';
+import { adeMinimumJson, adeMinimumOf } from '../../dep/min-os-view.js';
 import { ApiError, apiScope } from './scope.js';
 
 const TAGS = ['OS updates'];
@@ -104,7 +105,7 @@ export function registerOs(app: FastifyInstance, deps: AppDeps): void {
         schema: {
           summary: "A device's OS update posture",
           description:
-            'Computed now from the imported catalogs and the device inventory: latest versions it can take, how far behind, CVEs exposed to, whether MDM can update or upgrade it, and why not.',
+            'Computed now from the imported catalogs and the device inventory: latest versions it can take, how far behind, CVEs exposed to, whether MDM can update or upgrade it, and why not; the ADE enrollment minimum of its platform (ade_minimum_os, its DEP name\'s settings) and whether it runs below it.',
           tags: TAGS,
           params: Type.Object({ id: Type.String({ minLength: 1, description: 'Device ID (UDID, or EnrollmentID for a User Enrollment)' }) }),
         },
@@ -112,7 +113,9 @@ export function registerOs(app: FastifyInstance, deps: AppDeps): void {
       async (req) => {
         const p = await deps.posture.forDevice(req.params.id);
         if (!p) throw new ApiError(404, `no inventory for device ${req.params.id}: unknown device, or it has not reported yet`, 'id');
-        return postureJson(p);
+        const serial = (await deps.store.getEnrollment(req.params.id))?.serialNumber ?? null;
+        // The OS it must run to enroll through ADE again (erased, it would update in Setup Assistant first).
+        return { ...postureJson(p), ...adeMinimumJson(await adeMinimumOf(deps.store, { deviceId: p.deviceId, serial, platform: p.platform, osVersion: p.osVersion })) };
       },
     );
 

@@ -10,6 +10,7 @@ import { canChange, type Session } from '../session.js';
 import { createInventoryView } from '../../osupdate/inventory/view.js';
 import type { DeviceInventory } from '../../osupdate/types.js';
 import type { PostureDetail } from '../../osupdate/posture/compute.js';
+import { adeMinimumOf, type AdeMinimum } from '../../dep/min-os-view.js';
 import type { QueueEntry } from '../../storage/types.js';
 import { deviceTimeline, timelineHtml } from './device-timeline.js';
 import { DEVICE_ACTIONS, doneNotice, registerDeviceActions } from './device-actions.js';
@@ -37,7 +38,14 @@ function inventoryFacts(inv: DeviceInventory | null): Html {
   ]);
 }
 
-function postureSection(p: PostureDetail | null): Html {
+/** The ADE enrollment minimum of the device's platform, when one is set. */
+function adeMinimumRow(p: PostureDetail, m: AdeMinimum): [string, string | null] {
+  if (!m.minimum) return ['ADE enrollment minimum', null];
+  const below = m.below ? ': this device runs below it (erased, it must update in Setup Assistant before it enrolls again)' : '';
+  return ['ADE enrollment minimum', `${p.platform ?? ''} ${m.minimum}${below}`];
+}
+
+function postureSection(p: PostureDetail | null, min: AdeMinimum | null): Html {
   if (!p) return html`<p>Unknown: no inventory, or hardware the catalogs do not list.</p>`;
   const exploited = p.activelyExploited;
   return html`<p>${postureBadge({ onLatest: p.onLatest, releasesBehind: p.releasesBehind, majorBehind: p.majorBehind, exploitedCount: p.activelyExploited.length, latestVersion: p.latest?.version ?? null })}</p>
@@ -50,6 +58,7 @@ ${facts([
   ['Actively exploited', exploited.length ? `${exploited.slice(0, 12).join(', ')}${exploited.length > 12 ? ` and ${exploited.length - 12} more` : ''}` : 'none'],
   ['MDM can update it', p.updateAllowed ? 'yes' : `no${p.reason ? `: ${p.reason}` : ''}`],
   ['Major upgrade allowed', yesNo(p.majorUpgradeAllowed)],
+  ...(min?.minimum ? [adeMinimumRow(p, min)] : []),
 ])}`;
 }
 
@@ -96,6 +105,7 @@ export function registerDevice(app: FastifyInstance, ctx: UiContext): void {
       store.getTags(e.deviceId),
     ]);
     const campaign = campaignRow ? await store.campaignGet(campaignRow.campaignId) : null;
+    const adeMin = posture ? await adeMinimumOf(store, { deviceId: e.deviceId, serial: e.serialNumber, platform: posture.platform, osVersion: posture.osVersion }) : null;
     const body = html`<p><a href="/ui/devices">← Devices</a></p>
 <h1>${e.deviceName ?? e.id}</h1>
 ${doneNotice(req.query.done)}
@@ -107,7 +117,7 @@ ${facts([
 ])}
 ${actionsSection(id, e.platform, session)}
 <div class="columns">
-<section aria-labelledby="posture-h"><h2 id="posture-h">OS update posture</h2>${postureSection(posture)}</section>
+<section aria-labelledby="posture-h"><h2 id="posture-h">OS update posture</h2>${postureSection(posture, adeMin)}</section>
 <section aria-labelledby="campaign-h"><h2 id="campaign-h">Campaign</h2>${campaign && campaignRow
   ? html`<p><a href="/ui/campaigns/${encodeURIComponent(campaign.id)}">${campaign.name}</a> (${campaign.state}): <strong>${campaignRow.state}</strong>${campaignRow.reason ? html` — ${campaignRow.reason}` : ''}</p>
     ${facts([['Target', campaignRow.targetVersion], ['Path', campaignRow.path], ['Wave', campaignRow.wave + 1], ['Updated', when(campaignRow.updatedAt)]])}`
