@@ -32,7 +32,7 @@ import { registerDepDevices } from './api/dep-devices.js';
 import type { X509Certificate } from 'node:crypto';
 import type { DepDeviceLookup } from '../dep/ade-enroll.js';
 import { registerApiKeys } from './api/apikeys.js';
-import { apiKeyLookup } from './api/auth.js';
+import { apiKeyAccess } from './api/auth.js';
 import { registerHealth } from './health.js';
 import { registerMigration } from './migration.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -40,6 +40,7 @@ import { registerAudit } from './api/audit.js';
 import { registerUi } from '../ui/index.js';
 import { registerDep } from './api/dep.js';
 import { registerDepProxy } from './api/dep-proxy.js';
+import { lazyValidatorBuilder } from './lazy-validators.js';
 
 export interface AppDeps {
   config: Config;
@@ -133,6 +134,8 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
+    // Route schemas compile on first use (Ajv included), not at startup: see lazy-validators.ts.
+    schemaController: { compilersFactory: { buildValidator: lazyValidatorBuilder() as never } },
     routerOptions: { maxParamLength: MAX_HEADER_BYTES },
     // Slow clients are bounded (slowloris): the head must arrive within HEADERS_TIMEOUT_MS and the
     // whole request within REQUEST_TIMEOUT_MS; a connection silent for CONNECTION_TIMEOUT_MS is closed.
@@ -186,6 +189,6 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerAudit(app, deps);
   registerHealth(app, deps);
   registerMigration(app, deps);
-  registerUi(app, deps, apiKeyLookup(deps.config.apiKey, deps.store)); // the web dashboard under /ui; signs in with any live API key
+  registerUi(app, deps, apiKeyAccess(deps.config.apiKey, deps.store)); // the web dashboard under /ui; signs in with any live API key
   return app;
 }

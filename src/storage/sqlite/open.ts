@@ -6,6 +6,7 @@ import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driv
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database as Schema } from '../schema.js';
+import { cachingDatabase } from './statements.js';
 
 export interface SqliteHandle {
   db: Kysely<Schema>;
@@ -19,7 +20,8 @@ export interface SqliteHandle {
  */
 class SqliteDriverAfterAbort extends SqliteDriver {
   constructor(private readonly raw: Database.Database) {
-    super({ database: raw });
+    // Kysely's queries reuse prepared statements (statements.ts); the hot paths prepare theirs on `raw` once.
+    super({ database: cachingDatabase(raw) });
   }
 
   override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
