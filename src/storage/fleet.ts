@@ -6,7 +6,6 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Ctx } from './context.js';
 import { toDate } from './context.js';
 import type { EnrollmentType, Platform } from '../mdm/types.js';
-import { SEARCH_COLUMNS } from './migrations/016_ui_perf.js';
 import { COUNT_CAP, type DeviceListQuery, type DeviceListRow, type DeviceSort, type FleetStore } from './types-fleet.js';
 
 /** Sorts by a column of the device's enrollment (each with its index, 012 and 016); 'behind' is by posture. */
@@ -23,6 +22,8 @@ const SORT_COLUMNS: Record<OwnSort, string> = {
 const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => '\\' + c);
 /** Past every character a prefix may be followed by (U+10FFFF): the upper bound of a prefix range. */
 const LAST_CHAR = String.fromCodePoint(0x10ffff);
+/** The columns search matches the start of, each with its lower() index (migration 016). */
+const SEARCH_COLUMNS = ['device_name', 'serial_number', 'model', 'id'] as const;
 /** Up to this many matches SQLite reads them all and sorts them; past it, it walks the sort index. */
 const SPARSE = 2000;
 
@@ -66,8 +67,8 @@ export function fleetStore({ db, dialect }: Ctx): FleetStore {
   /** An inner join whose left table SQLite must read first (its CROSS JOIN); PostgreSQL plans it by its statistics. */
   const outerFirst = dialect === 'sqlite' ? sql`cross join` : sql`join`;
   /**
-   * A case-insensitive prefix match on lower(column), which migration 016 indexes on the device
-   * channels: LIKE 'abc%' on PostgreSQL (a text_pattern_ops index), a range on SQLite (whose LIKE
+   * A case-insensitive prefix match on lower(column), which migration 016 indexes (on every
+   * channel: SQLite's OR of index ranges cannot use partial indexes): LIKE 'abc%' on PostgreSQL (a text_pattern_ops index), a range on SQLite (whose LIKE
    * cannot use an expression index). Each database lowers both sides with its own lower().
    */
   function startsWith(column: string, s: string): RawBuilder<unknown> {

@@ -20,7 +20,7 @@ import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../schema.js';
 import { osKey } from '../inventory.js';
 
-export const SEARCH_COLUMNS = ['device_name', 'serial_number', 'model', 'id'] as const;
+const SEARCH_COLUMNS = ['device_name', 'serial_number', 'model', 'id'] as const;
 /** The device list's sort indexes: 012's four and 016's two, on the device channels. */
 const SORTS_012 = [['name', 'device_name'], ['serial', 'serial_number'], ['model', 'model'], ['seen', 'last_seen_at']] as const;
 const SORTS_016 = [['os', 'os_key'], ['type', 'type']] as const;
