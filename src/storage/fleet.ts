@@ -104,6 +104,10 @@ export function fleetStore({ db, dialect }: Ctx): FleetStore {
   const unfiltered = (q: DeviceListQuery): boolean =>
     !q.search?.trim() && [q.platform, q.osVersion, q.model, q.type, q.supervised, q.seenBefore, q.posture, q.behindMin, q.behindMax].every((v) => v === undefined || v === '');
 
+  /** Whether a filter has an index that finds its matches (search, last check-in, exploited, releases behind). */
+  const indexedFilter = (q: DeviceListQuery): boolean =>
+    Boolean(q.search?.trim()) || q.seenBefore !== undefined || q.posture === 'exploited' || q.posture === 'behind' || q.behindMin !== undefined || q.behindMax !== undefined;
+
   /** Whether the filters need a posture row (an inner join: the planner may then start from a posture index). */
   const filtersPosture = (q: DeviceListQuery): boolean =>
     (q.posture !== undefined && q.posture !== 'unknown') || q.behindMin !== undefined || q.behindMax !== undefined;
@@ -137,11 +141,11 @@ export function fleetStore({ db, dialect }: Ctx): FleetStore {
   /** A page (k ids from offset) in an order of the device's own columns; n: SQLite's count, which picks the plan. */
   async function ownOrderPage(q: DeviceListQuery, sort: OwnSort, k: number, offset: number, n: number | null): Promise<string[]> {
     // How SQLite finds a filtered page (it keeps no statistics to choose by; PostgreSQL has them):
-    // many matches, walk the sort index and stop at the page's end (`scan`); few, read them by the
-    // filters' indexes and sort them (`+column` keeps the sort index from being walked).
+    // few matches that a filter's index finds, read them by it and sort them (`+column` keeps the
+    // sort index from being walked); otherwise walk the sort index and stop at the page's end (`scan`).
     const filtered = n !== null && !unfiltered(q);
-    const scan = filtered && n > SPARSE;
-    const sortFew = filtered && n <= SPARSE;
+    const sortFew = filtered && n <= SPARSE && indexedFilter(q);
+    const scan = filtered && !sortFew;
     // Missing values first going up, last going down: the order the (NULLS FIRST) indexes hold.
     const dir = sql.raw(q.desc ? 'desc' : 'asc');
     const nulls = sql.raw(q.desc ? 'nulls last' : 'nulls first');
