@@ -122,12 +122,13 @@ async function signIn(url: string): Promise<string> {
   return res.headers.getSetCookie().find((c) => c.startsWith('updraft_session='))!.split(';')[0]!;
 }
 
-async function measure(label: string, store: Store, seed: (ids: string[]) => Promise<void>, count: number): Promise<void> {
+async function measure(label: string, store: Store, seed: (ids: string[]) => Promise<void>, count: number, settle?: () => Promise<unknown>): Promise<void> {
   const t0 = performance.now();
   const rows = await fleetRowsCache(count);
   await seed(rows.fleet.map((d) => d.deviceId));
   for (let i = 0; i < rows.postures.length; i += 5000) await store.upsertPostures(rows.postures.slice(i, i + 5000));
   const campaign = await seedCampaign(store, rows.fleet.map((d) => d.deviceId));
+  await settle?.();
   console.log(`  ${label}: seeded ${count.toLocaleString('en')} devices (enrollments, inventories, postures, one campaign) in ${((performance.now() - t0) / 1000).toFixed(1)} s; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   const logger = pino({ level: 'silent' });
   const config: Config = {
@@ -211,10 +212,10 @@ export async function benchUi(count = 100_000, sqliteOnly = false): Promise<void
         const rows = await fleetRowsCache(count);
         await pgInsert(client)('enrollments', rows.enrollments);
         await pgInsert(client)('device_inventory', rows.inventories);
-        // As autovacuum leaves a table between bulk changes: statistics, and the visibility map that
-        // lets counts read an index only.
-        await client.query('vacuum analyze');
-      }, count);
+      }, count,
+      // Every table as autovacuum leaves it after bulk changes: statistics, and the visibility map
+      // that lets counts read an index only.
+      () => client.query('vacuum analyze'));
     } finally {
       await postgres.drop();
     }

@@ -93,7 +93,8 @@ export function fleetStore({ db, dialect }: Ctx): FleetStore {
       case 'behind': c.push(sql`p.releases_behind > 0`); break;
       case 'major_behind': c.push(sql`p.major_behind = 1`); break;
       case 'exploited': c.push(sql`p.exploited_count > 0`); break;
-      case 'unknown': c.push(sql`p.device_id is null`); break;
+      // As the fleet page counts it: no posture, or one computed without a catalog entry for the device.
+      case 'unknown': c.push(sql`(p.device_id is null or p.latest_version is null)`); break;
     }
     if (q.behindMin !== undefined) c.push(sql`p.releases_behind >= ${q.behindMin}`);
     if (q.behindMax !== undefined) c.push(sql`p.releases_behind <= ${q.behindMax}`);
@@ -102,6 +103,10 @@ export function fleetStore({ db, dialect }: Ctx): FleetStore {
 
   const unfiltered = (q: DeviceListQuery): boolean =>
     !q.search?.trim() && [q.platform, q.osVersion, q.model, q.type, q.supervised, q.seenBefore, q.posture, q.behindMin, q.behindMax].every((v) => v === undefined || v === '');
+
+  /** Whether a filter has an index that finds its matches (search, last check-in, exploited, releases behind). */
+  const indexedFilter = (q: DeviceListQuery): boolean =>
+    Boolean(q.search?.trim()) || q.seenBefore !== undefined || q.posture === 'exploited' || q.posture === 'behind' || q.behindMin !== undefined || q.behindMax !== undefined;
 
   /** Whether the filters need a posture row (an inner join: the planner may then start from a posture index). */
   const filtersPosture = (q: DeviceListQuery): boolean =>
@@ -136,11 +141,11 @@ export function fleetStore({ db, dialect }: Ctx): FleetStore {
   /** A page (k ids from offset) in an order of the device's own columns; n: SQLite's count, which picks the plan. */
   async function ownOrderPage(q: DeviceListQuery, sort: OwnSort, k: number, offset: number, n: number | null): Promise<string[]> {
     // How SQLite finds a filtered page (it keeps no statistics to choose by; PostgreSQL has them):
-    // many matches, walk the sort index and stop at the page's end (`scan`); few, read them by the
-    // filters' indexes and sort them (`+column` keeps the sort index from being walked).
+    // few matches that a filter's index finds, read them by it and sort them (`+column` keeps the
+    // sort index from being walked); otherwise walk the sort index and stop at the page's end (`scan`).
     const filtered = n !== null && !unfiltered(q);
-    const scan = filtered && n > SPARSE;
-    const sortFew = filtered && n <= SPARSE;
+    const sortFew = filtered && n <= SPARSE && indexedFilter(q);
+    const scan = filtered && !sortFew;
     // Missing values first going up, last going down: the order the (NULLS FIRST) indexes hold.
     const dir = sql.raw(q.desc ? 'desc' : 'asc');
     const nulls = sql.raw(q.desc ? 'nulls last' : 'nulls first');
@@ -156,11 +161,11 @@ export function fleetStore({ db, dialect }: Ctx): FleetStore {
     const dir = sql.raw(q.desc ? 'desc' : 'asc');
     const inventory = q.supervised !== undefined ? sql`left join device_inventory i on i.device_id = e.id` : sql``;
     const withPosture = sql`from device_posture p ${outerFirst} enrollments e on e.id = p.device_id ${inventory} where ${where(q)}`;
-    const first = q.posture === 'unknown' ? [] : ids(await sql<{ id: string }>`select e.id ${withPosture}
+    const first = ids(await sql<{ id: string }>`select e.id ${withPosture}
       order by p.releases_behind ${dir}, p.major_behind ${dir}, p.device_id ${dir} limit ${k} offset ${offset}`.execute(db));
     if (first.length === k || filtersPosture(q)) return first;
     // Past the devices with a posture: how many there are, when this page starts after them.
-    const before = q.posture === 'unknown' ? 0 : first.length > 0 ? offset + first.length
+    const before = first.length > 0 ? offset + first.length
       : Number((await sql<{ n: number | string }>`select count(*) as n ${withPosture}`.execute(db)).rows[0]?.n ?? 0);
     const rest = await sql<{ id: string }>`select e.id from enrollments e ${inventory} where ${where({ ...q, posture: undefined })}
       and not exists (select 1 from device_posture p where p.device_id = e.id)

@@ -96,6 +96,12 @@ test(`sorted by posture: by releases behind, then a newer major; devices without
     }
     assert.deepEqual(await order({ posture: 'behind' }), ['P2', 'P5', 'P0', 'P4']);
     assert.deepEqual(await order({ posture: 'unknown', desc: true }), ['N2', 'N1', 'N0']);
+    // A posture computed without a catalog entry for the device is unknown too (as the fleet page counts it).
+    const [p1] = await store.getPostures(['P1']);
+    await store.upsertPostures([{ ...p1!, deviceId: 'N1', latestVersion: null, latestInMajorVersion: null, onLatest: false, majorBehind: false, releasesBehind: 0 }]);
+    const unknown = await store.deviceList({ sort: 'behind', posture: 'unknown' });
+    assert.deepEqual([unknown.total, unknown.rows.map((r) => r.id)], [3, ['N1', 'N0', 'N2']], 'N1 has a posture: before those without');
+    assert.deepEqual((await store.deviceList({ posture: 'unknown', sort: 'name' })).rows.map((r) => r.id).sort(), ['N0', 'N1', 'N2']);
   } finally {
     await close();
   }
