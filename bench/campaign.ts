@@ -4,7 +4,8 @@
 // and simulator share one clock running --factor times real time. Prints the outcome (share of the
 // eligible devices on the target after 1, 3 and 7 simulated days and by the deadline), commands per
 // device against the fewest the protocol needs, how often the dry run predicted a device's final
-// state, the wall time, process CPU per device (server and simulator together) and RSS.
+// state, the wall time to all done, the server's CPU per device and its RSS. The simulator runs in a
+// child process (bench/campaign-fleet.ts) that follows the bench's clock; its CPU is printed apart.
 //
 // Run: npx tsx bench/campaign.ts [--count 1000] [--factor 3000] [--days 7] [--scenario mixed-2026]
 import 'reflect-metadata';
@@ -18,8 +19,8 @@ import { DEFAULT_BODY_LIMIT } from '../src/config.js';
 import { FakeApns } from '../src/push/fake-apns.js';
 import { makeFakePushCert } from '../src/push/selfsigned.js';
 import { startServer } from '../src/server.js';
-import { Fleet } from '../src/sim/fleet.js';
-import { loadScenario } from '../src/sim/scenario.js';
+import { fork } from 'node:child_process';
+import type { FromFleet, SimDevice, ToFleet } from './campaign-fleet.js';
 
 const { values } = parseArgs({ options: {
   count: { type: 'string', default: '1000' }, factor: { type: 'string', default: '3000' }, days: { type: 'string', default: '7' },
@@ -70,21 +71,37 @@ const api = async (method: string, path: string, body?: unknown) => {
 };
 const simDay = () => (clock().getTime() - campaignStart) / DAY;
 let campaignStart = 0;
+let child: ReturnType<typeof fork> | null = null;
+let clockFeed: NodeJS.Timeout | undefined;
+const peakRssMb = () => Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024);
 
 try {
   await api('PUT', '/v1/pushcert', made.certPem + made.keyPem);
   for (const [kind, file] of [['gdmf', 'gdmf_pmv_2026-08.json'], ['sofa-macos', 'sofa/v2_macos_data_feed.json'], ['sofa-ios', 'sofa/v2_ios_data_feed.json']] as const) {
     await api('PUT', `/v1/catalogs/${kind}?force=1`, readFileSync(join(catalogs, file)));
   }
-  const scenario = { ...loadScenario(values.scenario!), start: new Date(t0).toISOString(), clockFactor: factor };
   const enrollStart = Date.now();
-  const fleet = await Fleet.start({ server: server.url, count, scenario, clockFactor: factor, clock: simNow, wakeUrl: fake.wakeUrl, keyPoolSize: 16, interval: 0 });
+  child = fork(fileURLToPath(new URL('./campaign-fleet.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const tell = (m: ToFleet) => { if (child?.connected) child.send(m); };
+  const ask = <T extends FromFleet['type']>(type: T) => new Promise<Extract<FromFleet, { type: T }>>((resolve, reject) => {
+    const on = (m: FromFleet) => {
+      if (m.type === 'error') reject(new Error(`simulator: ${m.message}`));
+      else if (m.type === type) resolve(m as Extract<FromFleet, { type: T }>);
+      else return;
+      child!.off('message', on);
+    };
+    child!.on('message', on);
+  });
+  clockFeed = setInterval(() => tell({ type: 'clock', t: simNow() }), 20);
+  const started = ask('started');
+  tell({ type: 'start', server: server.url, count, scenario: values.scenario!, start: new Date(t0).toISOString(), factor, wakeUrl: fake.wakeUrl, clock: simNow() });
+  const simDevices: SimDevice[] = (await started).devices;
   const enrollSeconds = (Date.now() - enrollStart) / 1000;
   // Let the inventory queries Updraft sends at enrollment come back (the dry run plans from them): until
   // every enrolled device has answered DeviceInformation, or ten minutes.
   for (const until = Date.now() + 600_000; Date.now() < until;) {
     await new Promise((r) => setTimeout(r, 2000));
-    const ids = fleet.devices.filter((d) => d.enrolled).map((d) => d.enrollmentId ?? d.udid);
+    const ids = simDevices.filter((d) => d.enrolled).map((d) => d.id);
     const answered = (await server.deps.store.listInventory(ids)).filter((i) => i.informationAt).length;
     if (answered >= ids.length) break;
   }
@@ -116,25 +133,33 @@ try {
   };
   const marks: Record<string, number> = {};
   let allDoneWall: number | null = null;
+  let settled: { wallSeconds: number; simulatedDays: number } | null = null;
+  const SETTLED = new Set(['done', 'blocked', 'not_eligible', 'failed', 'cancelled']);
   for (const mark of [1, 3, days]) {
     while (simDay() < mark) {
       await new Promise((r) => setTimeout(r, 200));
       if (allDoneWall === null) {
         const c = await api('GET', `/v1/campaigns/${id}`);
         if (c.state === 'done') allDoneWall = (Date.now() - wall0) / 1000;
+        // Settled: no device waiting or working (blocked ones wait for the deadline, when the campaign ends).
+        const moving = Object.entries(c.counts as Record<string, number>).filter(([state]) => !SETTLED.has(state)).reduce((n, [, k]) => n + k, 0);
+        if (settled === null && moving === 0) settled = { wallSeconds: (Date.now() - wall0) / 1000, simulatedDays: Math.round(simDay() * 100) / 100 };
       }
     }
     marks[`day${mark}`] = await share();
   }
   const cpu = process.cpuUsage(cpu0);
+  const dumped = ask('dump');
+  tell({ type: 'dump' });
+  const { devices: simEnd, cpuMs: simCpuMs } = await dumped;
   const final = await list();
   const byState: Record<string, number> = {};
   for (const d of final) byState[d.state] = (byState[d.state] ?? 0) + 1;
-  const byId = new Map(fleet.devices.map((d) => [d.enrollmentId ?? d.udid, d]));
+  const byId = new Map(simEnd.map((d) => [d.id, d]));
   if (values.dump) {
     const plan = new Map<string, unknown>(dry.devices.map((d: { enrollment_id: string }) => [d.enrollment_id, d]));
     const rows = await server.deps.store.campaignDevices(id, { limit: 100000 });
-    writeFileSync(values.dump, JSON.stringify(final.map((d) => ({ ...d, planned: plan.get(d.enrollment_id), row: rows.find((r) => r.deviceId === d.enrollment_id), sim: (({ platform, product, osVersion, supervised, ade, acPower, locked, userEnrollment, utcOffsetHours, freeBytes, update, ddm }) => ({ platform, product, osVersion, supervised, ade, acPower, locked, userEnrollment, utcOffsetHours, freeBytes, update, ddm: { installState: ddm.installState, pending: ddm.pending, failure: ddm.failure } }))(byId.get(d.enrollment_id)!) })), null, 1));
+    writeFileSync(values.dump, JSON.stringify(final.map((d) => ({ ...d, planned: plan.get(d.enrollment_id), row: rows.find((r) => r.deviceId === d.enrollment_id), sim: byId.get(d.enrollment_id)?.sim })), null, 1));
   }
   const hits = final.filter((d) => predicted.get(d.enrollment_id) === d.state).length;
   const misses = final.filter((d) => predicted.get(d.enrollment_id) !== d.state).slice(0, 8).map((d) => ({ predicted: predicted.get(d.enrollment_id), state: d.state, reason: d.reason }));
@@ -149,19 +174,24 @@ try {
   for (const d of final.filter((x) => x.state === 'done' && x.path)) {
     const q = await store.listQueue(d.enrollment_id, { includeDone: true, limit: 1000 });
     sent += q.filter((e) => ENGINE.has(e.requestType) && e.createdAt.getTime() >= campaignStart).length;
-    const dev = byId.get(d.enrollment_id);
-    fewest += d.path === 'ddm' ? 2 : dev?.platform === 'macos' ? 3 : 3;
+    fewest += d.path === 'ddm' ? 2 : 3;
   }
   console.log(JSON.stringify({
     devices: count, clockFactor: factor, effectiveClockFactor: Math.round((simNow() - sim0) / (Date.now() - wall0)), enrollSeconds, eligible: eligible.length, states: byState,
     onTarget: { ...marks, byDeadline: marks[`day${days}`] },
-    allDoneWallSeconds: allDoneWall, commandsPerUpdatedDevice: sent / Math.max(1, final.filter((x) => x.state === 'done' && x.path).length),
+    allSettled: settled, campaignDoneWallSeconds: allDoneWall, commandsPerUpdatedDevice: sent / Math.max(1, final.filter((x) => x.state === 'done' && x.path).length),
     commandsVsFewest: fewest ? sent / fewest : null,
     dryRunPredicted: hits / final.length, mispredicted: misses,
-    cpuMsPerDevice: (cpu.user + cpu.system) / 1000 / count, rssMb: Math.round(process.memoryUsage().rss / 1048576),
+    serverCpuMsPerDevice: (cpu.user + cpu.system) / 1000 / count, serverRssMb: Math.round(process.memoryUsage().rss / 1048576), serverPeakRssMb: peakRssMb(),
+    simulatorCpuMsPerDevice: simCpuMs / count,
   }, null, 2));
-  await fleet.stop();
+  clearInterval(clockFeed);
+  const stopped = ask('stopped');
+  tell({ type: 'stop' });
+  await stopped;
 } finally {
+  clearInterval(clockFeed);
+  child?.kill();
   await server.close();
   await fake.close();
   rmSync(dataDir, { recursive: true, force: true });

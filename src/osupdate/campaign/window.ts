@@ -62,14 +62,25 @@ export function parseWindow(text: string, defaultZone = 'UTC'): Window {
   return { days: parseDays(days), start, end, timeZone: checkTimeZone(zone ?? defaultZone), text: text.trim() };
 }
 
+// Making an Intl.DateTimeFormat costs far more than using one: one per zone, kept (zones are few).
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    });
+    if (formatters.size < 1000) formatters.set(zone, f);
+  }
+  return f;
+}
+
 /** Local weekday and minute of the day of an instant in a zone (or at a fixed offset in minutes). */
 export function localClock(at: Date, zone: string | number): { day: number; minute: number; date: string } {
   let shifted: Date;
   if (typeof zone === 'number') shifted = new Date(at.getTime() + zone * 60_000);
   else {
-    const f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-    });
+    const f = formatter(zone);
     const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, x.value]));
     shifted = new Date(Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second)));
   }
