@@ -67,7 +67,7 @@ async function load(clients: Client[], idles: ReturnType<typeof idleRequests>, s
     for (let i = w; performance.now() < end; i += concurrency) {
       const { body, headers } = idles.get(devices[i % devices.length]!)!;
       const r = await clients[n++ % clients.length]!.request('PUT', '/mdm/connect', body, headers);
-      if (r.status !== 200) throw new Error(`Idle answered ${r.status}: ${r.body.toString().slice(0, 200)}`);
+      if (r.status !== 200 || r.body.length > 0) throw new Error(`Idle answered ${r.status} ${r.body.length ? 'with a command' : ''}: ${r.body.toString().slice(0, 200)}`);
     }
   }));
   return n;
@@ -89,7 +89,9 @@ export async function benchNodes(opts: { devices?: number; seconds?: number; con
   await admin.query(`CREATE DATABASE ${db}`);
   const url = new URL(PG);
   url.pathname = `/${db}`;
-  const env = { UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: url.toString(), UPDRAFT_INVENTORY_INTERVAL: '0' };
+  // No command is queued for the devices (they answer none: an auto-queued DeclarativeManagement or
+  // inventory query would be handed out again at every Idle).
+  const env = { UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: url.toString(), UPDRAFT_INVENTORY_INTERVAL: '0', UPDRAFT_DDM_AUTO: 'off' };
   const servers: Array<{ child: ChildProcess; url: string }> = [];
   const rows: NodesRow[] = [];
   try {
