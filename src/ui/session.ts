@@ -1,6 +1,7 @@
 // Dashboard sessions: signing in with an API key gives a session cookie (HttpOnly, SameSite=Strict,
 // Secure when the request came over HTTPS), signed with a secret derived from the server's API key,
-// so every server process sharing the key accepts it and changing the key ends every session.
+// so every server process sharing the key accepts it and changing the key ends every session;
+// revoking the API key a session signed in with ends that session (checked on each request).
 // The cookie carries the session id, the key's role and an expiry; each session has a CSRF token
 // (an HMAC of its id) that every form carries. The sign-in form, before any session, uses a
 // double-submit token: a random cookie echoed by the form.

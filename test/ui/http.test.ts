@@ -7,6 +7,7 @@ import { startTestServer, TEST_API_KEY, type TestServer } from '../helpers/serve
 import { html, raw } from '../../src/ui/html.js';
 import { hashApiKey } from '../../src/http/api/auth.js';
 import { postForm, setCookies, signIn, signinForm, type UiClient } from './client.js';
+import { storeWithSecondConnection } from '../storage/setup.js';
 
 let srv: TestServer;
 let ui: UiClient;
@@ -132,6 +133,32 @@ test('search matches the start of a serial number, name, model or id, in any cas
   assert.match(await (await ui.get('/ui/devices?q=IPHONE15')).text(), /60 devices/, 'models');
   assert.match(await (await ui.get('/ui/devices?q=ER11')).text(), /0 devices/, 'the middle of a serial is not its start');
   assert.match(await (await ui.get('/ui/devices?q=SER1_')).text(), /0 devices/, 'LIKE wildcards are plain characters');
+});
+
+test('past 10,000 matches the list says "more than" and pages on with Next until the last page', async () => {
+  const { store, other, close } = await storeWithSecondConnection();
+  const big = await startTestServer({ store });
+  try {
+    const n = 10_050;
+    const rows = Array.from({ length: n }, (_, i) => {
+      const id = `BIG-${String(i).padStart(5, '0')}`;
+      return { id, device_id: id, type: 'Device', topic: 't', enabled: 1, token_update_tally: 1, awaiting_configuration: 0, created_at: 0, updated_at: 0, device_name: `Big ${String(i).padStart(5, '0')}` };
+    });
+    for (let i = 0; i < n; i += 500) await other.insertInto('enrollments').values(rows.slice(i, i + 500)).execute();
+    const client = await signIn(big.url, TEST_API_KEY);
+    assert.match(await (await client.get('/ui/devices')).text(), /10,050 devices, page 1 of 201/, 'the whole fleet: counted exactly');
+    const first = await (await client.get('/ui/devices?q=big')).text();
+    assert.match(first, /More than 10,000 devices, page 1</);
+    assert.match(first, /<span>Page 1<\/span>\s*<a href="\/ui\/devices\?q=big&amp;page=2" rel="next">/);
+    const last = await (await client.get('/ui/devices?q=big&page=201')).text();
+    assert.match(last, /More than 10,000 devices, page 201</);
+    assert.deepEqual(rowsOf(last), rows.slice(10_000).map((r) => r.id));
+    assert.doesNotMatch(last, /rel="next"/, 'the last page has no Next');
+    assert.match(last, /rel="prev"/);
+  } finally {
+    await big.close();
+    await close();
+  }
 });
 
 test('the fleet page links its figures to the filtered list', async () => {
