@@ -74,7 +74,7 @@ test('first pass: fetch every device, assign by rule and default; later passes s
   assert.deepEqual(listed.map((d) => d.serialNumber), ['C02MAC000001', 'C02MAC000002', 'C02MAC000003', 'DMPIPAD00001', 'DMPIPAD00002']);
 });
 
-test('a failing service keeps the cursor and the next pass goes on; an expired cursor fetches again; a held lease is left alone', async () => {
+test('a failing service keeps the cursor and the next pass goes on; an expired or invalid cursor fetches again; a held lease is left alone', async () => {
   const cursor = (await store.getDepName(name))!.cursor;
   fake.state.addFailure({ path: '/devices/sync', status: 500, body: 'boom', times: 2 }); // the client's two attempts
   assert.deepEqual(await syncDepNames(opts('node-a')), [], 'the failure is logged, nothing else');
@@ -87,6 +87,10 @@ test('a failing service keeps the cursor and the next pass goes on; an expired c
   assert.equal(refetched!.mode, 'fetch', 'EXPIRED_CURSOR: every device fetched again');
   assert.equal(refetched!.devices, 5, 'the released iPad is no longer listed');
   assert.deepEqual(refetched!.added, [], 'no device is new');
+  await store.saveDepCursor(name, 'not-a-cursor-apple-knows', new Date());
+  const [invalid] = await syncDepNames(opts('node-a'));
+  assert.equal(invalid!.mode, 'fetch', 'INVALID_CURSOR: every device fetched again');
+  assert.notEqual((await store.getDepName(name))!.cursor, 'not-a-cursor-apple-knows');
 
   const t = new Date();
   assert.ok(await store.claimPostureJob(`dep-sync:${name}`, 'other-node', 'x', t, new Date(t.getTime() + 60_000)));
