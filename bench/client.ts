@@ -31,12 +31,12 @@ import { envelope, openEnvelope } from '../src/sim/scep.js';
 import { readProfile, type Enrollment } from '../src/sim/profile.js';
 import { octetString, printableString } from '../src/asn1/index.js';
 
-const PG = process.env.UPDRAFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-const root = fileURLToPath(new URL('..', import.meta.url));
+export const PG = process.env.UPDRAFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const root = fileURLToPath(new URL('..', import.meta.url));
 const TICK_MS = 10; // /proc clock ticks (USER_HZ 100)
 const WORKERS = 4;
 
-const procCpuMs = (pid: number): number => {
+export const procCpuMs = (pid: number): number => {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(f[11]) + Number(f[12])) * TICK_MS;
@@ -48,7 +48,7 @@ const hwmMb = (pid: number) => Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileS
 const rssMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
 
 /** PostgreSQL backends serving one database: their pids, from /proc (cmdline "postgres: USER DB ..."). */
-function pgBackends(db: string): number[] {
+export function pgBackends(db: string): number[] {
   const out: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -75,9 +75,9 @@ class CpuMeter {
   }
 }
 
-interface Device { udid: string; serial: string; key: KeyObject; cert: Buffer | null }
+export interface Device { udid: string; serial: string; key: KeyObject; cert: Buffer | null }
 
-class Client {
+export class Client {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: WORKERS });
   private n = 0;
   requests = 0;
@@ -109,6 +109,41 @@ class Client {
   close() { this.agent.destroy(); }
 }
 
+/**
+ * Enrollment as a device does it, one step at a time for a whole fleet (each step's function takes
+ * one device): profile, SCEP GetCACaps, GetCACert, PKIOperation, Authenticate, TokenUpdate, DDM.
+ * `pkcsReq` builds a PKIOperation for a device (the burst sends more).
+ */
+export function enrollmentSteps(client: Client, base: string): { steps: Array<[string, (d: Device) => Promise<void>]>; pkcsReq: (d: Device, tx: string) => Buffer } {
+  let enrollment!: Enrollment;
+  let caDer!: Buffer;
+  const pkcsReq = (d: Device, tx: string) => signedData({
+    content: envelope(certificationRequest(d.key, enrollment.subject, enrollment.challenge), caDer), detached: false,
+    certDer: selfSignedCert(d.key, d.serial, new Date()), key: d.key, at: new Date(), digest: 'sha1',
+    attributes: [{ type: '2.16.840.1.113733.1.9.2', value: printableString('19') }, { type: '2.16.840.1.113733.1.9.7', value: printableString(tx) }, { type: '2.16.840.1.113733.1.9.5', value: octetString(Buffer.alloc(16, 1)) }],
+  });
+  const caDers = new Map<Device, Buffer>();
+  const checkin = (d: Device, m: Record<string, unknown>) => client.signed('/mdm/checkin', d, m, 'application/x-apple-aspen-mdm-checkin');
+  const steps: Array<[string, (d: Device) => Promise<void>]> = [
+    ['profile', async () => { const r = await client.request('GET', '/mdm/enroll'); enrollment = readProfile(r.body, base); }],
+    ['SCEP GetCACaps', async () => { await client.request('GET', '/scep?operation=GetCACaps'); }],
+    ['SCEP GetCACert', async (d) => { caDers.set(d, (await client.request('GET', '/scep?operation=GetCACert')).body); }],
+    ['SCEP PKIOperation', async (d) => {
+      const ca = caDers.get(d)!;
+      caDer = ca; // a certificate, or a certificates-only SignedData (CA and RA)
+      try { caDer = parseSignedData(ca).certificates[0] ?? ca; } catch { /* a single certificate */ }
+      const msg = pkcsReq(d, `${d.udid}-tx`);
+      const r = await client.request('POST', '/scep?operation=PKIOperation', msg, { 'content-type': 'application/x-pki-message' });
+      const rep = parseSignedData(r.body);
+      d.cert = parseSignedData(openEnvelope(rep.content!, d.key)).certificates[0]!;
+    }],
+    ['Authenticate', (d) => checkin(d, { MessageType: 'Authenticate', UDID: d.udid, Topic: enrollment.topic, SerialNumber: d.serial, Model: 'Mac14,2', ModelName: 'Mac', OSVersion: '15.1', BuildVersion: '24B83', ProductName: 'Mac14,2' }).then(() => undefined)],
+    ['TokenUpdate', (d) => checkin(d, { MessageType: 'TokenUpdate', UDID: d.udid, Topic: enrollment.topic, Token: Buffer.alloc(32, 7), PushMagic: `magic-${d.udid}`, AwaitingConfiguration: false }).then(() => undefined)],
+    ['DeclarativeManagement', (d) => checkin(d, { MessageType: 'DeclarativeManagement', UDID: d.udid, Endpoint: 'tokens' }).then(() => undefined)],
+  ];
+  return { steps, pkcsReq };
+}
+
 /** Runs `fn` for every device, WORKERS at a time; returns server CPU ms (process, database) spent. */
 async function phase(meter: CpuMeter, devices: Device[], fn: (d: Device) => Promise<void>): Promise<{ server: number; db: number }> {
   const a = meter.read();
@@ -118,7 +153,7 @@ async function phase(meter: CpuMeter, devices: Device[], fn: (d: Device) => Prom
   return { server: b.server - a.server, db: b.db - a.db };
 }
 
-function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+export function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
       const { port } = s.address() as net.AddressInfo;
@@ -140,7 +175,7 @@ function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url
   });
 }
 
-const stop = (c: ChildProcess) => new Promise<void>((r) => { c.once('exit', () => r()); c.kill('SIGTERM'); });
+export const stop = (c: ChildProcess) => new Promise<void>((r) => { c.once('exit', () => r()); c.kill('SIGTERM'); });
 
 export interface BurstResult { requests: number; issued: number; refused503: number; failed: number; seconds: number; idleP99ms: number; idleDuring: number; peakRssMb: number }
 export interface ClientBenchResult { backend: string; rows: Array<[string, number]>; enrollSteps: Array<[string, number]>; peakRssMb: number; idleRssMb: number; burst: BurstResult | null }
@@ -203,32 +238,7 @@ async function runBackend(db: string, devicesN: number, rounds: number, burst: n
   try {
     // ---- enrollment, step by step, SHA-1 and churn as mdmb ----
     const client = new Client(server.url, 'sha1', 10);
-    let enrollment!: Enrollment;
-    let caDer!: Buffer;
-    const pkcsReq = (d: Device, tx: string) => signedData({
-      content: envelope(certificationRequest(d.key, enrollment.subject, enrollment.challenge), caDer), detached: false,
-      certDer: selfSignedCert(d.key, d.serial, new Date()), key: d.key, at: new Date(), digest: 'sha1',
-      attributes: [{ type: '2.16.840.1.113733.1.9.2', value: printableString('19') }, { type: '2.16.840.1.113733.1.9.7', value: printableString(tx) }, { type: '2.16.840.1.113733.1.9.5', value: octetString(Buffer.alloc(16, 1)) }],
-    });
-    const caDers = new Map<Device, Buffer>();
-    const checkin = (d: Device, m: Record<string, unknown>) => client.signed('/mdm/checkin', d, m, 'application/x-apple-aspen-mdm-checkin');
-    const steps: Array<[string, (d: Device) => Promise<void>]> = [
-      ['profile', async () => { const r = await client.request('GET', '/mdm/enroll'); enrollment = readProfile(r.body, server.url); }],
-      ['SCEP GetCACaps', async () => { await client.request('GET', '/scep?operation=GetCACaps'); }],
-      ['SCEP GetCACert', async (d) => { caDers.set(d, (await client.request('GET', '/scep?operation=GetCACert')).body); }],
-      ['SCEP PKIOperation', async (d) => {
-        const ca = caDers.get(d)!;
-        caDer = ca; // a certificate, or a certificates-only SignedData (CA and RA)
-        try { caDer = parseSignedData(ca).certificates[0] ?? ca; } catch { /* a single certificate */ }
-        const msg = pkcsReq(d, `${d.udid}-tx`);
-        const r = await client.request('POST', '/scep?operation=PKIOperation', msg, { 'content-type': 'application/x-pki-message' });
-        const rep = parseSignedData(r.body);
-        d.cert = parseSignedData(openEnvelope(rep.content!, d.key)).certificates[0]!;
-      }],
-      ['Authenticate', (d) => checkin(d, { MessageType: 'Authenticate', UDID: d.udid, Topic: enrollment.topic, SerialNumber: d.serial, Model: 'Mac14,2', ModelName: 'Mac', OSVersion: '15.1', BuildVersion: '24B83', ProductName: 'Mac14,2' }).then(() => undefined)],
-      ['TokenUpdate', (d) => checkin(d, { MessageType: 'TokenUpdate', UDID: d.udid, Topic: enrollment.topic, Token: Buffer.alloc(32, 7), PushMagic: `magic-${d.udid}`, AwaitingConfiguration: false }).then(() => undefined)],
-      ['DeclarativeManagement', (d) => checkin(d, { MessageType: 'DeclarativeManagement', UDID: d.udid, Endpoint: 'tokens' }).then(() => undefined)],
-    ];
+    const { steps, pkcsReq } = enrollmentSteps(client, server.url);
     let enrollTotal = 0;
     for (const [name, fn] of steps) {
       const c = per(await phase(meter, devices, fn), devicesN);
@@ -302,7 +312,7 @@ async function runBackend(db: string, devicesN: number, rounds: number, burst: n
   }
 }
 
-const reachable = (url: string) => new Promise<boolean>((resolve) => {
+export const reachable = (url: string) => new Promise<boolean>((resolve) => {
   const u = new URL(url);
   const s = net.connect({ host: u.hostname, port: Number(u.port || 5432) });
   s.setTimeout(1500);

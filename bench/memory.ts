@@ -5,6 +5,7 @@
 // when reachable.
 //
 // Run: npx tsx bench/memory.ts [--enrollments 10000] [--seconds 30] [--sqlite-only] [--no-build]
+// Node flags for the server: UPDRAFT_BENCH_SERVER_NODE_ARGS='--max-semi-space-size=1' (as bench/client.ts)
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -67,7 +68,8 @@ export async function benchMemory(opts: { enrollments?: number; seconds?: number
     try {
       await seed(url, dataDir, n);
       const port = await freePort();
-      const child = spawn(process.execPath, [join(root, 'bin/updraft.js'), 'serve'], {
+      const nodeArgs = (process.env.UPDRAFT_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --max-semi-space-size=1
+      const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/updraft.js'), 'serve'], {
         env: { ...process.env, UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: url, UPDRAFT_LISTEN: `127.0.0.1:${port}`, UPDRAFT_LOG_LEVEL: 'warn', UPDRAFT_API_KEY: 'bench' },
         stdio: ['ignore', 'ignore', 'inherit'],
       });

@@ -16,6 +16,7 @@ import { benchDevices } from './devices.js';
 import { benchCatalog } from './catalog.js';
 import { benchPosture } from './posture.js';
 import { benchUi } from './ui.js';
+import { benchNodes } from './nodes.js';
 
 /** The simulator bench runs server and simulator as compiled commands in their own processes. */
 const benchSim = async (): Promise<void> => {
@@ -46,6 +47,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   catalog: () => benchCatalog(),
   posture: () => benchPosture(),
   ui: () => benchUi(),
+  nodes: () => benchNodes(),
   sim: benchSim,
   campaign: benchCampaign(1000, 1000),
   'campaign-10k': benchCampaign(10000, 1000),

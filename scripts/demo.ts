@@ -1,5 +1,6 @@
-// `npm run demo`: the server, the fake APNs and 200 simulated devices (mixed-2026) in one process,
-// so a newcomer without Apple hardware sees a living fleet within a minute. Options:
+// `npm run demo`: the server, the fake APNs, the fake DEP service and 200 simulated devices
+// (mixed-2026) in one process, so a newcomer without Apple hardware sees a living fleet within a
+// minute; the devices the organization bought through ABM enroll through ADE. Options:
 //   npm run demo -- [--count N] [--port P] [--data-dir DIR]
 // The fleet is kept in DIR/sim-fleet.json, so the next run resumes the same devices.
 import 'reflect-metadata';
@@ -14,6 +15,7 @@ import { startServer } from '../src/server.js';
 import { Fleet } from '../src/sim/fleet.js';
 import { loadScenario } from '../src/sim/scenario.js';
 import { importCatalogSnapshots, printFleetPosture } from './lib/demo-posture.js';
+import { demoDeviceCa, startDemoDep, syncDemoDep } from './lib/demo-dep.js';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '200' }, port: { type: 'string', default: '9000' }, 'data-dir': { type: 'string', default: './demo-data' } } });
 const dataDir = resolve(values['data-dir']!);
@@ -27,12 +29,16 @@ const push: { certPem: string; keyPem: string } = existsSync(pushFile)
 writeFileSync(pushFile, JSON.stringify({ certPem: push.certPem, keyPem: push.keyPem }), { mode: 0o600 });
 const fake = await FakeApns.start({ trust: [push.certPem] });
 writeFileSync(join(dataDir, 'fake-apns-ca.pem'), fake.ca);
+const deviceCa = demoDeviceCa(dataDir); // "Apple's device CA" for ADE MachineInfo
 
 const url = `http://127.0.0.1:${values.port}`;
 const config: Config = {
   listen: `127.0.0.1:${values.port}`, dataDir, db: 'sqlite', apiKey: '', webhookUrl: null, webhookSecret: null, publicUrl: url,
   tlsCert: null, tlsKey: null, pushTopic: null, bodyLimit: DEFAULT_BODY_LIMIT, retentionDays: 0, logLevel: 'warn', certHeader: null,
   identityOptional: false, apnsUrl: fake.url, apnsCa: join(dataDir, 'fake-apns-ca.pem'), campaignPollSeconds: 300,
+  // DEP syncs only when asked: the demo syncs before the fleet enrolls (at start, a rerun's DEP name
+  // still points at the last run's fake DEP, gone).
+  adeDeviceCaFiles: [deviceCa.certFile], depSyncSeconds: 0,
 };
 // Server and devices share one simulated clock, the scenario's (60× real time), so updates move in minutes.
 const scenario = loadScenario('mixed-2026');
@@ -44,7 +50,8 @@ const auth = { authorization: `Bearer ${apiKey}` };
 const imported = await fetch(`${server.url}/v1/pushcert?force=1`, { method: 'PUT', body: push.certPem + push.keyPem, headers: auth });
 if (!imported.ok) throw new Error(`importing the demo push certificate: ${imported.status} ${await imported.text()}`);
 
-console.log(`Updraft demo: server ${server.url} (API key ${apiKey}), fake APNs ${fake.url}, wake channel ${fake.wakeUrl}`);
+const { dep } = await startDemoDep(server.url, auth);
+console.log(`Updraft demo: server ${server.url} (API key ${apiKey}), fake APNs ${fake.url}, wake channel ${fake.wakeUrl}, fake DEP ${dep.url}`);
 // The real catalog snapshots beside the repository (../shared/catalogs), so OS update views have data.
 await importCatalogSnapshots(server.url, auth);
 const count = Number(values.count);
@@ -52,6 +59,7 @@ let shown = -1;
 const fleet = await Fleet.start({
   server: server.url, count, scenario: { ...scenario, start: new Date(t0).toISOString() }, wakeUrl: fake.wakeUrl, interval: 120, keyType: 'ec',
   statePath: join(dataDir, 'sim-fleet.json'),
+  adeCa: { certPem: deviceCa.certPem, keyPem: deviceCa.keyPem }, depUrl: dep.url, beforeEnroll: () => syncDemoDep(server.url, auth),
   onProgress: (done, total) => {
     const step = Math.floor((done / total) * 10);
     if (step !== shown) { shown = step; process.stdout.write(`\r  enrolling: ${done}/${total}`); }
@@ -59,7 +67,7 @@ const fleet = await Fleet.start({
 });
 const by = (key: (d: (typeof fleet.devices)[number]) => string) =>
   Object.entries(fleet.devices.reduce<Record<string, number>>((acc, d) => ({ ...acc, [key(d)]: (acc[key(d)] ?? 0) + 1 }), {})).map(([k, n]) => `${k} ${n}`).join(', ');
-console.log(`\n  ${fleet.stats.enrolled} devices enrolled: ${by((d) => d.platform)}; OS ${by((d) => `${d.platform === 'macos' ? 'macOS' : 'iOS'} ${d.osVersion.split('.')[0]}`)}`);
+console.log(`\n  ${fleet.stats.enrolled} devices enrolled (${fleet.devices.filter((d) => d.ade).length} through ADE): ${by((d) => d.platform)}; OS ${by((d) => `${d.platform === 'macos' ? 'macOS' : 'iOS'} ${d.osVersion.split('.')[0]}`)}`);
 
 const enqueue = (requestType: string, extra: Record<string, unknown> = {}) =>
   fetch(`${server.url}/v1/enqueue`, {
@@ -72,6 +80,7 @@ console.log('  pushed DeviceInformation to every device; try:');
 console.log(`    curl -H 'Authorization: Bearer ${apiKey}' ${server.url}/v1/enrollments`);
 console.log(`    npx updraft enqueue … (or POST ${server.url}/v1/enqueue) — the simulated devices answer like real ones`);
 console.log(`    npx updraft os status [UDID…] --server ${server.url} --api-key ${apiKey}   (GET ${server.url}/v1/os/summary, /v1/devices/{id}/os)`);
+console.log(`    npx updraft dep devices --server ${server.url} --api-key ${apiKey}   (what ABM lists; GET ${server.url}/v1/ade/enrollments: who came through ADE)`);
 
 // A small campaign: every Mac to the newest release of its major, in two waves.
 await new Promise((r) => setTimeout(r, 5000)); // the inventory Updraft asked for at enrollment
@@ -96,3 +105,4 @@ clearInterval(tick);
 await fleet.stop();
 await server.close();
 await fake.close();
+await dep.close();

@@ -1,5 +1,6 @@
 // `updraft os status [ID…] [--platform P] [--model M] [--os-min V] [--os-max V] [--json]`: without
-// ids the fleet's OS update posture (GET /v1/os/summary), with ids each device's (GET /v1/devices/{id}/os).
+// ids the fleet's OS update posture (GET /v1/os/summary), with ids each device's (GET /v1/devices/{id}/os);
+// both show the ADE enrollment minimum OS (ade_minimum_os, and per device whether it runs below it).
 import type { Command } from 'commander';
 import { ApiClient, CliError, clientOptions, type ClientOptions } from './client.js';
 import { action, printJson, table } from './output.js';
@@ -32,6 +33,8 @@ export interface SummaryJson extends Counts {
   by_version: Array<Counts & { platform: string | null; os_version: string | null }>;
   catalogs: CatalogJson[];
   outdated: number;
+  /** The global ADE enrollment minimums per platform ({} when none is set). */
+  ade_minimum_os?: Record<string, string>;
 }
 
 interface DeviceJson {
@@ -48,7 +51,13 @@ interface DeviceJson {
   major_upgrade_allowed: boolean;
   reason?: string;
   last_update_attempt: { status: string } | null;
+  /** The ADE enrollment minimum of its platform (its DEP name's settings) and whether it runs below it. */
+  ade_minimum_os?: string | null;
+  below_ade_minimum_os?: boolean | null;
 }
+
+/** "15.7 (below)", "15.7" or "-": the ADE enrollment minimum column. */
+const adeMinimum = (d: DeviceJson): string | null => (d.ade_minimum_os ? `${d.ade_minimum_os}${d.below_ade_minimum_os ? ' (below)' : ''}` : null);
 
 const ver = (v: { version: string; build: string } | null): string | null => (v ? `${v.version} (${v.build})` : null);
 
@@ -65,6 +74,8 @@ export function summaryText(s: SummaryJson): string {
       `${s.major_upgrade_allowed} can take a major upgrade through MDM`,
     catalogsLine(s.catalogs),
   ];
+  const minimums = Object.entries(s.ade_minimum_os ?? {});
+  if (minimums.length > 0) lines.push('ADE enrollment minimum: ' + minimums.map(([p, v]) => `${p} ${v}`).join(', '));
   if (s.outdated > 0) lines.push(`${s.outdated} postures predate the current catalogs (a recompute is under way)`);
   if (s.by_version.length > 0)
     lines.push(
@@ -79,10 +90,10 @@ export function summaryText(s: SummaryJson): string {
 
 function devicesText(devices: DeviceJson[]): string {
   return table(
-    ['ID', 'PLATFORM', 'MODEL', 'OS', 'LATEST', 'LATEST IN MAJOR', 'BEHIND', 'DAYS', 'CVES', 'EXPLOITED', 'MAJOR UPGRADE', 'LAST ATTEMPT', 'REASON'],
+    ['ID', 'PLATFORM', 'MODEL', 'OS', 'LATEST', 'LATEST IN MAJOR', 'BEHIND', 'DAYS', 'CVES', 'EXPLOITED', 'MAJOR UPGRADE', 'LAST ATTEMPT', 'ADE MINIMUM', 'REASON'],
     devices.map((d) => [
       d.device_id, d.platform, d.model, d.os_version, ver(d.latest), ver(d.latest_in_major), d.releases_behind, d.days_behind, d.cve_count,
-      d.actively_exploited.length, d.major_upgrade_allowed ? 'yes' : 'no', d.last_update_attempt?.status, d.reason,
+      d.actively_exploited.length, d.major_upgrade_allowed ? 'yes' : 'no', d.last_update_attempt?.status, adeMinimum(d), d.reason,
     ]),
   );
 }

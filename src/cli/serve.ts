@@ -14,8 +14,9 @@ export function register(program: Command): void {
       const config = configFrom(opts);
       // V8 doubles the young generation whenever many objects survive a scavenge (startup, an enrollment
       // burst) up to 2 × 16 MB, which then stays resident. The server's long-lived state lives in the old
-      // generation and a request's garbage dies young, so the young generation keeps its first size:
-      // measured ~30 MB less RSS for a few µs of scavenging per request (docs/performance.md).
+      // generation and a request's garbage dies young, so the young generation grows no further: ~15 MB
+      // less peak RSS under the client bench (docs/performance.md). Set here, at run time: given on
+      // Node 20's command line the same flag has no effect.
       setFlagsFromString('--semi-space-growth-factor=1');
       const { startServer } = await import('../server.js'); // loaded here: the other commands stay light
       const server = await startServer(config);

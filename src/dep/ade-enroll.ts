@@ -61,7 +61,7 @@ export function depLookupFrom(
   opts: { client?: (name: string) => Pick<DepClient, 'getProfile'>; logger?: Logger; now?: () => Date } = {},
 ): (serial: string) => Promise<DepDeviceLookup | null> {
   const now = opts.now ?? (() => new Date());
-  const client = opts.client ?? ((name: string) => depClient(name, { store, now, retries: 1, timeoutMs: 10_000, maxWaitMs: 2_000 }));
+  const client = opts.client ?? ((name: string) => depClient(name, { store, now, retries: 0, timeoutMs: 10_000 }));
   return async (serial) => {
     const d = await store.getDepDevice(serial);
     if (!d || d.opType === 'deleted') return null;

@@ -32,7 +32,7 @@ import { registerDepDevices } from './api/dep-devices.js';
 import type { X509Certificate } from 'node:crypto';
 import type { DepDeviceLookup } from '../dep/ade-enroll.js';
 import { registerApiKeys } from './api/apikeys.js';
-import { apiKeyLookup } from './api/auth.js';
+import { apiKeyAccess } from './api/auth.js';
 import { registerHealth } from './health.js';
 import { registerMigration } from './migration.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -189,6 +189,6 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
   registerAudit(app, deps);
   registerHealth(app, deps);
   registerMigration(app, deps);
-  registerUi(app, deps, apiKeyLookup(deps.config.apiKey, deps.store)); // the web dashboard under /ui; signs in with any live API key
+  registerUi(app, deps, apiKeyAccess(deps.config.apiKey, deps.store)); // the web dashboard under /ui; signs in with any live API key
   return app;
 }

@@ -4,6 +4,7 @@
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { Asn1Error, algorithm, children, content, expect, oid, read, readOid, readText, seq, set, integer, tlv, whole } from '../asn1/index.js';
 import { SIGNATURE_ALGORITHMS } from './oids.js';
+import { publicKeyFromSpki } from './spki.js';
 
 /** Key types and sizes a device identity may use. */
 export const KEY_POLICY = { rsaMinBits: 2048, rsaMaxBits: 8192, ecCurves: ['prime256v1', 'secp384r1'] } as const;
@@ -76,7 +77,7 @@ export function parseCsr(input: Uint8Array, knownKey?: { spki: Buffer; key: KeyO
   if (knownKey && knownKey.spki.equals(spki)) key = knownKey.key;
   else {
     try {
-      key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+      key = publicKeyFromSpki(spki);
     } catch {
       throw new CsrError('the request carries an unreadable public key');
     }

@@ -12,8 +12,10 @@ import { UnconfiguredPusher } from './unconfigured.js';
 /** Warn this long before the push certificate expires. */
 export const EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 86_400_000;
-/** How often to look for a certificate stored by another process and re-check expiry. */
-const CHECK_EVERY_MS = 3_600_000;
+/** How often to look for a certificate stored (or replaced) by another process and re-check expiry. */
+const CHECK_EVERY_MS = 60_000;
+/** Without a certificate, a push first looks for one another process stored, at most this often. */
+const UNCONFIGURED_CHECK_MS = 2_000;
 
 /** The log line for a certificate expiring soon or already expired, or null when it is fine. */
 export function expiryWarning(topic: string, notAfter: Date, now: Date): string | null {
@@ -42,6 +44,7 @@ export class ManagedPusher implements Pusher {
   private current: Pusher = new UnconfiguredPusher();
   private loadedAt: number | null = null;
   private warnedAt = -Infinity;
+  private checkedAt = -Infinity;
   private readonly timer: NodeJS.Timeout;
   private readonly ca: string | null;
   private readonly now: () => Date;
@@ -63,7 +66,12 @@ export class ManagedPusher implements Pusher {
     return this.current.problem ?? null;
   }
 
-  push(ids: string[], opts?: PushOptions): Promise<PushOutcome[]> {
+  async push(ids: string[], opts?: PushOptions): Promise<PushOutcome[]> {
+    // A certificate imported through another node is used here at the next push, not a minute later.
+    if (!this.current.configured && Date.now() - this.checkedAt >= UNCONFIGURED_CHECK_MS) {
+      this.checkedAt = Date.now();
+      await this.reload().catch((err: Error) => this.opts.logger.error({ err }, 'push certificate check failed'));
+    }
     return this.current.push(ids, opts);
   }
 

@@ -76,9 +76,11 @@ export function startRepushWorker(opts: RepushOptions): RepushWorker {
       if (fresh.length === 0) break;
       const known = await Promise.all(fresh.map((id) => waiting.get(id) ?? schedule(id)));
       const due: string[] = [];
+      /** Unanswered pushes so far of each due enrollment (from the log when this process has no count). */
+      const pushedBefore = new Map<string, number>();
       fresh.forEach((id, i) => {
         pending.add(id);
-        if (known[i].due <= now) due.push(id);
+        if (known[i].due <= now) (due.push(id), pushedBefore.set(id, known[i].pushes));
         else waiting.set(id, known[i]);
       });
       if (due.length > 0) {
@@ -86,7 +88,7 @@ export function startRepushWorker(opts: RepushOptions): RepushWorker {
         // the schedule was read) already woke the device: it is not sent again.
         const outcomes = await opts.pusher.push(due, { notPushedSince: new Date(now) });
         for (const o of outcomes) {
-          const pushes = (waiting.get(o.id)?.pushes ?? 0) + 1;
+          const pushes = (pushedBefore.get(o.id) ?? 0) + 1;
           waiting.set(o.id, { due: now + repushDelay(pushes, opts.interval, maxDelay), pushes });
           if (o.ok) pushed++;
         }

@@ -42,6 +42,9 @@ export interface FleetOptions {
   adeCa?: { certPem: string; keyPem: string } | null;
   /** A (fake) DEP service: ADE devices are listed in it at start, and in Setup Assistant ask it where to enroll. */
   depUrl?: string | null;
+  /** Once ADE devices are listed in the DEP service and before any device enrolls: e.g. a DEP sync, so
+   * the server's assigner gives them their ADE profile before they reach Setup Assistant. */
+  beforeEnroll?: () => Promise<void>;
   onProgress?: (enrolled: number, total: number) => void;
   onResult?: (d: DeviceState, requestType: string, result: CommandResult) => void;
   /** A command the server handed this device (crash tests compare it with the server's records). */

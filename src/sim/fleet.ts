@@ -163,7 +163,10 @@ export class Fleet implements SimContext {
       await this.wake.start(this.opts.wakeSince);
     }
     if (this.opts.enroll === false) this.stats.enrolled = this.devices.filter((d) => d.enrolled).length;
-    else await this.enrollAll();
+    else {
+      await this.opts.beforeEnroll?.();
+      await this.enrollAll();
+    }
     const now = this.now();
     const { plugInAfterSeconds } = this.scenario.power;
     const { unlockAfterSeconds } = this.scenario.lock;

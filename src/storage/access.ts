@@ -66,6 +66,11 @@ export function accessStore(ctx: Ctx): AccessStore {
       return row ? keyRecord(row) : null;
     },
 
+    async apiKeyLive(id) {
+      const row = await db.selectFrom('api_keys').select('id').where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+      return row !== undefined;
+    },
+
     async listApiKeys() {
       return (await db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('id').execute()).map(keyRecord);
     },

@@ -142,7 +142,7 @@ export function campaignStore(ctx: Ctx): CampaignStore & TagStore {
     async campaignCounts(id) {
       const rows = await db.selectFrom('campaign_devices')
         .select((eb) => ['wave', 'state', eb.fn.countAll<number | string>().as('n')])
-        .where('campaign_id', '=', id).groupBy(['wave', 'state']).orderBy('wave').orderBy('state').execute();
+        .where('campaign_id', '=', id).groupBy(['state', 'wave']).orderBy('wave').orderBy('state').execute(); // groups in index order (016)
       return rows.map((r) => ({ wave: r.wave, state: r.state, count: Number(r.n) }));
     },
 

@@ -132,7 +132,9 @@ export function commandStore({ db, dialect }: Ctx): Omit<CommandStore, 'reportAn
         .where('queue.status', '=', 'queued')
         .where('enrollments.enabled', '=', 1)
         .where('enrollments.push_invalid_at', 'is', null) // a dead token waits for its TokenUpdate
-        .where((eb) => eb.or([eb('queue.sent_at', 'is', null), eb('queue.sent_at', '<', before)]));
+        // Queued and not handed out since `sentBefore`; a command never handed out counts once it is as
+        // old (until then its enqueue's own push, maybe in flight on another node, is what wakes the device).
+        .where((eb) => eb.or([eb.and([eb('queue.sent_at', 'is', null), eb('queue.created_at', '<', before)]), eb('queue.sent_at', '<', before)]));
       if (after !== undefined) q = q.where('queue.enrollment_id', '>', after);
       const rows = await q.orderBy('queue.enrollment_id').limit(limit).execute();
       return rows.map((r) => r.enrollment_id);

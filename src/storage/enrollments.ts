@@ -12,7 +12,7 @@ import type {
 } from './types.js';
 import type { EnrollmentsTable } from './schema.js';
 import { likePrefix, oneOf, toDate, type Ctx } from './context.js';
-import { applyInventory } from './inventory.js';
+import { applyInventory, osKey } from './inventory.js';
 
 const inventoryColumns = {
   serialNumber: 'serial_number',
@@ -27,14 +27,15 @@ const inventoryColumns = {
   platform: 'platform',
 } as const satisfies Record<keyof Inventory, keyof EnrollmentsTable>;
 
-type InventoryRow = { -readonly [K in keyof typeof inventoryColumns as (typeof inventoryColumns)[K]]?: string | null };
+type InventoryRow = { -readonly [K in keyof typeof inventoryColumns as (typeof inventoryColumns)[K]]?: string | null } & { os_key?: string | null };
 
-/** The inventory keys that are present (null included), as column values. */
+/** The inventory keys that are present (null included), as column values; the OS version with its sortable key. */
 function inventoryRow(inv: Inventory): InventoryRow {
   const row: InventoryRow = {};
   for (const [key, column] of Object.entries(inventoryColumns) as [keyof Inventory, keyof InventoryRow][]) {
     if (inv[key] !== undefined) row[column] = inv[key];
   }
+  if (row.os_version !== undefined) row.os_key = osKey(row.os_version);
   return row;
 }
 

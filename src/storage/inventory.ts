@@ -8,6 +8,7 @@ import type { Database } from './schema.js';
 import type { DueInventory, InventoryStore, InventoryUpsertOptions, InventoryUpsertResult } from './types-inventory.js';
 import { inventoryPhase, type InventoryDb, type InventoryTables } from './inventory-schema.js';
 import { chunks, oneOf, toDate, type Ctx } from './context.js';
+import { versionKey } from '../mdm/version.js';
 
 type Row = Selectable<InventoryTables['device_inventory']>;
 type Field = keyof InventoryPatch;
@@ -60,6 +61,9 @@ const ENROLLMENT = {
   serialNumber: 'serial_number',
   deviceName: 'device_name',
 } as const satisfies Partial<Record<Field, keyof Database['enrollments']>>;
+
+/** The enrollment's sortable OS key (the device list's OS order): 9.x before 10.x. */
+export const osKey = (version: string | null): string | null => (version === null || version === '' ? null : versionKey(version));
 
 const flag = (v: number | null): boolean | null => (v === null ? null : v === 1);
 const toFlag = (v: boolean | null | undefined): number | null => (v === null || v === undefined ? null : v ? 1 : 0);
@@ -198,7 +202,8 @@ export async function applyInventory(
     if (typeof v === 'string' && v !== '' && changes.some((c) => c.field === field)) mirrored[column] = v;
   }
   if (opts.syncEnrollment !== false && Object.keys(mirrored).length > 0) {
-    await trx.updateTable('enrollments').set({ ...mirrored, updated_at: now }).where('id', '=', deviceId).execute();
+    const key = mirrored.os_version === undefined ? {} : { os_key: osKey(mirrored.os_version) };
+    await trx.updateTable('enrollments').set({ ...mirrored, ...key, updated_at: now }).where('id', '=', deviceId).execute();
   }
   after.updatedAt = at;
   if (opts.information) after.informationAt = at;

@@ -28,6 +28,8 @@ export interface EnrollmentsTable {
   product_name: string | null;
   device_name: string | null;
   os_version: string | null;
+  /** os_version as sortable text (mdm/version.ts versionKey), written with it (migration 016). */
+  os_key: string | null;
   build_version: string | null;
   imei: string | null;
   meid: string | null;

@@ -53,6 +53,8 @@ export interface AccessStore {
   createApiKey(key: Omit<ApiKeyRecord, 'revokedAt'>): Promise<boolean>;
   /** The key, revoked or not, with this hash. */
   apiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  /** Whether a stored key with this id exists and is not revoked (one primary-key read: checked on each dashboard request). */
+  apiKeyLive(id: string): Promise<boolean>;
   /** Every key, revoked ones too, oldest first. */
   listApiKeys(): Promise<ApiKeyRecord[]>;
   /** Revoke the key with this id or name; the record as it now is, or null when none matches. */

@@ -11,7 +11,7 @@ export type DeviceSort = 'name' | 'serial' | 'model' | 'os' | 'seen' | 'type' | 
 export const DEVICE_SORTS: readonly DeviceSort[] = ['name', 'serial', 'model', 'os', 'seen', 'type', 'behind'];
 
 export interface DeviceListQuery {
-  /** Case-insensitive substring of the device name, serial number, model or enrollment id. */
+  /** Case-insensitive prefix of the device name, serial number, model or enrollment id. */
   search?: string;
   platform?: Platform;
   /** Exact OS version. */
@@ -58,9 +58,22 @@ export interface FleetOverview {
   notSeen: Array<{ days: number; devices: number }>;
 }
 
+/** A filtered device list counts its matches up to this many; past it, the total is "more than COUNT_CAP". */
+export const COUNT_CAP = 10_000;
+
+export interface DeviceListPage {
+  rows: DeviceListRow[];
+  /** How many devices match: the whole fleet exactly, a filtered list up to COUNT_CAP. */
+  total: number;
+  /** More than COUNT_CAP devices match (total is COUNT_CAP). */
+  capped: boolean;
+  /** Another page follows this one. */
+  more: boolean;
+}
+
 export interface FleetStore {
-  /** A page of the device list and how many devices match in all. */
-  deviceList(query: DeviceListQuery): Promise<{ rows: DeviceListRow[]; total: number }>;
+  /** A page of the device list and how many devices match (counted up to COUNT_CAP). */
+  deviceList(query: DeviceListQuery): Promise<DeviceListPage>;
   fleetOverview(now: Date, notSeenDays: readonly number[]): Promise<FleetOverview>;
   /** Devices of a campaign that reached done, counted per time bucket (bucket start, count), oldest first. */
   campaignDoneSeries(campaignId: string, bucketMs: number): Promise<Array<{ at: Date; done: number }>>;

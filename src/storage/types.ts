@@ -280,7 +280,8 @@ export interface CommandStore {
   /** Cancel every queued command of the enrollment; returns how many. */
   clearQueue(enrollmentId: string, at: Date): Promise<number>;
   /**
-   * Enrollments with queued commands not handed out since `sentBefore` (for re-push), by id, leaving
+   * Enrollments with queued commands not handed out since `sentBefore` (never handed out: queued
+   * before it) for re-push, by id, leaving
    * out those whose push token APNs declared dead (until their next TokenUpdate); with `after`, only
    * ids greater than it (to page through a large fleet).
    */

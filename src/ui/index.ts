@@ -7,7 +7,7 @@ import type { AppDeps } from '../http/app.js';
 import { registerAssets } from './assets.js';
 import { html, type Html } from './html.js';
 import { notice, page } from './layout.js';
-import { Sessions, canChange, singleKeyLookup, type KeyLookup, type Session } from './session.js';
+import { Sessions, canChange, singleKeyAccess, type KeyAccess, type Session } from './session.js';
 import { registerSignin } from './pages/signin.js';
 import { registerFleet } from './pages/fleet.js';
 import { registerDevices } from './pages/devices.js';
@@ -58,10 +58,10 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'same-origin',
 };
 
-export function registerUi(app: FastifyInstance, deps: AppDeps, lookup?: KeyLookup): void {
+export function registerUi(app: FastifyInstance, deps: AppDeps, keys?: KeyAccess): void {
   const ctx: UiContext = {
     deps,
-    sessions: new Sessions(deps.config.apiKey, lookup ?? singleKeyLookup(deps.config.apiKey)),
+    sessions: new Sessions(deps.config.apiKey, keys ?? singleKeyAccess(deps.config.apiKey)),
     now: () => new Date(),
     clock: deps.clock ?? (() => new Date()),
   };
@@ -77,7 +77,7 @@ export function registerUi(app: FastifyInstance, deps: AppDeps, lookup?: KeyLook
     ui.addHook('preHandler', async (req, reply) => {
       const path = req.url.split('?')[0]!;
       if (PUBLIC.has(path) || path.startsWith('/ui/assets/')) return;
-      const session = ctx.sessions.read(req);
+      const session = await ctx.sessions.read(req);
       if (!session) {
         if (req.method === 'GET' || req.method === 'HEAD') {
           const next = encodeURIComponent(req.url);

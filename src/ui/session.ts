@@ -1,6 +1,7 @@
 // Dashboard sessions: signing in with an API key gives a session cookie (HttpOnly, SameSite=Strict,
 // Secure when the request came over HTTPS), signed with a secret derived from the server's API key,
-// so every server process sharing the key accepts it and changing the key ends every session.
+// so every server process sharing the key accepts it and changing the key ends every session;
+// revoking the API key a session signed in with ends that session (checked on each request).
 // The cookie carries the session id, the key's role and an expiry; each session has a CSRF token
 // (an HMAC of its id) that every form carries. The sign-in form, before any session, uses a
 // double-submit token: a random cookie echoed by the form.
@@ -22,11 +23,19 @@ export interface Session {
   csrf: string;
 }
 
-/** Resolves a presented API key to its role; null: not a key of this server. */
-export type KeyLookup = (key: string) => Promise<{ id: string; role: Role; name: string } | null>;
+/** The API keys sessions come from. */
+export interface KeyAccess {
+  /** A presented API key's id, role and name; null: not a live key of this server. */
+  lookup(key: string): Promise<{ id: string; role: Role; name: string } | null>;
+  /** Whether the key of this id is still live: a revoked key's sessions end with it. */
+  live(id: string): Promise<boolean>;
+}
 
 /** Without a key store: the server's one API key, admin. */
-export const singleKeyLookup = (apiKey: string): KeyLookup => async (key) => (keyMatches(key, apiKey) ? { id: 'default', role: 'admin', name: 'default' } : null);
+export const singleKeyAccess = (apiKey: string): KeyAccess => ({
+  lookup: async (key) => (keyMatches(key, apiKey) ? { id: 'default', role: 'admin', name: 'default' } : null),
+  live: async (id) => id === 'default',
+});
 
 export const SESSION_COOKIE = 'updraft_session';
 export const SIGNIN_COOKIE = 'updraft_signin';
@@ -75,7 +84,7 @@ export class Sessions {
   /** Signed-out session ids until they would have expired (this process; the cookie is cleared too). */
   private readonly ended = new Map<string, number>();
 
-  constructor(apiKey: string, readonly lookup: KeyLookup, private readonly now: () => number = Date.now) {
+  constructor(apiKey: string, private readonly keys: KeyAccess, private readonly now: () => number = Date.now) {
     this.secret = createHmac('sha256', 'updraft-ui-session').update(apiKey).digest();
   }
 
@@ -89,14 +98,23 @@ export class Sessions {
 
   /** Sign in: the cookie to set, or null for a key the server does not know. */
   async signIn(req: FastifyRequest, key: string): Promise<string | null> {
-    const found = key ? await this.lookup(key) : null;
+    const found = key ? await this.keys.lookup(key) : null;
     if (!found) return null;
     const payload = b64url(Buffer.from(JSON.stringify({ s: b64url(randomBytes(18)), r: found.role, i: found.id, k: found.name, e: this.now() + SESSION_MS })));
     return cookieText(req, SESSION_COOKIE, `${payload}.${this.sign(payload)}`, SESSION_MS / 1000);
   }
 
-  /** The request's session, or null (no cookie, forged, expired or signed out). */
-  read(req: FastifyRequest): Session | null {
+  /**
+   * The request's session, or null (no cookie, forged, expired, signed out, or its key revoked since:
+   * checked on every request, one primary-key read).
+   */
+  async read(req: FastifyRequest): Promise<Session | null> {
+    const s = this.verify(req);
+    return s && (await this.keys.live(s.keyId)) ? s : null;
+  }
+
+  /** The cookie's session if its signature, expiry and sign-out allow it. */
+  private verify(req: FastifyRequest): Session | null {
     const value = cookies(req)[SESSION_COOKIE];
     if (!value) return null;
     const dot = value.indexOf('.');

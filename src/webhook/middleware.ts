@@ -1,6 +1,9 @@
 // The webhook middleware: after the inner service handled a check-in, its event is written to the
 // durable outbox (one insert); a report's event is handed to the core (meta.outbox), which commits it
 // with the result. The worker delivers them. A receiver never slows device traffic.
+// A check-in whose event cannot be written (database down, disk full) fails with that error: the
+// device tries the check-in again (check-ins are idempotent) and the retry records the event, so a
+// check-in answered 200 always has its event.
 import type { Logger } from 'pino';
 import type { MdmMiddleware, MdmService } from '../service/types.js';
 import type { Store } from '../storage/types.js';
@@ -11,12 +14,12 @@ export interface WebhookMiddlewareOptions {
 }
 
 export function webhookMiddleware(store: Store, opts: WebhookMiddlewareOptions = {}): MdmMiddleware {
-  /** An outbox failure is logged, never turned into a device error: the device's request already succeeded. */
   async function record(ev: WebhookEvent, at: Date): Promise<void> {
     try {
       await store.outboxAdd(ev.topic, JSON.stringify(ev), at);
     } catch (err) {
-      opts.logger?.error({ err, topic: ev.topic }, 'webhook event not recorded');
+      opts.logger?.warn({ topic: ev.topic }, 'webhook event not recorded: the check-in fails so the device sends it again');
+      throw err;
     }
   }
   return (next: MdmService): MdmService => ({

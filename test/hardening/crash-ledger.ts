@@ -26,19 +26,27 @@ export class Ledger {
   }
 }
 
-/** A webhook receiver: every acknowledge event as `${udid} ${uuid} ${status}` with how often it came. */
-export async function webhookReceiver(): Promise<{ url: string; acks: Map<string, number>; close(): Promise<void> }> {
+/**
+ * A webhook receiver: every acknowledge event as `${udid} ${uuid} ${status}`, and every check-in
+ * event as `${udid} ${topic}`, with how often it came.
+ */
+export async function webhookReceiver(): Promise<{ url: string; acks: Map<string, number>; checkins: Map<string, number>; close(): Promise<void> }> {
   const acks = new Map<string, number>();
+  const checkins = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => { body += d.toString(); });
     req.on('end', () => {
       try {
-        const ev = JSON.parse(body) as { acknowledge_event?: { udid?: string; command_uuid: string; status: string } };
+        const ev = JSON.parse(body) as { topic: string; acknowledge_event?: { udid?: string; command_uuid: string; status: string }; checkin_event?: { udid?: string } };
         const a = ev.acknowledge_event;
         if (a) {
           const k = `${a.udid} ${a.command_uuid.toLowerCase()} ${a.status}`;
           acks.set(k, (acks.get(k) ?? 0) + 1);
+        }
+        if (ev.checkin_event) {
+          const k = `${ev.checkin_event.udid} ${ev.topic}`;
+          checkins.set(k, (checkins.get(k) ?? 0) + 1);
         }
       } catch { /* not ours */ }
       res.end('ok');
@@ -46,7 +54,7 @@ export async function webhookReceiver(): Promise<{ url: string; acks: Map<string
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}/hook`, acks, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return { url: `http://127.0.0.1:${port}/hook`, acks, checkins, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
 }
 
 const FINAL: Record<string, string> = { Acknowledged: 'acknowledged', Error: 'error', CommandFormatError: 'error' };

@@ -3,7 +3,7 @@
 // workers. MDM requests and API writes meanwhile get 507 with the reason (never 401, never a crash),
 // a refused result leaves its command queued, and once space returns (the cap raised) the same
 // server takes the writes again without a restart; integrity_check is ok, nothing acknowledged
-// before the disk filled is lost, and every result's webhook event is delivered.
+// before the disk filled is lost, and every result's and every check-in's webhook event is delivered.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
@@ -111,12 +111,15 @@ test('SQLite disk full: 507 with the reason on MDM and API writes, no crash, rec
     assert.match(a.text, FULL);
   }
   // New enrollments and commands fit in the room left inside the pages already there, until it runs out.
+  // A check-in answered 200 has its webhook event (written after it: when that write fails, the check-in does).
+  const checkedIn: string[] = [];
   let stranger: TestDevice | null = null;
   for (let i = 0; i < 300 && !stranger; i++) {
     const d = new TestDevice(server.url, { ids: { UDID: `FULL-NEW-${i}` } });
     const auth = await d.authenticate();
     assert.ok(auth.status === 200 || auth.status === 507, `a new enrollment: ${auth.status} ${auth.text}`);
     if (auth.status === 507) (assert.match(auth.text, FULL), (stranger = d));
+    else checkedIn.push(`FULL-NEW-${i} mdm.Authenticate`);
   }
   assert.ok(stranger, 'new enrollments are refused once the disk is full');
   let refused: string | null = null;
@@ -150,6 +153,9 @@ test('SQLite disk full: 507 with the reason on MDM and API writes, no crash, rec
     const body = (await res.json()) as { enrollments: Array<{ status: string }> };
     assert.equal(body.enrollments[0]?.status, 'acknowledged', `${udid}'s acknowledged ${uuid} is kept`);
   }
-  // And every result's webhook event goes out (the worker carried on through the full disk).
+  // And every result's and check-in's webhook event goes out (the worker carried on through the full disk).
   await waitFor('a webhook event for every result', async () => acked.every(([udid, uuid]) => hooks.acks.has(`${udid} ${uuid.toLowerCase()} Acknowledged`)) || null, 20_000);
+  assert.ok(checkedIn.length > 0);
+  await waitFor('a webhook event for every check-in answered 200', async () => checkedIn.every((k) => hooks.checkins.has(k)) || null, 20_000)
+    .catch(() => assert.deepEqual(checkedIn.filter((k) => !hooks.checkins.has(k)), [], 'check-ins answered 200 without their webhook event'));
 });

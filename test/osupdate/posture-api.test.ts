@@ -15,6 +15,7 @@ import { startTestServer, TEST_API_KEY, type TestServer } from '../helpers/serve
 import { openTestStore } from '../helpers/store.js';
 import { RecordingPusher, call } from '../api/helpers.js';
 import { runCli } from '../cli/run.js';
+import { saveAdeSettings } from '../../src/dep/ade-settings.js';
 import { snapshot, SNAPSHOTS } from './sucatalog.js';
 
 const NOW = new Date('2026-08-22T12:00:00Z');
@@ -190,8 +191,9 @@ test('catalogs past every ExpirationDate are stale, and the posture says so with
   assert.deepEqual(summary.catalogs.map((c) => [c.kind, c.stale]), [['gdmf', true], ['sofa-ios', true], ['sofa-macos', true]]);
 });
 
-test('updraft os status: the summary table, one device, --json', async () => {
+test('updraft os status: the summary table, one device, --json, the ADE enrollment minimum', async () => {
   const env = { UPDRAFT_SERVER: srv.url, UPDRAFT_API_KEY: TEST_API_KEY };
+  await saveAdeSettings(store, null, { minimum_os: { iOS: '26.6', macOS: '15.7' } });
   const [summary, device, json, missing] = await Promise.all([
     runCli(['os', 'status'], env),
     runCli(['os', 'status', PHONE], env),
@@ -201,11 +203,14 @@ test('updraft os status: the summary table, one device, --json', async () => {
   assert.equal(summary.code, 0, summary.stderr);
   assert.match(summary.stdout, /^3 devices: 1 on the latest release, 1 behind on their major, 0 a major behind, 0 exposed to actively exploited CVEs, 1 unknown to the catalogs/);
   assert.match(summary.stdout, /catalogs: gdmf \d+ d/);
+  assert.match(summary.stdout, /\nADE enrollment minimum: iOS 26\.6, macOS 15\.7\n/);
   assert.match(summary.stdout, /PLATFORM\s+OS\s+DEVICES\s+ON LATEST\s+BEHIND\s+MAJOR BEHIND\s+EXPLOITED\s+UNKNOWN\nmacOS\s+26\.6\.2\s+1\s+1/);
   assert.equal(device.code, 0, device.stderr);
-  assert.match(device.stdout, new RegExp(`${PHONE}\\s+iOS\\s+iPhone15,2\\s+26\\.5\\s+26\\.6\\.1 \\(23G83\\)\\s+26\\.6\\.1 \\(23G83\\)\\s+3\\s+\\d+\\s+153\\s+0\\s+no\\s+-\\s+not supervised`));
+  assert.match(device.stdout, new RegExp(`${PHONE}\\s+iOS\\s+iPhone15,2\\s+26\\.5\\s+26\\.6\\.1 \\(23G83\\)\\s+26\\.6\\.1 \\(23G83\\)\\s+3\\s+\\d+\\s+153\\s+0\\s+no\\s+-\\s+26\\.6 \\(below\\)\\s+not supervised`));
+  assert.match(device.stdout, /LAST ATTEMPT\s+ADE MINIMUM\s+REASON/);
   assert.equal(json.code, 0, json.stderr);
   assert.equal(JSON.parse(json.stdout).os_version, '26.6.2');
+  assert.deepEqual([JSON.parse(json.stdout).ade_minimum_os, JSON.parse(json.stdout).below_ade_minimum_os], ['15.7', false]);
   assert.equal(missing.code, 1);
   assert.match(missing.stdout, new RegExp(MAC));
   assert.match(missing.stderr, /updraft: NOPE: no inventory for device NOPE/);

@@ -40,10 +40,13 @@ describe(`no repeated pushes (${testDbLabel})`, () => {
     await store.close();
   });
 
-  /** A device with a command just queued (never fetched, so the worker finds it pending at once). */
+  /**
+   * A device with a command queued an interval ago and never fetched, nor pushed: the worker finds it
+   * due at once (a command queued later waits an interval first, its enqueue's push is what wakes it).
+   */
   async function deviceWithCommand() {
-    const d = await enrollPushable(store, clock.now());
-    await store.enqueue({ uuid: randomUUID(), requestType: 'DeviceInformation', raw: COMMAND(randomUUID()), at: clock.now() }, [d.id]);
+    const d = await enrollPushable(store, new Date(now - HOUR - 60_000));
+    await store.enqueue({ uuid: randomUUID(), requestType: 'DeviceInformation', raw: COMMAND(randomUUID()), at: new Date(now - HOUR - 60_000) }, [d.id]);
     return d;
   }
 

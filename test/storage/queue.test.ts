@@ -218,6 +218,11 @@ describe(`command queue (${testDbLabel})`, () => {
     assert.ok(!pending.includes(sent), 'handed out after the cutoff');
     assert.ok(!pending.includes(disabled));
     assert.ok((await store.pendingEnrollments(at(200), 1000)).includes(sent));
+    // A command queued after the cutoff is not pending yet: its enqueue's own push wakes the device.
+    const late = await enrollDevice(store);
+    await enqueueOne(store, [late], { when: at(300) });
+    assert.ok(!(await store.pendingEnrollments(at(200), 1000)).includes(late), 'queued after the cutoff');
+    assert.ok((await store.pendingEnrollments(at(400), 1000)).includes(late));
     const [first] = await store.pendingEnrollments(at(200), 1);
     const rest = await store.pendingEnrollments(at(200), 1000, first);
     assert.ok(first !== undefined && !rest.includes(first), 'the cursor pages past ids already seen');

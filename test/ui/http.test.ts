@@ -7,10 +7,14 @@ import { startTestServer, TEST_API_KEY, type TestServer } from '../helpers/serve
 import { html, raw } from '../../src/ui/html.js';
 import { hashApiKey } from '../../src/http/api/auth.js';
 import { postForm, setCookies, signIn, signinForm, type UiClient } from './client.js';
+import { storeWithSecondConnection } from '../storage/setup.js';
 
 let srv: TestServer;
 let ui: UiClient;
 const at = new Date('2026-08-20T10:00:00Z');
+/** As text "9.3.5" sorts after "26.1" and "10.15.7"; as versions it comes first. */
+const OS_VERSIONS = ['26.1', '9.3.5', '10.15.7'];
+const rowsOf = (body: string) => [...body.matchAll(/<a href="\/ui\/devices\/([^"]+)">/g)].map((m) => decodeURIComponent(m[1]!));
 
 before(async () => {
   srv = await startTestServer();
@@ -19,7 +23,7 @@ before(async () => {
     const id = `UI-${String(i).padStart(4, '0')}`;
     await store.authenticate({
       id, type: 'Device', deviceId: id, udid: id, topic: 'com.apple.mgmt.test', at,
-      inventory: { deviceName: i === 7 ? '<script>alert("x")</script> & co' : `Mac ${String(i).padStart(3, '0')}`, serialNumber: `SER${i}`, model: i % 2 ? 'Mac14,2' : 'iPhone15,2', platform: i % 2 ? 'macOS' : 'iOS', osVersion: i % 3 ? '15.6' : '26.1' },
+      inventory: { deviceName: i === 7 ? '<script>alert("x")</script> & co' : `Mac ${String(i).padStart(3, '0')}`, serialNumber: `SER${i}`, model: i % 2 ? 'Mac14,2' : 'iPhone15,2', platform: i % 2 ? 'macOS' : 'iOS', osVersion: OS_VERSIONS[i % 3] },
     });
     await store.touch(id, new Date(Date.now() - (i < 10 ? 40 : 1) * 86_400_000));
   }
@@ -93,7 +97,6 @@ test('device names and search text are escaped in the page', async () => {
 });
 
 test('the device list is paged, sorted and filtered by the server', async () => {
-  const rowsOf = (body: string) => [...body.matchAll(/<a href="\/ui\/devices\/([^"]+)">/g)].map((m) => decodeURIComponent(m[1]!));
   const p1 = await (await ui.get('/ui/devices')).text();
   assert.match(p1, /120 devices, page 1 of 3/);
   assert.equal(rowsOf(p1).length, 50);
@@ -107,6 +110,55 @@ test('the device list is paged, sorted and filtered by the server', async () => 
   const bad = await ui.get('/ui/devices?sort=nope');
   assert.equal(bad.status, 400);
   assert.match(await bad.text(), /sort must be one of/);
+});
+
+test('the OS column sorts by version, not as text: 9.x before 10.x before 26.x', async () => {
+  const osOf = (id: string) => OS_VERSIONS[Number(id.slice(3)) % 3];
+  const asc = rowsOf(await (await ui.get('/ui/devices?sort=os')).text()).map(osOf);
+  assert.deepEqual([...new Set(asc)], ['9.3.5', '10.15.7'], 'the first 50 of 120: every 9.3.5 (40), then 10.15.7');
+  const desc = rowsOf(await (await ui.get('/ui/devices?sort=os&dir=desc&page=2')).text()).map(osOf);
+  assert.deepEqual([...new Set(desc)], ['10.15.7', '9.3.5'], 'descending: 26.1 (40), 10.15.7 (40), then 9.3.5');
+  // An inventory report that changes the OS version moves the device in that order.
+  await srv.store.upsertInventory('UI-0001', { osVersion: '8.4.1' }, new Date(), { information: true });
+  assert.equal(rowsOf(await (await ui.get('/ui/devices?sort=os')).text())[0], 'UI-0001');
+  await srv.store.upsertInventory('UI-0001', { osVersion: '9.3.5' }, new Date(), { information: true });
+});
+
+test('search matches the start of a serial number, name, model or id, in any case', async () => {
+  const serial = await (await ui.get('/ui/devices?q=ser11')).text();
+  assert.match(serial, /11 devices/, 'SER11 and SER110-SER119');
+  assert.deepEqual(rowsOf(serial), ['UI-0011', ...Array.from({ length: 10 }, (_, i) => `UI-011${i}`)]);
+  assert.match(await (await ui.get('/ui/devices?q=mac+10')).text(), /10 devices/, 'names Mac 100-Mac 109');
+  assert.match(await (await ui.get('/ui/devices?q=ui-011')).text(), /10 devices/, 'ids');
+  assert.match(await (await ui.get('/ui/devices?q=IPHONE15')).text(), /60 devices/, 'models');
+  assert.match(await (await ui.get('/ui/devices?q=ER11')).text(), /0 devices/, 'the middle of a serial is not its start');
+  assert.match(await (await ui.get('/ui/devices?q=SER1_')).text(), /0 devices/, 'LIKE wildcards are plain characters');
+});
+
+test('past 10,000 matches the list says "more than" and pages on with Next until the last page', async () => {
+  const { store, other, close } = await storeWithSecondConnection();
+  const big = await startTestServer({ store });
+  try {
+    const n = 10_050;
+    const rows = Array.from({ length: n }, (_, i) => {
+      const id = `BIG-${String(i).padStart(5, '0')}`;
+      return { id, device_id: id, type: 'Device', topic: 't', enabled: 1, token_update_tally: 1, awaiting_configuration: 0, created_at: 0, updated_at: 0, device_name: `Big ${String(i).padStart(5, '0')}` };
+    });
+    for (let i = 0; i < n; i += 500) await other.insertInto('enrollments').values(rows.slice(i, i + 500)).execute();
+    const client = await signIn(big.url, TEST_API_KEY);
+    assert.match(await (await client.get('/ui/devices')).text(), /10,050 devices, page 1 of 201/, 'the whole fleet: counted exactly');
+    const first = await (await client.get('/ui/devices?q=big')).text();
+    assert.match(first, /More than 10,000 devices, page 1</);
+    assert.match(first, /<span>Page 1<\/span>\s*<a href="\/ui\/devices\?q=big&amp;page=2" rel="next">/);
+    const last = await (await client.get('/ui/devices?q=big&page=201')).text();
+    assert.match(last, /More than 10,000 devices, page 201</);
+    assert.deepEqual(rowsOf(last), rows.slice(10_000).map((r) => r.id));
+    assert.doesNotMatch(last, /rel="next"/, 'the last page has no Next');
+    assert.match(last, /rel="prev"/);
+  } finally {
+    await big.close();
+    await close();
+  }
 });
 
 test('the fleet page links its figures to the filtered list', async () => {
@@ -146,6 +198,21 @@ test('a read-only key sees no button that changes anything, and its POSTs are re
   const form = await signinForm(srv.url);
   const revoked = await postForm(srv.url, '/ui/signin', { _signin: form.token, key: 'read-only-key' }, { cookie: form.cookie });
   assert.equal(revoked.status, 401, 'a revoked key signs in no more');
+});
+
+test('revoking a key ends the dashboard sessions it opened, on their next request', async () => {
+  await srv.store.createApiKey({ id: 'op1', name: 'helpdesk', role: 'operator', hash: hashApiKey('operator-key'), createdAt: new Date() });
+  const op = await signIn(srv.url, 'operator-key');
+  const csrf = await op.csrf();
+  assert.equal((await op.get('/ui/devices')).status, 200);
+  await srv.store.revokeApiKey('helpdesk', new Date());
+  const page = await op.get('/ui/devices');
+  assert.equal(page.status, 303, 'the next page asks to sign in again');
+  assert.match(page.headers.get('location')!, /^\/ui\/signin/);
+  const post = await op.post('/ui/devices/UI-0002/actions/restart', { _csrf: csrf });
+  assert.equal(post.status, 401, 'and a form it still holds is refused');
+  assert.equal((await srv.store.listQueue('UI-0002')).length, 0);
+  assert.equal((await ui.get('/ui/devices')).status, 200, "the server key's session goes on");
 });
 
 test('the server page warns from 30 days before the push certificate expires', async () => {

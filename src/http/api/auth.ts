@@ -90,10 +90,16 @@ export function requireApiKey(apiKey: string, store: Pick<AccessStore, 'apiKeyBy
   };
 }
 
-/** A key → {role, name} lookup (null: not a live key of this server), for sign-ins outside /v1 such as the dashboard's. */
-export function apiKeyLookup(apiKey: string, store: Pick<AccessStore, 'apiKeyByHash'>) {
-  return async (key: string): Promise<{ id: string; role: ApiRole; name: string } | null> => {
-    const p = await resolveKey(key, apiKey, store);
-    return typeof p === 'string' ? null : { id: p.id, role: p.role, name: p.name };
+/**
+ * For sign-ins outside /v1 such as the dashboard's: a key → {id, role, name} lookup (null: not a live
+ * key of this server), and whether the key of that id is still live (the configured key always is).
+ */
+export function apiKeyAccess(apiKey: string, store: Pick<AccessStore, 'apiKeyByHash' | 'apiKeyLive'>) {
+  return {
+    async lookup(key: string): Promise<{ id: string; role: ApiRole; name: string } | null> {
+      const p = await resolveKey(key, apiKey, store);
+      return typeof p === 'string' ? null : { id: p.id, role: p.role, name: p.name };
+    },
+    live: async (id: string): Promise<boolean> => id === DEFAULT_PRINCIPAL.id || store.apiKeyLive(id),
   };
 }

@@ -1,10 +1,11 @@
 // SCEP pkiMessage (RFC 8894 §3): the signed envelope around a request, and the CertRep reply.
 // Read and built with the CMS layer (src/pki/cms/) over the DER codec (src/asn1/).
-import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { FailInfo, MessageType, OID, PkiStatus, type FailInfoName } from '../oids.js';
 import { CmsError, attribute, parseSignedData, signData, verifySigner } from '../cms/index.js';
 import { Asn1Error, content, octetString, printableString, read, readText, type Tlv } from '../../asn1/index.js';
 import { certPartsOrNull, type CertParts } from '../x509-der.js';
+import { publicKeyFromSpki } from '../spki.js';
 
 /** A message too broken to answer with a CertRep (no transaction to refer to): HTTP 400. */
 export class MalformedScep extends Error {}
@@ -50,7 +51,7 @@ function parse(der: Buffer): PkiRequest {
   let digest: string | null = null;
   try {
     try {
-      signerKey = createPublicKey({ key: found.spki, format: 'der', type: 'spki' });
+      signerKey = publicKeyFromSpki(found.spki);
     } catch (e) {
       throw new CmsError('badSignature', `signature cannot be checked (${(e as Error).message})`);
     }

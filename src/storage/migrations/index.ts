@@ -16,6 +16,7 @@ import { migratedMigration } from './010_migrated.js';
 import { depMigration } from './011_dep.js';
 import { fleetIndexesMigration } from './012_fleet_indexes.js';
 import { adeMigration } from './013_ade.js';
+import { uiPerfMigration } from './016_ui_perf.js';
 import { depProfilesMigration } from './017_dep_profiles.js';
 
 export function migrations(dialect: Dialect): MigrationProvider {
@@ -36,6 +37,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '011_dep': depMigration(dialect),
         '012_fleet_indexes': fleetIndexesMigration(dialect),
         '013_ade': adeMigration(),
+        '016_ui_perf': uiPerfMigration(dialect),
         '017_dep_profiles': depProfilesMigration(),
       };
     },

@@ -52,8 +52,8 @@ ${list.length === 0 ? html`<p>No campaign yet.</p>` : html`<div class="scroll"><
   registerCampaignForm(app, ctx, engine);
 
   /** The live part: counts per state and wave, the chart, the device table (one state, paged). */
-  async function live(c: CampaignRecord, q: { state?: string; after?: string }, session: Session): Promise<Html> {
-    const v = await view(c);
+  async function live(c: CampaignRecord, q: { state?: string; after?: string }, session: Session, counted?: View): Promise<Html> {
+    const v = counted ?? await view(c);
     const states = q.state ? q.state.split(',').filter(Boolean) : undefined;
     const unknown = states?.find((s) => !DEVICE_STATES.includes(s));
     if (unknown) throw new UiError(400, `unknown device state ${JSON.stringify(unknown)} (one of ${DEVICE_STATES.join(', ')})`);
@@ -127,7 +127,7 @@ ${rows.length === PAGE ? html`<p><a href="${self({ after: rows.at(-1)!.deviceId 
 <h1>${c.name}</h1>
 <details><summary>Options</summary><pre>${JSON.stringify(spec, null, 2)}</pre></details>
 <p class="hint">Created ${when(c.createdAt)}${c.endedAt ? `, ended ${when(c.endedAt)}` : ''}.</p>
-${await live(c, req.query, session)}`;
+${await live(c, req.query, session, v)}`;
     return sendPage(reply, page({ title: c.name, section: 'campaigns', session, charts: true, body }));
   });
 

@@ -80,8 +80,9 @@ export function registerDevices(app: FastifyInstance, ctx: UiContext): void {
     const session = sessionOf(req);
     const now = ctx.now();
     const { query, page: pageNo, canonical } = parseListParams(req.query, now);
-    const { rows, total } = await ctx.deps.store.deviceList(query);
-    const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+    const { rows, total, capped, more } = await ctx.deps.store.deviceList(query);
+    // Past the count's cap the number of pages is unknown: "page N", and Next while another follows.
+    const pages = capped ? null : Math.max(1, Math.ceil(total / PAGE_SIZE));
     const sort = query.sort!;
     const dir = query.desc ? 'desc' : 'asc';
     const link = (extra: Params): string => href('/ui/devices', { ...canonical, sort: sort === 'name' ? undefined : sort, dir: query.desc ? 'desc' : undefined, ...extra });
@@ -93,7 +94,7 @@ export function registerDevices(app: FastifyInstance, ctx: UiContext): void {
     ].filter(Boolean).join(', ');
 
     const results = html`<div id="results">
-<p class="count" role="status">${count(total)} device${total === 1 ? '' : 's'}${described ? ` ${described}` : ''}${pages > 1 ? `, page ${pageNo} of ${count(pages)}` : ''}</p>
+<p class="count" role="status">${capped ? `More than ${count(total)} devices` : `${count(total)} device${total === 1 ? '' : 's'}`}${described ? ` ${described}` : ''}${pages === null || pages > 1 ? `, page ${pageNo}${pages ? ` of ${count(pages)}` : ''}` : ''}</p>
 <div class="scroll"><table class="devices">
 <caption class="sr-only">Devices, sorted by ${sort} ${dir === 'asc' ? 'ascending' : 'descending'}</caption>
 <thead><tr>${COLUMNS.map(([key, label]) => {
@@ -113,17 +114,17 @@ export function registerDevices(app: FastifyInstance, ctx: UiContext): void {
   <td>${postureBadge(r.posture)}</td>
 </tr>`)}</tbody>
 </table></div>
-${pages > 1 ? html`<nav class="pager" aria-label="Pages">
+${pageNo > 1 || more ? html`<nav class="pager" aria-label="Pages">
   ${pageNo > 1 ? html`<a href="${link({ page: String(pageNo - 1) })}" rel="prev">← Previous</a>` : ''}
-  <span>Page ${pageNo} of ${count(pages)}</span>
-  ${pageNo < pages ? html`<a href="${link({ page: String(pageNo + 1) })}" rel="next">Next →</a>` : ''}
+  <span>Page ${pageNo}${pages ? ` of ${count(pages)}` : ''}</span>
+  ${more ? html`<a href="${link({ page: String(pageNo + 1) })}" rel="next">Next →</a>` : ''}
 </nav>` : ''}
 </div>`;
 
     const body = html`<h1>Devices</h1>
 <form class="filters" method="get" action="/ui/devices" role="search" hx-get="/ui/devices" hx-target="#results" hx-select="#results" hx-swap="outerHTML" hx-push-url="true" hx-trigger="input changed delay:300ms from:#f-q, change, submit">
   <div class="field grow"><label for="f-q">Search</label>
-    <input id="f-q" name="q" type="search" value="${canonical.q ?? ''}" placeholder="name, serial, model or id" maxlength="200"></div>
+    <input id="f-q" name="q" type="search" value="${canonical.q ?? ''}" placeholder="start of name, serial, model or id" maxlength="200"></div>
   ${select('platform', 'Platform', canonical.platform, PLATFORMS.map((p) => [p, p]))}
   ${select('posture', 'Posture', canonical.posture, POSTURE_FILTERS.map((p) => [p, POSTURE_LABELS[p]]))}
   ${select('type', 'Enrollment', canonical.type, TYPES.map((t) => [t, t]))}
