@@ -2,7 +2,8 @@
 // pass fetches every device and the assigner gives new ones their profile (a rule by device family,
 // else the DEP name's default); a later pass (as after a restart: another process, the kept cursor)
 // syncs only the changes, op_type kept per device; an expired cursor is dropped and the devices
-// fetched again; a failing service leaves the cursor and the next pass goes on; a name whose lease
+// fetched again; a failing service leaves the cursor and the next pass goes on (HTML or garbage
+// half-way through a fetch, a sync or the assignment loses no new device); a name whose lease
 // another process holds is left to it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -92,4 +93,45 @@ test('a failing service keeps the cursor and the next pass goes on; an expired c
   assert.deepEqual(await syncDepNames(opts('node-a')), [], 'another node holds the lease');
   await store.finishPostureJob(`dep-sync:${name}`, 'other-node', new Date());
   assert.equal((await syncDepNames(opts('node-a'))).length, 1);
+});
+
+test('HTML or garbage half-way through a fetch, a sync or the assignment: the cursor stays behind and the next pass assigns every new device', async () => {
+  const other = await FakeDep.start();
+  const n = 'halfway';
+  try {
+    other.state.upsertDevices(['H01', 'H02', 'H03'].map((s) => ({ serial_number: `C02${s}`, model: 'Mac mini', os: 'OSX', device_family: 'Mac' })));
+    await store.saveDepTokens(n, other.state.tokens, new Date());
+    await store.saveDepConfig(n, other.url, new Date());
+    const profile = (await depClient(n, { store }).defineProfile({ profile_name: 'Macs', url: 'https://mdm.example.test/mdm/ade/enroll' })).profile_uuid;
+    await store.saveDepAssignerProfile(n, profile, new Date());
+    const o = { ...opts('node-a'), names: [n], pageSize: 1 };
+    const html = '<!DOCTYPE html><html><body>Service temporarily down for maintenance</body></html>';
+
+    // A fetch, one device a page: the second page is an HTML page answered 200.
+    other.state.addFailure({ path: '/server/devices', status: 200, body: html, after: 1 });
+    assert.deepEqual(await syncDepNames(o), [], 'the failure is logged, nothing else');
+    assert.equal((await store.getDepName(n))!.cursor, null, 'no cursor from a fetch that did not finish');
+    assert.equal(other.state.devices.get('C02H01')!.profile_uuid ?? null, null, 'nothing assigned yet');
+    const [fetched] = await syncDepNames(o);
+    assert.equal(fetched!.mode, 'fetch');
+    assert.deepEqual(fetched!.assigned, { [profile]: ['C02H01', 'C02H02', 'C02H03'] }, 'the device of the first page too');
+    assert.ok((await store.getDepName(n))!.cursor);
+
+    // A sync of two new devices: garbage on its second page; then the assignment answered HTML.
+    other.state.upsertDevices(['H04', 'H05'].map((s) => ({ serial_number: `C02${s}`, model: 'Mac mini', os: 'OSX', device_family: 'Mac' })));
+    other.state.addFailure({ path: '/devices/sync', status: 200, body: '\u0000\u0001not json', after: 1 });
+    assert.deepEqual(await syncDepNames(o), []);
+    other.state.addFailure({ path: '/profile/devices', status: 200, body: html });
+    assert.deepEqual(await syncDepNames(o), [], 'the assignment answered HTML: the pass fails');
+    assert.equal(other.state.devices.get('C02H04')!.profile_uuid ?? null, null);
+    const [synced] = await syncDepNames(o);
+    assert.equal(synced!.mode, 'sync');
+    assert.deepEqual(synced!.assigned, { [profile]: ['C02H04', 'C02H05'] }, 'none lost to the failed passes');
+    assert.equal(other.state.devices.get('C02H05')!.profile_uuid, profile);
+    assert.equal((await store.getDepDevice('C02H04', n))!.profileStatus, 'assigned');
+    const [quiet] = await syncDepNames(o);
+    assert.deepEqual([quiet!.added, quiet!.assigned], [[], {}], 'nothing pending any more');
+  } finally {
+    await other.close();
+  }
 });
