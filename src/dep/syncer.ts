@@ -4,7 +4,10 @@
 // op_type (added, modified, deleted) and profile status; new devices go to the assigner, and the ADE
 // profiles assigned (and any the devices name that is not cached yet) are fetched. An expired or
 // invalid cursor is dropped and the devices fetched again; any other failure is logged and the next
-// interval tries again. Of several server processes only the lease holder syncs a name (the lease is
+// interval tries again. New devices wait in a pending list (settings "dep-assign-pending:NAME"), kept
+// before their page is stored and emptied once the assigner has dealt with them, so a pass that fails
+// half-way (HTML or garbage on page 2, an assignment refused) leaves them to the next one: the cursor
+// never moves past a device the assigner will not see. Of several server processes only the lease holder syncs a name (the lease is
 // a row of the background-job table the posture recompute also uses: posture_jobs, "dep-sync:NAME").
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -38,6 +41,19 @@ export interface SyncerOptions {
   client?: (name: string) => DepClient;
   /** This process's lease owner id. */
   owner?: string;
+  /** Devices asked per page (default 1000, Apple's most). */
+  pageSize?: number;
+}
+
+const pendingKey = (name: string) => `dep-assign-pending:${name}`;
+
+async function loadPending(store: Store, name: string): Promise<Set<string>> {
+  try {
+    const list = JSON.parse((await store.getSetting(pendingKey(name))) ?? '[]') as unknown;
+    return new Set(Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : []);
+  } catch {
+    return new Set();
+  }
 }
 
 /** One pass for one DEP name (no lease: syncDepNames takes it). */
@@ -50,21 +66,27 @@ export async function syncDepName(name: string, opts: SyncerOptions): Promise<Sy
   let mode: SyncResult['mode'] = dep.cursor ? 'sync' : 'fetch';
   const seen: DepDeviceRecord[] = [];
   const added: string[] = [];
+  const pageSize = opts.pageSize ?? PAGE;
+  // Devices new in an earlier pass that failed before the assigner saw them, then this pass's.
+  const pending = await loadPending(store, name);
   const keep = async (devices: DepDevice[]) => {
     if (devices.length === 0) return;
     const known = new Set((await store.listDepDevices({ depName: name, serials: devices.map((d) => d.serial_number), limit: 1000 })).map((d) => d.serialNumber));
     const rows = devices.map((d) => depDeviceInput(name, d));
-    await store.upsertDepDevices(rows, now());
-    for (const r of rows) {
-      if (r.opType === 'added' || (r.opType === null && !known.has(r.serialNumber))) added.push(r.serialNumber);
-      seen.push({ ...r, updatedAt: now() });
+    const fresh = rows.filter((r) => r.opType === 'added' || (r.opType === null && !known.has(r.serialNumber))).map((r) => r.serialNumber);
+    if (fresh.some((serial) => !pending.has(serial))) {
+      for (const serial of fresh) pending.add(serial);
+      await store.setSetting(pendingKey(name), JSON.stringify([...pending]));
     }
+    await store.upsertDepDevices(rows, now());
+    added.push(...fresh);
+    for (const r of rows) seen.push({ ...r, updatedAt: now() });
   };
   if (mode === 'sync') {
     try {
       let cursor = dep.cursor!;
       for (;;) {
-        const page = await client.syncDevices({ cursor, limit: PAGE });
+        const page = await client.syncDevices({ cursor, limit: pageSize });
         await keep(page.devices ?? []);
         cursor = page.cursor;
         await store.saveDepCursor(name, cursor, now()); // each page: a restart continues after it
@@ -81,15 +103,19 @@ export async function syncDepName(name: string, opts: SyncerOptions): Promise<Sy
     // The fetch cursor is stored only once the whole list is in: a restart mid-fetch fetches again.
     let cursor: string | undefined;
     for (;;) {
-      const page = await client.fetchDevices({ cursor, limit: PAGE });
+      const page = await client.fetchDevices({ cursor, limit: pageSize });
       await keep(page.devices ?? []);
       cursor = page.cursor;
       if (!page.more_to_follow) break;
     }
     if (cursor) await store.saveDepCursor(name, cursor, now());
   }
-  const fresh = seen.filter((d) => added.includes(d.serialNumber));
+  // The assigner takes every pending device as stored now (this pass's record, or an earlier one's).
+  const waiting = [...pending];
+  const fresh: DepDeviceRecord[] = [];
+  for (let i = 0; i < waiting.length; i += 1000) fresh.push(...(await store.listDepDevices({ depName: name, serials: waiting.slice(i, i + 1000), limit: 1000 })));
   const assigned = fresh.length ? await assignNew({ name, devices: fresh, client, store, fallback: dep.assignerProfileUuid, at: now(), logger: opts.logger }) : {};
+  if (waiting.length) await store.setSetting(pendingKey(name), '[]');
   // The profiles ADE enrollments will ask about: those just assigned afresh, and any other not cached yet.
   const uuids = new Set(Object.keys(assigned));
   for (const u of new Set(seen.map((d) => d.profileUuid).filter((u): u is string => u !== null))) if (!uuids.has(u) && !(await store.getDepProfile(name, u))) uuids.add(u);

@@ -1,10 +1,10 @@
 // The NanoDEP-compatible API against a real server and the fake DEP service over HTTP: token PKI →
 // a token encrypted to it (`openssl smime -encrypt`, and ABM's MIME format) → decrypted and stored;
 // a token for another certificate or a corrupt file refused 4xx with nothing stored; tokens, config,
-// assigner; Updraft's expiry view; and /proxy with the requests NanoDEP's tools/*.sh send.
+// assigner; Updraft's expiry view; the MAID JWT; and /proxy with the requests NanoDEP's tools/*.sh send.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { createVerify, X509Certificate } from 'node:crypto';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -206,6 +206,38 @@ describe(`NanoDEP API and /proxy (${testDbLabel})`, () => {
     assert.equal(unknown.json.code, 'NO_TOKENS');
   });
 
+  test('/v1/maidjwt: an RS256 JWT signed with the current key pair, iss the server UUID from the account or ?server_uuid=; refusals', async () => {
+    const res = await fetch(`${server.url}/v1/maidjwt/mdm1`, { headers: { authorization: basicAuth('depserver') } });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal(res.headers.get('content-type'), 'application/jwt');
+    const jwt = await res.text();
+    const [header, claims, signature] = jwt.split('.') as [string, string, string];
+    const decode = (p: string) => JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+    assert.deepEqual(decode(header), { alg: 'RS256', typ: 'JWT' });
+    const c = decode(claims);
+    assert.equal(c.iss, '677cc3c8-1fb1-4f1f-9f0b-6c3c2e1f0a11', "the fake's account server_uuid");
+    assert.equal(c.service_type, 'com.apple.maid');
+    assert.equal(c.jti, res.headers.get('x-jwt-jti'));
+    assert.equal(res.headers.get('x-server-uuid'), c.iss);
+    assert.ok(Math.abs(c.iat - Date.now() / 1000) < 60);
+    const cert = new X509Certificate((await server.store.getDepName('mdm1'))!.currentPki!.certPem);
+    assert.ok(createVerify('RSA-SHA256').update(`${header}.${claims}`).verify(cert.publicKey, Buffer.from(signature, 'base64url')), 'signed by the token key pair');
+
+    const from = fake.log.length;
+    const given = await call(server.url, 'GET', '/v1/maidjwt/mdm1?server_uuid=A1B2C3D4E5F6');
+    assert.equal(given.status, 200);
+    assert.equal(decode(given.text.split('.')[1]!).iss, 'A1B2C3D4E5F6');
+    assert.equal(fake.log.length, from, 'no DEP call with ?server_uuid=');
+    assert.equal((await call(server.url, 'GET', '/v1/maidjwt/mdm1?server_uuid=%3Cx%3E')).status, 400);
+    const none = await call(server.url, 'GET', '/v1/maidjwt/mdm3');
+    assert.equal(none.status, 404, 'tokens put as JSON: no key pair to sign with');
+    assert.match(none.json.error, /no current token key pair/);
+    fake.state.addFailure({ path: '/account', status: 403, body: 'T_C_NOT_SIGNED' });
+    const terms = await call(server.url, 'GET', '/v1/maidjwt/mdm1');
+    assert.equal(terms.status, 403);
+    assert.equal(terms.json.code, 'T_C_NOT_SIGNED');
+  });
+
   test("NanoDEP's own tools/*.sh, when NANODEP_TOOLS names their folder", { skip: !process.env.NANODEP_TOOLS && 'set NANODEP_TOOLS=path/to/nanodep/tools' }, async () => {
     const tools = process.env.NANODEP_TOOLS!;
     const env = { ...process.env, BASE_URL: server.url, APIKEY: 'test-api-key', DEP_NAME: 'tools1' };
@@ -225,5 +257,6 @@ describe(`NanoDEP API and /proxy (${testDbLabel})`, () => {
     assert.deepEqual(JSON.parse(await sh('dep-remove-profile.sh', 'P01MAC')).devices, { P01MAC: 'SUCCESS' });
     assert.equal(JSON.parse(await sh('dep-activation-lock.sh', 'P01MAC')).response_status, 'SUCCESS');
     assert.deepEqual(JSON.parse(await sh('cfg-set-assigner.sh', uuid)), { profile_uuid: uuid });
+    assert.equal((await sh('cfg-maidjwt.sh')).split('.').length, 3, 'a JWT');
   });
 });

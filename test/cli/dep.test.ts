@@ -55,6 +55,10 @@ describe('updraft dep', { concurrency: true }, () => {
     assert.match(right.stderr, /warning: the DEP server token of acme expired on 2020-01-01/);
     assert.equal(right.stdout.includes('CS_cli'), false, 'secrets are not printed');
 
+    // Several DEP names: one expiring within 30 days is warned of, one further off is not.
+    const inDays = (d: number) => new Date(Date.now() + d * 86_400_000 + 3_600_000).toISOString();
+    await server.store.saveDepTokens('acme-soon', { ...tokens, consumer_key: 'CK_soon', access_token_expiry: inDays(20) }, new Date());
+    await server.store.saveDepTokens('acme-later', { ...tokens, consumer_key: 'CK_later', access_token_expiry: inDays(45) }, new Date());
     const [list, config, assigner] = await Promise.all([
       runCli(['dep', 'list'], env),
       runCli(['dep', 'config', 'acme', '--base-url', 'http://127.0.0.1:9510', '--json'], env),
@@ -63,6 +67,9 @@ describe('updraft dep', { concurrency: true }, () => {
     assert.equal(list.code, 0, list.stderr);
     assert.ok(list.stdout.split('\n').some((l) => /^acme\s+CK_cli\s/.test(l)), list.stdout); // other tests' names may be listed too
     assert.match(list.stderr, /expired/);
+    assert.ok(list.stdout.split('\n').some((l) => /^acme-soon\s+CK_soon\s/.test(l)) && list.stdout.split('\n').some((l) => /^acme-later\s+CK_later\s/.test(l)), list.stdout);
+    assert.match(list.stderr, /warning: the DEP server token of acme-soon expires in 20 days .*updraft dep token acme-soon FILE/);
+    assert.equal(list.stderr.includes('acme-later'), false, 'a token 45 days from expiry is not warned of');
     assert.equal(config.code, 0, config.stderr);
     assert.equal(JSON.parse(config.stdout).base_url, 'http://127.0.0.1:9510');
     assert.equal(assigner.stdout.trim(), 'acme: new devices get profile PROFILE1');

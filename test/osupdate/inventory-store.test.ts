@@ -4,13 +4,11 @@
 // due/claim bookkeeping claims each device once per slot however many processes ask.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Migrator, sql } from 'kysely';
 import type { Store } from '../../src/storage/types.js';
 import { openStore } from '../../src/storage/index.js';
-import { migrations } from '../../src/storage/migrations/index.js';
 import { inventoryPhase } from '../../src/storage/inventory-schema.js';
 import { openTestStore, openTestStores, testDatabase, testDbLabel } from '../helpers/store.js';
-import { secondConnection } from '../storage/setup.js';
+import { migrateBelow, secondConnection } from '../storage/setup.js';
 import { T0, at, enrollDevice, enqueueOne, newId } from '../storage/setup.js';
 
 let store: Store;
@@ -152,15 +150,7 @@ test(`the migration seeds an inventory row for every device enrolled before it (
   const t = await testDatabase();
   const other = await secondConnection(t.db, t.dataDir);
   try {
-    const dialect = /^postgres/.test(t.db) ? 'postgres' : 'sqlite';
-    const provider = migrations(dialect);
-    const before = new Migrator({
-      db: other,
-      provider: { getMigrations: async () => Object.fromEntries(Object.entries(await provider.getMigrations()).filter(([n]) => n < '005')) },
-      migrationTableSchema: dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(other)).rows[0]!.s : undefined,
-    });
-    const { error } = await before.migrateToLatest();
-    assert.equal(error, undefined);
+    await migrateBelow(other, t.db, '005');
     const row = {
       type: 'Device', topic: 't', enabled: 1, token_update_tally: 1, awaiting_configuration: 0, os_version: '13.6', build_version: '22G120',
       platform: 'macOS', model: 'MacBookPro18,3', serial_number: 'C02OLD', created_at: T0.getTime(), updated_at: T0.getTime(),

@@ -3,12 +3,10 @@
 // in order, whether SQLite walks the sort index (many matches) or sorts what its filters found (few).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Migrator, sql } from 'kysely';
 import { openStore } from '../../src/storage/index.js';
-import { migrations } from '../../src/storage/migrations/index.js';
 import { COUNT_CAP } from '../../src/storage/types-fleet.js';
 import { testDatabase, testDbLabel } from '../helpers/store.js';
-import { secondConnection, storeWithSecondConnection } from './setup.js';
+import { migrateBelow, secondConnection, storeWithSecondConnection } from './setup.js';
 
 const T = new Date('2026-08-20T10:00:00Z').getTime();
 const device = (id: string, extra: Record<string, unknown>) => ({
@@ -19,14 +17,7 @@ test(`migration 016 gives devices enrolled before it their OS order: 9.x before 
   const t = await testDatabase();
   const other = await secondConnection(t.db, t.dataDir);
   try {
-    const dialect = /^postgres/.test(t.db) ? 'postgres' : 'sqlite';
-    const provider = migrations(dialect);
-    const before = new Migrator({
-      db: other,
-      provider: { getMigrations: async () => Object.fromEntries(Object.entries(await provider.getMigrations()).filter(([n]) => n < '016')) },
-      migrationTableSchema: dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(other)).rows[0]!.s : undefined,
-    });
-    assert.equal((await before.migrateToLatest()).error, undefined);
+    await migrateBelow(other, t.db, '016');
     await other.insertInto('enrollments').values([
       device('A', { os_version: '26.1' }), device('B', { os_version: '10.15.7' }), device('C', { os_version: '9.3.5' }), device('D', { os_version: null }),
     ]).execute();

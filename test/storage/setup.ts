@@ -1,6 +1,7 @@
 // Shared builders for the storage tests: enrolled devices and commands at fixed times.
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { Migrator, sql, type Kysely } from 'kysely';
+import { migrations } from '../../src/storage/migrations/index.js';
 import type { CommandResultInput, Store } from '../../src/storage/types.js';
 import type { Database } from '../../src/storage/schema.js';
 import { openStore, sqlitePath } from '../../src/storage/index.js';
@@ -133,4 +134,17 @@ export async function storeWithSecondConnection(): Promise<{ store: Store; other
       await t.remove();
     },
   };
+}
+
+/** Runs on `db` only the migrations named before `below` (e.g. '016'): a database as an older Updraft left it. */
+export async function migrateBelow(db: Kysely<Database>, dbUrl: string, below: string): Promise<void> {
+  const dialect = /^postgres/.test(dbUrl) ? 'postgres' : 'sqlite';
+  const provider = migrations(dialect);
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => Object.fromEntries(Object.entries(await provider.getMigrations()).filter(([n]) => n < below)) },
+    migrationTableSchema: dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s : undefined,
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
 }

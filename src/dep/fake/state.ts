@@ -15,6 +15,8 @@ export interface FakeFailure {
   retry_after?: number;
   /** How many requests fail so (default 1). */
   times?: number;
+  /** How many matching requests succeed first (default 0): 1 fails the second page of a fetch. */
+  after?: number;
 }
 
 export interface FakeDepStateOptions {
@@ -62,7 +64,7 @@ export class FakeDepState {
   private readonly sessions = new Map<string, number>();
   private readonly cursors = new Map<string, Cursor>();
   private readonly nonces = new Set<string>();
-  private readonly failures: Array<FakeFailure & { left: number }> = [];
+  private readonly failures: Array<FakeFailure & { left: number; skip: number }> = [];
 
   constructor(opts: FakeDepStateOptions = {}) {
     this.baseNow = opts.now ?? (() => new Date());
@@ -126,7 +128,7 @@ export class FakeDepState {
   // ---- failures on demand
 
   addFailure(f: FakeFailure): void {
-    this.failures.push({ ...f, left: f.times ?? 1 });
+    this.failures.push({ ...f, left: f.times ?? 1, skip: f.after ?? 0 });
   }
 
   /** The queued failure for this request, consumed; or null. */
@@ -136,6 +138,10 @@ export class FakeDepState {
     );
     if (i < 0) return null;
     const f = this.failures[i]!;
+    if (f.skip > 0) {
+      f.skip--;
+      return null;
+    }
     if (--f.left <= 0) this.failures.splice(i, 1);
     return f;
   }

@@ -20,7 +20,7 @@ const FORWARDED = ['content-type', 'accept', 'user-agent', DEP_PROTOCOL_HEADER.t
 const DROPPED = new Set([DEP_SESSION_HEADER.toLowerCase(), 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'set-cookie']);
 
 /** Status for a failure before Apple answered the request itself. */
-function failureStatus(err: DepApiError): number {
+export function depFailureStatus(err: DepApiError): number {
   if (err.code === 'NO_TOKENS') return 404;
   if (err.code === 'T_C_NOT_SIGNED' || err.code === 'ACCESS_DENIED') return 403;
   if (err.code === 'UNREACHABLE') return 502;
@@ -65,7 +65,7 @@ export function registerDepProxy(app: FastifyInstance, deps: AppDeps): void {
           } catch (err) {
             if (!(err instanceof DepApiError)) throw err;
             req.log.warn({ dep: name, code: err.code, path }, err.message);
-            return reply.code(failureStatus(err)).send({ error: err.message, code: err.code });
+            return reply.code(depFailureStatus(err)).send({ error: err.message, code: err.code });
           }
         },
       });

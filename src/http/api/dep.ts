@@ -4,6 +4,7 @@
 //   GET|PUT /v1/tokens/{name}[?force=1]            the OAuth tokens JSON
 //   GET|PUT /v1/config/{name}                      {"base_url"}
 //   GET|PUT /v1/assigner/{name}?profile_uuid=      {"profile_uuid"}
+//   GET  /v1/maidjwt/{name}[?server_uuid=]         the MAID JWT (application/jwt), X-Server-Uuid, X-Jwt-Jti
 // and Updraft's own: GET /v1/dep (every DEP name: token expiry, days left, warning), GET /v1/dep/{name}.
 // Bad input answers 4xx with {error} where NanoDEP answers 500.
 import { Type } from 'typebox';
@@ -12,6 +13,9 @@ import type { AppDeps } from '../app.js';
 import { ApiError, apiScope, rawBody } from './scope.js';
 import { DepTokenError } from '../../dep/tokenpki.js';
 import { DepNames, depNameView } from '../../dep/service.js';
+import { DepApiError } from '../../dep/errors.js';
+import { maidJwt } from '../../dep/maidjwt.js';
+import { depFailureStatus } from './dep-proxy.js';
 
 const Name = Type.Object({ name: Type.String({ description: 'The DEP name (one MDM server in Apple Business/School Manager)' }) });
 const Force = Type.Object({ force: Type.Optional(Type.String({ description: '"1": accept a token of another consumer key' })) });
@@ -113,6 +117,27 @@ export function registerDep(app: FastifyInstance, deps: AppDeps): void {
           },
         },
         (req) => answer(() => names.putAssigner(req.params.name, req.query.profile_uuid)),
+      );
+
+      api.get(
+        '/v1/maidjwt/:name',
+        {
+          schema: {
+            summary: 'A JWT for Managed Apple Account access management (the answer to a GetToken check-in of TokenServiceType com.apple.maid), signed with the DEP name\'s key pair',
+            tags: ['NanoDEP'],
+            params: Name,
+            querystring: Type.Object({ server_uuid: Type.Optional(Type.String({ description: 'The MDM server UUID; without it the DEP account is asked' })) }),
+          },
+        },
+        async (req, reply) => {
+          try {
+            const m = await answer(() => maidJwt(deps.store, req.params.name, { serverUuid: req.query.server_uuid || undefined, now: now() }));
+            return reply.header('x-server-uuid', m.serverUuid).header('x-jwt-jti', m.jti).header('content-type', 'application/jwt').send(m.jwt);
+          } catch (err) {
+            if (!(err instanceof DepApiError)) throw err;
+            return reply.code(depFailureStatus(err)).send({ error: err.message, code: err.code });
+          }
+        },
       );
 
       api.get('/v1/dep', { schema: { summary: 'Every DEP name: token expiry, days left and any warning, config, assigner', tags: ['Updraft'] } }, async () => ({
