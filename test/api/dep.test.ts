@@ -1,7 +1,8 @@
 // The NanoDEP-compatible API against a real server and the fake DEP service over HTTP: token PKI →
 // a token encrypted to it (`openssl smime -encrypt`, and ABM's MIME format) → decrypted and stored;
 // a token for another certificate or a corrupt file refused 4xx with nothing stored; tokens, config,
-// assigner; Updraft's expiry view; the MAID JWT; and /proxy with the requests NanoDEP's tools/*.sh send.
+// assigner; Updraft's expiry view; the MAID JWT; /proxy with the requests NanoDEP's tools/*.sh send, and
+// curl called as those tools call it (-u depserver:KEY, -T FILE, JSON from a file or stdin).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createVerify, X509Certificate } from 'node:crypto';
@@ -24,6 +25,27 @@ const hasOpenssl = (() => {
     return false;
   }
 })();
+
+const hasCurl = (() => {
+  try {
+    execFileSync('curl', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** curl in a child process (the server answering it runs in this one): the body and the status. */
+function curl(args: string[], input = ''): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('curl', ['-sS', '-w', '\n%{http_code}', ...args], { encoding: 'utf8' }, (err, stdout) => {
+      if (err) return reject(err);
+      const i = stdout.lastIndexOf('\n');
+      resolve({ status: Number(stdout.slice(i + 1)), body: stdout.slice(0, i) });
+    });
+    child.stdin?.end(input);
+  });
+}
 
 /** The token file as `openssl smime -encrypt -aes256 -outform PEM` makes it (ABM's MIME format without openssl). */
 function encryptToken(json: object, certPem: string, dir: string): Buffer {
@@ -236,6 +258,36 @@ describe(`NanoDEP API and /proxy (${testDbLabel})`, () => {
     const terms = await call(server.url, 'GET', '/v1/maidjwt/mdm1');
     assert.equal(terms.status, 403);
     assert.equal(terms.json.code, 'T_C_NOT_SIGNED');
+  });
+
+  test("curl as NanoDEP's tools/*.sh call it: -u depserver:KEY, -T FILE uploads, JSON from a file or stdin, -A nanodep-tools/0", { skip: !hasCurl && 'no curl' }, async () => {
+    const base = server.url;
+    const auth = ['-u', 'depserver:test-api-key'];
+    const cert = await curl([...auth, `${base}/v1/tokenpki/curl1?cn=curl-cn&validity_days=1`]);
+    assert.equal(cert.status, 200, cert.body);
+    assert.equal(new X509Certificate(cert.body).subject, 'CN=curl-cn');
+    writeFileSync(join(dir, 'curl1.p7m'), encryptToken(fake.state.tokens, cert.body, dir));
+    const decrypted = await curl([...auth, '-T', join(dir, 'curl1.p7m'), `${base}/v1/tokenpki/curl1?force=`]);
+    assert.equal(decrypted.status, 200, decrypted.body);
+    assert.equal(JSON.parse(decrypted.body).consumer_key, fake.state.tokens.consumer_key);
+    assert.equal((await curl([...auth, '-X', 'PUT', '--data-binary', JSON.stringify({ base_url: fake.url }), `${base}/v1/config/curl1`])).status, 200);
+
+    const tool = ['-X', 'POST', '-H', 'Content-type: application/json;charset=UTF8', '-A', 'nanodep-tools/0'];
+    assert.equal(JSON.parse((await curl([...auth, '-A', 'nanodep-tools/0', `${base}/proxy/curl1/account`])).body).org_name, 'Example Org');
+    writeFileSync(join(dir, 'curl-profile.json'), JSON.stringify({ profile_name: 'curl', url: 'https://mdm.example.test/mdm/ade/enroll', devices: ['P01MAC'] }));
+    const defined = await curl([...auth, ...tool, '-T', join(dir, 'curl-profile.json'), `${base}/proxy/curl1/profile`]);
+    assert.equal(defined.status, 200, defined.body);
+    const uuid = JSON.parse(defined.body).profile_uuid as string;
+    assert.deepEqual(JSON.parse(defined.body).devices, { P01MAC: 'SUCCESS' });
+    assert.deepEqual(JSON.parse((await curl([...auth, '-X', 'PUT', `${base}/v1/assigner/curl1?profile_uuid=${uuid}`])).body), { profile_uuid: uuid });
+    const details = await curl([...auth, ...tool, '--data-binary', '@-', `${base}/proxy/curl1/devices`], JSON.stringify({ devices: ['P01MAC'] }));
+    assert.equal(JSON.parse(details.body).devices.P01MAC.profile_uuid, uuid);
+    const removed = await curl([...auth, ...tool.slice(2), '-X', 'DELETE', '--data-binary', '@-', `${base}/proxy/curl1/profile/devices`], JSON.stringify({ devices: ['P01MAC'] }));
+    assert.deepEqual(JSON.parse(removed.body).devices, { P01MAC: 'SUCCESS' });
+    const locked = await curl([...auth, ...tool, '--data-binary', '@-', `${base}/proxy/curl1/device/activationlock`], JSON.stringify({ device: 'P01MAC', escrow_key: '', lost_message: '' }));
+    assert.equal(JSON.parse(locked.body).response_status, 'SUCCESS');
+    assert.equal((await curl(['-u', 'depserver:wrong', `${base}/proxy/curl1/account`])).status, 401);
+    assert.ok(fake.log.filter((r) => r.path !== '/session').every((r) => r.authorization === null), "the caller's Authorization is never forwarded");
   });
 
   test("NanoDEP's own tools/*.sh, when NANODEP_TOOLS names their folder", { skip: !process.env.NANODEP_TOOLS && 'set NANODEP_TOOLS=path/to/nanodep/tools' }, async () => {

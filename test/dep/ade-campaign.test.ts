@@ -1,4 +1,5 @@
-// The simulator's ADE enrollment end to end, through the fake DEP service: Updraft syncs the DEP
+// The simulator's ADE enrollment end to end, through the fake DEP service: token PKI → a token made by
+// `openssl smime -encrypt` for its certificate → decrypted; Updraft syncs (fetch, then from the kept cursor) the DEP
 // name's devices and the assigner gives them the default ADE profile; devices not enrolled yet are
 // listed; a mojave-2018 Mac enrolls again through ADE (the DEP service's profile URL → MachineInfo
 // signed by its identity from the test "Apple device CA" → profile → SCEP → check-in), with unknown
@@ -8,6 +9,9 @@
 // in the ADE Mac's dry-run entry, posture and page.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Fleet } from '../../src/sim/fleet.js';
 import { loadScenario } from '../../src/sim/scenario.js';
 import { startHarness, type Harness } from '../sim/harness.js';
@@ -28,8 +32,16 @@ before(async () => {
   const appleCa = pki.ca('Test Apple iPhone Device CA', 'rsa');
   h = await startHarness({ config: { adeDeviceCaFiles: [appleCa.certPath], campaignPollSeconds: 1 } });
   dep = await FakeDep.start();
-  await h.store.saveDepTokens('abm', dep.state.tokens, new Date());
-  await h.store.saveDepConfig('abm', dep.url, new Date());
+  // The admin's way in: the token key pair's certificate, the token ABM would give for it (encrypted
+  // by `openssl smime -encrypt` to that certificate), decrypted by Updraft; the DEP name pointed at the fake.
+  const certPem = await (await h.api('GET', '/v1/tokenpki/abm')).text();
+  writeFileSync(join(pki.dir, 'abm.pem'), certPem);
+  const message = `Content-Type: text/plain;charset=UTF-8\r\n\r\n-----BEGIN MESSAGE-----\n${JSON.stringify(dep.state.tokens)}\n-----END MESSAGE-----\n`;
+  const p7m = execFileSync('openssl', ['smime', '-encrypt', '-aes256', '-outform', 'PEM', join(pki.dir, 'abm.pem')], { input: message, encoding: 'utf8' });
+  const decrypted = await h.api('PUT', '/v1/tokenpki/abm', p7m);
+  assert.equal(decrypted.status, 200, await decrypted.clone().text());
+  assert.equal(((await decrypted.json()) as { consumer_key: string }).consumer_key, dep.state.tokens.consumer_key);
+  assert.equal((await h.api('PUT', '/v1/config/abm', { base_url: dep.url })).status, 200);
   profileUuid = (await depClient('abm', { store: h.store }).defineProfile({ profile_name: 'Macs', url: 'https://mdm.example.test/mdm/ade/enroll', is_supervised: true, await_device_configured: true })).profile_uuid;
   assert.equal((await h.api('PUT', `/v1/assigner/abm?profile_uuid=${profileUuid}`)).status, 200);
   fleet = await Fleet.start({
@@ -66,9 +78,16 @@ test('an ADE Mac is recorded ADE and supervised, configured, and a dry run allow
   assert.equal(bought.status, 200);
   const synced = await h.api('POST', '/v1/dep/abm/sync');
   assert.equal(synced.status, 200, await synced.clone().text());
-  assert.deepEqual(((await synced.json()) as { assigned: Record<string, string[]> }).assigned, { [profileUuid]: [ade.serial, 'C02NOTYET001'].sort() });
+  const first = (await synced.json()) as { mode: string; assigned: Record<string, string[]> };
+  assert.equal(first.mode, 'fetch');
+  assert.deepEqual(first.assigned, { [profileUuid]: [ade.serial, 'C02NOTYET001'].sort() });
+  // A later pass asks only the changes, from the cursor the first one kept in the database.
+  assert.ok((await h.store.getDepName('abm'))!.cursor);
+  dep.state.upsertDevices([{ serial_number: 'C02NOTYET002', model: 'MacBook Air', os: 'OSX', device_family: 'Mac' }]);
+  const later = (await (await h.api('POST', '/v1/dep/abm/sync')).json()) as { mode: string; added: string[]; assigned: Record<string, string[]> };
+  assert.deepEqual([later.mode, later.added, later.assigned], ['sync', ['C02NOTYET002'], { [profileUuid]: ['C02NOTYET002'] }]);
   const waiting = ((await json('/v1/dep-devices?dep_name=abm&enrolled=false')).devices as Array<Record<string, unknown>>).map((d) => d.serial_number);
-  assert.deepEqual(waiting, ['C02NOTYET001'], 'the Mac already enrolled (without ADE) is not listed as waiting');
+  assert.deepEqual(waiting, ['C02NOTYET001', 'C02NOTYET002'], 'the Mac already enrolled (without ADE) is not listed as waiting');
 
   await fleet.reenroll(ade, { ade: true, supervised: true });
   assert.equal(dep.state.devices.get(ade.serial)!.profile_status, 'pushed', 'the Mac asked the DEP service for its profile');

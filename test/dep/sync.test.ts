@@ -4,14 +4,14 @@
 // syncs only the changes, op_type kept per device; an expired cursor is dropped and the devices
 // fetched again; a failing service leaves the cursor and the next pass goes on (HTML or garbage
 // half-way through a fetch, a sync or the assignment loses no new device); a name whose lease
-// another process holds is left to it.
+// another process holds is left to it; the background syncer goes on at the next interval.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Store } from '../../src/storage/types.js';
 import { openTestStore } from '../helpers/store.js';
 import { FakeDep } from '../../src/dep/fake/server.js';
 import { depClient } from '../../src/dep/client.js';
-import { syncDepNames, type SyncerOptions } from '../../src/dep/syncer.js';
+import { startDepSyncer, syncDepNames, type SyncerOptions } from '../../src/dep/syncer.js';
 import { saveRules } from '../../src/dep/assigner.js';
 
 let store: Store;
@@ -74,7 +74,7 @@ test('first pass: fetch every device, assign by rule and default; later passes s
   assert.deepEqual(listed.map((d) => d.serialNumber), ['C02MAC000001', 'C02MAC000002', 'C02MAC000003', 'DMPIPAD00001', 'DMPIPAD00002']);
 });
 
-test('a failing service keeps the cursor and the next pass goes on; an expired cursor fetches again; a held lease is left alone', async () => {
+test('a failing service keeps the cursor and the next pass goes on; an expired or invalid cursor fetches again; a held lease is left alone', async () => {
   const cursor = (await store.getDepName(name))!.cursor;
   fake.state.addFailure({ path: '/devices/sync', status: 500, body: 'boom', times: 2 }); // the client's two attempts
   assert.deepEqual(await syncDepNames(opts('node-a')), [], 'the failure is logged, nothing else');
@@ -87,6 +87,10 @@ test('a failing service keeps the cursor and the next pass goes on; an expired c
   assert.equal(refetched!.mode, 'fetch', 'EXPIRED_CURSOR: every device fetched again');
   assert.equal(refetched!.devices, 5, 'the released iPad is no longer listed');
   assert.deepEqual(refetched!.added, [], 'no device is new');
+  await store.saveDepCursor(name, 'not-a-cursor-apple-knows', new Date());
+  const [invalid] = await syncDepNames(opts('node-a'));
+  assert.equal(invalid!.mode, 'fetch', 'INVALID_CURSOR: every device fetched again');
+  assert.notEqual((await store.getDepName(name))!.cursor, 'not-a-cursor-apple-knows');
 
   const t = new Date();
   assert.ok(await store.claimPostureJob(`dep-sync:${name}`, 'other-node', 'x', t, new Date(t.getTime() + 60_000)));
@@ -131,6 +135,30 @@ test('HTML or garbage half-way through a fetch, a sync or the assignment: the cu
     assert.equal((await store.getDepDevice('C02H04', n))!.profileStatus, 'assigned');
     const [quiet] = await syncDepNames(o);
     assert.deepEqual([quiet!.added, quiet!.assigned], [[], {}], 'nothing pending any more');
+  } finally {
+    await other.close();
+  }
+});
+
+test('the background syncer: a pass at start and one every interval; after HTML from Apple the next interval goes on', async () => {
+  const other = await FakeDep.start();
+  const n = 'interval';
+  try {
+    other.state.upsertDevices([{ serial_number: 'C02INT0001', model: 'Mac mini', os: 'OSX', device_family: 'Mac' }]);
+    await store.saveDepTokens(n, other.state.tokens, new Date());
+    await store.saveDepConfig(n, other.url, new Date());
+    other.state.addFailure({ path: '/server/devices', status: 200, body: '<html><body>Bad Gateway</body></html>' });
+    const only = { ...opts('node-i'), names: [n] }; // syncDepNames takes the names the syncer is given
+    const worker = startDepSyncer({ ...only, intervalSeconds: 0.05 });
+    try {
+      assert.deepEqual(await worker.runOnce(), [], 'the pass at start met the HTML page');
+      assert.equal((await store.getDepName(n))!.cursor, null);
+      for (let i = 0; i < 100 && !(await store.getDepName(n))!.cursor; i++) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      await worker.stop();
+    }
+    assert.ok((await store.getDepName(n))!.cursor, 'a later interval fetched the devices');
+    assert.equal((await store.getDepDevice('C02INT0001', n))?.model, 'Mac mini');
   } finally {
     await other.close();
   }
