@@ -15,7 +15,7 @@
 //
 //   burst       B PKIOperations at once (default 1000; --burst 0 skips), one device checking in meanwhile
 //
-// Run: npx tsx bench/client.ts [--devices 50] [--rounds 20] [--burst 1000] [--sqlite-only] [--no-build]
+// Run: npx tsx bench/client.ts [--devices 50] [--rounds 20] [--burst 1000] [--sqlite-only | --pg-only] [--no-build]
 // Profile the server: UPDRAFT_BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npx tsx bench/client.ts
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
@@ -354,5 +354,5 @@ export async function benchClient(opts: { devices?: number; rounds?: number; dbs
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const arg = (n: string) => { const i = process.argv.indexOf(n); return i > 0 ? Number(process.argv[i + 1]) : undefined; };
-  await benchClient({ devices: arg('--devices'), rounds: arg('--rounds'), burst: arg('--burst'), dbs: process.argv.includes('--sqlite-only') ? ['sqlite'] : undefined, build: !process.argv.includes('--no-build') });
+  await benchClient({ devices: arg('--devices'), rounds: arg('--rounds'), burst: arg('--burst'), dbs: process.argv.includes('--sqlite-only') ? ['sqlite'] : process.argv.includes('--pg-only') ? [PG] : undefined, build: !process.argv.includes('--no-build') });
 }

@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Database as Schema } from '../schema.js';
+import { prepareStatements } from './prepared.js';
 
 const INT8_OID = 20;
 
@@ -52,7 +53,12 @@ export async function openPostgres(url: string, onIdleError?: (err: Error) => vo
   // A connection lost while checked out (between the statements of a transaction) is reported on the
   // client, with no listener there either: the statement in progress fails (a 503) and the pool
   // drops the client when it is released. Listen on every client so it never ends the process.
-  pool.on('connect', (client) => void client.on('error', (err) => onIdleError?.(err)));
+  // Every connection runs Kysely's short parameterised queries as named prepared statements
+  // (src/storage/postgres/prepared.ts): parsed and planned once per connection, not per query.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => onIdleError?.(err));
+    prepareStatements(client);
+  });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   if (schema) {
     try {
