@@ -61,6 +61,20 @@ test('the device page\'s buttons queue refresh inventory, OS update scan, restar
   assert.equal((await ui.post('/ui/devices/NO-SUCH/actions/restart', { _csrf: csrf })).status, 404);
 });
 
+test('the device timeline shows the commands queued, the pushes they caused and DDM status changes, newest first', async () => {
+  await srv.store.ddmApplyStatus({ enrollmentId: MAC, full: false, items: [{ name: 'softwareupdate.install-state', value: 'downloading' }], declarations: null, at: new Date() });
+  const body = await (await ui.get(`/ui/devices/${MAC}`)).text();
+  const timeline = /<ol class="timeline" id="timeline">([\s\S]*?)<\/ol>/.exec(body)?.[1] ?? '';
+  const titles = [...timeline.matchAll(/<span class="kind">([^<]+)<\/span>/g)].map((m) => m[1]!);
+  assert.equal(titles[0], 'DDM status softwareupdate.install-state', `newest first: ${titles.join(' | ')}`);
+  assert.match(timeline, /DDM status softwareupdate.install-state<\/span>\s*— downloading/);
+  for (const t of ['Queued RestartDevice', 'Queued DeviceLock', 'Queued ScheduleOSUpdateScan']) assert.ok(titles.includes(t), `${t} in ${titles.join(' | ')}`);
+  // Each button pushed the device; the test server has no push certificate, so each attempt failed.
+  assert.ok(titles.filter((t) => t === 'Push failed').length >= 3, `a push per command: ${titles.join(' | ')}`);
+  assert.match(timeline, /Push failed<\/span>\s*— not_configured/);
+  assert.match(timeline, /Queued RestartDevice[\s\S]*?<a href="\/ui\/devices\/PAGES-MAC\/commands\/[0-9A-Fa-f-]+">raw plist<\/a>/, 'each command links to its raw plists');
+});
+
 test('the server page shows the webhook backlog (URL without its password), catalog freshness and DDM sets', async () => {
   const empty = await (await ui.get('/ui/server')).text();
   assert.match(empty, /No catalog imported/);
