@@ -99,6 +99,19 @@ test('the fleet page shows the posture, the chart, and links each figure to the 
   await p.waitForURL(/posture=latest/);
   await p.getByRole('status').filter({ hasText: /devices? on the latest release/ }).waitFor();
   assert.equal(await p.locator('table.devices tbody tr').count(), latest);
+
+  // Every figure on the fleet page (the posture figures and every number in its tables) links to a
+  // device list that counts as many devices.
+  await p.goto(`${h.url}/ui`);
+  const links = await p.locator('main a[href^="/ui/devices?"], main a[href="/ui/devices"]').evaluateAll((as) =>
+    as.map((a) => ({ href: a.getAttribute('href')!, n: (a.querySelector('.n') ?? a).textContent!.trim() })));
+  const figures = links.filter((l) => /^[\d,]+$/.test(l.n));
+  assert.ok(figures.length >= 10, `figures with links: ${JSON.stringify(links)}`);
+  for (const { href, n } of figures) {
+    await p.goto(h.url + href);
+    const status = (await p.getByRole('status').filter({ hasText: /devices?\b/ }).first().textContent())!.trim();
+    assert.match(status, new RegExp(`^${n} devices?\\b`), `${href}: the figure says ${n}, the list "${status}"`);
+  }
 });
 
 test('a device found through the list shows its timeline, the raw plist of an exchange, and a queued command can be cancelled', async () => {
