@@ -246,6 +246,17 @@ async function runBackend(db: string, devicesN: number, rounds: number, burst: n
       enrollTotal += c;
     }
     rows.push(['enrollment (profile + SCEP + Authenticate + TokenUpdate + DDM)', enrollTotal]);
+    // As a device does after enrolling, each answers the commands Updraft queued at enrollment (the
+    // DeclarativeManagement that turns DDM on, the inventory queries) until an Idle gets nothing: the
+    // Idle cases then measure an Idle with an empty queue, as NanoMDM's are.
+    const connectUuid = (b: Buffer) => /<key>CommandUUID<\/key>\s*<string>([^<]+)<\/string>/.exec(b.toString())?.[1];
+    for (const d of devices) {
+      let n = 0;
+      for (let uuid = connectUuid(await client.signed('/mdm/connect', d, { Status: 'Idle', UDID: d.udid }, 'application/x-apple-aspen-mdm')); uuid;) {
+        if (++n > 50) throw new Error(`${d.udid}: still handed commands after 50 answers`);
+        uuid = connectUuid(await client.signed('/mdm/connect', d, { Status: 'Acknowledged', UDID: d.udid, CommandUUID: uuid }, 'application/x-apple-aspen-mdm'));
+      }
+    }
     client.close();
 
     // ---- a cold server: restart on the same data ----
@@ -282,7 +293,7 @@ async function runBackend(db: string, devicesN: number, rounds: number, burst: n
       mdmb.requests = 0;
       const x = await phase(meter, devices, async (d) => {
         const cmd = await mdmb.signed('/mdm/connect', d, { Status: 'Idle', UDID: d.udid }, 'application/x-apple-aspen-mdm');
-        const uuid = /<key>CommandUUID<\/key>\s*<string>([^<]+)<\/string>/.exec(cmd.toString())?.[1];
+        const uuid = connectUuid(cmd);
         if (!uuid) throw new Error('round trip: the Idle got no command');
         await mdmb.signed('/mdm/connect', d, { Status: 'Acknowledged', UDID: d.udid, CommandUUID: uuid, ProfileList: [] }, 'application/x-apple-aspen-mdm');
       });

@@ -97,24 +97,35 @@ export function depClient(name: string, opts: DepClientOptions): DepClient {
     }
     if (typeof token !== 'string' || token === '') throw localError('BAD_RESPONSE', name, ` (/session answered no auth_session_token: ${text.slice(0, 120)})`);
     await opts.store.saveDepSession(name, token, now());
+    made = { token, generation: made.generation + 1 };
     return token;
   }
 
   /** One /session at a time per client: concurrent requests needing a session share it. */
   let authenticating: Promise<string> | null = null;
+  /** The last session this client made, and how many it has made. */
+  let made: { token: string | null; generation: number } = { token: null, generation: 0 };
   function newSession(dep: Awaited<ReturnType<typeof load>>, agent: string): Promise<string> {
     authenticating ??= authenticate(dep, agent).finally(() => (authenticating = null));
     return authenticating;
   }
 
-  /** After a refusal of `used`: a session another request (or process) got meanwhile, else a new one. */
-  async function replacement(used: string, agent: string): Promise<string> {
+  /**
+   * After a refusal of `used` (sent when this client had made `generation` sessions): a session this
+   * client made since, or one another process stored meanwhile, else a new one. Checked again after
+   * reading the store, which may answer from before a session made meanwhile was saved.
+   */
+  async function replacement(used: string, generation: number, agent: string): Promise<string> {
+    const since = () => (made.generation > generation && made.token && made.token !== used ? made.token : null);
+    if (since()) return since()!;
     const dep = await load();
-    return dep.sessionToken && dep.sessionToken !== used ? dep.sessionToken : newSession(dep, agent);
+    if (dep.sessionToken && dep.sessionToken !== used) return dep.sessionToken;
+    return since() ?? newSession(dep, agent);
   }
 
   /** One request with session handling (no backoff). */
   async function once(req: RawDepRequest): Promise<RawDepResponse> {
+    const generation = made.generation;
     const dep = await load();
     const agent = req.headers?.['user-agent'] ?? userAgent;
     let session = dep.sessionToken ?? (await newSession(dep, agent));
@@ -131,7 +142,7 @@ export function depClient(name: string, opts: DepClientOptions): DepClient {
     let body = Buffer.from(await res.arrayBuffer());
     const forbidden = res.status === 403 && body.includes('FORBIDDEN');
     if (res.status === 401 || forbidden) {
-      session = await replacement(session, agent);
+      session = await replacement(session, generation, agent);
       res = await send(url, { method: req.method, headers: headersFor(session), body: req.body });
       body = Buffer.from(await res.arrayBuffer());
     }

@@ -125,7 +125,7 @@ export async function syncDepName(name: string, opts: SyncerOptions): Promise<Sy
 }
 
 /** One pass over every DEP name, each under its lease; a name that fails does not stop the others. */
-export async function syncDepNames(opts: SyncerOptions & { names?: string[] }): Promise<SyncResult[]> {
+export async function syncDepNames(opts: SyncerOptions & { names?: string[]; onFailure?: (name: string, err: unknown) => void }): Promise<SyncResult[]> {
   const { store } = opts;
   const now = opts.now ?? (() => new Date());
   const owner = opts.owner ?? randomUUID();
@@ -141,6 +141,7 @@ export async function syncDepNames(opts: SyncerOptions & { names?: string[] }): 
       if (r) out.push(r);
     } catch (err) {
       opts.logger?.error({ err, dep: name, code: (err as DepApiError).code }, `DEP sync of ${name} failed: ${(err as Error).message}; next interval tries again`);
+      opts.onFailure?.(name, err);
     } finally {
       await store.finishPostureJob(job, owner, now());
     }

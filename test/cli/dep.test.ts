@@ -113,6 +113,16 @@ describe('updraft dep', { concurrency: true }, () => {
     const s = JSON.parse(synced.stdout) as { mode: string; added: string[]; assigned: Record<string, string[]> };
     assert.deepEqual([s.mode, s.added, s.assigned], ['sync', ['F2LCLI000004'], { [profile]: ['F2LCLI000004'] }]);
 
+    // What an admin must act on is said as such: terms not accepted in ABM, an expired token.
+    dep.state.addFailure({ path: '/devices/sync', status: 403, body: 'T_C_NOT_SIGNED' });
+    await server.store.saveDepTokens('abm-old', { ...dep.state.tokens, access_token_expiry: '2020-01-01T00:00:00Z' }, at);
+    await server.store.saveDepConfig('abm-old', dep.url, at);
+    const [terms, old] = await Promise.all([runCli(['dep', 'sync', 'abm'], env), runCli(['dep', 'sync', 'abm-old'], env)]);
+    assert.notEqual(terms.code, 0);
+    assert.match(terms.stderr, /403 the sync of abm failed: .*not accepted the latest terms and conditions: an administrator must sign in to Apple Business Manager/);
+    assert.notEqual(old.code, 0);
+    assert.match(old.stderr, /502 the sync of abm-old failed: .*the server token expired: .*updraft dep token abm-old FILE/);
+
     const [list, waiting, all] = await Promise.all([
       runCli(['dep', 'devices', 'abm'], env),
       runCli(['dep', 'devices', '--not-enrolled'], env),

@@ -1,8 +1,10 @@
 // `updraft serve`: flags and UPDRAFT_* variables into a Config (a flag wins), errors that name the flag,
-// and a real server started as a subprocess that prints where it listens, its data and its API key.
+// and a real server started as a subprocess that prints where it listens, its data and its API key,
+// and on SIGTERM answers the request in flight before it exits 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,7 +55,7 @@ test('bad values name the flag and its variable', () => {
   for (const [args, env, message] of bad) assert.throws(() => parse(args, env), (e: Error) => e instanceof CliError && message.test(e.message), String(args));
 });
 
-test('a real `updraft serve`: prints its URL, data dir and API key file; the API answers with that key; webhooks flow; SIGTERM stops it', async () => {
+test('a real `updraft serve`: prints its URL, data dir and API key file; the API answers with that key; webhooks flow; SIGTERM finishes the request in flight, then stops it', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'updraft-serve-'));
   const receiver = await startReceiver();
   const args = ['serve', '--listen', '127.0.0.1:0', '--log-level', 'warn', '--webhook-url', receiver.url, '--insecure-skip-identity'];
@@ -94,6 +96,30 @@ test('a real `updraft serve`: prints its URL, data dir and API key file; the API
     assert.equal(checkin.status, 200);
     await receiver.waitFor(1, 10_000);
     assert.equal((JSON.parse(receiver.received[0]!.body) as { topic: string }).topic, 'mdm.Authenticate');
+
+    // A check-in in flight (its body half sent) when SIGTERM arrives is answered; then the process exits 0.
+    const body = fixture('nanomdm/mdm_testdata_Authenticate.2.plist');
+    const u = new URL(url);
+    let finish!: () => void;
+    const answer = new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: u.hostname, port: Number(u.port), method: 'PUT', path: '/mdm', agent: false, headers: { 'content-type': 'application/x-apple-aspen-mdm-checkin', 'content-length': body.length } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.write(body.subarray(0, 20));
+      finish = () => req.end(body.subarray(20));
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    let exitedYet = false;
+    void exited.then(() => (exitedYet = true));
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(exitedYet, false, 'the process waits for the request in flight');
+    assert.match(out, /SIGTERM: shutting down \(finishing requests in flight\)/);
+    finish();
+    assert.equal(await answer, 200, 'the request in flight is answered');
+    assert.equal(await exited, 0);
   } finally {
     child.kill('SIGTERM');
     assert.equal(await exited, 0);

@@ -13,7 +13,11 @@ const timeouts = { headersTimeout: 1500, requestTimeout: 2500, connectionTimeout
 before(async () => {
   server = await startTestServer({ timeouts, config: { deviceRateLimit: 5, bodyLimit: 256 * 1024 } });
 });
-after(async () => server?.close());
+after(async () => {
+  await server?.close();
+  // The figure docs/operations.md gives: the test process (server and clients) at its peak over every abuse test.
+  console.log(`abuse: peak rss ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+});
 
 /** Opens a socket, sends `head`, then trickles `drip` one byte every `everyMs`; resolves with how long the server kept it open and what it said. */
 function trickle(head: string, drip: string, everyMs: number, giveUpMs: number): Promise<{ ms: number; answer: string }> {
@@ -88,7 +92,7 @@ test('a flood from one device gets 429 with Retry-After, never 401; another devi
     assert.equal((await calm.idle()).status, 200, 'the other device is served');
   }
   const grown = (process.memoryUsage().rss - rssBefore) / 1048576;
-  console.log(`flood: ${JSON.stringify(Object.fromEntries(statuses))}; rss +${grown.toFixed(1)} MiB`);
+  console.log(`flood: ${JSON.stringify(Object.fromEntries(statuses))}; rss ${(rssBefore / 1048576).toFixed(0)} MiB, then ${grown >= 0 ? '+' : ''}${grown.toFixed(1)} MiB`);
   assert.equal(statuses.get(401) ?? 0, 0);
   // The burst (150) plus what 5/s refilled meanwhile, no more.
   const allowed = 150 + Math.ceil(((Date.now() - started) / 1000) * 5);

@@ -65,7 +65,7 @@ test(`every route under fuzzing (seed ${SEED}): < 500 but documented, reasons on
   const alive = await fetch(h.url + '/v1/openapi.json');
   assert.equal(alive.status, 200, 'the server still answers');
   const grown = (process.memoryUsage().rss - rssBefore) / 1048576;
-  console.log(`fuzz: ${sent} requests over ${routes.length} routes in ${Date.now() - start} ms; statuses ${JSON.stringify(Object.fromEntries(statuses))}; rss +${grown.toFixed(1)} MiB`);
+  console.log(`fuzz: ${sent} requests over ${routes.length} routes in ${Date.now() - start} ms; statuses ${JSON.stringify(Object.fromEntries(statuses))}; rss ${(rssBefore / 1048576).toFixed(0)} MiB, then ${grown >= 0 ? '+' : ''}${grown.toFixed(1)} MiB; peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
   assert.deepEqual(failures.slice(0, 40), [], `${failures.length} failures`);
   assert.ok(sent >= routes.length * 3, `at least three rounds (${sent})`);
   assert.ok(grown < 300, `memory bounded (rss grew ${grown.toFixed(1)} MiB)`);

@@ -67,6 +67,25 @@ test('/metrics: Prometheus text behind any API key, counting what the server did
   assert.equal(reports, 1, 'every store call is timed, by method');
   assert.match(text, /^updraft_db_query_seconds_bucket\{le="0\.001",op="tokenUpdate"\} \d+$/m);
   assert.match(text, /^updraft_process_resident_memory_bytes \d+/m);
+
+  // The gauges follow the store: a queued command, a paused campaign's devices by state, an undelivered event.
+  const store = running.deps.store;
+  const queued = await fetch(`${running.url}/v1/enqueue`, {
+    method: 'POST', headers: { authorization: basicAuth('x', TEST_API_KEY), 'content-type': 'application/json' },
+    body: JSON.stringify({ ids: ['METRICS-MAC'], command: { request_type: 'ProfileList' }, nopush: true }),
+  });
+  assert.equal(queued.status, 200, await queued.text());
+  const row = (deviceId: string, state: string) => ({ deviceId, wave: 0, state, reason: null, path: null, targetVersion: null, targetBuild: null, osVersion: null, buildVersion: null, step: {}, active: false, nextAt: null });
+  const now = new Date();
+  await store.campaignCreate({ id: 'metrics-campaign', name: 'metrics', spec: {}, at: now }, [row('M-1', 'waiting'), row('M-2', 'waiting'), row('M-3', 'done')]);
+  assert.ok(await store.campaignUpdate('metrics-campaign', { state: 'paused' }, now));
+  await store.outboxAdd('mdm.Test', '{}', now);
+  const after = await (await fetch(`${running.url}/metrics`, { headers: { authorization: `Bearer ${key}` } })).text();
+  assert.equal(metric(after, 'updraft_queue_depth'), 1);
+  assert.equal(metric(after, 'updraft_campaign_devices{state="waiting"}'), 2);
+  assert.equal(metric(after, 'updraft_campaign_devices{state="done"}'), 1);
+  assert.ok((metric(after, 'updraft_webhook_backlog') ?? 0) >= 1, 'the undelivered event is counted');
+  assert.equal(metric(after, 'updraft_http_requests_total{method="POST",route="/v1/enqueue",status="200"}'), 1);
 });
 
 test('close() lets a request in flight finish, refuses new connections, then closes the store', async () => {

@@ -1,7 +1,8 @@
 // The dashboard in a real browser (playwright-core driving Debian's chromium) against a whole
 // Updraft (startServer) with a simulated fleet on a simulated clock: sign in (a wrong key refused),
 // read the fleet page, find a device through the list, its timeline, cancel a queued command,
-// create a campaign from the form (its dry run shown first) and watch the live view reach 100 %.
+// create a campaign from the form (its dry run shown first) and watch the live view reach 100 %,
+// a form posted without its CSRF token refused, sign out.
 // Each page is saved as a screenshot in docs/screenshots/ (the README shows two).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -98,6 +99,19 @@ test('the fleet page shows the posture, the chart, and links each figure to the 
   await p.waitForURL(/posture=latest/);
   await p.getByRole('status').filter({ hasText: /devices? on the latest release/ }).waitFor();
   assert.equal(await p.locator('table.devices tbody tr').count(), latest);
+
+  // Every figure on the fleet page (the posture figures and every number in its tables) links to a
+  // device list that counts as many devices.
+  await p.goto(`${h.url}/ui`);
+  const links = await p.locator('main a[href^="/ui/devices?"], main a[href="/ui/devices"]').evaluateAll((as) =>
+    as.map((a) => ({ href: a.getAttribute('href')!, n: (a.querySelector('.n') ?? a).textContent!.trim() })));
+  const figures = links.filter((l) => /^[\d,]+$/.test(l.n));
+  assert.ok(figures.length >= 10, `figures with links: ${JSON.stringify(links)}`);
+  for (const { href, n } of figures) {
+    await p.goto(h.url + href);
+    const status = (await p.getByRole('status').filter({ hasText: /devices?\b/ }).first().textContent())!.trim();
+    assert.match(status, new RegExp(`^${n} devices?\\b`), `${href}: the figure says ${n}, the list "${status}"`);
+  }
 });
 
 test('a device found through the list shows its timeline, the raw plist of an exchange, and a queued command can be cancelled', async () => {
@@ -160,7 +174,7 @@ test('a campaign created from the form shows its dry run first, then its live vi
   assert.equal(await p.locator('#campaign-devices tbody tr').count(), macs);
 });
 
-test('the server page shows the push certificate and offers the enrollment profile; the layout fits a phone; sign out', async () => {
+test('the server page shows the push certificate and offers the enrollment profile; the layout fits a phone; a form without its CSRF token is refused; sign out', async () => {
   await p.goto(`${h.url}/ui/server`);
   await p.getByText('com.apple.mgmt.External.5e3c1a2b-5a11-4c8e-8a63-dd17d3dd35d9').waitFor();
   const profile = p.getByRole('link', { name: 'Download the signed enrollment profile' });
@@ -176,6 +190,13 @@ test('the server page shows the push certificate and offers the enrollment profi
   assert.ok(overflow <= 0, `the fleet page scrolls sideways by ${overflow}px on a phone`);
   await shot('fleet-phone');
   await p.setViewportSize({ width: 1280, height: 860 });
+
+  // A form posted without its CSRF token is refused, and changes nothing: the session goes on.
+  await p.locator('form.signout input[name="_csrf"]').evaluate((el) => el.remove());
+  await p.getByRole('button', { name: 'Sign out' }).click();
+  await p.getByText('Refused: this form lacks a valid CSRF token.').waitFor();
+  await p.goto(`${h.url}/ui`);
+  await p.getByRole('heading', { name: 'Fleet', level: 1 }).waitFor();
 
   await p.getByRole('button', { name: 'Sign out' }).click();
   await p.getByRole('heading', { name: 'Sign in to Updraft' }).waitFor();

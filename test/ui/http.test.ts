@@ -224,3 +224,17 @@ test('the server page warns from 30 days before the push certificate expires', a
   await srv.store.savePushCert({ topic: 'com.apple.mgmt.External.test-topic', certPem: 'x', keyPem: 'x', notAfter: new Date(Date.now() + 90 * 86_400_000) }, new Date());
   assert.doesNotMatch(await (await ui.get('/ui/server')).text(), /expires in \d+ days? \(/);
 });
+
+test('the server page lists the DEP names and warns from 30 days before a server token expires', async () => {
+  const tokens = { consumer_key: 'CK_ui', consumer_secret: 'CS_ui', access_token: 'AT_ui', access_secret: 'AS_ui' };
+  const inDays = (d: number) => new Date(Date.now() + d * 86_400_000 + 3600_000).toISOString();
+  await srv.store.saveDepTokens('ui-soon', { ...tokens, access_token_expiry: inDays(12) }, new Date());
+  await srv.store.saveDepTokens('ui-later', { ...tokens, consumer_key: 'CK_later', access_token_expiry: inDays(90) }, new Date());
+  await srv.store.saveDepTokens('ui-gone', { ...tokens, consumer_key: 'CK_gone', access_token_expiry: '2020-01-01T00:00:00Z' }, new Date());
+  const body = await (await ui.get('/ui/server')).text();
+  assert.match(body, /class="notice warn" role="alert">the DEP server token of ui-soon expires in 12 days/);
+  assert.match(body, /class="notice error" role="alert">the DEP server token of ui-gone expired on 2020-01-01/);
+  assert.doesNotMatch(body, /token of ui-later/);
+  assert.match(body, /<th scope="row">ui-later<\/th><td>CK_later<\/td>/);
+  assert.equal(body.includes('CS_ui'), false, 'no secrets on the page');
+});

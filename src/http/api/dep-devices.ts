@@ -7,6 +7,8 @@ import type { AppDeps } from '../app.js';
 import { ApiError, apiScope } from './scope.js';
 import { AssignRuleError, loadRules, saveRules } from '../../dep/assigner.js';
 import { syncDepNames } from '../../dep/syncer.js';
+import { DepApiError } from '../../dep/errors.js';
+import { depFailureStatus } from './dep-proxy.js';
 import type { DepDeviceRecord } from '../../storage/types-dep.js';
 
 const Name = Type.Object({ name: Type.String({ minLength: 1 }) });
@@ -42,12 +44,16 @@ export function registerDepDevices(app: FastifyInstance, deps: AppDeps): void {
       const enrolled = new Set((await deps.store.listEnrollments({ serialNumbers: list.map((d) => d.serialNumber), limit: 1000 })).map((e) => e.serialNumber));
       return { devices: list.map((d) => depDeviceJson(d, enrolled.has(d.serialNumber))) };
     });
-    api.post('/v1/dep/:name/sync', { schema: { summary: 'Sync a DEP name\'s devices now (fetch on the first run, then changes from the kept cursor), then assign new ones', tags: ['ADE'], params: Name } }, async (req) => {
+    api.post('/v1/dep/:name/sync', { schema: { summary: 'Sync a DEP name\'s devices now (fetch on the first run, then changes from the kept cursor), then assign new ones', tags: ['ADE'], params: Name } }, async (req, reply) => {
       const dep = await deps.store.getDepName(req.params.name);
       if (!dep) throw new ApiError(404, `no DEP name ${req.params.name}`);
       if (!dep.tokens) throw new ApiError(409, `DEP name ${req.params.name} has no server token yet (updraft dep token ${req.params.name} FILE)`);
-      const [r] = await syncDepNames({ store: deps.store, logger: deps.logger, now, names: [req.params.name] });
-      if (!r) throw new ApiError(502, `the sync of ${req.params.name} did not complete (another server is syncing it, or the DEP service failed: see the log)`);
+      let failure: unknown = null;
+      const [r] = await syncDepNames({ store: deps.store, logger: deps.logger, now, names: [req.params.name], onFailure: (_, err) => (failure = err) });
+      // Apple's code and what to do (terms to accept in ABM, a token to renew, …), as /proxy answers them.
+      if (failure instanceof DepApiError) return reply.code(depFailureStatus(failure)).send({ error: `the sync of ${req.params.name} failed: ${failure.message}`, code: failure.code });
+      if (failure) throw new ApiError(502, `the sync of ${req.params.name} failed: ${(failure as Error).message}`);
+      if (!r) throw new ApiError(409, `another server is syncing ${req.params.name} now: try again in a moment`);
       return { dep_name: r.name, mode: r.mode, devices: r.devices, added: r.added, assigned: r.assigned };
     });
     api.get('/v1/dep/:name/assign-rules', { schema: { summary: 'The assigner\'s rules: the first rule a new device matches (models, os, serials) gives its ADE profile; else the default (/v1/assigner)', tags: ['ADE'], params: Name } }, async (req) => ({

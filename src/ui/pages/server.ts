@@ -1,4 +1,5 @@
-// The server page: the APNs push certificate (topic, expiry, a warning from 30 days before), the CA
+// The server page: the APNs push certificate (topic, expiry, a warning from 30 days before), the ADE
+// server tokens of the DEP names (expiry, warned from 30 days before, as the API and the log do), the CA
 // and SCEP, webhook delivery backlog, OS update catalog freshness, DDM sets, and the enrollment
 // profile to download. Read-only: what changes these stays in the CLI and the API.
 import type { FastifyInstance } from 'fastify';
@@ -8,6 +9,7 @@ import { notice, page } from '../layout.js';
 import { count, when } from '../format.js';
 import { sendPage, sessionOf, type UiContext } from '../index.js';
 import { ENROLL_PATH } from '../../http/enroll.js';
+import { depNameView } from '../../dep/service.js';
 
 export const PUSH_CERT_WARN_DAYS = 30;
 const DAY = 86_400_000;
@@ -32,7 +34,8 @@ export function registerServerPage(app: FastifyInstance, ctx: UiContext): void {
   app.get('/ui/server', async (req, reply) => {
     const session = sessionOf(req);
     const now = ctx.now();
-    const [cert, backlog, states, sets] = await Promise.all([store.getPushCert(), store.outboxPending(), catalogs.states(), store.ddmListSets()]);
+    const [cert, backlog, states, sets, deps] = await Promise.all([store.getPushCert(), store.outboxPending(), catalogs.states(), store.ddmListSets(), store.listDepNames()]);
+    const depNames = deps.map((d) => depNameView(d, now));
     const daysLeft = cert ? Math.floor((cert.notAfter.getTime() - now.getTime()) / DAY) : null;
     const pushWarning = !cert
       ? notice('warn', html`No push certificate imported: devices cannot be woken and cannot enroll. See <code>updraft pushcert</code>.`)
@@ -45,6 +48,12 @@ export function registerServerPage(app: FastifyInstance, ctx: UiContext): void {
 <section aria-labelledby="push-h"><h2 id="push-h">Push certificate</h2>
 ${pushWarning}
 ${cert ? facts([['Topic', html`<code>${cert.topic}</code>`], ['Expires', `${when(cert.notAfter)} (in ${daysLeft} days)`], ['Imported', when(cert.updatedAt)]]) : ''}
+</section>
+<section aria-labelledby="dep-h"><h2 id="dep-h">ADE server tokens</h2>
+${depNames.length === 0 ? html`<p>No DEP name: see <code>updraft dep tokenpki NAME</code>.</p>` : html`${depNames.filter((d) => d.warning).map((d) => notice((d.days_left ?? 0) < 0 ? 'error' : 'warn', d.warning!))}
+<div class="scroll"><table><caption class="sr-only">DEP names and the expiry of their server tokens</caption>
+<thead><tr><th scope="col">DEP name</th><th scope="col">Consumer key</th><th scope="col">Token expires</th><th scope="col" class="num">Days left</th></tr></thead>
+<tbody>${depNames.map((d) => html`<tr><th scope="row">${d.name}</th><td>${d.consumer_key ?? 'no token yet'}</td><td>${d.token_expires_at ? when(new Date(d.token_expires_at)) : '—'}</td><td class="num">${d.days_left ?? '—'}</td></tr>`)}</tbody></table></div>`}
 </section>
 <section aria-labelledby="ca-h"><h2 id="ca-h">CA and SCEP</h2>
 ${ca ? facts([
