@@ -288,19 +288,20 @@ export function inventoryStore({ db: base, dialect }: Ctx): InventoryStore {
       await db.updateTable('device_inventory').set({ queried_at: at.getTime() }).where('device_id', '=', deviceId).execute();
     },
 
-    async queuedCommandOf(enrollmentIds, requestType) {
-      const found = new Set<string>();
+    async queuedCommandsOf(enrollmentIds, requestTypes) {
+      const found = new Map(requestTypes.map((t) => [t, new Set<string>()]));
+      if (requestTypes.length === 0) return found;
       for (const ids of chunks([...new Set(enrollmentIds)])) {
         const rows = await db
           .selectFrom('queue')
           .innerJoin('commands', 'commands.uuid', 'queue.command_uuid')
-          .select('queue.enrollment_id')
+          .select(['queue.enrollment_id', 'commands.request_type'])
           .distinct()
           .where(oneOf(dialect, 'queue.enrollment_id', ids))
           .where('queue.status', '=', 'queued')
-          .where('commands.request_type', '=', requestType)
+          .where('commands.request_type', 'in', [...requestTypes])
           .execute();
-        for (const r of rows) found.add(r.enrollment_id);
+        for (const r of rows) found.get(r.request_type)?.add(r.enrollment_id);
       }
       return found;
     },

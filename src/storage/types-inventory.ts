@@ -58,6 +58,6 @@ export interface InventoryStore {
   claimInventory(deviceIds: readonly string[], at: Date, intervalMs: number): Promise<string[]>;
   /** Record that a DeviceInformation was queued for the device outside the schedule (enrollment, OS change). */
   markInventoryQueried(deviceId: string, at: Date): Promise<void>;
-  /** Those of `enrollmentIds` with a still-queued command of `requestType`. */
-  queuedCommandOf(enrollmentIds: readonly string[], requestType: string): Promise<Set<string>>;
+  /** For each of `requestTypes`, those of `enrollmentIds` with a still-queued command of it (one query). */
+  queuedCommandsOf(enrollmentIds: readonly string[], requestTypes: readonly string[]): Promise<Map<string, Set<string>>>;
 }

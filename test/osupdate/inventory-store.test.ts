@@ -137,13 +137,18 @@ test(`due devices: each at its own moment of the interval, answered or queried o
   }
 });
 
-test(`queuedCommandOf: devices with a still-queued command of a type (${testDbLabel})`, async () => {
+test(`queuedCommandsOf: devices with a still-queued command, by type (${testDbLabel})`, async () => {
   const [x, y] = [await enrollDevice(store, newId()), await enrollDevice(store, newId())];
   const q = await enqueueOne(store, [x], { requestType: 'DeviceInformation' });
   await enqueueOne(store, [y], { requestType: 'ProfileList' });
-  assert.deepEqual([...(await store.queuedCommandOf([x, y], 'DeviceInformation'))], [x]);
+  await enqueueOne(store, [x, y], { requestType: 'SecurityInfo' });
+  const of = async (types: string[]) =>
+    Object.fromEntries([...(await store.queuedCommandsOf([x, y], types))].map(([t, ids]) => [t, [...ids].sort()]));
+  assert.deepEqual(await of(['DeviceInformation', 'SecurityInfo']), { DeviceInformation: [x], SecurityInfo: [x, y].sort() });
+  assert.deepEqual(await of(['DeviceInformation']), { DeviceInformation: [x] });
   await store.cancelCommand(x, q.uuid, at(1));
-  assert.deepEqual([...(await store.queuedCommandOf([x, y], 'DeviceInformation'))], []);
+  assert.deepEqual(await of(['DeviceInformation', 'ProfileList']), { DeviceInformation: [], ProfileList: [y] });
+  assert.deepEqual(await of([]), {});
 });
 
 test(`the migration seeds an inventory row for every device enrolled before it (${testDbLabel})`, async () => {

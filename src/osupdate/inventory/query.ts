@@ -56,10 +56,9 @@ async function queueGroups(deps: QueryDeps, groups: Map<string, { command: () =>
 export async function queueInventoryQueries(deps: QueryDeps, devices: readonly InventoryQuery[], at: Date): Promise<string[]> {
   if (devices.length === 0) return [];
   const ids = devices.map((d) => d.deviceId);
-  const [infoPending, securityPending] = await Promise.all([
-    deps.store.queuedCommandOf(ids, 'DeviceInformation'),
-    deps.store.queuedCommandOf(devices.filter((d) => d.security).map((d) => d.deviceId), 'SecurityInfo'),
-  ]);
+  const pending = await deps.store.queuedCommandsOf(ids, devices.some((d) => d.security) ? ['DeviceInformation', 'SecurityInfo'] : ['DeviceInformation']);
+  const infoPending = pending.get('DeviceInformation')!;
+  const securityPending = pending.get('SecurityInfo') ?? new Set<string>();
   const info = new Map<string, { command: () => WireCommand; ids: string[] }>();
   const security = new Map<string, { command: () => WireCommand; ids: string[] }>();
   for (const d of devices) {
