@@ -22,7 +22,7 @@ export function supportsDdm(platform: Platform | null, osVersion: string | null)
   return since !== undefined && compareVersions(osVersion, since) >= 0;
 }
 
-export function ddmEnableMiddleware(opts: { store: Store; ddm: Pick<DdmAdmin, 'sync'>; logger?: Logger }): MdmMiddleware {
+export function ddmEnableMiddleware(opts: { store: Store; ddm: Pick<DdmAdmin, 'syncExisting'>; logger?: Logger }): MdmMiddleware {
   return (next) => ({
     report: (r, meta) => next.report(r, meta),
     async checkin(msg, meta) {
@@ -30,8 +30,8 @@ export function ddmEnableMiddleware(opts: { store: Store; ddm: Pick<DdmAdmin, 's
       const e = msg.enrollment;
       if (msg.messageType !== 'TokenUpdate' || reply.tokenUpdateTally !== 1 || e.id !== e.deviceId) return reply;
       try {
-        const rec = await opts.store.getEnrollment(e.id);
-        if (rec && supportsDdm(rec.platform, rec.osVersion)) await opts.ddm.sync([e.id], meta.at);
+        const rec = reply.enrollment ?? (await opts.store.getEnrollment(e.id));
+        if (rec && supportsDdm(rec.platform, rec.osVersion)) await opts.ddm.syncExisting([e.id], meta.at);
       } catch (err) {
         opts.logger?.error({ err, enrollmentId: e.id }, 'DeclarativeManagement command not queued');
       }

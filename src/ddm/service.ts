@@ -189,6 +189,11 @@ export function createDdmAdmin(deps: EnqueueDeps) {
       return sync(enrollmentIds, at, true);
     },
 
+    /** `sync` for enrollments the caller has just read or written (a check-in's): no existence check. */
+    async syncExisting(enrollmentIds: string[], at = new Date()): Promise<SyncResult> {
+      return sync(enrollmentIds, at, true);
+    },
+
     /** The enrollment's sets, its current tokens and each effective declaration with its reported status. */
     async enrollmentView(enrollmentId: string, at = new Date()) {
       await requireEnrollments([enrollmentId], 'id');

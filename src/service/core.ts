@@ -88,7 +88,9 @@ export function createCoreService(opts: CoreOptions): MdmService {
         return {};
       case 'TokenUpdate': {
         checkTopic(msg.topic);
-        const tally = await store.tokenUpdate({
+        // The enrollment as the TokenUpdate left it goes along to the observers and middleware: the
+        // first TokenUpdate's follow-ups (inventory queries, DDM) need not read it again.
+        const enrollment = await store.tokenUpdate({
           ...base,
           topic: msg.topic,
           pushToken: msg.token.toString('hex'),
@@ -96,9 +98,10 @@ export function createCoreService(opts: CoreOptions): MdmService {
           unlockToken: msg.unlockToken,
           awaitingConfiguration: msg.awaitingConfiguration,
         });
+        const tally = enrollment.tokenUpdateTally;
         await event(msg, at, { tokenUpdateTally: tally });
-        await observe(msg, at, { tokenUpdateTally: tally });
-        return { tokenUpdateTally: tally };
+        await observe(msg, at, { tokenUpdateTally: tally, enrollment });
+        return { tokenUpdateTally: tally, enrollment };
       }
       case 'CheckOut':
         checkTopic(msg.topic);

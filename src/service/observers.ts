@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import type { PlistDict } from '../plist/index.js';
 import type { ErrorChainItem, Inventory, MessageType } from '../mdm/types.js';
+import type { EnrollmentRecord } from '../storage/types.js';
 
 /** A command result the device reported (never an Idle). */
 export interface ResultSeen {
@@ -45,6 +46,8 @@ export interface CheckinSeen {
   messageType: ObservedCheckin;
   /** TokenUpdate: the count since the last Authenticate (1 = the enrollment's first). */
   tokenUpdateTally?: number;
+  /** TokenUpdate: the enrollment as it left it. */
+  enrollment?: EnrollmentRecord;
   /** Authenticate: the inventory it carried. */
   inventory?: Inventory;
   /** SetBootstrapToken: whether a token is now escrowed (false: the device removed it). */

@@ -1,7 +1,7 @@
 // The service contract: what the HTTP layer calls for every MDM request.
 // The core service (core.ts) implements it over the Store; middlewares (certauth, webhook, …) wrap it.
 import type { CheckinMessage, CommandReport } from '../mdm/types.js';
-import type { OutboxEntry } from '../storage/types.js';
+import type { EnrollmentRecord, OutboxEntry } from '../storage/types.js';
 
 export type { CheckinMessage, CommandReport } from '../mdm/types.js';
 
@@ -26,6 +26,8 @@ export interface CheckinReply {
   contentType?: string;
   /** Set by the core on TokenUpdate (NanoMDM's webhook carries it as token_update_tally). */
   tokenUpdateTally?: number;
+  /** Set by the core on TokenUpdate: the enrollment as the TokenUpdate left it. */
+  enrollment?: EnrollmentRecord;
 }
 
 export interface MdmService {

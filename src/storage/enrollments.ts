@@ -163,9 +163,9 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
             token_update_tally: eb(eb.ref('enrollments.token_update_tally'), '+', 1),
           })),
         )
-        .returning('token_update_tally')
+        .returningAll()
         .executeTakeFirstOrThrow();
-      return row.token_update_tally;
+      return toEnrollment(row);
     },
 
     async checkOut(id, at) {

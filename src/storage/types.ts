@@ -240,7 +240,7 @@ export interface EnrollmentStore {
   /** Create or reset an enrollment: stores inventory, disables it until TokenUpdate and clears its queue. */
   authenticate(input: AuthenticateInput): Promise<void>;
   /** Store push info, enable the enrollment, bump and return the tally; clears pushInvalidAt. */
-  tokenUpdate(input: TokenUpdateInput): Promise<number>;
+  tokenUpdate(input: TokenUpdateInput): Promise<EnrollmentRecord>;
   /** Disable the enrollment (and, for a device channel, its user channels). */
   checkOut(id: string, at: Date): Promise<void>;
   getEnrollment(id: string): Promise<EnrollmentRecord | null>;

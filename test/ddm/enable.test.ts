@@ -30,6 +30,24 @@ test('a new iOS 17 device gets DeclarativeManagement after its first TokenUpdate
   assert.ok(await device.nextSyncTokens());
 });
 
+test('the first TokenUpdate hands its enrollment on: DDM is turned on without reading it back', async () => {
+  const store = rig.server.store;
+  const device = new DdmDevice(rig, 'DDM-ENABLE-READS');
+  await device.authenticate({ OSVersion: '17.0.3', ProductName: 'iPhone15,2', BuildVersion: '21A360' });
+  const reads: string[] = [];
+  const { getEnrollment, listEnrollments } = store;
+  store.getEnrollment = (id) => (reads.push(`getEnrollment ${id}`), getEnrollment(id));
+  store.listEnrollments = (f) => (reads.push('listEnrollments'), listEnrollments(f));
+  try {
+    await device.tokenUpdate();
+  } finally {
+    store.getEnrollment = getEnrollment;
+    store.listEnrollments = listEnrollments;
+  }
+  assert.deepEqual(reads, []);
+  assert.ok(await device.nextSyncTokens(), 'DeclarativeManagement queued all the same');
+});
+
 test('an OS without DDM and a user channel are left alone', async () => {
   const old = new DdmDevice(rig, 'DDM-ENABLE-OLD');
   await old.authenticate({ OSVersion: '14.8', ProductName: 'iPhone12,1' });

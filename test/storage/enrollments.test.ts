@@ -54,9 +54,11 @@ describe(`enrollments (${testDbLabel})`, () => {
     const id = newId();
     await store.authenticate({ id, type: 'Device', deviceId: id, udid: id, topic: 'topic.a', inventory: {}, at: at(1) });
     const unlock = fixtureUnlockToken();
-    assert.equal(await tokenUpdate(id, { unlockToken: unlock, awaitingConfiguration: true }), 1);
-    assert.equal(await tokenUpdate(id, { pushToken: 'cd02', pushMagic: 'pm2' }), 2);
+    assert.equal((await tokenUpdate(id, { unlockToken: unlock, awaitingConfiguration: true })).tokenUpdateTally, 1);
+    const returned = await tokenUpdate(id, { pushToken: 'cd02', pushMagic: 'pm2' });
+    assert.equal(returned.tokenUpdateTally, 2);
     const e = await store.getEnrollment(id);
+    assert.deepEqual(returned, e, 'TokenUpdate returns the enrollment as it left it');
     assert.equal(e?.enabled, true);
     assert.equal(e?.pushToken, 'cd02');
     assert.equal(e?.pushMagic, 'pm2');
@@ -64,7 +66,7 @@ describe(`enrollments (${testDbLabel})`, () => {
     assert.equal(e?.awaitingConfiguration, false);
     await store.authenticate({ id, type: 'Device', deviceId: id, udid: id, topic: 'topic.a', inventory: {}, at: at(3) });
     assert.equal((await store.getEnrollment(id))?.enabled, false);
-    assert.equal(await tokenUpdate(id), 1, 'first TokenUpdate after re-enrollment');
+    assert.equal((await tokenUpdate(id)).tokenUpdateTally, 1, 'first TokenUpdate after re-enrollment');
   });
 
   test('TokenUpdate clears a push marked invalid', async () => {

@@ -8,6 +8,7 @@
 // Only device channels have an inventory; user channels' reports are left alone.
 import { parseAnyPlist, type PlistDict } from '../../plist/index.js';
 import type { Observer, ResultSeen } from '../../service/observers.js';
+import type { EnrollmentRecord } from '../../storage/types.js';
 import type { InventoryChange, InventoryPatch } from '../types.js';
 import { ddmAttempt, fromStatusItems } from './ddm.js';
 import { fromDeviceInformation, fromSecurityInfo, isDict } from './parse.js';
@@ -26,9 +27,9 @@ export function inventoryObserver(deps: InventoryObserverOptions): Observer {
   const { store } = deps;
 
   /** Queue DeviceInformation (and, for a new enrollment, SecurityInfo) for a device channel. */
-  async function query(deviceId: string, at: Date, security: boolean): Promise<void> {
+  async function query(deviceId: string, at: Date, security: boolean, known?: EnrollmentRecord): Promise<void> {
     if (deps.query === false) return;
-    const e = await store.getEnrollment(deviceId);
+    const e = known ?? (await store.getEnrollment(deviceId));
     if (!e || !e.enabled) return;
     const target = { platform: e.platform, osVersion: e.osVersion, userEnrollment: e.type === 'UserEnrollmentDevice' };
     const queued = await queueInventoryQueries(deps, [{ deviceId, target, security }], at);
@@ -83,7 +84,7 @@ export function inventoryObserver(deps: InventoryObserverOptions): Observer {
     async checkin(e) {
       if (e.enrollmentId !== e.deviceId) return;
       if (e.messageType === 'TokenUpdate' && e.tokenUpdateTally === 1) {
-        await query(e.deviceId, e.at, true);
+        await query(e.deviceId, e.at, true, e.enrollment);
       } else if (e.messageType === 'SetBootstrapToken' && e.bootstrapTokenEscrowed !== undefined) {
         await store.upsertInventory(e.deviceId, { bootstrapTokenEscrowed: e.bootstrapTokenEscrowed }, e.at);
       }
