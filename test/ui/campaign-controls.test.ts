@@ -64,3 +64,22 @@ test('a read-only key sees no button on a running campaign, and its pause is ref
   assert.equal((await ro.post(`/ui/campaigns/${running}/pause`, { _csrf: await ro.csrf(`/ui/campaigns/${running}`) })).status, 403);
   assert.equal((await server.api('GET', `/v1/campaigns/${running}`)).body.state, 'running');
 });
+
+test('the device page shows its campaign, the device\'s state there and the reason, as the API reports them', async () => {
+  const list = (await server.api('GET', '/v1/campaigns')).body.campaigns as Array<{ id: string; name: string; state: string }>;
+  const watched = list.find((c) => c.name === 'watched' && c.state === 'running')!;
+  assert.ok(watched, JSON.stringify(list));
+  // The engine moves devices meanwhile: read the page and the API until they were read in the same state.
+  let seen = '';
+  for (let i = 0; i < 50; i++) {
+    const page = await (await ui.get(`/ui/devices/${MACS.m13.UDID}`)).text();
+    const rows = (await server.api('GET', `/v1/campaigns/${watched.id}/devices`)).body.devices as Array<{ enrollment_id: string; state: string; reason: string | null }>;
+    const d = rows.find((r) => r.enrollment_id === MACS.m13.UDID)!;
+    const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+    const want = `<a href="/ui/campaigns/${watched.id}">watched</a> (running): <strong>${d.state}</strong>${d.reason ? ` — ${esc(d.reason)}` : ''}</p>`;
+    seen = /<h2 id="campaign-h">Campaign<\/h2>([\s\S]*?)<\/section>/.exec(page)?.[1] ?? page;
+    if (page.includes(want)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`the device page never showed the API's campaign state: ${seen}`);
+});

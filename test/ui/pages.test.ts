@@ -75,6 +75,14 @@ test('the device timeline shows the commands queued, the pushes they caused and 
   assert.match(timeline, /Queued RestartDevice[\s\S]*?<a href="\/ui\/devices\/PAGES-MAC\/commands\/[0-9A-Fa-f-]+">raw plist<\/a>/, 'each command links to its raw plists');
 });
 
+test('the device page shows the inventory and how it changed', async () => {
+  await srv.store.upsertInventory(PHONE, { osVersion: '18.2' }, new Date(), { information: true });
+  const body = await (await ui.get(`/ui/devices/${PHONE}`)).text();
+  assert.match(body, /<h2 id="inventory-h">Inventory<\/h2>/);
+  assert.match(body, /<h3>How it changed<\/h3>/);
+  assert.match(body, /<td>os_?[vV]ersion<\/td><td>18\.1<\/td><td>18\.2<\/td>/);
+});
+
 test('the server page shows the webhook backlog (URL without its password), catalog freshness and DDM sets', async () => {
   const empty = await (await ui.get('/ui/server')).text();
   assert.match(empty, /No catalog imported/);
