@@ -5,6 +5,7 @@ import type {
 } from '../mdm/types.js';
 import type { Logger } from 'pino';
 import type { Store } from '../storage/types.js';
+import { rawCheckinText } from './raw-checkin.js';
 import { notifyObservers, type CheckinSeen, type ObservedCheckin, type Observer } from './observers.js';
 import { ServiceError, type CheckinReply, type MdmService, type RequestMeta } from './types.js';
 
@@ -56,8 +57,10 @@ export function createCoreService(opts: CoreOptions): MdmService {
     return true;
   }
 
-  function event(msg: CheckinMessage, at: Date, detail?: unknown): Promise<void> {
-    return store.addEvent({ enrollmentId: msg.enrollment.id, kind: `checkin.${msg.messageType}`, detail, at });
+  /** Records a check-in event; its detail also keeps the plist, secrets redacted, for the dashboard. */
+  function event(msg: CheckinMessage, meta: RequestMeta, detail?: object): Promise<void> {
+    const raw_plist = rawCheckinText(msg.dict, meta.raw.length);
+    return store.addEvent({ enrollmentId: msg.enrollment.id, kind: `checkin.${msg.messageType}`, detail: { ...detail, raw_plist }, at: meta.at });
   }
 
   function observe(msg: CheckinMessage & { messageType: ObservedCheckin }, at: Date, extra: Partial<CheckinSeen> = {}): Promise<void> {
@@ -83,7 +86,7 @@ export function createCoreService(opts: CoreOptions): MdmService {
         checkTopic(msg.topic);
         lastTouch.delete(e.id);
         await store.authenticate({ ...base, topic: msg.topic, inventory: msg.inventory });
-        await event(msg, at, msg.inventory);
+        await event(msg, meta, msg.inventory);
         await observe(msg, at, { inventory: msg.inventory });
         return {};
       case 'TokenUpdate': {
@@ -99,29 +102,29 @@ export function createCoreService(opts: CoreOptions): MdmService {
           awaitingConfiguration: msg.awaitingConfiguration,
         });
         const tally = enrollment.tokenUpdateTally;
-        await event(msg, at, { tokenUpdateTally: tally });
+        await event(msg, meta, { tokenUpdateTally: tally });
         await observe(msg, at, { tokenUpdateTally: tally, enrollment });
         return { tokenUpdateTally: tally, enrollment };
       }
       case 'CheckOut':
         checkTopic(msg.topic);
         await store.checkOut(e.id, at);
-        await event(msg, at);
+        await event(msg, meta);
         await observe(msg, at);
         return {};
       case 'UserAuthenticate': {
         const reply = userAuthenticate(msg);
-        await event(msg, at);
+        await event(msg, meta);
         return reply;
       }
       case 'SetBootstrapToken':
         await store.setBootstrapToken(e.deviceId, msg.bootstrapToken, at);
-        await event(msg, at, { escrowed: msg.bootstrapToken !== null });
+        await event(msg, meta, { escrowed: msg.bootstrapToken !== null });
         await observe(msg, at, { bootstrapTokenEscrowed: msg.bootstrapToken !== null && msg.bootstrapToken.length > 0 });
         return {};
       case 'GetBootstrapToken': {
         const token = await store.getBootstrapToken(e.deviceId);
-        await event(msg, at, { found: token !== null });
+        await event(msg, meta, { found: token !== null });
         return token ? { body: buildPlist({ BootstrapToken: token }), contentType: PLIST } : {};
       }
       case 'GetToken':
@@ -129,7 +132,7 @@ export function createCoreService(opts: CoreOptions): MdmService {
       case 'DeclarativeManagement': {
         if (!opts.declarative) throw new ServiceError(400, 'DeclarativeManagement is not supported yet');
         const reply = await opts.declarative(msg, meta);
-        await event(msg, at, { endpoint: msg.endpoint });
+        await event(msg, meta, { endpoint: msg.endpoint });
         return reply;
       }
     }

@@ -10,6 +10,9 @@ import { startTestServer, TEST_API_KEY, type TestServer } from '../helpers/serve
 import { hashApiKey } from '../../src/http/api/auth.js';
 import { signIn, type UiClient } from './client.js';
 import { catalogsDir } from '../osupdate/sucatalog.js';
+import { fixture } from '../helpers/fixtures.js';
+import { CHECKIN_CONTENT_TYPE, put } from '../helpers/device.js';
+import { parsePlist, type PlistDict } from '../../src/plist/index.js';
 
 let srv: TestServer;
 let ui: UiClient;
@@ -73,6 +76,33 @@ test('the device timeline shows the commands queued, the pushes they caused and 
   assert.ok(titles.filter((t) => t === 'Push failed').length >= 3, `a push per command: ${titles.join(' | ')}`);
   assert.match(timeline, /Push failed<\/span>\s*— not_configured/);
   assert.match(timeline, /Queued RestartDevice[\s\S]*?<a href="\/ui\/devices\/PAGES-MAC\/commands\/[0-9A-Fa-f-]+">raw plist<\/a>/, 'each command links to its raw plists');
+});
+
+test('a check-in in the timeline shows its plist, escaped, with the push token, PushMagic and UnlockToken redacted', async () => {
+  const UDID = '663b07bb783e9ade1dae4fbb92ea12afc0ce5b69';
+  const tokenUpdate = fixture('nanomdm/mdm_testdata_TokenUpdate.1.plist');
+  assert.equal((await put(`${srv.url}/mdm`, fixture('nanomdm/mdm_testdata_Authenticate.1.plist'), CHECKIN_CONTENT_TYPE)).status, 200);
+  assert.equal((await put(`${srv.url}/mdm`, tokenUpdate, CHECKIN_CONTENT_TYPE)).status, 200);
+  const body = await (await ui.get(`/ui/devices/${UDID}`)).text();
+  const timeline = /<ol class="timeline" id="timeline">([\s\S]*?)<\/ol>/.exec(body)?.[1] ?? '';
+  const plists = [...timeline.matchAll(/<pre class="checkin-plist">([\s\S]*?)<\/pre>/g)].map((m) => m[1]!);
+  assert.equal(plists.length, 2, 'one folded plist per check-in');
+  assert.match(timeline, /Check-in: Authenticate<\/span>[\s\S]*?<details><summary>raw plist<\/summary>/);
+  const auth = plists.find((p) => p.includes('Authenticate'))!;
+  assert.match(auth, /&lt;key&gt;SerialNumber&lt;\/key&gt;\s*&lt;string&gt;F5JM992LF193&lt;\/string&gt;/, 'the Authenticate plist, escaped');
+  const tu = parsePlist(tokenUpdate) as PlistDict;
+  const token = tu.Token as Buffer;
+  const unlock = tu.UnlockToken as Buffer;
+  for (const secret of [token.toString('base64'), token.toString('hex'), tu.PushMagic as string, unlock.toString('base64').slice(0, 40), unlock.toString('base64').slice(-40)]) {
+    assert.ok(!body.includes(secret), `${secret} is not in the page`);
+  }
+  const tuPlist = plists.find((p) => p.includes('TokenUpdate'))!;
+  assert.match(tuPlist, /&lt;key&gt;Token&lt;\/key&gt;\s*&lt;string&gt;\(redacted, 32 bytes\)&lt;\/string&gt;/);
+  assert.match(tuPlist, new RegExp(`&lt;key&gt;UnlockToken&lt;/key&gt;\\s*&lt;string&gt;\\(redacted, ${unlock.length} bytes\\)`));
+  assert.match(tuPlist, /&lt;key&gt;PushMagic&lt;\/key&gt;\s*&lt;string&gt;\(redacted, 36 bytes\)/);
+  assert.match(tuPlist, /com\.apple\.mgmt\.External\.e0bd1eac/, 'the rest of the plist is kept');
+  const [stored] = await srv.store.listEvents({ enrollmentId: UDID, kindPrefix: 'checkin.TokenUpdate' });
+  assert.equal((stored!.detail as { tokenUpdateTally: number }).tokenUpdateTally, 1, 'the parsed detail stays beside the plist');
 });
 
 test('the device page shows the inventory and how it changed', async () => {

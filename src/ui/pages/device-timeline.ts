@@ -14,6 +14,8 @@ export interface TimelineItem {
   detail: Html | string;
   /** A command's UUID: the entry links to its raw plists. */
   uuid?: string;
+  /** A check-in's plist as kept in its event (secrets redacted), shown folded. */
+  raw?: string;
 }
 
 const short = (v: unknown): string => {
@@ -31,7 +33,9 @@ export async function deviceTimeline(store: Store, id: string, limit = 80): Prom
   for (const e of events) {
     const d = (e.detail ?? {}) as Record<string, unknown>;
     const [family, what] = [e.kind.slice(0, e.kind.indexOf('.')), e.kind.slice(e.kind.indexOf('.') + 1)];
-    if (family === 'checkin') items.push({ at: e.at, kind: 'checkin', title: `Check-in: ${what}`, detail: '' });
+    if (family === 'checkin') {
+      items.push({ at: e.at, kind: 'checkin', title: `Check-in: ${what}`, detail: '', raw: typeof d.raw_plist === 'string' ? d.raw_plist : undefined });
+    }
     else if (family === 'command') {
       const uuid = typeof d.uuid === 'string' ? d.uuid : undefined;
       items.push({ at: e.at, kind: 'command', title: `Result ${what}${typeof d.requestType === 'string' ? ` (${d.requestType})` : ''}`, detail: uuid ? `command ${uuid}` : '', uuid });
@@ -51,6 +55,7 @@ export function timelineHtml(id: string, items: TimelineItem[]): Html {
   return html`<ol class="timeline" id="timeline">${items.map((i) => html`<li class="${i.kind}">
   <time datetime="${i.at.toISOString()}">${when(i.at)}</time> · <span class="kind">${i.title}</span>
   ${i.detail ? html` — ${i.detail}` : ''}
+  ${i.raw ? html`<details><summary>raw plist</summary><pre class="checkin-plist">${i.raw}</pre></details>` : ''}
   ${i.uuid ? html` <a href="/ui/devices/${encodeURIComponent(id)}/commands/${encodeURIComponent(i.uuid)}">raw plist</a>` : ''}
 </li>`)}</ol>`;
 }
