@@ -115,7 +115,9 @@ test('DeclarativeManagement goes to the pluggable handler, which answers JSON', 
     assert.deepEqual(JSON.parse(r.text), { SyncTokens: { DeclarationsToken: 't1' } });
     assert.deepEqual(seen, ['DDM-1 tokens {"x":1}']);
     const ev = await ddm.store.listEvents({ enrollmentId: 'DDM-1', kindPrefix: 'checkin.DeclarativeManagement' });
-    assert.deepEqual(ev.map((e) => e.detail), [{ endpoint: 'tokens' }]);
+    const details = ev.map((e) => e.detail as { raw_plist: string });
+    assert.deepEqual(details.map(({ raw_plist: _, ...d }) => d), [{ endpoint: 'tokens' }]);
+    assert.match(details[0]!.raw_plist, /<key>Data<\/key>\s*<data>\s*eyJ4IjoxfQ==\s*<\/data>/, 'the check-in plist is kept beside it');
   } finally {
     await ddm.close();
   }
