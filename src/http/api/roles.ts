@@ -92,6 +92,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'PUT /v1/tokenpki/:name': 'admin',
   'GET /v1/tokens/:name': 'admin',
   'PUT /v1/tokens/:name': 'admin',
+  'GET /v1/maidjwt/:name': 'admin', // a token signed with the DEP name's key
   'GET /v1/config/:name': 'read',
   'PUT /v1/config/:name': 'admin',
   'GET /v1/assigner/:name': 'read',
