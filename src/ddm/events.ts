@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Enrollment } from '../mdm/types.js';
-import type { DdmDeclarationStatusRecord, DdmStatusOutcome, Store } from '../storage/types.js';
+import type { DdmDeclarationStatusRecord, DdmStatusOutcome, EventInput, Store } from '../storage/types.js';
 import type { StatusReport } from './status.js';
 
 export interface DdmEventDeps {
@@ -23,18 +23,17 @@ function who(e: Enrollment): Record<string, unknown> {
 
 /**
  * ddm.Status: the report's items flattened, with the declarations Updraft did not know;
- * ddm.DeclarationError: each declaration newly reported invalid.
+ * ddm.DeclarationError: each declaration newly reported invalid. Returned, not written: the store
+ * writes them in the report's own transaction, so a report is never kept without its events.
  */
-export async function recordStatusEvents(
+export function statusRecords(
   deps: DdmEventDeps, e: Enrollment, report: StatusReport, outcome: DdmStatusOutcome, at: Date, unknown: string[] = [],
-): Promise<void> {
-  const { store } = deps;
+): { events: EventInput[]; outbox: Array<{ topic: string; body: string }> } {
   const errors = report.errors.map((x) => ({ status_item: x.statusItem, reasons: x.reasons }));
-  const items = Object.fromEntries(report.items.map((i) => [i.name, i.value]));
   const invalid = (d: DdmDeclarationStatusRecord) => ({
     identifier: d.identifier, kind: d.kind, server_token: d.serverToken, valid: d.valid, active: d.active, reasons: d.reasons ?? [],
   });
-  await store.addEvent({
+  const events: EventInput[] = [{
     enrollmentId: e.id,
     kind: 'ddm.status',
     detail: {
@@ -42,18 +41,16 @@ export async function recordStatusEvents(
       ...(unknown.length ? { unknown_declarations: unknown } : {}),
     },
     at,
-  });
-  for (const d of outcome.newlyInvalid) await store.addEvent({ enrollmentId: e.id, kind: 'ddm.declaration-error', detail: invalid(d), at });
-  if (!deps.webhooks) return;
-  try {
-    await store.outboxAdd('ddm.Status', envelope('ddm.Status', at, 'status_event', {
-      ...who(e), full_report: report.full, status_items: items, errors,
-      ...(unknown.length ? { unknown_declarations: unknown } : {}),
-    }), at);
-    for (const d of outcome.newlyInvalid) {
-      await store.outboxAdd('ddm.DeclarationError', envelope('ddm.DeclarationError', at, 'declaration_error_event', { ...who(e), ...invalid(d) }), at);
-    }
-  } catch (err) {
-    deps.logger?.error({ err, enrollmentId: e.id }, 'DDM webhook event not recorded');
+  }];
+  for (const d of outcome.newlyInvalid) events.push({ enrollmentId: e.id, kind: 'ddm.declaration-error', detail: invalid(d), at });
+  if (!deps.webhooks) return { events, outbox: [] };
+  const items = Object.fromEntries(report.items.map((i) => [i.name, i.value]));
+  const outbox = [{
+    topic: 'ddm.Status',
+    body: envelope('ddm.Status', at, 'status_event', { ...who(e), full_report: report.full, status_items: items, errors, ...(unknown.length ? { unknown_declarations: unknown } : {}) }),
+  }];
+  for (const d of outcome.newlyInvalid) {
+    outbox.push({ topic: 'ddm.DeclarationError', body: envelope('ddm.DeclarationError', at, 'declaration_error_event', { ...who(e), ...invalid(d) }) });
   }
+  return { events, outbox };
 }

@@ -8,7 +8,7 @@ import { ServiceError, type CheckinReply } from '../service/types.js';
 import type { DeclarativeManagementMessage } from '../mdm/types.js';
 import type { DdmItemRecord } from '../storage/types.js';
 import { builtinDeclaration } from './builtin.js';
-import { recordStatusEvents, type DdmEventDeps } from './events.js';
+import { statusRecords, type DdmEventDeps } from './events.js';
 import type { Pusher } from '../push/types.js';
 import { notifyObservers, type Observer } from '../service/observers.js';
 import { toDeclaration } from './service.js';
@@ -88,8 +88,10 @@ export function createDeclarativeHandler(deps: DdmEventDeps & { pusher: Pusher; 
     const unknown = await unknownDeclarations(report);
     if (unknown.size > 0) await syncForUnknown(e.id, report, unknown, at);
     const declarations = report.declarations?.map((d) => ({ ...d, unknown: unknown.has(d.identifier) })) ?? null;
-    const outcome = await store.ddmApplyStatus({ enrollmentId: e.id, full: report.full, items: report.items, declarations, at });
-    await recordStatusEvents(deps, e, report, outcome, at, [...unknown]);
+    await store.ddmApplyStatus({
+      enrollmentId: e.id, full: report.full, items: report.items, declarations, at,
+      records: (outcome) => statusRecords(deps, e, report, outcome, at, [...unknown]),
+    });
     await notifyObservers(deps.observers, 'status', {
       enrollmentId: e.id, deviceId: e.deviceId, full: report.full, items: report.items.map(({ name, value }) => ({ name, value })), at,
     }, deps.logger);

@@ -1,6 +1,7 @@
 // DDM status storage: the latest value of each status item per enrollment with a history of changes,
 // per-declaration status from management.declarations, and asset data the server hosts.
 // A status report is applied in one transaction: all of it or nothing.
+import { eventRow } from './events.js';
 import type { DdmDeclarationStatusRecord, DdmKind, DdmStore } from './types.js';
 import { chunks, toDate } from './context.js';
 import type { DdmDb, DdmTables } from './ddm-schema.js';
@@ -115,7 +116,15 @@ export function ddmStatusStore(db: DdmDb): StatusMethods {
             }
           }
         }
-        return { changed, removed, newlyInvalid };
+        const outcome = { changed, removed, newlyInvalid };
+        // The report's events and webhooks commit with it: a failure anywhere leaves nothing, and the
+        // device's retry records all of it.
+        const records = input.records?.(outcome);
+        if (records?.events.length) await trx.insertInto('events').values(records.events.map(eventRow)).execute();
+        for (const o of records?.outbox ?? []) {
+          await trx.insertInto('outbox').values({ topic: o.topic, body: o.body, attempts: 0, next_attempt_at: now, created_at: now }).execute();
+        }
+        return outcome;
       });
     },
 

@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import type { EventInput, EventStore } from './types.js';
 import { chunks, likePrefix, toDate, type Ctx } from './context.js';
 
-const row = (event: EventInput) => ({
+/** An event as its row (also written by other stores inside their own transactions). */
+export const eventRow = (event: EventInput) => ({
   enrollment_id: event.enrollmentId,
   kind: event.kind,
   detail: event.detail === undefined ? null : JSON.stringify(event.detail),
@@ -13,14 +14,14 @@ const row = (event: EventInput) => ({
 export function eventStore({ db }: Ctx): EventStore {
   return {
     async addEvent(event) {
-      await db.insertInto('events').values(row(event)).execute();
+      await db.insertInto('events').values(eventRow(event)).execute();
     },
 
     async addEvents(events) {
       if (events.length === 0) return;
       // 500 rows × 4 parameters per statement, under both databases' limits.
       await db.transaction().execute(async (trx) => {
-        for (const part of chunks(events)) await trx.insertInto('events').values(part.map(row)).execute();
+        for (const part of chunks(events)) await trx.insertInto('events').values(part.map(eventRow)).execute();
       });
     },
 

@@ -1,5 +1,6 @@
 // The storage interface, continued: Declarative Device Management (declarations, sets,
 // assignments, sync tokens, device status). Part of Store (types.ts); split out to keep files small.
+import type { EventInput } from './types.js';
 
 export type DdmKind = 'activation' | 'configuration' | 'asset' | 'management';
 
@@ -80,6 +81,8 @@ export interface DdmStatusInput {
   /** From management.declarations, when the report carries it. */
   declarations: Array<Omit<DdmDeclarationStatusRecord, 'updatedAt'>> | null;
   at: Date;
+  /** The events and webhook bodies the outcome makes, written in the same transaction as the report. */
+  records?: (outcome: DdmStatusOutcome) => { events: EventInput[]; outbox: Array<{ topic: string; body: string }> };
 }
 
 export interface DdmStatusOutcome {

@@ -158,3 +158,33 @@ test('old status history is pruned; latest values stay', async () => {
   assert.deepEqual(await rig.server.store.ddmStatusHistory(device.udid), []);
   assert.deepEqual(await rig.server.store.ddmStatusItems(device.udid), kept);
 });
+
+test('a report whose events cannot be written is not kept either: the retry records the report, its ddm.Status and its ddm.DeclarationError', async () => {
+  const other = new DdmDevice(rig, 'DDM-STATUS-0002');
+  await other.enroll();
+  await api(rig, 'PUT', `/v1/ddm/sets/base/enrollments/${other.udid}`);
+  await outboxEvents(rig);
+  const token = ((await api(rig, 'GET', '/v1/ddm/declarations/passcode')).json).ServerToken as string;
+  const declarations = [{ identifier: 'passcode', kind: 'configuration' as const, serverToken: token, active: false, valid: 'invalid', reasons: [{ code: 'Error.X' }], unknown: false }];
+  const store = rig.server.store;
+  // The database refuses the webhook row (NOT NULL body) inside the report's transaction.
+  await assert.rejects(store.ddmApplyStatus({
+    enrollmentId: other.udid, full: false, items: [{ name: 'device.operating-system.version', value: '17.0.3' }], declarations, at: new Date(),
+    records: () => ({ events: [], outbox: [{ topic: 'ddm.DeclarationError', body: null as unknown as string }] }),
+  }));
+  assert.deepEqual(await store.ddmStatusItems(other.udid), [], 'nothing of the report kept');
+  assert.equal((await store.ddmDeclarationStatus(other.udid)).length, 0);
+
+  const report = {
+    StatusItems: {
+      device: { 'operating-system': { version: '17.0.3' } },
+      management: { declarations: { configurations: [{ identifier: 'passcode', 'server-token': token, active: false, valid: 'invalid', reasons: [{ code: 'Error.X' }] }] } },
+    },
+    Errors: [],
+  };
+  assert.equal((await other.ddm('status', report)).status, 200);
+  assert.equal((await store.ddmStatusItems(other.udid)).find((i) => i.name === 'device.operating-system.version')?.value, '17.0.3');
+  const events = await outboxEvents(rig);
+  assert.deepEqual(events.map((e) => e.topic).sort(), ['ddm.DeclarationError', 'ddm.Status']);
+  assert.equal((await store.listEvents({ enrollmentId: other.udid, kindPrefix: 'ddm.declaration-error' })).length, 1);
+});
