@@ -128,7 +128,9 @@ export function depClient(name: string, opts: DepClientOptions): DepClient {
     const generation = made.generation;
     const dep = await load();
     const agent = req.headers?.['user-agent'] ?? userAgent;
-    let session = dep.sessionToken ?? (await newSession(dep, agent));
+    // The store may answer from before a session this client made meanwhile was saved: use that one.
+    const madeSince = made.generation > generation ? made.token : null;
+    let session = dep.sessionToken ?? madeSince ?? (await newSession(dep, agent));
     const url = depUrl(dep.baseUrl, req.path);
     const headersFor = (s: string): Record<string, string> => ({
       'content-type': JSON_TYPE,
