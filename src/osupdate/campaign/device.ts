@@ -232,10 +232,7 @@ export function createDeviceStepper(deps: EngineDeps) {
 
   /** Apply the DDM sets a timer pass assigned devices to: one call (and one sync) per set. */
   async function flush(batch: TickBatch): Promise<void> {
-    const sets = [...batch.ddm.entries()];
-    batch.ddm.clear();
-    batch.facts.clear();
-    for (const [set, b] of sets) {
+    for (const [set, b] of batch.ddm) {
       try {
         await deps.ddm.applySet(set, b.declarations, b.ids, b.at);
       } catch (err) {
