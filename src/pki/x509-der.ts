@@ -1,5 +1,5 @@
-// The fields of an X.509 certificate the SCEP path needs, read with the small DER reader (no object model).
-import { Asn1Error, children, content, expect, read, readOid, readText, whole, type Tlv } from '../asn1/index.js';
+// The fields of an X.509 certificate the SCEP path and the identity check need, read with the small DER reader (no object model).
+import { algorithmOid, Asn1Error, children, content, expect, read, readOid, readText, whole, type Tlv } from '../asn1/index.js';
 
 export interface CertParts {
   der: Buffer;
@@ -16,6 +16,12 @@ export interface CertParts {
   subjectKeyId: Buffer | null;
   /** IssuerAndSerialNumber (CMS) naming this certificate, whole DER. */
   issuerAndSerial: Buffer;
+  /** Validity, ms since the epoch (NaN for a time in a form RFC 5280 does not allow). */
+  notBefore: number;
+  notAfter: number;
+  /** The issuer's signature over `tbs`: its algorithm's OID and the signature's bytes. */
+  signatureAlgorithm: string;
+  signature: Buffer;
 }
 
 const SKI_OID = '2.5.29.14';
@@ -36,14 +42,35 @@ function extensionValue(b: Buffer, tbsFields: Tlv[], wanted: string): Buffer | n
   return null;
 }
 
+/** A UTCTime (0x17) or GeneralizedTime (0x18) in the forms RFC 5280 allows (UTC, seconds, 'Z'), as ms since the epoch. */
+export function readTime(b: Buffer, t: Tlv | undefined): number {
+  const text = t && (t.tag === 0x17 || t.tag === 0x18) ? content(b, t).toString('latin1') : '';
+  const m = (t?.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/ : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/).exec(text);
+  if (!m) throw new Asn1Error('expected a UTCTime or GeneralizedTime');
+  const year = t!.tag === 0x17 ? (Number(m[1]) < 50 ? 2000 : 1900) + Number(m[1]) : Number(m[1]);
+  const ms = Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+  if (new Date(ms).getUTCDate() !== Number(m[3])) throw new Asn1Error(`not a date: ${text}`);
+  return ms;
+}
+
+function timeOrNaN(b: Buffer, t: Tlv | undefined): number {
+  try {
+    return readTime(b, t);
+  } catch {
+    return NaN;
+  }
+}
+
 /** Reads a DER certificate; throws Asn1Error when it is not one. */
 export function certParts(der: Buffer): CertParts {
   const cert = expect(read(der), 0x30, 'certificate');
-  const [tbsT] = children(der, cert);
+  const [tbsT, sigAlgT, sigT] = children(der, cert);
   const tbs = expect(tbsT, 0x30, 'tbsCertificate');
+  const sigBits = content(der, expect(sigT, 0x03, 'signatureValue'));
   const f = children(der, tbs);
   const i = f[0]?.tag === 0xa0 ? 1 : 0;
   const serialT = expect(f[i], 0x02, 'serialNumber');
+  const [notBeforeT, notAfterT] = children(der, expect(f[i + 3], 0x30, 'validity'));
   const issuer = whole(der, expect(f[i + 2], 0x30, 'issuer'));
   const subject = whole(der, expect(f[i + 4], 0x30, 'subject'));
   const spki = whole(der, expect(f[i + 5], 0x30, 'subjectPublicKeyInfo'));
@@ -63,6 +90,10 @@ export function certParts(der: Buffer): CertParts {
     spki,
     subjectKeyId: ski,
     issuerAndSerial: Buffer.concat([Buffer.from([0x30]), lengthOf(issuer.length + serialTlv.length), issuer, serialTlv]),
+    notBefore: timeOrNaN(der, notBeforeT),
+    notAfter: timeOrNaN(der, notAfterT),
+    signatureAlgorithm: algorithmOid(der, sigAlgT),
+    signature: sigBits.subarray(1), // past the unused-bits count (0 in any signature)
   };
 }
 

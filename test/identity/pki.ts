@@ -46,21 +46,21 @@ export class TestPki {
   }
 
   /** A self-signed CA. */
-  ca(name: string, kind: KeyKind = 'ec'): Identity {
+  ca(name: string, kind: KeyKind = 'ec', keyUsage = 'keyUsage=critical,keyCertSign,cRLSign'): Identity {
     const base = join(this.dir, `ca${++this.#n}`);
     this.#openssl(['req', '-x509', '-new', ...KEYGEN[kind], '-nodes', '-keyout', `${base}.key`, '-out', `${base}.pem`,
       '-subj', `/O=Updraft tests/CN=${name}`, '-days', '3650',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', keyUsage]);
     return this.#load(`${base}.pem`, `${base}.key`);
   }
 
-  /** A device identity issued by `ca`, valid from now for `days`. */
-  device(ca: Identity, name: string, kind: KeyKind = 'ec', days = 365): Identity {
+  /** A device identity issued by `ca`, valid from now for `days` (`signArgs`: more `openssl x509 -req` options). */
+  device(ca: Identity, name: string, kind: KeyKind = 'ec', days = 365, signArgs: string[] = []): Identity {
     const base = join(this.dir, `dev${++this.#n}`);
     writeFileSync(`${base}.ext`, 'keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\n');
     this.#openssl(['req', '-new', ...KEYGEN[kind], '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${name}`]);
     this.#openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', ca.certPath, '-CAkey', ca.keyPath, '-set_serial', String(1000 + this.#n),
-      '-days', String(days), '-extfile', `${base}.ext`, '-out', `${base}.pem`]);
+      '-days', String(days), '-extfile', `${base}.ext`, ...signArgs, '-out', `${base}.pem`]);
     return this.#load(`${base}.pem`, `${base}.key`);
   }
 

@@ -182,6 +182,31 @@ describe('openssl-made signatures and attacks', () => {
     assert.equal(cache.size, 2);
   });
 
+  test('the DER check and OpenSSL agree: same verdicts and validity windows; what the DER check does not take goes to OpenSSL', () => {
+    const rsaCa = pki.ca('Updraft Test RSA CA', 'rsa');
+    const ids = [
+      ec, rsa, stranger, forged,
+      pki.device(rsaCa, 'pss-signed', 'rsa', 365, ['-sigopt', 'rsa_padding_mode:pss', '-sha256']), // RSASSA-PSS: OpenSSL decides
+      pki.device(rsaCa, 'sha1-signed', 'rsa', 365, ['-sha1']),
+      pki.device(rsaCa, 'past-2050', 'ec', 12_000), // notAfter as a GeneralizedTime
+    ];
+    const cache = new TrustCache([ca.cert, rsaCa.cert]);
+    for (const id of ids) {
+      const v = cache.verdict(id.certDer, id.hash);
+      const issuer = [ca, rsaCa].find((a) => id.cert.checkIssued(a.cert) && id.cert.verify(a.cert.publicKey));
+      assert.equal(v.trusted, !!issuer, id.cert.subject);
+      if (!v.trusted || !issuer) continue;
+      assert.equal(v.notBefore, Math.max(Date.parse(id.cert.validFrom), Date.parse(issuer.cert.validFrom)), id.cert.subject);
+      assert.equal(v.notAfter, Math.min(Date.parse(id.cert.validTo), Date.parse(issuer.cert.validTo)), id.cert.subject);
+      assert.equal(v.keyKind, id.cert.publicKey.asymmetricKeyType);
+      assert.ok(v.key.equals(id.cert.publicKey));
+    }
+    // an anchor whose keyUsage does not allow certificate signing issues nothing, on either path
+    const signOnly = pki.ca('Sign Only CA', 'rsa', 'keyUsage=critical,digitalSignature');
+    const fromSignOnly = pki.device(signOnly, 'from-sign-only', 'rsa');
+    assert.equal(new TrustCache([signOnly.cert]).verdict(fromSignOnly.certDer, fromSignOnly.hash).trusted, false);
+  });
+
   test('malformed signatures get a clear reason, never an exception', () => {
     const v = verifier();
     const good = Buffer.from(pki.signFast(ec, body), 'base64');

@@ -1,30 +1,15 @@
-// WAL checkpoints off the request path. SQLite's automatic checkpoint runs inside whichever commit
-// crosses the threshold: it copies ~1000 pages into the database file and fsyncs it, on the event
-// loop, stalling every request behind it (tens of milliseconds on a busy disk). Instead the server's
-// connection checkpoints automatically only far past the usual threshold (a safety net), and a
-// worker thread with its own connection runs a PASSIVE checkpoint (never blocks writers or readers)
-// a few times a second.
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import type Database from 'better-sqlite3';
+// WAL checkpoints outside the commits. SQLite's automatic checkpoint runs inside whichever commit
+// crosses the threshold (1,000 pages): it copies them into the database file and fsyncs it, ~25 ms
+// on this disk, in the middle of a request. Instead the server's connection checkpoints
+// automatically only far past the usual threshold (a safety net), and a second connection runs a
+// PASSIVE checkpoint (never blocks writers or readers) every 250 ms from a timer, between requests:
+// each then copies only what a quarter of a second wrote: ~0.5 ms with its fsyncs on a quiet disk,
+// 4–7 ms (at most 20–30) under the client bench on a busy one, ~7 µs when there is nothing to copy. A worker thread did this before: its own V8 isolate cost ~10–17 MB of
+// resident memory (docs/performance.md), and starting it reset V8 flags `serve` sets at run time.
+import Database from 'better-sqlite3';
 
 /** Pages the server connection lets the WAL reach before checkpointing itself (~80 MB of 4 KB pages). */
 export const SAFETY_NET_PAGES = 20_000;
-
-const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma('busy_timeout = 1000');
-const checkpoint = () => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy or closing: next tick */ } };
-const timer = setInterval(checkpoint, workerData.everyMs);
-parentPort.on('message', () => {
-  clearInterval(timer);
-  checkpoint();
-  db.close();
-  parentPort.close();
-});
-`;
 
 export interface Checkpointer {
   stop(): Promise<void>;
@@ -32,17 +17,22 @@ export interface Checkpointer {
 
 export function startCheckpointer(raw: Database.Database, file: string, everyMs = 250): Checkpointer {
   raw.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER, { eval: true, workerData: { file, driver, everyMs } });
-  worker.unref();
-  // A failed checkpointer only leaves checkpoints to the safety net; it must never take the server down.
-  worker.on('error', () => undefined);
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const db = new Database(file);
+  db.pragma('busy_timeout = 0'); // a busy database is checkpointed next time: the timer never waits
+  const checkpoint = () => {
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      /* busy: next tick */
+    }
+  };
+  const timer = setInterval(checkpoint, everyMs);
+  timer.unref();
   return {
     async stop() {
-      worker.ref(); // an unref'd worker's exit does not keep the loop alive: close() would never resolve
-      worker.postMessage('stop');
-      await exited;
+      clearInterval(timer);
+      checkpoint();
+      db.close();
     },
   };
 }
