@@ -40,7 +40,7 @@ import { registerAudit } from './api/audit.js';
 import { registerUi } from '../ui/index.js';
 import { registerDep } from './api/dep.js';
 import { registerDepProxy } from './api/dep-proxy.js';
-import { lazyValidatorBuilder } from './lazy-validators.js';
+import { lazySerializerBuilder, lazyValidatorBuilder } from './lazy-validators.js';
 
 export interface AppDeps {
   config: Config;
@@ -135,7 +135,7 @@ export async function buildApp(input: AppInput): Promise<FastifyInstance> {
     bodyLimit: deps.config.bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
     // Route schemas compile on first use (Ajv included), not at startup: see lazy-validators.ts.
-    schemaController: { compilersFactory: { buildValidator: lazyValidatorBuilder() as never } },
+    schemaController: { compilersFactory: { buildValidator: lazyValidatorBuilder() as never, buildSerializer: lazySerializerBuilder() as never } },
     routerOptions: { maxParamLength: MAX_HEADER_BYTES },
     // Slow clients are bounded (slowloris): the head must arrive within HEADERS_TIMEOUT_MS and the
     // whole request within REQUEST_TIMEOUT_MS; a connection silent for CONNECTION_TIMEOUT_MS is closed.

@@ -41,3 +41,17 @@ export function lazyValidatorBuilder(load: () => ValidatorBuilder = fastifyDefau
     };
   };
 }
+
+/** fastify's schemaController.compilersFactory.buildSerializer: (shared schemas, options) → compiler of response schemas. */
+export type SerializerBuilder = (externalSchemas: unknown, options: unknown) => (route: object) => (data: unknown) => string;
+
+const fastifySerializer = (): SerializerBuilder => (require('@fastify/fast-json-stringify-compiler') as () => SerializerBuilder)();
+
+/**
+ * The same for response serializers: fastify loads fast-json-stringify (and the Ajv it brings, ~1.3 MB
+ * of heap) at startup, though no route declares a response schema; this loads it when one is compiled.
+ */
+export function lazySerializerBuilder(load: () => SerializerBuilder = fastifySerializer): SerializerBuilder {
+  let base: SerializerBuilder | null = null;
+  return (externalSchemas, options) => (route) => (base ??= load())(externalSchemas, options)(route);
+}

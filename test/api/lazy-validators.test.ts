@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import Fastify from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
-import { lazyValidatorBuilder, type ValidatorBuilder } from '../../src/http/lazy-validators.js';
+import { lazySerializerBuilder, lazyValidatorBuilder, type SerializerBuilder, type ValidatorBuilder } from '../../src/http/lazy-validators.js';
 
 const require = createRequire(import.meta.url);
 
@@ -63,4 +63,21 @@ test('a lazily compiled route validates as fastify does: 400 with the reason, co
   assert.match(over.json<{ message: string }>().message, /querystring\/limit must be <= 10/);
   assert.equal((await a.inject({ method: 'GET', url: '/things?limit=two' })).statusCode, 400);
   await a.close();
+});
+
+test('response serializers: fast-json-stringify is loaded only when a route with a response schema is compiled, and serializes as fastify does', async () => {
+  let loads = 0;
+  const builder = lazySerializerBuilder(() => (loads++, (require('@fastify/fast-json-stringify-compiler') as () => SerializerBuilder)()));
+  const a = Fastify({ schemaController: { compilersFactory: { buildSerializer: builder as never } } });
+  a.get('/plain', async () => ({ a: 1 }));
+  await a.ready();
+  assert.equal((await a.inject({ method: 'GET', url: '/plain' })).body, '{"a":1}');
+  assert.equal(loads, 0);
+  const b = Fastify({ schemaController: { compilersFactory: { buildSerializer: builder as never } } });
+  b.get('/shaped', { schema: { response: { 200: Type.Object({ a: Type.Integer() }) } } }, async () => ({ a: 1, secret: 'x' }));
+  await b.ready();
+  assert.equal((await b.inject({ method: 'GET', url: '/shaped' })).body, '{"a":1}');
+  assert.equal(loads, 1);
+  await a.close();
+  await b.close();
 });
