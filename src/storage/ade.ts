@@ -1,5 +1,5 @@
 // ADE enrollments (migration 013_ade): see types-ade.ts.
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Ctx } from './context.js';
 import { oneOf, toDate } from './context.js';
 import type { Database } from './schema.js';
@@ -87,17 +87,20 @@ export function adeStore(ctx: Ctx): AdeStore {
 
     async bindAdeEnrollment(udid, at, windowMs) {
       const t = at.getTime();
-      // One conditional update decides: served recently, and after the last Authenticate.
-      const bound = await db
+      // One statement decides: served recently, and after the last Authenticate, binds it (active);
+      // anything else leaves it inactive. Every SET expression reads the row as it was.
+      const fresh = sql<boolean>`served_at >= ${t - windowMs} and (enrolled_at is null or enrolled_at < served_at)`;
+      const row = await db
         .updateTable('ade_enrollments')
-        .set({ enrolled_at: t, active: 1, configured_at: null })
+        .set({
+          enrolled_at: sql<number>`case when ${fresh} then ${t} else enrolled_at end`,
+          active: sql<number>`case when ${fresh} then 1 else 0 end`,
+          configured_at: sql<number | null>`case when ${fresh} then null else configured_at end`,
+        })
         .where('udid', '=', udid)
-        .where('served_at', '>=', t - windowMs)
-        .where((eb) => eb.or([eb('enrolled_at', 'is', null), eb('enrolled_at', '<', eb.ref('served_at'))]))
+        .returningAll()
         .executeTakeFirst();
-      if (Number(bound.numUpdatedRows) > 0) return get(udid);
-      await db.updateTable('ade_enrollments').set({ active: 0 }).where('udid', '=', udid).execute();
-      return null;
+      return row && row.active === 1 ? toRecord(row) : null;
     },
 
     getAdeEnrollment: get,

@@ -20,6 +20,17 @@ export function chunks<T>(items: T[], size = 500): T[][] {
   return out;
 }
 
+/**
+ * Run one statement per part: a single statement is atomic on its own (no BEGIN and COMMIT round
+ * trips on PostgreSQL), several share one transaction.
+ */
+export async function inParts<DB, T>(db: Kysely<DB>, parts: T[][], write: (db: Kysely<DB>, part: T[]) => Promise<unknown>): Promise<void> {
+  if (parts.length === 1) return void (await write(db, parts[0]!));
+  await db.transaction().execute(async (trx) => {
+    for (const part of parts) await write(trx, part);
+  });
+}
+
 /** `column` is one of `values`, bound as a single parameter however many values there are. */
 export function oneOf(dialect: Dialect, column: string, values: readonly string[]): RawBuilder<SqlBool> {
   return dialect === 'postgres'

@@ -131,7 +131,7 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
         if (input.id === input.deviceId) {
           const reported = Object.fromEntries(Object.entries(input.inventory).filter(([, v]) => v !== undefined && v !== null && v !== ''));
           const patch = { ...reported, isUserEnrollment: input.type === 'UserEnrollmentDevice', isSupervised: null, enrolledViaDep: null };
-          await applyInventory(trx, dialect, input.id, patch, input.at, { syncEnrollment: false });
+          await applyInventory(trx, dialect, input.id, patch, input.at, { syncEnrollment: false, seed: true });
         }
       });
     },

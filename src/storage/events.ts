@@ -1,7 +1,7 @@
 // The event log: what happened to which enrollment, newest first.
 import { sql } from 'kysely';
 import type { EventInput, EventStore } from './types.js';
-import { chunks, likePrefix, toDate, type Ctx } from './context.js';
+import { chunks, inParts, likePrefix, toDate, type Ctx } from './context.js';
 
 /** An event as its row (also written by other stores inside their own transactions). */
 export const eventRow = (event: EventInput) => ({
@@ -20,9 +20,7 @@ export function eventStore({ db }: Ctx): EventStore {
     async addEvents(events) {
       if (events.length === 0) return;
       // 500 rows × 4 parameters per statement, under both databases' limits.
-      await db.transaction().execute(async (trx) => {
-        for (const part of chunks(events)) await trx.insertInto('events').values(part.map(eventRow)).execute();
-      });
+      await inParts(db, chunks(events), (d, part) => d.insertInto('events').values(part.map(eventRow)).execute());
     },
 
     async listEvents(opts) {

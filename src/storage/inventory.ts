@@ -143,7 +143,8 @@ function comparable(field: Field, v: unknown): string {
 
 /**
  * The upsert inside a caller's transaction (enrollments.authenticate seeds the row in its own).
- * `syncEnrollment: false` when the caller has just written the enrollment's columns itself.
+ * `syncEnrollment: false` when the caller has just written the enrollment's columns itself; `seed`
+ * when the row is most likely new (Authenticate).
  */
 export async function applyInventory(
   trx: Kysely<Database>,
@@ -151,19 +152,30 @@ export async function applyInventory(
   deviceId: string,
   patch: InventoryPatch,
   at: Date,
-  opts: InventoryUpsertOptions & { syncEnrollment?: boolean } = {},
+  opts: InventoryUpsertOptions & { syncEnrollment?: boolean; seed?: boolean } = {},
 ): Promise<InventoryUpsertResult> {
   const db = trx.withTables<InventoryTables>();
   const now = at.getTime();
-  const inserted = await db
-    .insertInto('device_inventory')
-    .values({ device_id: deviceId, phase: inventoryPhase(deviceId), bootstrap_token_escrowed: 0, data: '{}', updated_at: now })
-    .onConflict((oc) => oc.column('device_id').doNothing())
-    .executeTakeFirst();
-  const created = (inserted.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  const insert = () =>
+    db
+      .insertInto('device_inventory')
+      .values({ device_id: deviceId, phase: inventoryPhase(deviceId), bootstrap_token_escrowed: 0, data: '{}', updated_at: now })
+      .onConflict((oc) => oc.column('device_id').doNothing())
+      .returningAll()
+      .executeTakeFirst();
   let q = db.selectFrom('device_inventory').selectAll().where('device_id', '=', deviceId);
   if (dialect === 'postgres') q = q.forUpdate();
-  const row = await q.executeTakeFirstOrThrow();
+  const lock = () => q.executeTakeFirst();
+  // Authenticate seeds the row (insert first: one statement for a new device); later answers find
+  // it (read and lock first). Either falls back to the other when wrong.
+  let row = opts.seed ? await insert() : await lock();
+  let created = opts.seed === true && row !== undefined;
+  if (!row && !opts.seed) {
+    row = await insert();
+    created = row !== undefined;
+  }
+  row ??= await lock();
+  if (!row) throw new Error(`device_inventory ${deviceId}: neither inserted nor found`);
   const before = toInventory(row);
   const after: DeviceInventory = { ...before };
   const changes: InventoryChange[] = [];

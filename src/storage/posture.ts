@@ -4,7 +4,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Ctx } from './context.js';
 import type { Dialect } from './schema.js';
-import { chunks, oneOf } from './context.js';
+import { chunks, inParts, oneOf } from './context.js';
 import type { Platform } from '../mdm/types.js';
 import type { PostureCounts, PostureJob, PostureRecord, PostureStore, PostureVersionCounts } from './types-posture.js';
 import { versionBoundKey, versionKey } from '../mdm/version.js';
@@ -153,9 +153,7 @@ export function postureStore(ctx: Ctx): PostureStore {
       if (records.length === 0) return;
       // The last record of a device wins (one statement cannot touch a row twice on PostgreSQL).
       const rows = [...new Map(records.map((r) => [r.deviceId, postureRow(r)])).values()];
-      await db.transaction().execute(async (trx) => {
-        for (const part of chunks(rows, 5000)) await upsertStatement(ctx.dialect, part).execute(trx);
-      });
+      await inParts(db, chunks(rows, 5000), (d, part) => upsertStatement(ctx.dialect, part).execute(d));
     },
 
     async getPosture(deviceId) {

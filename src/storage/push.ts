@@ -1,6 +1,6 @@
 // Push state: the APNs certificate, who can be pushed, and a log of every push attempt.
 import type { PushStore, PushTarget } from './types.js';
-import { chunks, oneOf, toDate, type Ctx } from './context.js';
+import { chunks, inParts, oneOf, toDate, type Ctx } from './context.js';
 
 export function pushStore({ db, dialect }: Ctx): PushStore {
   return {
@@ -71,9 +71,7 @@ export function pushStore({ db, dialect }: Ctx): PushStore {
         at: e.at.getTime(),
       }));
       // Multi-row inserts of 500 rows (2,500 parameters, under both databases' limits), in one transaction.
-      await db.transaction().execute(async (trx) => {
-        for (const part of chunks(rows)) await trx.insertInto('push_log').values(part).execute();
-      });
+      await inParts(db, chunks(rows), (d, part) => d.insertInto('push_log').values(part).execute());
     },
 
     async listPushes(enrollmentId, limit = 50) {

@@ -1,6 +1,7 @@
 // PostgreSQL hot paths as named prepared statements on the pool (parsed and planned once per
 // connection, no query building): a whole command-channel report as ONE statement, so one round
-// trip and one commit, and addEvent for check-ins.
+// trip and one commit, an enqueue as one statement too (not BEGIN, three statements and COMMIT), and
+// addEvent for check-ins.
 //
 // The report statement is a chain of data-modifying CTEs. They all run on one snapshot and cannot
 // see each other's changes, and no row may be updated twice, so: the row that gets the result is
@@ -9,12 +10,25 @@
 // as the step-by-step order of report.ts does. One statement text per shape (Idle / NotNow / final
 // result, skipNotNow, touch, outbox), each named and prepared once per connection.
 import type pg from 'pg';
-import type { CommandStore, EventStore, NextCommand, ReportInput } from '../types.js';
+import type { CommandStore, EnqueueOutcome, EventStore, NextCommand, ReportInput } from '../types.js';
 import { finalStatus } from '../commands.js';
 import { resultEvent, resultJson } from '../report.js';
 
-type Hot = Pick<CommandStore, 'reportAndNext'> & Pick<EventStore, 'addEvent'>;
+type Hot = Pick<CommandStore, 'reportAndNext' | 'enqueue'> & Pick<EventStore, 'addEvent'>;
 type Kind = 'idle' | 'notnow' | 'final';
+
+/**
+ * An enqueue as commands.ts runs it, in one statement: the known enrollments, the command (only if
+ * one is known; a UUID already stored inserts nothing) and its queue rows for them. Parameters: $1
+ * enrollment ids, $2 uuid, $3 request type, $4 plist, $5 time, $6 priority, $7 expiry.
+ */
+const ENQUEUE = `WITH e AS (SELECT id FROM enrollments WHERE id = ANY($1::text[])),
+  c AS (INSERT INTO commands (uuid, request_type, raw, created_at)
+    SELECT $2::text, $3::text, $4::bytea, $5::bigint WHERE EXISTS (SELECT 1 FROM e)
+    ON CONFLICT DO NOTHING RETURNING uuid),
+  q AS (INSERT INTO queue (enrollment_id, command_uuid, priority, status, not_now_tally, expires_at, created_at, updated_at)
+    SELECT e.id, c.uuid, $6::integer, 'queued', 0, $7::bigint, $5::bigint, $5::bigint FROM e, c)
+  SELECT e.id, EXISTS (SELECT 1 FROM c) AS inserted FROM e`;
 
 const ADD_EVENT = 'INSERT INTO events (enrollment_id, kind, detail, at) VALUES ($1, $2, $3, $4)';
 
@@ -92,6 +106,16 @@ export function postgresHotPath(pool: pg.Pool): Hot {
       const row = rows[0]!;
       const next = row.uuid ? { uuid: row.uuid, requestType: row.requestType!, raw: row.raw! } : null;
       return { matched: row.matched, requestType: row.matchedType, next };
+    },
+
+    async enqueue(command, enrollmentIds) {
+      const ids = [...new Set(enrollmentIds)];
+      const values = [ids, command.uuid, command.requestType, command.raw, command.at.getTime(), command.priority ?? 0, command.expiresAt?.getTime() ?? null];
+      const { rows } = await pool.query<{ id: string; inserted: boolean }>({ name: 'updraft_enqueue', text: ENQUEUE, values });
+      const known = new Set(rows.map((r) => r.id));
+      const duplicate = rows.length > 0 && !rows[0]!.inserted;
+      return ids.map((id): EnqueueOutcome =>
+        !known.has(id) ? { id, ok: false, error: 'unknown enrollment' } : duplicate ? { id, ok: false, error: 'command UUID already exists' } : { id, ok: true });
     },
 
     async addEvent(event) {
