@@ -4,7 +4,7 @@
 // the reason (bad signature, unknown serial). The API: ADE settings (global and per DEP name) and
 // the ADE enrollments Updraft recorded.
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { Type } from './schema.js';
 import type { AppDeps } from './app.js';
 import { PLACEHOLDER_TOPIC, PROFILE_CONTENT_TYPE, buildEnrollmentProfile, signProfile } from '../enroll/profile.js';
 import { adeEnroll, type AdeEnrollDeps } from '../dep/ade-enroll.js';

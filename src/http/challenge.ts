@@ -1,5 +1,5 @@
 // POST /v1/challenge (as MicroMDM): a one-time SCEP challenge, API key required. Stored hashed, valid once, until it expires.
-import { Type } from 'typebox';
+import { Type } from './schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './app.js';
 import { apiScope } from './api/scope.js';

@@ -10,7 +10,7 @@
 //   GET /v1/pushcert/request    the pending push key's state
 //   POST /v1/pushcert/request/decrypt  body = mdmcert.download's emailed reply: the request to upload
 //   GET /v1/enrollments/:id/pushes[?limit=]  every push attempt and its outcome, newest first
-import { Type } from 'typebox';
+import { Type } from './schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './app.js';
 import { ApiError, apiScope, rawBody } from './api/scope.js';

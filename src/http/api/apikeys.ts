@@ -1,6 +1,6 @@
 // API keys with roles: POST /v1/apikeys {role, name?} answers the key once (only its hash is kept),
 // GET /v1/apikeys lists them, DELETE /v1/apikeys/{id} revokes one (by id or name). Admin only (roles.ts).
-import { Type } from 'typebox';
+import { Type } from '../schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import type { ApiKeyRecord } from '../../storage/types-access.js';

@@ -1,6 +1,6 @@
 // GET /v1/audit: the audit log of API writes (recorded by audit-hook.ts), filtered by time and key,
 // newest first, paged by id.
-import { Type } from 'typebox';
+import { Type } from '../schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { auditJson } from './audit-hook.js';

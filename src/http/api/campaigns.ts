@@ -1,7 +1,7 @@
 // OS update campaigns over HTTP (this shape is fixed: other tools depend on it). POST /v1/campaigns
 // creates one (201) or answers its dry run (200); GET lists and shows them with counts per state;
 // pause, resume and cancel; each device's state and reason. Device tags (campaign selection) too.
-import { Type } from 'typebox';
+import { Type } from '../schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { CampaignInputError, DEVICE_STATES } from '../../osupdate/campaign/index.js';

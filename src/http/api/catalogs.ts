@@ -1,7 +1,7 @@
 // OS update catalogs: PUT /v1/catalogs/{kind}[?force=1&file=NAME] with the document as body (JSON or
 // plist, gzipped or not), GET /v1/catalogs (every kind: held or not, source, dates, entries, validity,
 // last error) and GET /v1/catalogs/{kind} (the same with a summary of what it holds).
-import { Type } from 'typebox';
+import { Type } from '../schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { CATALOG_KINDS, type CatalogKind, type CatalogView, type OsFamily } from '../../osupdate/types.js';

@@ -1,7 +1,7 @@
 // Certificates the SCEP CA issued: GET /v1/certificates (newest first, optionally for one enrollment),
 // GET /v1/certificates/{serial}, and POST /v1/certificates/{serial}/revoke (MDM requests identified by
 // a revoked certificate are refused from then on, on every server process: see identity/revocation.ts).
-import { Type } from 'typebox';
+import { Type } from '../schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import type { IssuedCertificateRecord } from '../../storage/types-certs.js';

@@ -1,6 +1,6 @@
 // Updraft's command API: JSON enqueue to many enrollments, command status and parsed results by
 // CommandUUID, an enrollment's queue (view, cancel one, clear), and history pruning.
-import { Type } from 'typebox';
+import { Type } from '../schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import type { CommandDetail, QueueEntry } from '../../storage/types.js';

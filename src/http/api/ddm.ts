@@ -1,7 +1,7 @@
 // Updraft's DDM API: declarations (validated against Apple's schema), sets, set ↔ enrollment
 // assignments, per-enrollment declaration status and status items, forced sync, and asset data
 // (uploaded here, served to devices at /ddm/assets/<name>).
-import { Type } from 'typebox';
+import { Type } from '../schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { createDdm, listDeclarationTypes, type Ddm, type PutDeclarationResult } from '../../ddm/index.js';

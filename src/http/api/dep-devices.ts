@@ -1,7 +1,7 @@
 // DEP devices and their sync: GET /v1/dep-devices (devices Apple Business Manager lists, per DEP
 // name, with op_type and profile status; ?enrolled=false: the ones not enrolled yet), POST
 // /v1/dep/{name}/sync (a sync pass now), GET|PUT /v1/dep/{name}/assign-rules (the assigner's rules).
-import { Type } from 'typebox';
+import { Type } from '../schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { ApiError, apiScope } from './scope.js';

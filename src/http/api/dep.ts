@@ -7,7 +7,7 @@
 //   GET  /v1/maidjwt/{name}[?server_uuid=]         the MAID JWT (application/jwt), X-Server-Uuid, X-Jwt-Jti
 // and Updraft's own: GET /v1/dep (every DEP name: token expiry, days left, warning), GET /v1/dep/{name}.
 // Bad input answers 4xx with {error} where NanoDEP answers 500.
-import { Type } from 'typebox';
+import { Type } from '../schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { ApiError, apiScope, rawBody } from './scope.js';

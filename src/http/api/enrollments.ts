@@ -1,5 +1,5 @@
 // Updraft's enrollment API: list enrollments (filter by platform, OS version, last seen, type) and get one.
-import { Type } from 'typebox';
+import { Type } from '../schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import type { EnrollmentRecord } from '../../storage/types.js';

@@ -1,5 +1,6 @@
 // Per-command options shared by the enqueue routes: priority and expiry (expires_in seconds or expires_at).
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
+import { Type } from '../schema.js';
 import { ApiError } from './scope.js';
 
 export const ExpiryQuery = Type.Object({

@@ -1,6 +1,6 @@
 // The inventory API: a device's inventory as the OS update layer keeps it, and the history of its
 // changes (what OS it ran when), both in snake_case.
-import { Type } from 'typebox';
+import { Type } from '../schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import type { DeviceInventory, InventoryChange } from '../../osupdate/types.js';

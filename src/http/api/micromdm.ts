@@ -1,6 +1,7 @@
 // MicroMDM-compatible API: POST /v1/commands (JSON), POST|PUT /v1/commands/{udid} (raw plist),
 // GET|DELETE /v1/commands/{udid} (view or clear the queue), GET|POST /v1/devices, GET /push/{udid}.
-import { Type, type Static } from 'typebox';
+import type { Static } from 'typebox';
+import { Type } from '../schema.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { buildCommand, fromMicroMDMJson, parseRawCommand, toMicroMDMJson } from '../../commands/index.js';

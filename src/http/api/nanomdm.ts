@@ -1,7 +1,7 @@
 // NanoMDM-compatible API: PUT /v1/enqueue/{id,id,…} with a raw command plist, GET|POST /v1/push/{id,id,…}
 // (10,000 ids and more fit in the path: see MAX_HEADER_BYTES), and POST /v1/push {ids} for any number.
 // Answers NanoMDM's APIResult JSON: 200 all ok, 207 some failed, 500 all failed.
-import { Type } from 'typebox';
+import { Type } from '../schema.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { parseRawCommand } from '../../commands/index.js';

@@ -1,7 +1,7 @@
 // OS update posture: GET /v1/devices/{id}/os (one device, computed now from the catalogs and its
 // inventory) and GET /v1/os/summary (the fleet, counted from the stored postures; filters platform,
 // model, os_min, os_max). The fields of the contract are fixed; the rest is added beside them.
-import { Type } from 'typebox';
+import { Type } from '../schema.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import type { CatalogAge, PostureDetail } from '../../osupdate/posture/compute.js';
