@@ -1,5 +1,5 @@
 // Enrollments: the Authenticate → TokenUpdate → CheckOut lifecycle, inventory and bootstrap token.
-import { sql, type QueryCreator, type Selectable } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely';
 import type {
   AuthenticateInput,
   TokenUpdateInput,
@@ -13,6 +13,7 @@ import type {
 import type { Database, EnrollmentsTable } from './schema.js';
 import { likePrefix, oneOf, toDate, type Ctx } from './context.js';
 import { applyInventory, osKey } from './inventory.js';
+import { first, memoQuery } from './memo.js';
 
 const inventoryColumns = {
   serialNumber: 'serial_number',
@@ -85,6 +86,18 @@ function channelRow(input: AuthenticateInput | TokenUpdateInput) {
     topic: input.topic,
   };
 }
+
+// The queries every device's requests run (certificate binding, enrollment lookups), built once.
+const byId = memoQuery((db: Kysely<Database>, id: string) => db.selectFrom('enrollments').selectAll().where('id', '=', id));
+const certHashSet = memoQuery((db: Kysely<Database>, certHash: string, at: number, id: string, bound: string) =>
+  db
+    .updateTable('enrollments')
+    .set({ cert_hash: certHash, bind_pending: 0, updated_at: at })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('cert_hash', 'is', null), eb('cert_hash', '!=', bound), eb('bind_pending', '!=', 0)])));
+const bindPendingOf = memoQuery((db: Kysely<Database>, id: string) => db.selectFrom('enrollments').select('bind_pending').where('id', '=', id));
+const idsByCertHash = memoQuery((db: Kysely<Database>, certHash: string) =>
+  db.selectFrom('enrollments').select('id').where('cert_hash', '=', certHash).orderBy('id'));
 
 export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
   return {
@@ -180,7 +193,7 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
     },
 
     async getEnrollment(id) {
-      const row = await db.selectFrom('enrollments').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = first(await byId(db, id));
       return row ? toEnrollment(row) : null;
     },
 
@@ -230,12 +243,7 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
     async setCertHash(id, certHash, at) {
       // Nothing to write when it is bound already (Authenticate stores the hash itself): an enrollment
       // row version costs an entry in each of its many indexes.
-      await db
-        .updateTable('enrollments')
-        .set({ cert_hash: certHash, bind_pending: 0, updated_at: at.getTime() })
-        .where('id', '=', id)
-        .where((eb) => eb.or([eb('cert_hash', 'is', null), eb('cert_hash', '!=', certHash), eb('bind_pending', '!=', 0)]))
-        .execute();
+      await certHashSet(db, certHash, at.getTime(), id, certHash);
     },
 
     async markBindPending(deviceId, at) {
@@ -248,18 +256,12 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
     },
 
     async bindPending(deviceId) {
-      const row = await db.selectFrom('enrollments').select('bind_pending').where('id', '=', deviceId).executeTakeFirst();
+      const row = first(await bindPendingOf(db, deviceId));
       return Number(row?.bind_pending ?? 0) === 1;
     },
 
     async enrollmentIdsByCertHash(certHash) {
-      const rows = await db
-        .selectFrom('enrollments')
-        .select('id')
-        .where('cert_hash', '=', certHash)
-        .orderBy('id')
-        .execute();
-      return rows.map((r) => r.id);
+      return (await idsByCertHash(db, certHash)).rows.map((r) => r.id);
     },
 
     async setBootstrapToken(deviceId, token, at) {
