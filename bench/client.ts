@@ -20,7 +20,7 @@
 // Profile the server: UPDRAFT_BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npx tsx bench/client.ts
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,51 +30,14 @@ import { buildPlist } from '../src/plist/index.js';
 import { certificationRequest, parseSignedData, selfSignedCert, signedData, type Digest } from '../src/sim/pki.js';
 import { envelope, openEnvelope } from '../src/sim/scep.js';
 import { readProfile, type Enrollment } from '../src/sim/profile.js';
+import { CpuMeter, procMb } from '../src/sim/proc.js';
 import { octetString, printableString } from '../src/asn1/index.js';
 
 export const PG = process.env.UPDRAFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const root = fileURLToPath(new URL('..', import.meta.url));
-const TICK_MS = 10; // /proc clock ticks (USER_HZ 100)
 const WORKERS = 4;
-
-export const procCpuMs = (pid: number): number => {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) * TICK_MS;
-  } catch {
-    return 0;
-  }
-};
-const hwmMb = (pid: number) => Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
-const rssMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
-
-/** PostgreSQL backends serving one database: their pids, from /proc (cmdline "postgres: USER DB ..."). */
-export function pgBackends(db: string): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      if (cmd.startsWith('postgres: ') && cmd.replace(/\0/g, ' ').split(' ').includes(db)) out.push(Number(d));
-    } catch { /* gone */ }
-  }
-  return out;
-}
-
-/** Server CPU so far: the process, plus (PostgreSQL) every backend of its database ever seen. */
-class CpuMeter {
-  private readonly seen = new Map<number, number>();
-  constructor(private pid: number, private readonly pgDb: string | null) {}
-  retarget(pid: number) { this.pid = pid; }
-  read(): { server: number; db: number } {
-    let db = 0;
-    if (this.pgDb) {
-      for (const p of pgBackends(this.pgDb)) this.seen.set(p, procCpuMs(p) || this.seen.get(p) || 0);
-      for (const v of this.seen.values()) db += v;
-    }
-    return { server: procCpuMs(this.pid), db };
-  }
-}
+const hwmMb = (pid: number) => procMb(pid, 'VmHWM') ?? 0;
+const rssMb = (pid: number) => procMb(pid) ?? 0;
 
 export interface Device { udid: string; serial: string; key: KeyObject; cert: Buffer | null }
 

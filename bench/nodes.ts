@@ -19,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { buildPlist } from '../src/plist/index.js';
 import { signedData } from '../src/sim/pki.js';
-import { Client, enrollmentSteps, PG, pgBackends, procCpuMs, reachable, root, startServer, stop, type Device } from './client.js';
+import { Client, enrollmentSteps, PG, reachable, root, startServer, stop, type Device } from './client.js';
+import { pgBackends, procCpuMs } from '../src/sim/proc.js';
 
 interface DbStats { commits: number; read: number; written: number }
 export interface NodesRow { nodes: number; checkins: number; perSecond: number; serverMs: number; dbMs: number; clientMs: number; commits: number; rowsRead: number; rowsWritten: number; load: number }

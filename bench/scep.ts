@@ -19,6 +19,7 @@ import { octetString, printableString } from '../src/asn1/index.js';
 import { createCA, CA } from '../src/pki/ca.js';
 import { Challenges } from '../src/pki/challenge.js';
 import { ScepServer } from '../src/pki/scep/server.js';
+import { procCpuMs } from '../src/sim/proc.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CHALLENGE = 'bench-static-challenge';
@@ -66,11 +67,6 @@ export async function benchScepInProcess(count: number): Promise<{ perSecond: nu
 const freePort = () => new Promise<number>((resolve) => {
   const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); });
 });
-/** user+system CPU ms of a process, from /proc (clock ticks of 10 ms). */
-const procCpuMs = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
 
 function post(agent: http.Agent, port: number, body: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -4,9 +4,10 @@
 // Idle, all signed; in its short-lived enrolling child, as every fresh `updraft sim` does, so the
 // idle figures are those of the process that then holds the fleet), reports the idle fleet's resident memory (and the server's, via --server-pid),
 // then runs back-to-back signed check-in sessions. Prints enroll rate, round trips per second,
-// p50/p99, errors, simulator and server CPU per round trip and the RSS of both processes, idle and after load.
+// p50/p99, errors, simulator and server CPU per round trip (and per enrollment step, cold and warm load) and
+// the RSS of both processes, idle and after load.
 //
-// Run: npx tsx bench/sim.ts [--count 1000] [--seconds 10] [--key-type ec|rsa] [--digest sha256|sha1] [--concurrency 64]
+// Run: npx tsx bench/sim.ts [--count 1000] [--seconds 10] [--key-type ec|rsa] [--digest sha256|sha1] [--concurrency 64] [--new-connection-every N]
 //        [--no-build] [--state FILE]   (--state: enroll once, then later runs load the enrolled fleet)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +21,7 @@ const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '10' },
     'key-type': { type: 'string', default: 'ec' }, digest: { type: 'string', default: 'sha256' }, concurrency: { type: 'string', default: '64' },
+    'new-connection-every': { type: 'string', default: '0' },
     'no-build': { type: 'boolean', default: false }, state: { type: 'string' }, 'data-dir': { type: 'string' },
   },
 });
@@ -47,7 +49,7 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const args = [cli, 'sim', '--bench', '--server', url, '--server-pid', String(server.pid), '--count', values.count!, '--duration', values.seconds!,
-    '--key-type', values['key-type']!, '--digest', values.digest!, '--concurrency', values.concurrency!, ...(values.state ? ['--state', values.state] : [])];
+    '--key-type', values['key-type']!, '--digest', values.digest!, '--concurrency', values.concurrency!, '--new-connection-every', values['new-connection-every']!, ...(values.state ? ['--state', values.state] : [])];
   const sim = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   sim.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });

@@ -2,7 +2,8 @@
 // SCEP, wakes on pushes from the fake APNs, answers commands, goes through OS updates), or with
 // --bench a load generator that prints enroll rate, round trips per second, p50/p99, errors, CPU
 // per round trip and resident memory (the idle fleet's, then after the load; the server's too with
-// --server-pid). The simulator itself is imported in the action: `updraft --help` does not load it.
+// --server-pid, and its CPU per request for each enrollment step and for the load's cold start and
+// warm rest). The simulator itself is imported in the action: `updraft --help` does not load it.
 import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Option, type Command } from 'commander';
 import type { FleetOptions } from '../sim/fleet.js';
+import { CpuMeter, cpuSpan, procMb, type CpuFigures } from '../sim/proc.js';
 import { defaultServer } from './profile.js';
 
 export interface SimCliOptions {
@@ -30,6 +32,8 @@ export interface SimCliOptions {
   digest: string;
   bench?: boolean;
   serverPid?: string;
+  serverDb?: string;
+  newConnectionEvery: string;
   adeCaCert?: string;
   adeCaKey?: string;
   depUrl?: string;
@@ -37,8 +41,11 @@ export interface SimCliOptions {
 }
 
 /** What the enrolling child is given (as JSON in its environment) and reports back over IPC. */
-type ChildOptions = Omit<FleetOptions, 'scenario' | 'onProgress' | 'onResult' | 'onError'> & { scenario: string };
-interface ChildDone { enrolled: number; enrollFailed: number; errors: number; lastError: string | null; wakeSince: number | null }
+type ChildOptions = Omit<FleetOptions, 'scenario' | 'onProgress' | 'onResult' | 'onError' | 'onEnrollStep'> & { scenario: string; serverProc: ServerProc | null };
+/** The server measured with --server-pid (and --server-db): its process, and its PostgreSQL database's backends. */
+interface ServerProc { pid: number; db: string | null }
+type StepFigures = { step: string } & CpuFigures;
+interface ChildDone { enrolled: number; enrollFailed: number; errors: number; lastError: string | null; wakeSince: number | null; steps: StepFigures[] }
 type ChildMessage = { progress: [number, number] } | { done: ChildDone } | { error: string };
 
 const num = (v: string, flag: string, min = 0): number => {
@@ -67,30 +74,10 @@ function adeCaOption(o: SimCliOptions): { certPem: string; keyPem: string } | nu
 
 const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
 
-/** Resident size of another process on this machine (Linux /proc), null where unreadable. */
-/** User+system CPU milliseconds of a local process so far (/proc, 10 ms ticks); 0 when unreadable. */
-function procCpuMs(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
-
 const digestOf = (v: string): 'sha1' | 'sha256' => {
   if (v !== 'sha1' && v !== 'sha256') throw new Error(`--digest must be sha256 or sha1, got ${JSON.stringify(v)}`);
   return v;
 };
-
-export function rssOfPid(pid: number): number | null {
-  try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Math.round(Number(kb) / 1024) : null;
-  } catch {
-    return null;
-  }
-}
 
 /** One full collection once enrollment is over: its garbage (responses, CMS messages, parsed
  * declarations) is all dead, and an idle fleet allocates too little for V8 to collect it soon. */
@@ -104,10 +91,10 @@ function collectAfterBurst(): void {
 }
 
 /** The idle fleet's footprint: measured once enrollment is over and the fleet has sat idle a moment. */
-async function idleFigures(serverPid: number | null, settleMs: number): Promise<Record<string, number | null>> {
+async function idleFigures(serverPid: number | null | undefined, settleMs: number): Promise<Record<string, number | null>> {
   await new Promise((r) => setTimeout(r, settleMs));
   const m = process.memoryUsage();
-  return { simRssMb: rssMb(), simHeapMb: Math.round(m.heapUsed / 1048576), simHeapTotalMb: Math.round(m.heapTotal / 1048576), simExternalMb: Math.round((m.external + m.arrayBuffers) / 1048576), ...(serverPid ? { serverRssMb: rssOfPid(serverPid) } : {}) };
+  return { simRssMb: rssMb(), simHeapMb: Math.round(m.heapUsed / 1048576), simHeapTotalMb: Math.round(m.heapTotal / 1048576), simExternalMb: Math.round((m.external + m.arrayBuffers) / 1048576), ...(serverPid ? { serverRssMb: procMb(serverPid) } : {}) };
 }
 
 /** The hidden `updraft sim --enroll-child`: enrolls the fleet described in UPDRAFT_SIM_ENROLL into its state
@@ -122,8 +109,18 @@ async function runEnrollChild(): Promise<void> {
     setFlagsFromString('--semi-space-growth-factor=1');
     const [{ Fleet }, { loadScenario }] = await Promise.all([import('../sim/fleet.js'), import('../sim/scenario.js')]);
     let last = 0;
+    // With a server to measure, enrollment goes one step at a time for the whole fleet: CPU per step.
+    const steps: StepFigures[] = [];
+    const meter = o.serverProc ? new CpuMeter(o.serverProc.pid, o.serverProc.db) : null;
+    let span: (() => CpuFigures) | null = null;
+    let requests = 0;
+    const onEnrollStep = (step: string, done: boolean, n: number) => {
+      requests = n;
+      if (!done) span = cpuSpan(meter!, () => requests);
+      else steps.push({ step, ...span!() });
+    };
     const fleet = await Fleet.start({
-      ...o, scenario: loadScenario(o.scenario),
+      ...o, scenario: loadScenario(o.scenario), ...(meter ? { onEnrollStep } : {}),
       onProgress: (done, total) => {
         const now = performance.now();
         if (done === total || now - last >= 100) { last = now; void send({ progress: [done, total] }); }
@@ -132,7 +129,7 @@ async function runEnrollChild(): Promise<void> {
     const wakeSince = await fleet.handOver(); // a push the child took is answered here, later ones are replayed
     await fleet.stop();
     const { enrolled, enrollFailed, errors, lastError } = fleet.stats;
-    await send({ done: { enrolled, enrollFailed, errors, lastError, wakeSince } });
+    await send({ done: { enrolled, enrollFailed, errors, lastError, wakeSince, steps } });
   } catch (err) {
     await send({ error: (err as Error).message });
     process.exitCode = 1;
@@ -164,6 +161,8 @@ function enrollInChild(o: ChildOptions, onProgress: (done: number, total: number
 export async function runSim(o: SimCliOptions, out: (line: string) => void = console.log): Promise<void> {
   const count = num(o.count, '--count', 1);
   const serverPid = o.serverPid ? num(o.serverPid, '--server-pid', 1) : null;
+  if (o.serverDb && !serverPid) throw new Error('--server-db goes with --server-pid');
+  const serverProc = o.bench && serverPid ? { pid: serverPid, db: o.serverDb ?? null } : null;
   // V8 doubles the young generation whenever many objects survive a scavenge, as a fleet's devices
   // do while it enrolls or loads, up to 2 × 16 MB that an idle process then keeps resident. A fleet
   // lives in the old generation, so the young one stays at its first size (measured: 10,000 idle
@@ -189,6 +188,7 @@ export async function runSim(o: SimCliOptions, out: (line: string) => void = con
     digest: digestOf(o.digest),
     adeCa: adeCaOption(o),
     depUrl: o.depUrl ?? null,
+    newConnectionEvery: num(o.newConnectionEvery, '--new-connection-every'),
   };
   const scenario = loadScenario(o.scenario);
   const onProgress = (done: number, total: number) => {
@@ -205,7 +205,7 @@ export async function runSim(o: SimCliOptions, out: (line: string) => void = con
   let fleet: Awaited<ReturnType<typeof Fleet.start>>;
   try {
     const file = o.state ?? join(temp ?? tmpdir(), 'fleet.json');
-    if (fresh) enrolledElsewhere = await enrollInChild({ ...options, scenario: o.scenario, statePath: file }, onProgress);
+    if (fresh) enrolledElsewhere = await enrollInChild({ ...options, scenario: o.scenario, statePath: file, serverProc }, onProgress);
     fleet = await Fleet.start({
       ...options, scenario, onProgress,
       ...(enrolledElsewhere ? { from: file, enroll: false, wakeSince: enrolledElsewhere.wakeSince ?? undefined } : {}),
@@ -228,15 +228,32 @@ export async function runSim(o: SimCliOptions, out: (line: string) => void = con
     fleet.stats.reset();
     setFlagsFromString('--semi-space-growth-factor=2'); // V8's default for the load: fewer scavenges a round trip
     const cpu = process.cpuUsage();
-    const serverCpu0 = serverPid ? procCpuMs(serverPid) : null;
-    await hammer(fleet, o.duration ? num(o.duration, '--duration') : 10, num(o.concurrency, '--concurrency', 1));
+    const traffic0 = fleet.traffic;
+    const meter = serverProc ? new CpuMeter(serverProc.pid, serverProc.db) : null;
+    const requests = () => fleet.traffic.requests;
+    const load = meter ? cpuSpan(meter, requests) : null;
+    // The load's cold start (its first check-ins, up to 250) and its warm rest, measured apart.
+    const coldSessions = Math.min(250, fleet.devices.length);
+    let cold: CpuFigures | null = null;
+    let warm: (() => CpuFigures) | null = null;
+    await hammer(fleet, o.duration ? num(o.duration, '--duration') : 10, num(o.concurrency, '--concurrency', 1), meter ? {
+      sessions: coldSessions,
+      done: () => { cold = load!(); warm = cpuSpan(meter, requests); },
+    } : undefined);
     const used = process.cpuUsage(cpu);
     const s = fleet.stats.summary();
     const simCpuMsPerRoundTrip = Number(((used.user + used.system) / 1000 / Math.max(1, Number(s.roundTrips))).toFixed(3));
+    const serverCpu = load ? {
+      serverCpuMsPerRoundTrip: Number((load().serverCpuMs / Math.max(1, Number(s.roundTrips))).toFixed(3)),
+      serverCpuByEnrollmentStep: enrolledElsewhere?.steps ?? [],
+      serverCpuCold: { checkins: coldSessions, ...cold! },
+      serverCpuWarm: warm!(),
+    } : {};
     out(JSON.stringify({
       ...enrollFigures, ...s, simCpuMsPerRoundTrip, idleFleet: idle,
-      ...(serverCpu0 !== null && serverPid ? { serverCpuMsPerRoundTrip: Number(((procCpuMs(serverPid) - serverCpu0) / Math.max(1, Number(s.roundTrips))).toFixed(3)) } : {}),
-      simulatorRssMb: rssMb(), ...(serverPid ? { serverRssMb: rssOfPid(serverPid) } : {}),
+      newConnectionEvery: options.newConnectionEvery, connectionsOpened: fleet.traffic.connections - traffic0.connections,
+      ...serverCpu,
+      simulatorRssMb: rssMb(), ...(serverPid ? { serverRssMb: procMb(serverPid) } : {}),
     }, null, 2));
     await fleet.stop();
     return;
@@ -279,7 +296,9 @@ export function register(program: Command): void {
     .option('--ade-ca-key <file>', 'PEM private key of --ade-ca-cert')
     .option('--dep-url <url>', 'a fake DEP service (updraft fake-dep): ADE devices are listed in it and ask it where to enroll')
     .option('--bench', 'load generator: enroll, then back-to-back check-ins; print the figures')
-    .option('--server-pid <pid>', 'with --bench: also report this local server process\'s resident memory and CPU per round trip')
+    .option('--new-connection-every <n>', 'every n-th request says Connection: close, so the next goes on a new connection (mdmb\'s churn); 0: keep-alive only', '0')
+    .option('--server-pid <pid>', 'with --bench: also report this local server process\'s resident memory and its CPU per round trip, per enrollment step (the fleet then enrolls one step at a time) and for the load\'s cold start (first 250 check-ins) and warm rest')
+    .option('--server-db <name>', 'with --server-pid: count the CPU of the PostgreSQL backends serving this database (same machine) as the server\'s too')
     .addOption(new Option('--enroll-child', 'internal: enroll the fleet described in UPDRAFT_SIM_ENROLL into its state file, then exit').hideHelp())
     .action(async (o: SimCliOptions) => {
       try {

@@ -8,7 +8,7 @@ import type { Http, HttpReply } from './http.js';
 import { createHash, type KeyObject } from 'node:crypto';
 import { signedData, type Digest, type KeyPool } from './pki.js';
 import type { Enrollment } from './profile.js';
-import { scepEnroll } from './scep.js';
+import { pkiOperation, scepEnroll } from './scep.js';
 import { cloudConfig, fetchAdeProfile, UpdateRequired, updateInSetupAssistant, type AdeCa } from './ade.js';
 import type { Stats } from './stats.js';
 
@@ -80,51 +80,71 @@ export class Client {
 
   /** ADE: the profile from the ADE URL (signed MachineInfo, then SCEP afresh); SCEP (once), then Authenticate and TokenUpdate for each channel. */
   async enroll(d: DeviceState): Promise<void> {
-    let enrollment = this.enrollment;
-    if (d.ade && this.ade) {
-      const started = performance.now();
-      const key = await this.keys.rsa.key(d.keyIndex);
-      // With a DEP service, the profile Apple Business Manager assigned says where to post MachineInfo.
-      const cloud = this.ade.depUrl ? await cloudConfig(this.http, this.ade.depUrl, d.serial) : null;
-      const url = cloud?.url ?? null;
-      enrollment = await fetchAdeProfile(this.http, this.ade.server, d, this.ade.ca, key, url).catch(async (e: Error) => {
-        if (!(e instanceof UpdateRequired)) throw e;
-        updateInSetupAssistant(d, e); // as Setup Assistant does, then it asks again
-        return fetchAdeProfile(this.http, this.ade!.server, d, this.ade!.ca, key, url);
-      });
-      this.stats.roundTrip('ade', performance.now() - started, 200);
-      d.certDer = null; // the ADE profile's SCEP payload gives the device a new identity
-      // Setup Assistant waits for DeviceConfigured when the ADE profile says so (always without a DEP service).
-      d.awaitingConfiguration = cloud ? cloud.awaitDeviceConfigured : true;
-      if (cloud?.supervised != null) d.supervised = cloud.supervised;
-    }
-    if (!d.certDer) {
-      d.keyType = this.keyType;
-      const signerKey = await this.keys.rsa.key(d.keyIndex);
-      const key = await this.identityKey(d);
-      const started = performance.now();
-      const cert = await scepEnroll(this.http, { url: enrollment.scepUrl, key, signerKey, subject: enrollment.subject, challenge: enrollment.challenge, cn: d.serial, at: new Date() });
-      this.stats.roundTrip('scep', performance.now() - started, 200);
-      d.certDer = cert.toString('base64');
-    }
-    const topic = this.enrollment.topic;
-    const ids = deviceIds(d);
+    const enrollment = await this.profile(d);
+    if (!d.certDer) await this.scep(d, enrollment);
+    await this.authenticate(d);
+    await this.tokenUpdates(d);
+    await this.bootstrapToken(d);
+    d.enrolled = true;
+  }
+
+  /** The profile the device enrolls with: for an ADE device (with a device CA) the one its signed
+   * MachineInfo gets from the ADE URL, which also takes its identity away; else the fleet's. */
+  async profile(d: DeviceState): Promise<Enrollment> {
+    if (!d.ade || !this.ade) return this.enrollment;
+    const started = performance.now();
+    const key = await this.keys.rsa.key(d.keyIndex);
+    // With a DEP service, the profile Apple Business Manager assigned says where to post MachineInfo.
+    const cloud = this.ade.depUrl ? await cloudConfig(this.http, this.ade.depUrl, d.serial) : null;
+    const url = cloud?.url ?? null;
+    const enrollment = await fetchAdeProfile(this.http, this.ade.server, d, this.ade.ca, key, url).catch(async (e: Error) => {
+      if (!(e instanceof UpdateRequired)) throw e;
+      updateInSetupAssistant(d, e); // as Setup Assistant does, then it asks again
+      return fetchAdeProfile(this.http, this.ade!.server, d, this.ade!.ca, key, url);
+    });
+    this.stats.roundTrip('ade', performance.now() - started, 200);
+    d.certDer = null; // the ADE profile's SCEP payload gives the device a new identity
+    // Setup Assistant waits for DeviceConfigured when the ADE profile says so (always without a DEP service).
+    d.awaitingConfiguration = cloud ? cloud.awaitDeviceConfigured : true;
+    if (cloud?.supervised != null) d.supervised = cloud.supervised;
+    return enrollment;
+  }
+
+  /** SCEP: GetCACert (unless `caDer` is given, from an earlier GetCACert), then PKIOperation; the device gets its identity. */
+  async scep(d: DeviceState, enrollment: Enrollment, caDer?: Buffer): Promise<void> {
+    d.keyType = this.keyType;
+    const signerKey = await this.keys.rsa.key(d.keyIndex);
+    const key = await this.identityKey(d);
+    const started = performance.now();
+    const req = { url: enrollment.scepUrl, key, signerKey, subject: enrollment.subject, challenge: enrollment.challenge, cn: d.serial, at: new Date() };
+    const cert = caDer ? await pkiOperation(this.http, req, caDer) : await scepEnroll(this.http, req);
+    this.stats.roundTrip('scep', performance.now() - started, 200);
+    d.certDer = cert.toString('base64');
+  }
+
+  async authenticate(d: DeviceState): Promise<void> {
     await this.checkin(d, {
-      MessageType: 'Authenticate', Topic: topic, ...ids, BuildVersion: d.build, OSVersion: d.osVersion, ProductName: d.product,
+      MessageType: 'Authenticate', Topic: this.enrollment.topic, ...deviceIds(d), BuildVersion: d.build, OSVersion: d.osVersion, ProductName: d.product,
       ...(d.enrollmentId ? {} : { SerialNumber: d.serial, DeviceName: d.name, Model: d.product, ModelName: d.platform === 'macos' ? 'Mac' : d.platform === 'ios' ? 'iPhone' : 'iPad' }),
     });
+  }
+
+  /** TokenUpdate on each channel (device, and the user's where the server takes per-user connections). */
+  async tokenUpdates(d: DeviceState): Promise<void> {
     for (const ch of channels(d, this.enrollment)) {
       await this.checkin(d, {
-        MessageType: 'TokenUpdate', Topic: topic, ...ch.ids, Token: Buffer.from(ch.token, 'hex'), PushMagic: ch.pushMagic,
+        MessageType: 'TokenUpdate', Topic: this.enrollment.topic, ...ch.ids, Token: Buffer.from(ch.token, 'hex'), PushMagic: ch.pushMagic,
         ...(ch.ids.UserID ? {} : { AwaitingConfiguration: d.awaitingConfiguration }),
       });
     }
-    // A supervised Mac (10.15 and later) escrows its bootstrap token once a secure-token user logs in;
-    // the profile advertises com.apple.mdm.bootstraptoken, so it does at enrollment here.
+  }
+
+  /** A supervised Mac (10.15 and later) escrows its bootstrap token once a secure-token user logs in;
+   * the profile advertises com.apple.mdm.bootstraptoken, so it does at enrollment here. */
+  async bootstrapToken(d: DeviceState): Promise<void> {
     if (escrowsBootstrapToken(d)) {
-      await this.checkin(d, { MessageType: 'SetBootstrapToken', ...ids, BootstrapToken: createHash('sha256').update(`bootstrap:${d.udid}`).digest() });
+      await this.checkin(d, { MessageType: 'SetBootstrapToken', ...deviceIds(d), BootstrapToken: createHash('sha256').update(`bootstrap:${d.udid}`).digest() });
     }
-    d.enrolled = true;
   }
 
   /** One PUT on the command channel; returns the next command, or null on an empty body. */

@@ -37,6 +37,12 @@ export interface FleetOptions {
   /** Mdm-Signature digest: SHA-256 as Apple devices sign (default), or SHA-1 as mdmb does. */
   digest?: Digest;
   profilePath?: string;
+  /** Every n-th request says `Connection: close`, so the next opens a new connection (mdmb's churn); 0: keep-alive only. */
+  newConnectionEvery?: number;
+  /** Enroll one step at a time for the whole fleet (profile, GetCACaps, GetCACert, PKIOperation, Authenticate,
+   * TokenUpdate, SetBootstrapToken, first command session, DDM sync), told before and after each step with
+   * the requests sent so far: a server's CPU per step can then be measured. */
+  onEnrollStep?: (step: string, done: boolean, requests: number) => void;
   /** "Apple's device CA" (PEM certificate and key): ADE devices then enroll through the server's ADE URL
    * with a signed MachineInfo; without it they take the ordinary profile (and still report ADE). */
   adeCa?: { certPem: string; keyPem: string } | null;

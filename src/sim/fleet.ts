@@ -15,6 +15,7 @@ import { Limit } from './limit.js';
 import { KeyPool } from './pki.js';
 import { fetchProfile, type Enrollment } from './profile.js';
 import { adeCa, registerWithDep } from './ade.js';
+import { enrollByStep } from './enroll-steps.js';
 import { deviceSeed, Rng } from './random.js';
 import type { Scenario } from './scenario.js';
 import { readState, writeState } from './state.js';
@@ -31,7 +32,7 @@ export class Fleet implements SimContext {
   readonly stats = new Stats();
   readonly devices: DeviceState[] = [];
   readonly scenario: Scenario;
-  private readonly http = new Http({ maxSockets: 256 });
+  private readonly http: Http;
   private keys: KeyPools;
   private client!: Client;
   private enrollment!: Enrollment;
@@ -46,6 +47,8 @@ export class Fleet implements SimContext {
   private readonly busy = new Set<string>();
   private readonly again = new Set<string>();
   private readonly down = new Set<number>();
+  /** While enrolling step by step: devices whose DDM sync waits for its own step. */
+  private ddmPending: Set<DeviceState> | null = null;
   private readonly sessions: Limit;
   private wake: WakeListener | null = null;
   private saver: NodeJS.Timeout | null = null;
@@ -53,6 +56,7 @@ export class Fleet implements SimContext {
 
   private constructor(private readonly opts: FleetOptions) {
     this.scenario = opts.scenario;
+    this.http = new Http({ maxSockets: 256, newConnectionEvery: opts.newConnectionEvery });
     this.factor = opts.clockFactor ?? opts.scenario.clockFactor;
     this.simStart = opts.scenario.start ? Date.parse(opts.scenario.start) : Date.now();
     const size = opts.keyPoolSize ?? 16;
@@ -203,12 +207,19 @@ export class Fleet implements SimContext {
     if (d.user && channels(d, this.enrollment).length > 1) this.byToken.set(d.user.token, position * 2 + 1);
   }
 
+  /** Requests sent and connections opened so far. */
+  get traffic(): { requests: number; connections: number } {
+    return { requests: this.http.requests, connections: this.http.connections };
+  }
+
   /** A bounded queue: `enrollConcurrency` workers take the next unenrolled device, so 10,000
-   * devices cost no promise or closure each, and enrollments still run many at once. */
+   * devices cost no promise or closure each, and enrollments still run many at once. With
+   * `onEnrollStep`, the fleet goes through enrollment one step at a time instead (enroll-steps.ts). */
   private async enrollAll(): Promise<void> {
     let next = 0;
     this.stats.enrolled = this.devices.filter((d) => d.enrolled).length;
     this.opts.onProgress?.(this.stats.enrolled, this.devices.length);
+    if (this.opts.onEnrollStep) return this.enrollStepwise(this.opts.onEnrollStep);
     const worker = async () => {
       while (next < this.devices.length && !this.stopped) {
         const d = this.devices[next++];
@@ -227,6 +238,30 @@ export class Fleet implements SimContext {
     };
     const workers = Math.min(this.opts.enrollConcurrency ?? 64, this.devices.length);
     await Promise.all(Array.from({ length: workers }, worker));
+  }
+
+  private async enrollStepwise(onStep: NonNullable<FleetOptions['onEnrollStep']>): Promise<void> {
+    this.ddmPending = new Set();
+    const failed = (d: DeviceState, err: Error) => {
+      this.stats.enrollFailed++;
+      this.fail(d, err);
+    };
+    await enrollByStep({
+      client: this.client, http: this.http, server: this.opts.server, profilePath: this.opts.profilePath,
+      concurrency: this.opts.enrollConcurrency ?? 64, ddmPending: this.ddmPending, failed, onStep, stopped: () => this.stopped,
+      firstSession: (d) => {
+        d.enrolled = true;
+        this.stats.enrolled++;
+        this.opts.onProgress?.(this.stats.enrolled, this.devices.length);
+        return this.poll(d);
+      },
+      ddmSync: (d) => this.ddmSync(d),
+    }, this.devices);
+    this.ddmPending = null;
+  }
+
+  private ddmSync(d: DeviceState): Promise<void> {
+    return ddm.sync(d, this, this.client).then(() => this.interner.compactDdm(d), (e: Error) => this.fail(d, e));
   }
 
   private nextPoll(d: DeviceState, first = false): void {
@@ -317,7 +352,8 @@ export class Fleet implements SimContext {
   private afterEffect(d: DeviceState, after: NonNullable<AfterEffect>): void {
     const now = this.now();
     if (after === 'ddm-sync') {
-      void ddm.sync(d, this, this.client).then(() => this.interner.compactDdm(d), (e: Error) => this.fail(d, e));
+      if (this.ddmPending) this.ddmPending.add(d);
+      else void this.ddmSync(d);
     } else if (after === 'restart') {
       this.restart(d);
     } else if (after === 'shutdown') {

@@ -3,14 +3,17 @@
 // bounded number in flight; the fleet's Stats then hold round trips per second and latencies.
 import type { Fleet } from './fleet.js';
 
-export async function hammer(fleet: Fleet, seconds: number, concurrency: number): Promise<void> {
+/** With `cold`, its first `sessions` sessions run on their own (then `done` is called: the server's
+ * cold figures end there), and the rest until `seconds` after the start are the warm ones. */
+export async function hammer(fleet: Fleet, seconds: number, concurrency: number, cold?: { sessions: number; done: () => void }): Promise<void> {
   const until = performance.now() + seconds * 1000;
   let next = 0;
-  const worker = async () => {
-    while (performance.now() < until) {
-      const d = fleet.devices[next++ % fleet.devices.length];
-      await fleet.poll(d);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, fleet.devices.length) }, worker));
+  const run = (more: () => boolean) => Promise.all(Array.from({ length: Math.min(concurrency, fleet.devices.length) }, async () => {
+    while (more()) await fleet.poll(fleet.devices[next++ % fleet.devices.length]);
+  }));
+  if (cold) {
+    await run(() => next < cold.sessions);
+    cold.done();
+  }
+  await run(() => performance.now() < until);
 }

@@ -75,12 +75,28 @@ export function openEnvelope(der: Buffer, key: KeyObject): Buffer {
   return Buffer.concat([decipher.update(octetBytes(der, eci[2])), decipher.final()]);
 }
 
-/** Enrolls for an identity certificate; returns its DER. */
+/** Enrolls for an identity certificate (GetCACert, then PKIOperation); returns its DER. */
 export async function scepEnroll(http: Http, req: ScepRequest): Promise<Buffer> {
-  const caRes = await http.request('GET', `${req.url}?operation=GetCACert&message=device`);
+  return pkiOperation(http, req, await getCaCert(http, req.url));
+}
+
+/** GetCACaps, as a device asks first (the simulator needs none of the answer). */
+export async function getCaCaps(http: Http, url: string): Promise<string> {
+  const res = await http.request('GET', `${url}?operation=GetCACaps`);
+  if (res.status !== 200) throw new ScepError(`GetCACaps answered ${res.status}`);
+  return res.body.toString('utf8');
+}
+
+/** GetCACert: the certificate requests are enveloped to (the CA, or the first of a CA/RA pair). */
+export async function getCaCert(http: Http, url: string): Promise<Buffer> {
+  const caRes = await http.request('GET', `${url}?operation=GetCACert&message=device`);
   if (caRes.status !== 200) throw new ScepError(`GetCACert answered ${caRes.status}`);
-  const caDer = caRes.body[0] === 0x30 && caRes.headers['content-type'] !== 'application/x-x509-ca-ra-cert'
+  return caRes.body[0] === 0x30 && caRes.headers['content-type'] !== 'application/x-x509-ca-ra-cert'
     ? caRes.body : parseSignedData(caRes.body).certificates[0];
+}
+
+/** PKIOperation: a PKCSReq enveloped to `caDer`; returns the issued certificate's DER. */
+export async function pkiOperation(http: Http, req: ScepRequest, caDer: Buffer): Promise<Buffer> {
   const signerCert = selfSignedCert(req.signerKey, req.cn, req.at);
   const csr = certificationRequest(req.key, req.subject, req.challenge);
   const transactionId = randomBytes(20).toString('hex');

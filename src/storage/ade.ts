@@ -2,6 +2,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Ctx } from './context.js';
 import { oneOf, toDate } from './context.js';
+import { first, memoQuery } from './memo.js';
 import type { Database } from './schema.js';
 import type { AdeEnrollmentRecord, AdeStore, Platform } from './types.js';
 
@@ -55,10 +56,13 @@ function toRecord(r: Selectable<AdeEnrollmentsTable>): AdeEnrollmentRecord {
   };
 }
 
+// Looked up at every device's first TokenUpdate (memo.ts: built once).
+const byUdid = memoQuery((db: Db, udid: string) => db.selectFrom('ade_enrollments').selectAll().where('udid', '=', udid));
+
 export function adeStore(ctx: Ctx): AdeStore {
   const db = ctx.db as unknown as Db;
   const get = async (udid: string) => {
-    const row = await db.selectFrom('ade_enrollments').selectAll().where('udid', '=', udid).executeTakeFirst();
+    const row = first(await byUdid(db, udid));
     return row ? toRecord(row) : null;
   };
   return {

@@ -2,6 +2,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Ctx } from './context.js';
 import { toDate } from './context.js';
+import { first, memoQuery } from './memo.js';
 import type { Database } from './schema.js';
 import type {
   CampaignDevicePatch, CampaignDeviceRecord, CampaignRecord, CampaignState, CampaignStore, NewCampaignDevice, TagStore,
@@ -62,6 +63,9 @@ function patchRow(p: CampaignDevicePatch): Partial<DeviceRow> {
   if (p.doneAt !== undefined) row.done_at = ms(p.doneAt);
   return row;
 }
+
+// Asked on every command result (memo.ts: built once).
+const activeOf = memoQuery((db: Db, deviceId: string) => db.selectFrom('campaign_devices').selectAll().where('device_id', '=', deviceId).where('active', '=', 1));
 
 export function campaignStore(ctx: Ctx): CampaignStore & TagStore {
   const db = ctx.db.withTables<CampaignTables>() as Db;
@@ -147,7 +151,7 @@ export function campaignStore(ctx: Ctx): CampaignStore & TagStore {
     },
 
     async campaignDeviceActive(deviceId) {
-      const r = await db.selectFrom('campaign_devices').selectAll().where('device_id', '=', deviceId).where('active', '=', 1).executeTakeFirst();
+      const r = first(await activeOf(db, deviceId));
       return r ? toDevice(r) : null;
     },
 

@@ -3,6 +3,7 @@
 import type { Kysely } from 'kysely';
 import type { Ctx } from './context.js';
 import type { CertificateStore, IssuedCertificateRecord } from './types-certs.js';
+import { first, memoQuery } from './memo.js';
 
 export interface IssuedCertificatesTable {
   serial: string;
@@ -37,15 +38,28 @@ const record = (r: Row): IssuedCertificateRecord => ({
   revokedAt: r.revoked_at === null ? null : new Date(Number(r.revoked_at)),
 });
 
+const withBinding = (db: Kysely<CertDb>) =>
+  db
+    .selectFrom('issued_certificates as c')
+    .selectAll('c')
+    .select((eb) =>
+      eb.selectFrom('enrollments as e').select('e.id').whereRef('e.cert_hash', '=', 'c.sha256').orderBy('e.id').limit(1).as('bound_enrollment'),
+    );
+// What every SCEP PKIOperation and device Authenticate runs, built once (memo.ts).
+const byTransaction = memoQuery((db: Kysely<CertDb>, transactionId: string) => withBinding(db).where('c.transaction_id', '=', transactionId));
+const insertRecord = memoQuery(
+  (db: Kysely<CertDb>, serial: string, subject: string, notBefore: number, notAfter: number, sha256: string, transactionId: string, enrollmentId: string | null, der: Buffer, issuedAt: number) =>
+    db
+      .insertInto('issued_certificates')
+      .values({ serial, subject, not_before: notBefore, not_after: notAfter, sha256, transaction_id: transactionId, enrollment_id: enrollmentId, der, issued_at: issuedAt, revoked_at: null })
+      .onConflict((oc) => oc.column('transaction_id').doNothing()),
+);
+const revokedSince = memoQuery((db: Kysely<CertDb>, at: number) =>
+  db.selectFrom('issued_certificates').select('sha256').where('revoked_at', 'is not', null).where('not_after', '>=', at));
+
 export function certificateStore(ctx: Ctx): CertificateStore {
   const db = ctx.db as unknown as Kysely<CertDb>;
-  const base = () =>
-    db
-      .selectFrom('issued_certificates as c')
-      .selectAll('c')
-      .select((eb) =>
-        eb.selectFrom('enrollments as e').select('e.id').whereRef('e.cert_hash', '=', 'c.sha256').orderBy('e.id').limit(1).as('bound_enrollment'),
-      );
+  const base = () => withBinding(db);
   async function bySerial(serial: string): Promise<IssuedCertificateRecord | null> {
     const row = await base().where('c.serial', '=', serial).executeTakeFirst();
     return row ? record(row as Row) : null;
@@ -53,27 +67,12 @@ export function certificateStore(ctx: Ctx): CertificateStore {
   return {
     async recordCertificate(c) {
       // A transactionID already recorded (a concurrent request of the same transaction won) inserts nothing.
-      const result = await db
-        .insertInto('issued_certificates')
-        .values({
-          serial: c.serial,
-          subject: c.subject,
-          not_before: c.notBefore.getTime(),
-          not_after: c.notAfter.getTime(),
-          sha256: c.sha256,
-          transaction_id: c.transactionId,
-          enrollment_id: c.enrollmentId,
-          der: c.der,
-          issued_at: c.issuedAt.getTime(),
-          revoked_at: null,
-        })
-        .onConflict((oc) => oc.column('transaction_id').doNothing())
-        .executeTakeFirst();
-      return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+      const result = await insertRecord(db, c.serial, c.subject, c.notBefore.getTime(), c.notAfter.getTime(), c.sha256, c.transactionId, c.enrollmentId, c.der, c.issuedAt.getTime());
+      return Number(result.numAffectedRows ?? 0) > 0;
     },
 
     async certificateByTransaction(transactionId) {
-      const row = await base().where('c.transaction_id', '=', transactionId).executeTakeFirst();
+      const row = first(await byTransaction(db, transactionId));
       return row ? record(row as Row) : null;
     },
 
@@ -109,13 +108,7 @@ export function certificateStore(ctx: Ctx): CertificateStore {
     },
 
     async revokedCertificateHashes(at) {
-      const rows = await db
-        .selectFrom('issued_certificates')
-        .select('sha256')
-        .where('revoked_at', 'is not', null)
-        .where('not_after', '>=', at.getTime())
-        .execute();
-      return rows.map((r) => r.sha256);
+      return (await revokedSince(db, at.getTime())).rows.map((r) => r.sha256);
     },
   };
 }

@@ -1,10 +1,11 @@
 // The command queue: a command is stored once and queued per enrollment; results land on the
 // queue row. Order is priority (higher first) then enqueue order (the seq column). Results and the
 // next command of a report are in report.ts.
-import { sql, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { CommandDetail, CommandStore, EnqueueOutcome, QueueEntry, QueueStatus, ResultStatus } from './types.js';
-import type { QueueTable } from './schema.js';
-import { chunks, oneOf, toDate, type Ctx } from './context.js';
+import type { Database, QueueTable } from './schema.js';
+import { chunks, inList, listParam, toDate, type Ctx } from './context.js';
+import { first, memoQuery } from './memo.js';
 
 /** The queue status each final result status moves a command to (NotNow keeps it queued). */
 export const finalStatus: Record<Exclude<ResultStatus, 'NotNow'>, QueueStatus> = {
@@ -32,7 +33,15 @@ function toEntry(r: QueueRow): QueueEntry {
   };
 }
 
+// An enqueue's statements, built once (memo.ts): a device's own commands (inventory queries, DDM)
+// are queued one enrollment at a time while it enrolls.
+const insertCommand = memoQuery((db: Kysely<Database>, uuid: string, requestType: string, raw: Buffer, at: number) =>
+  db.insertInto('commands').values({ uuid, request_type: requestType, raw, created_at: at }).onConflict((oc) => oc.doNothing()).returning('uuid'));
+const queueOne = memoQuery((db: Kysely<Database>, id: string, uuid: string, priority: number, expiresAt: number | null, at: number, at2: number) =>
+  db.insertInto('queue').values({ enrollment_id: id, command_uuid: uuid, priority, status: 'queued', not_now_tally: 0, expires_at: expiresAt, created_at: at, updated_at: at2 }));
+
 export function commandStore({ db, dialect }: Ctx): Omit<CommandStore, 'reportAndNext'> {
+  const knownOf = memoQuery((d: Kysely<Database>, ids: string | string[]) => d.selectFrom('enrollments').select('id').where(inList(dialect, 'id', ids)));
   const lowerUuid = sql<string>`lower(${sql.ref('command_uuid')})`;
   const queueWithType = () =>
     db.selectFrom('queue').innerJoin('commands', 'commands.uuid', 'queue.command_uuid');
@@ -42,30 +51,29 @@ export function commandStore({ db, dialect }: Ctx): Omit<CommandStore, 'reportAn
       const ids = [...new Set(enrollmentIds)];
       const at = command.at.getTime();
       return db.transaction().execute(async (trx) => {
-        const rows = await trx.selectFrom('enrollments').select('id').where(oneOf(dialect, 'id', ids)).execute();
-        const known = new Set(rows.map((r) => r.id));
+        const { rows } = await knownOf(trx, listParam(dialect, ids));
+        const found = new Set(rows.map((r) => r.id));
         const fail = (error: string) => (id: string): EnqueueOutcome =>
-          known.has(id) ? { id, ok: false, error } : { id, ok: false, error: 'unknown enrollment' };
-        if (known.size === 0) return ids.map(fail('unknown enrollment'));
-        const inserted = await trx
-          .insertInto('commands')
-          .values({ uuid: command.uuid, request_type: command.requestType, raw: command.raw, created_at: at })
-          .onConflict((oc) => oc.doNothing())
-          .returning('uuid')
-          .executeTakeFirst();
+          found.has(id) ? { id, ok: false, error } : { id, ok: false, error: 'unknown enrollment' };
+        if (found.size === 0) return ids.map(fail('unknown enrollment'));
+        const inserted = first(await insertCommand(trx, command.uuid, command.requestType, command.raw, at));
         if (!inserted) return ids.map(fail('command UUID already exists'));
-        const queued = [...known].map((id) => ({
-          enrollment_id: id,
-          command_uuid: command.uuid,
-          priority: command.priority ?? 0,
-          status: 'queued',
-          not_now_tally: 0,
-          expires_at: command.expiresAt ? command.expiresAt.getTime() : null,
-          created_at: at,
-          updated_at: at,
-        }));
-        for (const part of chunks(queued, 200)) await trx.insertInto('queue').values(part).execute();
-        return ids.map((id) => (known.has(id) ? { id, ok: true } : fail('unknown enrollment')(id)));
+        const expiresAt = command.expiresAt ? command.expiresAt.getTime() : null;
+        if (found.size === 1) await queueOne(trx, [...found][0]!, command.uuid, command.priority ?? 0, expiresAt, at, at);
+        else {
+          const queued = [...found].map((id) => ({
+            enrollment_id: id,
+            command_uuid: command.uuid,
+            priority: command.priority ?? 0,
+            status: 'queued',
+            not_now_tally: 0,
+            expires_at: expiresAt,
+            created_at: at,
+            updated_at: at,
+          }));
+          for (const part of chunks(queued, 200)) await trx.insertInto('queue').values(part).execute();
+        }
+        return ids.map((id) => (found.has(id) ? { id, ok: true } : fail('unknown enrollment')(id)));
       });
     },
 

@@ -1,5 +1,5 @@
 // Enrollments: the Authenticate → TokenUpdate → CheckOut lifecycle, inventory and bootstrap token.
-import { sql, type Selectable } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely';
 import type {
   AuthenticateInput,
   TokenUpdateInput,
@@ -10,9 +10,10 @@ import type {
   Inventory,
   Platform,
 } from './types.js';
-import type { EnrollmentsTable } from './schema.js';
+import type { Database, EnrollmentsTable } from './schema.js';
 import { likePrefix, oneOf, toDate, type Ctx } from './context.js';
 import { applyInventory, osKey } from './inventory.js';
+import { first, memoQuery } from './memo.js';
 
 const inventoryColumns = {
   serialNumber: 'serial_number',
@@ -86,6 +87,18 @@ function channelRow(input: AuthenticateInput | TokenUpdateInput) {
   };
 }
 
+// The queries every device's requests run (certificate binding, enrollment lookups), built once.
+const byId = memoQuery((db: Kysely<Database>, id: string) => db.selectFrom('enrollments').selectAll().where('id', '=', id));
+const certHashSet = memoQuery((db: Kysely<Database>, certHash: string, at: number, id: string, bound: string) =>
+  db
+    .updateTable('enrollments')
+    .set({ cert_hash: certHash, bind_pending: 0, updated_at: at })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('cert_hash', 'is', null), eb('cert_hash', '!=', bound), eb('bind_pending', '!=', 0)])));
+const bindPendingOf = memoQuery((db: Kysely<Database>, id: string) => db.selectFrom('enrollments').select('bind_pending').where('id', '=', id));
+const idsByCertHash = memoQuery((db: Kysely<Database>, certHash: string) =>
+  db.selectFrom('enrollments').select('id').where('cert_hash', '=', certHash).orderBy('id'));
+
 export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
   return {
     async authenticate(input: AuthenticateInput) {
@@ -94,38 +107,40 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
       const inventory = inventoryRow(input.inventory);
       const reset = { enabled: 0, token_update_tally: 0, awaiting_configuration: 0, last_seen_at: at, updated_at: at };
       await db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('enrollments')
-          .values({ id: input.id, ...identity, ...inventory, ...reset, cert_hash: input.certHash ?? null, created_at: at })
-          .onConflict((oc) =>
-            oc.column('id').doUpdateSet({
-              ...identity,
-              ...inventory,
-              ...reset,
-              ...(input.certHash ? { cert_hash: input.certHash } : {}),
-            }),
-          )
-          .execute();
+        const upsert = (q: QueryCreator<Database>) =>
+          q
+            .insertInto('enrollments')
+            .values({ id: input.id, ...identity, ...inventory, ...reset, cert_hash: input.certHash ?? null, created_at: at })
+            .onConflict((oc) =>
+              oc.column('id').doUpdateSet({
+                ...identity,
+                ...inventory,
+                ...reset,
+                ...(input.certHash ? { cert_hash: input.certHash } : {}),
+              }),
+            );
         // A re-enrollment starts fresh: the channel (and, for a device channel, its user channels)
         // is disabled until TokenUpdate and nothing queued before it will be sent.
-        const channels =
-          input.id === input.deviceId
-            ? trx.selectFrom('enrollments').select('id').where('device_id', '=', input.id)
-            : trx.selectFrom('enrollments').select('id').where('id', '=', input.id);
-        if (input.id === input.deviceId) {
-          await trx
-            .updateTable('enrollments')
-            .set({ enabled: 0, token_update_tally: 0, updated_at: at })
-            .where('device_id', '=', input.id)
-            .where('id', '!=', input.id)
-            .execute();
+        const device = input.id === input.deviceId;
+        const channels = (q: QueryCreator<Database>) =>
+          device
+            ? q.selectFrom('enrollments').select('id').where('device_id', '=', input.id)
+            : q.selectFrom('enrollments').select('id').where('id', '=', input.id);
+        const others = (q: QueryCreator<Database>) =>
+          q.updateTable('enrollments').set({ enabled: 0, token_update_tally: 0, updated_at: at }).where('device_id', '=', input.id).where('id', '!=', input.id);
+        const cancel = (q: QueryCreator<Database>) =>
+          q.updateTable('queue').set({ status: 'cancelled', updated_at: at }).where('enrollment_id', 'in', channels(q)).where('status', '=', 'queued');
+        if (dialect === 'postgres') {
+          // One statement (they touch different rows, and no queue row can wait on a new channel).
+          // (The WITH clauses only add tables to the query's type: the upsert is typed on the schema.)
+          const withCancel = trx.with('cancelled', (w) => cancel(w as unknown as QueryCreator<Database>).returning('seq'));
+          const q = device ? withCancel.with('others', (w) => others(w as unknown as QueryCreator<Database>).returning('id')) : withCancel;
+          await upsert(q as unknown as QueryCreator<Database>).execute();
+        } else {
+          await upsert(trx).execute();
+          if (device) await others(trx).execute();
+          await cancel(trx).execute();
         }
-        await trx
-          .updateTable('queue')
-          .set({ status: 'cancelled', updated_at: at })
-          .where('enrollment_id', 'in', channels)
-          .where('status', '=', 'queued')
-          .execute();
         // A device channel's Authenticate seeds (or refreshes) its inventory row, history included.
         // What belongs to the enrollment (supervision, ADE) is unknown again until the device says.
         if (input.id === input.deviceId) {
@@ -178,7 +193,7 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
     },
 
     async getEnrollment(id) {
-      const row = await db.selectFrom('enrollments').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = first(await byId(db, id));
       return row ? toEnrollment(row) : null;
     },
 
@@ -226,11 +241,9 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
     },
 
     async setCertHash(id, certHash, at) {
-      await db
-        .updateTable('enrollments')
-        .set({ cert_hash: certHash, bind_pending: 0, updated_at: at.getTime() })
-        .where('id', '=', id)
-        .execute();
+      // Nothing to write when it is bound already (Authenticate stores the hash itself): an enrollment
+      // row version costs an entry in each of its many indexes.
+      await certHashSet(db, certHash, at.getTime(), id, certHash);
     },
 
     async markBindPending(deviceId, at) {
@@ -243,18 +256,12 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
     },
 
     async bindPending(deviceId) {
-      const row = await db.selectFrom('enrollments').select('bind_pending').where('id', '=', deviceId).executeTakeFirst();
+      const row = first(await bindPendingOf(db, deviceId));
       return Number(row?.bind_pending ?? 0) === 1;
     },
 
     async enrollmentIdsByCertHash(certHash) {
-      const rows = await db
-        .selectFrom('enrollments')
-        .select('id')
-        .where('cert_hash', '=', certHash)
-        .orderBy('id')
-        .execute();
-      return rows.map((r) => r.id);
+      return (await idsByCertHash(db, certHash)).rows.map((r) => r.id);
     },
 
     async setBootstrapToken(deviceId, token, at) {

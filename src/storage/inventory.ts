@@ -7,7 +7,8 @@ import type { Platform } from '../mdm/types.js';
 import type { Database } from './schema.js';
 import type { DueInventory, InventoryStore, InventoryUpsertOptions, InventoryUpsertResult } from './types-inventory.js';
 import { inventoryPhase, type InventoryDb, type InventoryTables } from './inventory-schema.js';
-import { chunks, oneOf, toDate, type Ctx } from './context.js';
+import { chunks, inList, listParam, oneOf, toDate, type Ctx } from './context.js';
+import { first, memoQuery } from './memo.js';
 import { versionKey } from '../mdm/version.js';
 
 type Row = Selectable<InventoryTables['device_inventory']>;
@@ -236,13 +237,28 @@ function dueWhere(at: Date, intervalMs: number) {
   return sql<boolean>`coalesce(information_at, 0) < ${bound} and coalesce(queried_at, 0) < ${bound}`;
 }
 
+// A device's inventory row, read and marked as its answers come (memo.ts: built once).
+const inventoryOf = memoQuery((db: InventoryDb, deviceId: string) => db.selectFrom('device_inventory').selectAll().where('device_id', '=', deviceId));
+const queriedAt = memoQuery((db: InventoryDb, at: number, deviceId: string) =>
+  db.updateTable('device_inventory').set({ queried_at: at }).where('device_id', '=', deviceId));
+
 export function inventoryStore({ db: base, dialect }: Ctx): InventoryStore {
   const db: InventoryDb = base.withTables<InventoryTables>();
+  // Asked at each device's first TokenUpdate (memo.ts: built once).
+  const queuedOf = memoQuery((d: InventoryDb, ids: string | string[], types: string | string[]) =>
+    d
+      .selectFrom('queue')
+      .innerJoin('commands', 'commands.uuid', 'queue.command_uuid')
+      .select(['queue.enrollment_id', 'commands.request_type'])
+      .distinct()
+      .where(inList(dialect, 'queue.enrollment_id', ids))
+      .where('queue.status', '=', 'queued')
+      .where(inList(dialect, 'commands.request_type', types)));
   return {
     upsertInventory: (deviceId, patch, at, opts) => base.transaction().execute((trx) => applyInventory(trx, dialect, deviceId, patch, at, opts)),
 
     async getInventory(deviceId) {
-      const row = await db.selectFrom('device_inventory').selectAll().where('device_id', '=', deviceId).executeTakeFirst();
+      const row = first(await inventoryOf(db, deviceId));
       return row ? toInventory(row) : null;
     },
 
@@ -297,22 +313,14 @@ export function inventoryStore({ db: base, dialect }: Ctx): InventoryStore {
     },
 
     async markInventoryQueried(deviceId, at) {
-      await db.updateTable('device_inventory').set({ queried_at: at.getTime() }).where('device_id', '=', deviceId).execute();
+      await queriedAt(db, at.getTime(), deviceId);
     },
 
     async queuedCommandsOf(enrollmentIds, requestTypes) {
       const found = new Map(requestTypes.map((t) => [t, new Set<string>()]));
       if (requestTypes.length === 0) return found;
       for (const ids of chunks([...new Set(enrollmentIds)])) {
-        const rows = await db
-          .selectFrom('queue')
-          .innerJoin('commands', 'commands.uuid', 'queue.command_uuid')
-          .select(['queue.enrollment_id', 'commands.request_type'])
-          .distinct()
-          .where(oneOf(dialect, 'queue.enrollment_id', ids))
-          .where('queue.status', '=', 'queued')
-          .where('commands.request_type', 'in', [...requestTypes])
-          .execute();
+        const { rows } = await queuedOf(db, listParam(dialect, ids), listParam(dialect, requestTypes));
         for (const r of rows) found.get(r.request_type)?.add(r.enrollment_id);
       }
       return found;

@@ -1,6 +1,12 @@
 // Push state: the APNs certificate, who can be pushed, and a log of every push attempt.
 import type { PushStore, PushTarget } from './types.js';
+import type { Kysely } from 'kysely';
 import { chunks, inParts, oneOf, toDate, type Ctx } from './context.js';
+import type { Database } from './schema.js';
+import { first, memoQuery } from './memo.js';
+
+// Read before every push (memo.ts: built once).
+const newestPushCert = memoQuery((db: Kysely<Database>) => db.selectFrom('push_certs').selectAll().orderBy('updated_at', 'desc').limit(1));
 
 export function pushStore({ db, dialect }: Ctx): PushStore {
   return {
@@ -20,12 +26,7 @@ export function pushStore({ db, dialect }: Ctx): PushStore {
 
     /** The most recently saved certificate. */
     async getPushCert() {
-      const r = await db
-        .selectFrom('push_certs')
-        .selectAll()
-        .orderBy('updated_at', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+      const r = first(await newestPushCert(db));
       return r
         ? { topic: r.topic, certPem: r.cert_pem, keyPem: r.key_pem, notAfter: toDate(r.not_after), updatedAt: toDate(r.updated_at) }
         : null;

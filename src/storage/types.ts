@@ -247,7 +247,7 @@ export interface EnrollmentStore {
   listEnrollments(filter: EnrollmentFilter): Promise<EnrollmentRecord[]>;
   updateInventory(id: string, inventory: Inventory, at: Date): Promise<void>;
   touch(id: string, at: Date): Promise<void>;
-  /** Bind an identity certificate (clears a pending binding). */
+  /** Bind an identity certificate (clears a pending binding); one already bound is left as it is. */
   setCertHash(id: string, certHash: string, at: Date): Promise<void>;
   /**
    * Mark a device channel moved in from another server (NanoMDM's /migration) whose identity is not

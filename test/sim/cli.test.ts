@@ -28,6 +28,40 @@ test('--bench enrolls the devices and reports rates, latencies and errors', asyn
   assert.ok(figures.idleFleet.simRssMb > 0 && figures.idleFleet.simHeapMb > 0);
   assert.ok(figures.idleFleet.serverRssMb > 0 && figures.serverRssMb > 0, 'the server is this test process');
   assert.match(stderr, /idle fleet of 4 devices/);
+  // keep-alive by default: the load's sessions (4 at once) reuse the connections they opened
+  assert.equal(figures.newConnectionEvery, 0);
+  assert.ok(figures.connectionsOpened <= 4, `${figures.connectionsOpened} connections for the load`);
+});
+
+test('--new-connection-every churns connections; --server-pid gives server CPU per enrollment step and for the cold and warm load', async () => {
+  let accepted = 0;
+  const count = () => { accepted++; };
+  h.server.app.server.on('connection', count);
+  try {
+    const { stdout } = await updraft(['--server', h.url, '--count', '3', '--bench', '--duration', '1', '--key-type', 'rsa', '--keys', '1', '--digest', 'sha1', '--concurrency', '2', '--new-connection-every', '2', '--server-pid', String(process.pid)]);
+    type Cpu = { requests: number; serverCpuMs: number; serverCpuMsPerRequest: number | null };
+    const f = JSON.parse(stdout) as Record<string, number> & { serverCpuByEnrollmentStep: Array<Cpu & { step: string }>; serverCpuCold: Cpu & { checkins: number }; serverCpuWarm: Cpu };
+    assert.equal(f.enrolled, 3);
+    assert.equal(f.errors, 0);
+    // every second request closes its connection: the load opened about half as many connections as it sent requests, and the server saw them
+    assert.equal(f.newConnectionEvery, 2);
+    assert.ok(f.connectionsOpened >= f.roundTrips / 2 - 2, `${f.connectionsOpened} connections for ${f.roundTrips} requests`);
+    assert.ok(accepted >= f.connectionsOpened, `the server accepted ${accepted}`);
+    const steps = f.serverCpuByEnrollmentStep;
+    assert.deepEqual(steps.map((s) => s.step), ['profile', 'SCEP GetCACaps', 'SCEP GetCACert', 'SCEP PKIOperation', 'Authenticate', 'TokenUpdate', 'SetBootstrapToken', 'first command session', 'DeclarativeManagement sync']);
+    for (const s of steps.slice(0, 5)) assert.equal(s.requests, 3, `${s.step}: one request per device`);
+    for (const s of steps) {
+      assert.ok(s.serverCpuMs >= 0);
+      assert.equal(s.serverCpuMsPerRequest === null, s.requests === 0, s.step);
+    }
+    assert.ok(steps.reduce((n, s) => n + s.serverCpuMs, 0) > 0, 'enrollment costs the server CPU');
+    assert.equal(f.serverCpuCold.checkins, 3, 'cold: the first check-ins, one per device of a fleet under 250');
+    assert.ok(f.serverCpuCold.requests >= 3 && f.serverCpuWarm.requests > 0);
+    assert.ok(f.serverCpuCold.requests + f.serverCpuWarm.requests >= f.roundTrips);
+    assert.ok(f.serverCpuMsPerRoundTrip >= 0);
+  } finally {
+    h.server.app.server.off('connection', count);
+  }
 });
 
 test('a fresh fleet enrolls in a child process: the state file it wrote is kept with --state, a temporary one is removed', async () => {
@@ -63,6 +97,8 @@ test('bad flags are refused with the reason', async () => {
     [['--scenario', 'no-such'], /no scenario "no-such"/],
     [['--key-type', 'dsa'], /--key-type must be rsa or ec/],
     [['--server-pid', 'x'], /--server-pid must be a number/],
+    [['--new-connection-every', '-1'], /--new-connection-every must be a number/],
+    [['--server-db', 'updraft'], /--server-db goes with --server-pid/],
   ] as const) {
     await assert.rejects(updraft(['--server', h.url, ...args]), (err: { code: number; stderr: string }) => {
       assert.equal(err.code, 1);
@@ -79,5 +115,5 @@ test('help stays complete with lazily loaded commands: every command listed, sim
     assert.match(top, new RegExp(`^  ${c}\\b`, 'm'), `updraft --help lists ${c}`);
   }
   const sim = (await updraft(['--help'])).stdout;
-  for (const o of ['--count', '--mix', '--scenario', '--state', '--offset', '--concurrency', '--keys', '--key-type', '--bench', '--server-pid']) assert.ok(sim.includes(o), `sim --help lists ${o}`);
+  for (const o of ['--count', '--mix', '--scenario', '--state', '--offset', '--concurrency', '--keys', '--key-type', '--bench', '--server-pid', '--new-connection-every', '--server-db']) assert.ok(sim.includes(o), `sim --help lists ${o}`);
 });
