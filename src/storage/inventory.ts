@@ -1,7 +1,7 @@
 // Device inventory: the row per device channel, its history, and the schedule's bookkeeping.
 // An upsert reads the row (locked on PostgreSQL), diffs the patch against it, and writes the row,
 // one history row per changed field and the enrollment's own inventory columns in one transaction.
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely';
 import type { DeviceInventory, InventoryChange, InventoryPatch } from '../osupdate/types.js';
 import type { Platform } from '../mdm/types.js';
 import type { Database } from './schema.js';
@@ -200,14 +200,18 @@ export async function applyInventory(
   }
   if (opts.information) set.information_at = now;
   if (opts.security) set.security_at = now;
-  await db.updateTable('device_inventory').set(set as Partial<Row>).where('device_id', '=', deviceId).execute();
-  if (changes.length > 0) {
-    await db
-      .insertInto('inventory_history')
-      .values(changes.map((c) => ({
-        device_id: deviceId, field: c.field, old_value: JSON.stringify(c.oldValue ?? null), new_value: JSON.stringify(c.newValue ?? null), at: now,
-      })))
-      .execute();
+  type Q = QueryCreator<Database & InventoryTables>;
+  const update = (q: Q) => q.updateTable('device_inventory').set(set as Partial<Row>).where('device_id', '=', deviceId);
+  const history = (q: Q) =>
+    q.insertInto('inventory_history').values(changes.map((c) => ({
+      device_id: deviceId, field: c.field, old_value: JSON.stringify(c.oldValue ?? null), new_value: JSON.stringify(c.newValue ?? null), at: now,
+    })));
+  if (changes.length > 0 && dialect === 'postgres') {
+    // One statement on PostgreSQL: the history rows are a WITH of the update (the casts: WITH only adds its name to the type).
+    await update(db.with('history', (w) => history(w as unknown as Q).returning('id')) as unknown as Q).execute();
+  } else {
+    await update(db).execute();
+    if (changes.length > 0) await history(db).execute();
   }
   const mirrored: Partial<Record<(typeof ENROLLMENT)[keyof typeof ENROLLMENT], string>> = {};
   for (const [field, column] of Object.entries(ENROLLMENT) as Array<[keyof typeof ENROLLMENT, (typeof ENROLLMENT)[keyof typeof ENROLLMENT]]>) {
