@@ -16,11 +16,10 @@ export function register(program: Command): void {
       // burst) up to 2 × 16 MB, which then stays resident. The server's long-lived state lives in the old
       // generation and a request's garbage dies young, so the young generation grows no further: ~15 MB
       // less peak RSS under the client bench (docs/performance.md). Set here, at run time: given on
-      // Node 20's command line the same flag has no effect. --optimize-for-size makes V8's collector favour
-      // memory (the old generation grows less between full collections, more of it is compacted): 109–110 → 101 MB peak under the client bench, server
-      // CPU within the noise. (Starting a worker thread would reset both flags: the server starts none.)
+      // Node 20's command line the same flag has no effect. (Starting a worker thread resets it: the
+      // server starts none.) --optimize-for-size or --heap-growing-percent=20 would save another ~9 MB
+      // of peak RSS, at a CPU price (docs/performance.md).
       setFlagsFromString('--semi-space-growth-factor=1');
-      setFlagsFromString('--optimize-for-size');
       const { startServer } = await import('../server.js'); // loaded here: the other commands stay light
       const server = await startServer(config);
       let pushHint: string | null = null;

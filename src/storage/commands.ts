@@ -1,10 +1,10 @@
 // The command queue: a command is stored once and queued per enrollment; results land on the
 // queue row. Order is priority (higher first) then enqueue order (the seq column). Results and the
 // next command of a report are in report.ts.
-import { sql, type Kysely, type Selectable, type SqlBool } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { CommandDetail, CommandStore, EnqueueOutcome, QueueEntry, QueueStatus, ResultStatus } from './types.js';
 import type { Database, QueueTable } from './schema.js';
-import { chunks, toDate, type Ctx } from './context.js';
+import { chunks, inList, listParam, toDate, type Ctx } from './context.js';
 import { first, memoQuery } from './memo.js';
 
 /** The queue status each final result status moves a command to (NotNow keeps it queued). */
@@ -35,17 +35,13 @@ function toEntry(r: QueueRow): QueueEntry {
 
 // An enqueue's statements, built once (memo.ts): a device's own commands (inventory queries, DDM)
 // are queued one enrollment at a time while it enrolls.
-const known = {
-  // the ids as one parameter (context.ts oneOf): a JSON array for SQLite, a text[] for PostgreSQL
-  sqlite: memoQuery((db: Kysely<Database>, ids: string) => db.selectFrom('enrollments').select('id').where(sql<SqlBool>`id in (select value from json_each(${ids}))`)),
-  postgres: memoQuery((db: Kysely<Database>, ids: string[]) => db.selectFrom('enrollments').select('id').where(sql<SqlBool>`id = any(${ids}::text[])`)),
-};
 const insertCommand = memoQuery((db: Kysely<Database>, uuid: string, requestType: string, raw: Buffer, at: number) =>
   db.insertInto('commands').values({ uuid, request_type: requestType, raw, created_at: at }).onConflict((oc) => oc.doNothing()).returning('uuid'));
 const queueOne = memoQuery((db: Kysely<Database>, id: string, uuid: string, priority: number, expiresAt: number | null, at: number, at2: number) =>
   db.insertInto('queue').values({ enrollment_id: id, command_uuid: uuid, priority, status: 'queued', not_now_tally: 0, expires_at: expiresAt, created_at: at, updated_at: at2 }));
 
 export function commandStore({ db, dialect }: Ctx): Omit<CommandStore, 'reportAndNext'> {
+  const knownOf = memoQuery((d: Kysely<Database>, ids: string | string[]) => d.selectFrom('enrollments').select('id').where(inList(dialect, 'id', ids)));
   const lowerUuid = sql<string>`lower(${sql.ref('command_uuid')})`;
   const queueWithType = () =>
     db.selectFrom('queue').innerJoin('commands', 'commands.uuid', 'queue.command_uuid');
@@ -55,7 +51,7 @@ export function commandStore({ db, dialect }: Ctx): Omit<CommandStore, 'reportAn
       const ids = [...new Set(enrollmentIds)];
       const at = command.at.getTime();
       return db.transaction().execute(async (trx) => {
-        const { rows } = dialect === 'postgres' ? await known.postgres(trx, ids) : await known.sqlite(trx, JSON.stringify(ids));
+        const { rows } = await knownOf(trx, listParam(dialect, ids));
         const found = new Set(rows.map((r) => r.id));
         const fail = (error: string) => (id: string): EnqueueOutcome =>
           found.has(id) ? { id, ok: false, error } : { id, ok: false, error: 'unknown enrollment' };

@@ -33,9 +33,18 @@ export async function inParts<DB, T>(db: Kysely<DB>, parts: T[][], write: (db: K
 
 /** `column` is one of `values`, bound as a single parameter however many values there are. */
 export function oneOf(dialect: Dialect, column: string, values: readonly string[]): RawBuilder<SqlBool> {
+  return inList(dialect, column, listParam(dialect, values));
+}
+
+/** The one parameter oneOf binds for `values`: a text[] for PostgreSQL, a JSON array for SQLite. */
+export const listParam = (dialect: Dialect, values: readonly string[]): string | string[] =>
+  dialect === 'postgres' ? [...values] : JSON.stringify(values);
+
+/** oneOf with its parameter given as is (listParam): for memo queries, whose arguments bind unchanged. */
+export function inList(dialect: Dialect, column: string, param: string | string[]): RawBuilder<SqlBool> {
   return dialect === 'postgres'
-    ? sql<SqlBool>`${sql.ref(column)} = any(${[...values]}::text[])`
-    : sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`;
+    ? sql<SqlBool>`${sql.ref(column)} = any(${param}::text[])`
+    : sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${param}))`;
 }
 
 /** A LIKE pattern matching strings that start with `prefix` (use with ESCAPE '\'). */

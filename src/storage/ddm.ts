@@ -1,7 +1,8 @@
 // DDM storage: declarations, sets, set ↔ enrollment assignments, effective declaration sets and the
 // per-enrollment sync state. Status reports and asset data are in ddm-status.ts.
 import type { DdmDeclarationRecord, DdmItemRecord, DdmKind, DdmSetRecord, DdmStore, DdmSyncState } from './types.js';
-import { chunks, toDate, type Ctx } from './context.js';
+import { chunks, inList, listParam, toDate, type Ctx } from './context.js';
+import { memoQuery } from './memo.js';
 import { ddmDb, type DdmDb, type DdmTables } from './ddm-schema.js';
 import { ddmStatusStore } from './ddm-status.js';
 
@@ -62,6 +63,29 @@ async function sets(db: DdmDb, names?: string[]): Promise<DdmSetRecord[]> {
 
 export function ddmStore(ctx: Ctx): DdmStore {
   const db = ddmDb(ctx);
+  const { dialect } = ctx;
+  // A DDM sync of one device or a whole campaign batch: the ids as one parameter, built once (memo.ts).
+  const effectiveOf = memoQuery((d: DdmDb, ids: string | string[]) =>
+    d
+      .selectFrom('ddm_enrollment_sets as es')
+      .innerJoin('ddm_set_declarations as sd', 'sd.set_name', 'es.set_name')
+      .innerJoin('ddm_declarations as d', 'd.identifier', 'sd.identifier')
+      .select(['es.enrollment_id', 'd.identifier', 'd.type', 'd.kind', 'd.server_token'])
+      .distinct()
+      .where(inList(dialect, 'es.enrollment_id', ids))
+      .orderBy('es.enrollment_id')
+      .orderBy('d.identifier'));
+  const syncOf = memoQuery((d: DdmDb, ids: string | string[]) => d.selectFrom('ddm_sync').selectAll().where(inList(dialect, 'enrollment_id', ids)));
+  const supersede = memoQuery((d: DdmDb, at: number, ids: string | string[]) =>
+    d
+      .updateTable('queue')
+      .set({ status: 'cancelled', updated_at: at })
+      .where(inList(dialect, 'enrollment_id', ids))
+      .where('status', '=', 'queued')
+      .where('sent_at', 'is', null)
+      .where(({ exists, selectFrom }) =>
+        exists(selectFrom('commands').select('uuid').whereRef('commands.uuid', '=', 'queue.command_uuid').where('commands.request_type', '=', 'DeclarativeManagement')),
+      ));
   return {
     async ddmPutDeclaration(d, at) {
       const prev = await db
@@ -191,16 +215,7 @@ export function ddmStore(ctx: Ctx): DdmStore {
     async ddmEffectiveItems(enrollmentIds) {
       const out = new Map<string, DdmItemRecord[]>();
       for (const part of chunks([...new Set(enrollmentIds)])) {
-        const rows = await db
-          .selectFrom('ddm_enrollment_sets as es')
-          .innerJoin('ddm_set_declarations as sd', 'sd.set_name', 'es.set_name')
-          .innerJoin('ddm_declarations as d', 'd.identifier', 'sd.identifier')
-          .select(['es.enrollment_id', 'd.identifier', 'd.type', 'd.kind', 'd.server_token'])
-          .distinct()
-          .where('es.enrollment_id', 'in', part)
-          .orderBy('es.enrollment_id')
-          .orderBy('d.identifier')
-          .execute();
+        const { rows } = await effectiveOf(db, listParam(dialect, part));
         for (const r of rows) {
           const list = out.get(r.enrollment_id) ?? [];
           list.push({ identifier: r.identifier, type: r.type, kind: r.kind as DdmKind, serverToken: r.server_token });
@@ -213,7 +228,7 @@ export function ddmStore(ctx: Ctx): DdmStore {
     async ddmSyncStates(enrollmentIds) {
       const out = new Map<string, DdmSyncState>();
       for (const part of chunks([...new Set(enrollmentIds)])) {
-        const rows = await db.selectFrom('ddm_sync').selectAll().where('enrollment_id', 'in', part).execute();
+        const { rows } = await syncOf(db, listParam(dialect, part));
         for (const r of rows) {
           out.set(r.enrollment_id, { enrollmentId: r.enrollment_id, declarationsToken: r.declarations_token, changedAt: toDate(r.changed_at) });
         }
@@ -239,22 +254,8 @@ export function ddmStore(ctx: Ctx): DdmStore {
     async ddmSupersedeSyncCommands(enrollmentIds, at) {
       let n = 0;
       for (const part of chunks([...new Set(enrollmentIds)])) {
-        const res = await db
-          .updateTable('queue')
-          .set({ status: 'cancelled', updated_at: at.getTime() })
-          .where('enrollment_id', 'in', part)
-          .where('status', '=', 'queued')
-          .where('sent_at', 'is', null)
-          .where(({ exists, selectFrom }) =>
-            exists(
-              selectFrom('commands')
-                .select('uuid')
-                .whereRef('commands.uuid', '=', 'queue.command_uuid')
-                .where('commands.request_type', '=', 'DeclarativeManagement'),
-            ),
-          )
-          .executeTakeFirst();
-        n += Number(res.numUpdatedRows);
+        const res = await supersede(db, at.getTime(), listParam(dialect, part));
+        n += Number(res.numAffectedRows ?? 0);
       }
       return n;
     },

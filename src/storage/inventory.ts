@@ -7,7 +7,7 @@ import type { Platform } from '../mdm/types.js';
 import type { Database } from './schema.js';
 import type { DueInventory, InventoryStore, InventoryUpsertOptions, InventoryUpsertResult } from './types-inventory.js';
 import { inventoryPhase, type InventoryDb, type InventoryTables } from './inventory-schema.js';
-import { chunks, oneOf, toDate, type Ctx } from './context.js';
+import { chunks, inList, listParam, oneOf, toDate, type Ctx } from './context.js';
 import { first, memoQuery } from './memo.js';
 import { versionKey } from '../mdm/version.js';
 
@@ -244,6 +244,16 @@ const queriedAt = memoQuery((db: InventoryDb, at: number, deviceId: string) =>
 
 export function inventoryStore({ db: base, dialect }: Ctx): InventoryStore {
   const db: InventoryDb = base.withTables<InventoryTables>();
+  // Asked at each device's first TokenUpdate (memo.ts: built once).
+  const queuedOf = memoQuery((d: InventoryDb, ids: string | string[], types: string | string[]) =>
+    d
+      .selectFrom('queue')
+      .innerJoin('commands', 'commands.uuid', 'queue.command_uuid')
+      .select(['queue.enrollment_id', 'commands.request_type'])
+      .distinct()
+      .where(inList(dialect, 'queue.enrollment_id', ids))
+      .where('queue.status', '=', 'queued')
+      .where(inList(dialect, 'commands.request_type', types)));
   return {
     upsertInventory: (deviceId, patch, at, opts) => base.transaction().execute((trx) => applyInventory(trx, dialect, deviceId, patch, at, opts)),
 
@@ -310,15 +320,7 @@ export function inventoryStore({ db: base, dialect }: Ctx): InventoryStore {
       const found = new Map(requestTypes.map((t) => [t, new Set<string>()]));
       if (requestTypes.length === 0) return found;
       for (const ids of chunks([...new Set(enrollmentIds)])) {
-        const rows = await db
-          .selectFrom('queue')
-          .innerJoin('commands', 'commands.uuid', 'queue.command_uuid')
-          .select(['queue.enrollment_id', 'commands.request_type'])
-          .distinct()
-          .where(oneOf(dialect, 'queue.enrollment_id', ids))
-          .where('queue.status', '=', 'queued')
-          .where('commands.request_type', 'in', [...requestTypes])
-          .execute();
+        const { rows } = await queuedOf(db, listParam(dialect, ids), listParam(dialect, requestTypes));
         for (const r of rows) found.get(r.request_type)?.add(r.enrollment_id);
       }
       return found;
