@@ -147,6 +147,20 @@ function comparable(field: Field, v: unknown): string {
  * `syncEnrollment: false` when the caller has just written the enrollment's columns itself; `seed`
  * when the row is most likely new (Authenticate).
  */
+// Every inventory write starts with one of these (memo.ts: built once): seed the row, or read it
+// (locked on PostgreSQL, where answers of one device may race; SQLite writes one at a time).
+const seedRow = memoQuery((db: InventoryDb, deviceId: string, phase: number, now: number) =>
+  db
+    .insertInto('device_inventory')
+    .values({ device_id: deviceId, phase, bootstrap_token_escrowed: 0, data: '{}', updated_at: now })
+    .onConflict((oc) => oc.column('device_id').doNothing())
+    .returningAll());
+const inventoryOf = memoQuery((db: InventoryDb, deviceId: string) => db.selectFrom('device_inventory').selectAll().where('device_id', '=', deviceId));
+const lockRow = {
+  sqlite: inventoryOf,
+  postgres: memoQuery((db: InventoryDb, deviceId: string) => db.selectFrom('device_inventory').selectAll().where('device_id', '=', deviceId).forUpdate()),
+};
+
 export async function applyInventory(
   trx: Kysely<Database>,
   dialect: Ctx['dialect'],
@@ -157,16 +171,8 @@ export async function applyInventory(
 ): Promise<InventoryUpsertResult> {
   const db = trx.withTables<InventoryTables>();
   const now = at.getTime();
-  const insert = () =>
-    db
-      .insertInto('device_inventory')
-      .values({ device_id: deviceId, phase: inventoryPhase(deviceId), bootstrap_token_escrowed: 0, data: '{}', updated_at: now })
-      .onConflict((oc) => oc.column('device_id').doNothing())
-      .returningAll()
-      .executeTakeFirst();
-  let q = db.selectFrom('device_inventory').selectAll().where('device_id', '=', deviceId);
-  if (dialect === 'postgres') q = q.forUpdate();
-  const lock = () => q.executeTakeFirst();
+  const insert = async () => first(await seedRow(db, deviceId, inventoryPhase(deviceId), now));
+  const lock = async () => first(await lockRow[dialect](db, deviceId));
   // Authenticate seeds the row (insert first: one statement for a new device); later answers find
   // it (read and lock first). Either falls back to the other when wrong.
   let row = opts.seed ? await insert() : await lock();
@@ -241,8 +247,7 @@ function dueWhere(at: Date, intervalMs: number) {
   return sql<boolean>`coalesce(information_at, 0) < ${bound} and coalesce(queried_at, 0) < ${bound}`;
 }
 
-// A device's inventory row, read and marked as its answers come (memo.ts: built once).
-const inventoryOf = memoQuery((db: InventoryDb, deviceId: string) => db.selectFrom('device_inventory').selectAll().where('device_id', '=', deviceId));
+// A device's inventory row marked as its questions go out (memo.ts: built once).
 const queriedAt = memoQuery((db: InventoryDb, at: number, deviceId: string) =>
   db.updateTable('device_inventory').set({ queried_at: at }).where('device_id', '=', deviceId));
 
