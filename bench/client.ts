@@ -123,7 +123,7 @@ export function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProce
       const { port } = s.address() as net.AddressInfo;
       s.close(() => {
         const nodeArgs = (process.env.UPDRAFT_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
-        const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/updraft.js'), 'serve'], {
+        const child = spawn(process.execPath, [...nodeArgs, process.env.UPDRAFT_BENCH_BIN ?? join(root, 'bin/updraft.js'), 'serve'], {
           env: { ...process.env, ...env, UPDRAFT_LISTEN: `127.0.0.1:${port}`, UPDRAFT_PUBLIC_URL: `http://127.0.0.1:${port}`, UPDRAFT_LOG_LEVEL: 'warn', UPDRAFT_API_KEY: 'bench' },
           stdio: ['ignore', 'ignore', 'inherit'],
         });

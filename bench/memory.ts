@@ -69,7 +69,7 @@ export async function benchMemory(opts: { enrollments?: number; seconds?: number
       await seed(url, dataDir, n);
       const port = await freePort();
       const nodeArgs = (process.env.UPDRAFT_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --max-semi-space-size=1
-      const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/updraft.js'), 'serve'], {
+      const child = spawn(process.execPath, [...nodeArgs, process.env.UPDRAFT_BENCH_BIN ?? join(root, 'bin/updraft.js'), 'serve'], {
         env: { ...process.env, UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: url, UPDRAFT_LISTEN: `127.0.0.1:${port}`, UPDRAFT_LOG_LEVEL: 'warn', UPDRAFT_API_KEY: 'bench' },
         stdio: ['ignore', 'ignore', 'inherit'],
       });

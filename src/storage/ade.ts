@@ -59,6 +59,21 @@ function toRecord(r: Selectable<AdeEnrollmentsTable>): AdeEnrollmentRecord {
 // Looked up at every device's first TokenUpdate (memo.ts: built once).
 const byUdid = memoQuery((db: Db, udid: string) => db.selectFrom('ade_enrollments').selectAll().where('udid', '=', udid));
 
+// Run at every Authenticate: one statement decides. Served recently, and after the last Authenticate,
+// binds it (active); anything else leaves it inactive. Every SET expression reads the row as it was.
+// (memo.ts binds each argument once: the window's start is given once per use.)
+const fresh = (since: number) => sql<boolean>`served_at >= ${since} and (enrolled_at is null or enrolled_at < served_at)`;
+const bindServed = memoQuery((db: Db, udid: string, at: number, since1: number, since2: number, since3: number) =>
+  db
+    .updateTable('ade_enrollments')
+    .set({
+      enrolled_at: sql<number>`case when ${fresh(since1)} then ${at} else enrolled_at end`,
+      active: sql<number>`case when ${fresh(since2)} then 1 else 0 end`,
+      configured_at: sql<number | null>`case when ${fresh(since3)} then null else configured_at end`,
+    })
+    .where('udid', '=', udid)
+    .returningAll());
+
 export function adeStore(ctx: Ctx): AdeStore {
   const db = ctx.db as unknown as Db;
   const get = async (udid: string) => {
@@ -91,19 +106,8 @@ export function adeStore(ctx: Ctx): AdeStore {
 
     async bindAdeEnrollment(udid, at, windowMs) {
       const t = at.getTime();
-      // One statement decides: served recently, and after the last Authenticate, binds it (active);
-      // anything else leaves it inactive. Every SET expression reads the row as it was.
-      const fresh = sql<boolean>`served_at >= ${t - windowMs} and (enrolled_at is null or enrolled_at < served_at)`;
-      const row = await db
-        .updateTable('ade_enrollments')
-        .set({
-          enrolled_at: sql<number>`case when ${fresh} then ${t} else enrolled_at end`,
-          active: sql<number>`case when ${fresh} then 1 else 0 end`,
-          configured_at: sql<number | null>`case when ${fresh} then null else configured_at end`,
-        })
-        .where('udid', '=', udid)
-        .returningAll()
-        .executeTakeFirst();
+      const since = t - windowMs;
+      const row = first(await bindServed(db, udid, t, since, since, since));
       return row && row.active === 1 ? toRecord(row) : null;
     },
 

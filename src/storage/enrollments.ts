@@ -99,6 +99,46 @@ const bindPendingOf = memoQuery((db: Kysely<Database>, id: string) => db.selectF
 const idsByCertHash = memoQuery((db: Kysely<Database>, certHash: string) =>
   db.selectFrom('enrollments').select('id').where('cert_hash', '=', certHash).orderBy('id'));
 
+// Authenticate on SQLite (PostgreSQL runs them as CTEs of the upsert): a re-enrollment starts fresh.
+// The device's user channels are disabled, and nothing queued before it for the channel (a device
+// channel: with its user channels) will be sent.
+const disableUserChannels = memoQuery((db: Kysely<Database>, at: number, deviceId: string, notId: string) =>
+  db.updateTable('enrollments').set({ enabled: 0, token_update_tally: 0, updated_at: at }).where('device_id', '=', deviceId).where('id', '!=', notId));
+const cancelQueued = {
+  device: memoQuery((db: Kysely<Database>, at: number, deviceId: string) =>
+    db.updateTable('queue').set({ status: 'cancelled', updated_at: at })
+      .where('enrollment_id', 'in', db.selectFrom('enrollments').select('id').where('device_id', '=', deviceId)).where('status', '=', 'queued')),
+  user: memoQuery((db: Kysely<Database>, at: number, id: string) =>
+    db.updateTable('queue').set({ status: 'cancelled', updated_at: at }).where('enrollment_id', '=', id).where('status', '=', 'queued')),
+};
+
+// TokenUpdate: the upsert is one shape whatever the message carries. UnlockToken and the certificate
+// come only on some TokenUpdates: an absent one (null) keeps what is stored (coalesce).
+const tokenUpdated = memoQuery(
+  (db: Kysely<Database>, id: string, type: string, deviceId: string, udid: string | null, userId: string | null, userShortName: string | null,
+    userLongName: string | null, topic: string, pushToken: string, pushMagic: string, awaiting: number, unlockToken: Buffer | null,
+    certHash: string | null, lastSeen: number, updated: number, created: number) =>
+    db
+      .insertInto('enrollments')
+      .values({
+        id, type, device_id: deviceId, udid, user_id: userId, user_short_name: userShortName, user_long_name: userLongName, topic,
+        push_token: pushToken, push_magic: pushMagic, awaiting_configuration: awaiting, push_invalid_at: null, enabled: 1,
+        unlock_token: unlockToken, cert_hash: certHash, token_update_tally: 1, last_seen_at: lastSeen, updated_at: updated, created_at: created,
+      })
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          type: eb.ref('excluded.type'), device_id: eb.ref('excluded.device_id'), udid: eb.ref('excluded.udid'), user_id: eb.ref('excluded.user_id'),
+          user_short_name: eb.ref('excluded.user_short_name'), user_long_name: eb.ref('excluded.user_long_name'), topic: eb.ref('excluded.topic'),
+          push_token: eb.ref('excluded.push_token'), push_magic: eb.ref('excluded.push_magic'), awaiting_configuration: eb.ref('excluded.awaiting_configuration'),
+          push_invalid_at: null, enabled: 1, last_seen_at: eb.ref('excluded.last_seen_at'), updated_at: eb.ref('excluded.updated_at'),
+          unlock_token: eb.fn.coalesce('excluded.unlock_token', 'enrollments.unlock_token'),
+          cert_hash: eb.fn.coalesce('excluded.cert_hash', 'enrollments.cert_hash'),
+          token_update_tally: eb(eb.ref('enrollments.token_update_tally'), '+', 1),
+        })),
+      )
+      .returningAll(),
+);
+
 export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
   return {
     async authenticate(input: AuthenticateInput) {
@@ -138,8 +178,10 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
           await upsert(q as unknown as QueryCreator<Database>).execute();
         } else {
           await upsert(trx).execute();
-          if (device) await others(trx).execute();
-          await cancel(trx).execute();
+          if (device) {
+            await disableUserChannels(trx, at, input.id, input.id);
+            await cancelQueued.device(trx, at, input.id);
+          } else await cancelQueued.user(trx, at, input.id);
         }
         // A device channel's Authenticate seeds (or refreshes) its inventory row, history included.
         // What belongs to the enrollment (supervision, ADE) is unknown again until the device says.
@@ -153,34 +195,10 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
 
     async tokenUpdate(input) {
       const at = input.at.getTime();
-      const values = {
-        ...channelRow(input),
-        push_token: input.pushToken,
-        push_magic: input.pushMagic,
-        awaiting_configuration: input.awaitingConfiguration ? 1 : 0,
-        push_invalid_at: null,
-        enabled: 1,
-        last_seen_at: at,
-        updated_at: at,
-      };
-      // UnlockToken and the certificate come only on some TokenUpdates: keep what we have otherwise.
-      const optional = {
-        ...(input.unlockToken ? { unlock_token: input.unlockToken } : {}),
-        ...(input.certHash ? { cert_hash: input.certHash } : {}),
-      };
-      const row = await db
-        .insertInto('enrollments')
-        .values({ id: input.id, ...values, ...optional, token_update_tally: 1, created_at: at })
-        .onConflict((oc) =>
-          oc.column('id').doUpdateSet((eb) => ({
-            ...values,
-            ...optional,
-            token_update_tally: eb(eb.ref('enrollments.token_update_tally'), '+', 1),
-          })),
-        )
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return toEnrollment(row);
+      const c = channelRow(input);
+      const { rows } = await tokenUpdated(db, input.id, c.type, c.device_id, c.udid, c.user_id, c.user_short_name, c.user_long_name, c.topic,
+        input.pushToken, input.pushMagic, input.awaitingConfiguration ? 1 : 0, input.unlockToken ?? null, input.certHash || null, at, at, at);
+      return toEnrollment(rows[0]!);
     },
 
     async checkOut(id, at) {

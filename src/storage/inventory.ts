@@ -1,7 +1,7 @@
 // Device inventory: the row per device channel, its history, and the schedule's bookkeeping.
 // An upsert reads the row (locked on PostgreSQL), diffs the patch against it, and writes the row,
 // one history row per changed field and the enrollment's own inventory columns in one transaction.
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely';
 import type { DeviceInventory, InventoryChange, InventoryPatch } from '../osupdate/types.js';
 import type { Platform } from '../mdm/types.js';
 import type { Database } from './schema.js';
@@ -147,6 +147,20 @@ function comparable(field: Field, v: unknown): string {
  * `syncEnrollment: false` when the caller has just written the enrollment's columns itself; `seed`
  * when the row is most likely new (Authenticate).
  */
+// Every inventory write starts with one of these (memo.ts: built once): seed the row, or read it
+// (locked on PostgreSQL, where answers of one device may race; SQLite writes one at a time).
+const seedRow = memoQuery((db: InventoryDb, deviceId: string, phase: number, now: number) =>
+  db
+    .insertInto('device_inventory')
+    .values({ device_id: deviceId, phase, bootstrap_token_escrowed: 0, data: '{}', updated_at: now })
+    .onConflict((oc) => oc.column('device_id').doNothing())
+    .returningAll());
+const inventoryOf = memoQuery((db: InventoryDb, deviceId: string) => db.selectFrom('device_inventory').selectAll().where('device_id', '=', deviceId));
+const lockRow = {
+  sqlite: inventoryOf,
+  postgres: memoQuery((db: InventoryDb, deviceId: string) => db.selectFrom('device_inventory').selectAll().where('device_id', '=', deviceId).forUpdate()),
+};
+
 export async function applyInventory(
   trx: Kysely<Database>,
   dialect: Ctx['dialect'],
@@ -157,16 +171,8 @@ export async function applyInventory(
 ): Promise<InventoryUpsertResult> {
   const db = trx.withTables<InventoryTables>();
   const now = at.getTime();
-  const insert = () =>
-    db
-      .insertInto('device_inventory')
-      .values({ device_id: deviceId, phase: inventoryPhase(deviceId), bootstrap_token_escrowed: 0, data: '{}', updated_at: now })
-      .onConflict((oc) => oc.column('device_id').doNothing())
-      .returningAll()
-      .executeTakeFirst();
-  let q = db.selectFrom('device_inventory').selectAll().where('device_id', '=', deviceId);
-  if (dialect === 'postgres') q = q.forUpdate();
-  const lock = () => q.executeTakeFirst();
+  const insert = async () => first(await seedRow(db, deviceId, inventoryPhase(deviceId), now));
+  const lock = async () => first(await lockRow[dialect](db, deviceId));
   // Authenticate seeds the row (insert first: one statement for a new device); later answers find
   // it (read and lock first). Either falls back to the other when wrong.
   let row = opts.seed ? await insert() : await lock();
@@ -200,14 +206,18 @@ export async function applyInventory(
   }
   if (opts.information) set.information_at = now;
   if (opts.security) set.security_at = now;
-  await db.updateTable('device_inventory').set(set as Partial<Row>).where('device_id', '=', deviceId).execute();
-  if (changes.length > 0) {
-    await db
-      .insertInto('inventory_history')
-      .values(changes.map((c) => ({
-        device_id: deviceId, field: c.field, old_value: JSON.stringify(c.oldValue ?? null), new_value: JSON.stringify(c.newValue ?? null), at: now,
-      })))
-      .execute();
+  type Q = QueryCreator<Database & InventoryTables>;
+  const update = (q: Q) => q.updateTable('device_inventory').set(set as Partial<Row>).where('device_id', '=', deviceId);
+  const history = (q: Q) =>
+    q.insertInto('inventory_history').values(changes.map((c) => ({
+      device_id: deviceId, field: c.field, old_value: JSON.stringify(c.oldValue ?? null), new_value: JSON.stringify(c.newValue ?? null), at: now,
+    })));
+  if (changes.length > 0 && dialect === 'postgres') {
+    // One statement on PostgreSQL: the history rows are a WITH of the update (the casts: WITH only adds its name to the type).
+    await update(db.with('history', (w) => history(w as unknown as Q).returning('id')) as unknown as Q).execute();
+  } else {
+    await update(db).execute();
+    if (changes.length > 0) await history(db).execute();
   }
   const mirrored: Partial<Record<(typeof ENROLLMENT)[keyof typeof ENROLLMENT], string>> = {};
   for (const [field, column] of Object.entries(ENROLLMENT) as Array<[keyof typeof ENROLLMENT, (typeof ENROLLMENT)[keyof typeof ENROLLMENT]]>) {
@@ -237,8 +247,7 @@ function dueWhere(at: Date, intervalMs: number) {
   return sql<boolean>`coalesce(information_at, 0) < ${bound} and coalesce(queried_at, 0) < ${bound}`;
 }
 
-// A device's inventory row, read and marked as its answers come (memo.ts: built once).
-const inventoryOf = memoQuery((db: InventoryDb, deviceId: string) => db.selectFrom('device_inventory').selectAll().where('device_id', '=', deviceId));
+// A device's inventory row marked as its questions go out (memo.ts: built once).
 const queriedAt = memoQuery((db: InventoryDb, at: number, deviceId: string) =>
   db.updateTable('device_inventory').set({ queried_at: at }).where('device_id', '=', deviceId));
 
