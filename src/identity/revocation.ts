@@ -17,8 +17,11 @@ export interface RevocationCheck {
 
 export class RevocationList implements RevocationCheck {
   #set = new Set<string>();
-  /** Revocations made through this process: kept across reloads (a read that began before them may miss them). */
-  readonly #local = new Set<string>();
+  /**
+   * Revocations made through this process (after their write), with the clock when made: kept across
+   * reads that began before them (those may miss them), dropped after a read that began later.
+   */
+  readonly #local = new Map<string, number>();
   #loadedAt = -Infinity;
   #loading: Promise<void> | null = null;
 
@@ -40,7 +43,10 @@ export class RevocationList implements RevocationCheck {
       try {
         const started = this.clock();
         const set = new Set(await this.source.revokedCertificateHashes(new Date()));
-        for (const h of this.#local) set.add(h);
+        for (const [h, at] of this.#local) {
+          if (at < started) this.#local.delete(h);
+          else set.add(h);
+        }
         this.#set = set;
         this.#loadedAt = started;
       } finally {
@@ -52,7 +58,7 @@ export class RevocationList implements RevocationCheck {
 
   /** A revocation this process just made: effective at once, without waiting for the TTL. */
   add(certHash: string): void {
-    this.#local.add(certHash);
+    this.#local.set(certHash, this.clock());
     this.#set.add(certHash);
   }
 }

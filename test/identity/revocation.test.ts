@@ -163,8 +163,31 @@ describe('the revoked set', () => {
     assert.equal(await list.isRevoked('cc'), true, 'a local revocation applies without a read');
     t = 1000;
     assert.equal(await list.isRevoked('bb'), true, 're-read after the TTL');
-    assert.equal(await list.isRevoked('cc'), true, 'a local revocation survives a read that missed it');
     assert.equal(reads, 2);
+  });
+
+  it('keeps a local revocation across a read that began before it, and leaves it to the store after a later read', async () => {
+    let rows: string[] = [];
+    let release = () => {};
+    let t = 0;
+    const list = new RevocationList({
+      revokedCertificateHashes: async () => {
+        const seen = [...rows];
+        await new Promise<void>((r) => (release = r));
+        return seen;
+      },
+    }, 1000, () => t);
+    const first = list.isRevoked('cc'); // a read begins at t = 0, before the revocation
+    t = 1;
+    rows = ['cc']; // the revocation is written, then noted
+    list.add('cc');
+    release();
+    assert.equal(await first, true, 'the revocation survives the read that missed it');
+    t = 1001;
+    rows = []; // the store no longer lists it (it expired): a read begun after the revocation decides
+    const second = list.isRevoked('cc');
+    release();
+    assert.equal(await second, false, 'the local entry is gone once a later read has come back');
   });
 });
 
