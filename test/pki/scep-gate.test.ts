@@ -37,7 +37,7 @@ describe('SCEP PKIOperation gate', () => {
     const log: string[] = [];
     const busy = (n: number) => async () => { log.push(`job ${n}`); return n; };
     const jobs = Array.from({ length: 6 }, (_, n) => gate.run(busy(n)));
-    assert.equal(log.length, 0, 'nothing runs in the turn that admits it');
+    assert.deepEqual(log, [], 'nothing runs in the turn that admits it');
     setImmediate(() => log.push('check-in'));
     assert.deepEqual(await Promise.all(jobs), [0, 1, 2, 3, 4, 5]);
     assert.equal(log.indexOf('check-in'), 2, `the check-in ran after at most 2 jobs: ${log.join(', ')}`);
