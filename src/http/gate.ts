@@ -1,12 +1,9 @@
 // Admission for expensive requests (SCEP PKIOperation: three RSA private-key operations each): at most
 // `concurrent` run at once, at most `queued` wait, and the rest are turned away at once (503 with
 // Retry-After), so a whole fleet enrolling in a burst neither grows memory without bound nor starves
-// the check-ins that share the event loop. With SQLite a PKIOperation's awaits all settle as
-// microtasks: it runs start to finish in one go. So work never starts in the turn that admits it but
-// from setImmediate, and a place passes to the next waiter the same way: each turn of the event loop
-// runs at most `concurrent` of them and then reads the other sockets. (Started at once, every request
-// of a burst arriving in one poll phase ran its RSA operations back to back: a device's Idle waited
-// 2-4 s behind a burst of 1,000.)
+// the check-ins that share the event loop. A place passes to the next waiter through setImmediate:
+// with SQLite a PKIOperation's awaits all settle as microtasks, so handing over directly would run the
+// whole queue back to back without the event loop ever reading another socket.
 
 export class Gate {
   private running = 0;
@@ -19,10 +16,7 @@ export class Gate {
     if (this.running >= this.concurrent) {
       if (this.waiting.length >= this.queued) return null;
       await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else {
-      this.running++;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    } else this.running++;
     try {
       return await fn();
     } finally {
