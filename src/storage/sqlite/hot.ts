@@ -85,7 +85,8 @@ export function sqliteHotPath(raw: Database.Database, fallback: Hot): Hot {
   type Settled = { ok: ReportOutcome } | { err: unknown };
   const one = raw.transaction(report); // nested in the batch: a SAVEPOINT
   const batch = raw.transaction((items: Pending[]): Settled[] =>
-    items.map((it) => {
+    // Alone in its commit, a report needs no savepoint: its failure rolls the whole transaction back.
+    items.length === 1 ? [{ ok: report(items[0]!.input) }] : items.map((it) => {
       try {
         return { ok: one(it.input) };
       } catch (err) {
