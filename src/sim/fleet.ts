@@ -242,10 +242,7 @@ export class Fleet implements SimContext {
 
   private async enrollStepwise(onStep: NonNullable<FleetOptions['onEnrollStep']>): Promise<void> {
     this.ddmPending = new Set();
-    const failed = (d: DeviceState, err: Error) => {
-      this.stats.enrollFailed++;
-      this.fail(d, err);
-    };
+    const failed = (d: DeviceState, err: Error) => (this.stats.enrollFailed++, this.fail(d, err));
     await enrollByStep({
       client: this.client, http: this.http, server: this.opts.server, profilePath: this.opts.profilePath,
       concurrency: this.opts.enrollConcurrency ?? 64, ddmPending: this.ddmPending, failed, onStep, stopped: () => this.stopped,

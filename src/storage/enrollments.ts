@@ -99,19 +99,6 @@ const bindPendingOf = memoQuery((db: Kysely<Database>, id: string) => db.selectF
 const idsByCertHash = memoQuery((db: Kysely<Database>, certHash: string) =>
   db.selectFrom('enrollments').select('id').where('cert_hash', '=', certHash).orderBy('id'));
 
-// Authenticate on SQLite (PostgreSQL runs them as CTEs of the upsert): a re-enrollment starts fresh.
-// The device's user channels are disabled, and nothing queued before it for the channel (a device
-// channel: with its user channels) will be sent.
-const disableUserChannels = memoQuery((db: Kysely<Database>, at: number, deviceId: string, notId: string) =>
-  db.updateTable('enrollments').set({ enabled: 0, token_update_tally: 0, updated_at: at }).where('device_id', '=', deviceId).where('id', '!=', notId));
-const cancelQueued = {
-  device: memoQuery((db: Kysely<Database>, at: number, deviceId: string) =>
-    db.updateTable('queue').set({ status: 'cancelled', updated_at: at })
-      .where('enrollment_id', 'in', db.selectFrom('enrollments').select('id').where('device_id', '=', deviceId)).where('status', '=', 'queued')),
-  user: memoQuery((db: Kysely<Database>, at: number, id: string) =>
-    db.updateTable('queue').set({ status: 'cancelled', updated_at: at }).where('enrollment_id', '=', id).where('status', '=', 'queued')),
-};
-
 // TokenUpdate: the upsert is one shape whatever the message carries. UnlockToken and the certificate
 // come only on some TokenUpdates: an absent one (null) keeps what is stored (coalesce).
 const tokenUpdated = memoQuery(
@@ -178,10 +165,8 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
           await upsert(q as unknown as QueryCreator<Database>).execute();
         } else {
           await upsert(trx).execute();
-          if (device) {
-            await disableUserChannels(trx, at, input.id, input.id);
-            await cancelQueued.device(trx, at, input.id);
-          } else await cancelQueued.user(trx, at, input.id);
+          if (device) await others(trx).execute();
+          await cancel(trx).execute();
         }
         // A device channel's Authenticate seeds (or refreshes) its inventory row, history included.
         // What belongs to the enrollment (supervision, ADE) is unknown again until the device says.
