@@ -190,7 +190,12 @@ test('a read-only key sees no button that changes anything, and its POSTs are re
   assert.equal(refused.status, 403);
   assert.match(await refused.text(), /read-only role changes nothing/);
   assert.equal((await srv.store.listQueue('UI-0001')).length, 0);
-  const audit = await srv.store.listAudit({ key: 'auditor' });
+  // The audit entry is written once the answer is sent (as for the API): wait for it.
+  let audit = await srv.store.listAudit({ key: 'auditor' });
+  for (let i = 0; audit.length === 0 && i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    audit = await srv.store.listAudit({ key: 'auditor' });
+  }
   assert.deepEqual(audit.map((a) => [a.route, a.targets, a.status, a.role]), [['/ui/devices/:id/actions/:action', ['UI-0001', 'restart'], 403, 'read-only']], 'the refused change is in the audit log');
   assert.equal((await ro.post('/ui/signout', { _csrf: await ro.csrf() })).status, 303, 'it may still sign out');
 
