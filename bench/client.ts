@@ -142,7 +142,9 @@ export function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProce
 export const stop = (c: ChildProcess) => new Promise<void>((r) => { c.once('exit', () => r()); c.kill('SIGTERM'); });
 
 export interface BurstResult { requests: number; issued: number; refused503: number; failed: number; seconds: number; idleP99ms: number; idleDuring: number; peakRssMb: number }
-export interface ClientBenchResult { backend: string; rows: Array<[string, number]>; enrollSteps: Array<[string, number]>; peakRssMb: number; idleRssMb: number; burst: BurstResult | null }
+/** A row: its name, server CPU ms per request in all, and the PostgreSQL backends' part of it. */
+export type Row = [string, number, number];
+export interface ClientBenchResult { backend: string; rows: Row[]; enrollSteps: Row[]; peakRssMb: number; idleRssMb: number; burst: BurstResult | null }
 
 /**
  * A fleet re-enrolling at once: `n` PKIOperations sent together (one connection each) while one device
@@ -196,20 +198,21 @@ async function runBackend(db: string, devicesN: number, rounds: number, burst: n
   const devices: Device[] = Array.from({ length: devicesN }, (_, i) => ({
     udid: `BENCH-${String(i).padStart(4, '0')}-0000-4000-8000-${String(process.pid).padStart(12, '0')}`, serial: `C02BENCH${String(i).padStart(4, '0')}`, key: keys[i % keys.length]!, cert: null,
   }));
-  const rows: Array<[string, number]> = [];
-  const enrollSteps: Array<[string, number]> = [];
-  const per = (c: { server: number; db: number }, n: number) => (c.server + c.db) / n;
+  const rows: Row[] = [];
+  const enrollSteps: Row[] = [];
+  const row = (name: string, c: { server: number; db: number }, n: number): Row => [name, (c.server + c.db) / n, c.db / n];
   try {
     // ---- enrollment, step by step, SHA-1 and churn as mdmb ----
     const client = new Client(server.url, 'sha1', 10);
     const { steps, pkcsReq } = enrollmentSteps(client, server.url);
-    let enrollTotal = 0;
+    const enrollTotal = { server: 0, db: 0 };
     for (const [name, fn] of steps) {
-      const c = per(await phase(meter, devices, fn), devicesN);
-      enrollSteps.push([name, c]);
-      enrollTotal += c;
+      const c = await phase(meter, devices, fn);
+      enrollSteps.push(row(name, c, devicesN));
+      enrollTotal.server += c.server;
+      enrollTotal.db += c.db;
     }
-    rows.push(['enrollment (profile + SCEP + Authenticate + TokenUpdate + DDM)', enrollTotal]);
+    rows.push(row('enrollment (profile + SCEP + Authenticate + TokenUpdate + DDM)', enrollTotal, devicesN));
     // As a device does after enrolling, each answers the commands Updraft queued at enrollment (the
     // DeclarativeManagement that turns DDM on, the inventory queries) until an Idle gets nothing: the
     // Idle cases then measure an Idle with an empty queue, as NanoMDM's are.
@@ -232,7 +235,7 @@ async function runBackend(db: string, devicesN: number, rounds: number, burst: n
     const coldRounds = Math.max(1, Math.round(250 / devicesN));
     let cold = { server: 0, db: 0 };
     for (let r = 0; r < coldRounds; r++) { const c = await phase(meter, devices, idle(mdmb)); cold = { server: cold.server + c.server, db: cold.db + c.db }; }
-    const coldRow: [string, number] = [`cold start: the first ${coldRounds * devicesN} Idle check-ins`, per(cold, coldRounds * devicesN)];
+    const coldRow = row(`cold start: the first ${coldRounds * devicesN} Idle check-ins`, cold, coldRounds * devicesN);
     const warmupRounds = Math.ceil(3000 / devicesN);
 
     // ---- warm-up, as the issue's NanoMDM figures were taken "after an equal warm-up": V8 takes a few
@@ -249,7 +252,7 @@ async function runBackend(db: string, devicesN: number, rounds: number, burst: n
     for (const [name, c] of cases) {
       let total = { server: 0, db: 0 };
       for (let r = 0; r < rounds; r++) { const x = await phase(meter, devices, idle(c)); total = { server: total.server + x.server, db: total.db + x.db }; }
-      rows.push([name, per(total, rounds * devicesN)]);
+      rows.push(row(name, total, rounds * devicesN));
     }
 
     // ---- command round trips (command out, result in) ----
@@ -269,7 +272,7 @@ async function runBackend(db: string, devicesN: number, rounds: number, burst: n
       });
       rt = { server: rt.server + x.server, db: rt.db + x.db };
     }
-    rows.push(['command round trip (command out, result in)', per(rt, rounds * devicesN)]);
+    rows.push(row('command round trip (command out, result in)', rt, rounds * devicesN));
     rows.push(coldRow);
     for (const [, c] of cases) c.close();
     const peakRssMb = hwmMb(server.child.pid!);
@@ -311,10 +314,12 @@ export async function benchClient(opts: { devices?: number; rounds?: number; dbs
   for (const db of dbs) {
     const r = await runBackend(db, devices, rounds, opts.burst ?? 1000);
     out.push(r);
-    console.log(`\nreal client, ${r.backend}: ${devices} devices (RSA-2048, signed), ${WORKERS} workers, ${rounds} rounds; server CPU ms per request${r.backend === 'postgres' ? ' (incl. the PostgreSQL backends)' : ''}`);
-    for (const [name, ms] of r.rows) console.log(`  ${name.padEnd(66)} ${ms.toFixed(3).padStart(8)}`);
+    const pgPart = r.backend === 'postgres';
+    console.log(`\nreal client, ${r.backend}: ${devices} devices (RSA-2048, signed), ${WORKERS} workers, ${rounds} rounds; server CPU ms per request${pgPart ? ' (incl. the PostgreSQL backends; their part in brackets)' : ''}`);
+    const line = (indent: string, [name, ms, db]: Row) => console.log(`${indent}${name.padEnd(68 - indent.length)} ${ms.toFixed(3).padStart(8)}${pgPart ? ` [${db.toFixed(3)}]` : ''}`);
+    for (const r0 of r.rows) line('  ', r0);
     console.log('  enrollment by step:');
-    for (const [name, ms] of r.enrollSteps) console.log(`    ${name.padEnd(64)} ${ms.toFixed(3).padStart(8)}`);
+    for (const r0 of r.enrollSteps) line('    ', r0);
     console.log(`  peak RSS ${r.peakRssMb} MB (RSS at the end ${r.idleRssMb} MB)`);
     const b = r.burst;
     if (b) console.log(`  enrollment burst: ${b.requests} PKIOperations at once: ${b.issued} answered (CertRep), ${b.refused503} asked to retry (503), ${b.failed} failed, ${b.seconds.toFixed(1)} s; meanwhile ${b.idleDuring} Idle check-ins, p99 ${b.idleP99ms.toFixed(0)} ms; peak RSS ${b.peakRssMb} MB`);
