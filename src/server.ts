@@ -1,6 +1,5 @@
 // The composition root: from a Config to a running Updraft server (store, CA, identity, push,
 // MDM service chain, HTTP app, background workers). The CLI's `serve` and the end-to-end tests use it.
-import 'reflect-metadata';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';

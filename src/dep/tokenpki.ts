@@ -4,8 +4,8 @@
 // holds the OAuth JSON between -----BEGIN MESSAGE----- and -----END MESSAGE-----.
 // The CMS work is src/pki's (the same EnvelopedData code SCEP opens requests with).
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { KeyUsageFlags } from '@peculiar/asn1-x509';
 import { buildCertificate, simpleName } from '../pki/certificate.js';
+import { asn1X509 } from '../pki/peculiar.js';
 import { spkiOf } from '../pki/ca.js';
 import { CmsError, openEnveloped, seal } from '../pki/cms/index.js';
 import { cipherByName } from '../pki/symmetric.js';
@@ -42,7 +42,7 @@ export function makeTokenPki(opts: { commonName?: string; validityDays?: number;
       notBefore: new Date(now.getTime() - 600_000),
       notAfter: new Date(now.getTime() + days * 86_400_000),
       isCA: false,
-      keyUsage: KeyUsageFlags.keyEncipherment | KeyUsageFlags.digitalSignature,
+      keyUsage: asn1X509().KeyUsageFlags.keyEncipherment | asn1X509().KeyUsageFlags.digitalSignature,
     },
     { subject, publicKey: spki, key: privateKey },
   );

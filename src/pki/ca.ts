@@ -1,18 +1,17 @@
 // The certificate authority that issues device identities over SCEP.
 // Created on first run in the data dir (ca.pem, ca.key 0600), or given as PEM files so identities
 // issued by another server keep verifying. Extra CAs (--ca) are trusted for device identities too.
-import 'reflect-metadata';
 import { X509Certificate, createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, KeyUsageFlags, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import type { Certificate, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { buildCertificate, simpleName, type CertificateSpec, type Issuer } from './certificate.js';
 import type { CertRequest } from './csr.js';
 import { ab, parseCertificate, subjectKeyId } from './der.js';
 import { buildLeaf, newSerial, spkiKeyId, type LeafIssuer } from './issue.js';
 import { certParts, type CertParts } from './x509-der.js';
 import { certPem, keyPem, readCertificates, readPrivateKey, writeSecret } from './pem.js';
+import { asn1Schema, asn1X509 } from './peculiar.js';
 
 export const CA_CERT_FILE = 'ca.pem';
 export const CA_KEY_FILE = 'ca.key';
@@ -30,7 +29,6 @@ export interface IssueOptions {
 export class CA {
   readonly certDer: Buffer;
   readonly certPem: string;
-  readonly cert: Certificate;
   readonly x509: X509Certificate;
   /** Secret for implicit rejection in RSA key transport (derived from the key, stable across restarts). */
   readonly rejectionSecret: Buffer;
@@ -39,7 +37,7 @@ export class CA {
   /** SHA-1 of the CA certificate DER: what profiles pin as CAFingerprint. Apple does not name the hash;
    *  SHA-1 (like MD5 before it) is the digest devices have long been known to compare, so it is the safe one. */
   readonly fingerprintSha1: Buffer;
-  private readonly issuer: Issuer;
+  private parsed: Certificate | undefined;
   private readonly leafIssuer: LeafIssuer;
   private readonly validFrom: number;
   private readonly validTo: number;
@@ -47,17 +45,24 @@ export class CA {
   constructor(certDer: Buffer, readonly key: KeyObject) {
     this.certDer = certDer;
     this.certPem = certPem(certDer);
-    this.cert = parseCertificate(certDer);
     this.x509 = new X509Certificate(certDer);
     if (!this.x509.checkPrivateKey(key)) throw new Error('the CA key does not match the CA certificate');
     if (key.asymmetricKeyType !== 'rsa') throw new Error('the CA key must be RSA (SCEP encrypts requests to it)');
     this.rejectionSecret = createHash('sha256').update('updraft-scep-implicit-rejection').update(key.export({ format: 'der', type: 'pkcs8' })).digest();
-    this.issuer = { subject: this.cert.tbsCertificate.subject, publicKey: this.cert.tbsCertificate.subjectPublicKeyInfo, keyId: subjectKeyId(this.cert), key };
     this.parts = certParts(certDer);
     this.fingerprintSha1 = createHash('sha1').update(certDer).digest();
     this.leafIssuer = { name: this.parts.subject, keyId: this.parts.subjectKeyId ?? spkiKeyId(this.parts.spki), key };
     this.validFrom = Date.parse(this.x509.validFrom);
     this.validTo = Date.parse(this.x509.validTo);
+  }
+
+  /** The certificate in @peculiar's object model, parsed on first use (certify() needs it; serving devices does not). */
+  get cert(): Certificate {
+    return (this.parsed ??= parseCertificate(this.certDer));
+  }
+
+  private get issuer(): Issuer {
+    return { subject: this.cert.tbsCertificate.subject, publicKey: this.cert.tbsCertificate.subjectPublicKeyInfo, keyId: subjectKeyId(this.cert), key: this.key };
   }
 
   get notAfter(): Date {
@@ -100,12 +105,13 @@ export interface CAFiles {
 }
 
 export function spkiOf(key: KeyObject): SubjectPublicKeyInfo {
-  return AsnConvert.parse(ab(key.export({ format: 'der', type: 'spki' })), SubjectPublicKeyInfo);
+  return asn1Schema().AsnConvert.parse(ab(key.export({ format: 'der', type: 'spki' })), asn1X509().SubjectPublicKeyInfo);
 }
 
 /** A self-signed RSA CA certificate and key. */
 export function createCA(commonName: string, at = new Date()): { certDer: Buffer; key: KeyObject } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { KeyUsageFlags } = asn1X509();
   const subject = simpleName([
     ['2.5.4.10', 'Updraft'],
     ['2.5.4.3', commonName],

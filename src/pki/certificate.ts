@@ -1,33 +1,7 @@
 // X.509 certificate construction, signed with node:crypto (RSA, SHA-256).
-import 'reflect-metadata';
 import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import {
-  AlgorithmIdentifier,
-  AttributeTypeAndValue,
-  AttributeValue,
-  RelativeDistinguishedName,
-  AuthorityKeyIdentifier,
-  BasicConstraints,
-  Certificate,
-  ExtendedKeyUsage,
-  Extension,
-  Extensions,
-  KeyIdentifier,
-  KeyUsage,
-  KeyUsageFlags,
-  Name,
-  SubjectKeyIdentifier,
-  SubjectPublicKeyInfo,
-  TBSCertificate,
-  Validity,
-  Version,
-  id_ce_authorityKeyIdentifier,
-  id_ce_basicConstraints,
-  id_ce_extKeyUsage,
-  id_ce_keyUsage,
-  id_ce_subjectKeyIdentifier,
-} from '@peculiar/asn1-x509';
+import type { Extension, KeyUsageFlags, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { asn1Schema, asn1X509 } from './peculiar.js';
 import { ab, buf } from './der.js';
 
 const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
@@ -53,7 +27,7 @@ export interface Issuer {
 }
 
 const ext = (extnID: string, critical: boolean, value: object): Extension =>
-  new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+  new (asn1X509().Extension)({ extnID, critical, extnValue: new (asn1Schema().OctetString)(asn1Schema().AsnConvert.serialize(value)) });
 
 /** SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2 method 1). */
 export const keyIdentifier = (spki: SubjectPublicKeyInfo): Buffer =>
@@ -69,6 +43,11 @@ function serialNumber(): ArrayBuffer {
 
 /** Builds a certificate and signs it with the issuer's key (pass the subject's own key and name to self-sign). */
 export function buildCertificate(spec: CertificateSpec, issuer: Issuer): Buffer {
+  const { AsnConvert } = asn1Schema();
+  const {
+    AlgorithmIdentifier, AuthorityKeyIdentifier, BasicConstraints, Certificate, ExtendedKeyUsage, Extensions, KeyIdentifier, KeyUsage, SubjectKeyIdentifier,
+    TBSCertificate, Validity, Version, id_ce_authorityKeyIdentifier, id_ce_basicConstraints, id_ce_extKeyUsage, id_ce_keyUsage, id_ce_subjectKeyIdentifier,
+  } = asn1X509();
   const extensions = [
     ext(id_ce_basicConstraints, true, new BasicConstraints({ cA: spec.isCA })),
     ext(id_ce_keyUsage, true, new KeyUsage(spec.keyUsage)),
@@ -94,6 +73,7 @@ export function buildCertificate(spec: CertificateSpec, issuer: Issuer): Buffer 
 
 /** A Name from [type OID, value] pairs, one attribute per RDN, values as UTF8String. */
 export function simpleName(parts: Array<[string, string]>): Name {
+  const { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } = asn1X509();
   return new Name(
     parts.map(([type, value]) => new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) })])),
   );

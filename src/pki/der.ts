@@ -1,7 +1,6 @@
 // Bridges between Buffers and the @peculiar ASN.1 object model the CA's certificate issuing uses.
-import 'reflect-metadata';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, SubjectKeyIdentifier, id_ce_subjectKeyIdentifier } from '@peculiar/asn1-x509';
+import type { Certificate } from '@peculiar/asn1-x509';
+import { asn1Schema, asn1X509 } from './peculiar.js';
 
 export const buf = (ab: ArrayBuffer | ArrayBufferView): Buffer =>
   ArrayBuffer.isView(ab) ? Buffer.from(ab.buffer, ab.byteOffset, ab.byteLength) : Buffer.from(ab);
@@ -13,10 +12,11 @@ export const ab = (b: Uint8Array): ArrayBuffer => {
   return out;
 };
 
-export const parseCertificate = (der: Uint8Array): Certificate => AsnConvert.parse(ab(der), Certificate);
+export const parseCertificate = (der: Uint8Array): Certificate => asn1Schema().AsnConvert.parse(ab(der), asn1X509().Certificate);
 
 /** The certificate's subjectKeyIdentifier extension value, or null. */
 export function subjectKeyId(cert: Certificate): Buffer | null {
+  const { id_ce_subjectKeyIdentifier, SubjectKeyIdentifier } = asn1X509();
   const ext = cert.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
-  return ext ? buf(AsnConvert.parse(ext.extnValue.buffer, SubjectKeyIdentifier).buffer) : null;
+  return ext ? buf(asn1Schema().AsnConvert.parse(ext.extnValue.buffer, SubjectKeyIdentifier).buffer) : null;
 }

@@ -3,9 +3,9 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeyUsageFlags } from '@peculiar/asn1-x509';
 import { simpleName } from './certificate.js';
 import { spkiOf, type CA } from './ca.js';
+import { asn1X509 } from './peculiar.js';
 import { certPem, keyPem, readCertificates, readPrivateKey, writeSecret } from './pem.js';
 
 export const SIGNER_CERT_FILE = 'profile-signer.pem';
@@ -44,7 +44,7 @@ export function loadOrCreateSigner(dataDir: string, ca: CA, files: SignerFiles =
     notBefore: at,
     notAfter: new Date(at.getTime() + SIGNER_VALIDITY_DAYS * 86_400_000),
     isCA: false,
-    keyUsage: KeyUsageFlags.digitalSignature,
+    keyUsage: asn1X509().KeyUsageFlags.digitalSignature,
   });
   writeSecret(keyFile, keyPem(privateKey));
   writeSecret(certFile, certPem(cert));

@@ -1,9 +1,8 @@
 // The MDM push certificate: read it from PEM (cert + key concatenated, as NanoMDM takes it) or
 // from a .p12, check that the key matches, and pull out the topic and expiry.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
-import { decodePkcs12, Pkcs12Error } from './pkcs12.js';
+import type { Certificate } from '@peculiar/asn1-x509';
+import { asn1Schema, asn1X509 } from '../pki/peculiar.js';
 
 /** Subject attribute carrying the push topic: userId (UID). */
 const UID_OID = '0.9.2342.19200300.100.1.1';
@@ -25,7 +24,7 @@ export interface PushCertificate {
 export function topicFromCert(der: Buffer): string {
   let cert: Certificate;
   try {
-    cert = AsnConvert.parse(der, Certificate);
+    cert = asn1Schema().AsnConvert.parse(der, asn1X509().Certificate);
   } catch {
     throw new PushCertError('the certificate cannot be parsed');
   }
@@ -94,28 +93,4 @@ export function parsePushCertPem(text: string, now = new Date()): PushCertificat
   const { certs, key } = readPushPem(text);
   if (!key) throw new PushCertError('no PEM private key found');
   return pushCertificateFor(certs, key, now);
-}
-
-/** Parse a .p12 (PKCS#12) file, modern (AES) or legacy (3DES/RC2, as Keychain exports). */
-export function parsePushCertP12(der: Buffer, password: string, now = new Date()): PushCertificate {
-  let contents;
-  try {
-    contents = decodePkcs12(der, password);
-  } catch (err) {
-    if (err instanceof Pkcs12Error) throw new PushCertError(`cannot read the .p12 file: ${err.message}`);
-    throw err;
-  }
-  if (contents.keys.length === 0) throw new PushCertError('the .p12 file holds no private key');
-  if (contents.certificates.length === 0) throw new PushCertError('the .p12 file holds no certificate');
-  const certs = contents.certificates.map((der) => x509(der));
-  for (const der of contents.keys) {
-    let key: KeyObject;
-    try {
-      key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-    } catch {
-      throw new PushCertError('the private key in the .p12 file cannot be parsed');
-    }
-    if (certs.some((c) => c.checkPrivateKey(key))) return pushCertificateFor(certs, key, now);
-  }
-  throw new PushCertError('the private key does not match the certificate');
 }

@@ -5,9 +5,9 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeyUsageFlags } from '@peculiar/asn1-x509';
 import { buildCertificate, simpleName } from '../pki/certificate.js';
 import { spkiOf } from '../pki/ca.js';
+import { asn1X509 } from '../pki/peculiar.js';
 import { buildCsr, type NameAttribute } from '../pki/csr.js';
 import { certPem, keyPem, writeSecret } from '../pki/pem.js';
 import type { SettingStore } from '../storage/types.js';
@@ -116,7 +116,7 @@ function exchangeIdentity(now: Date): { certPem: string; keyPem: string } {
   const subject = simpleName([['2.5.4.3', 'Updraft mdmcert.download exchange']]);
   const spki = spkiOf(publicKey);
   const der = buildCertificate(
-    { subject, publicKey: spki, notBefore: new Date(now.getTime() - 600_000), notAfter: new Date(now.getTime() + EXCHANGE_DAYS * 86_400_000), isCA: false, keyUsage: KeyUsageFlags.keyEncipherment },
+    { subject, publicKey: spki, notBefore: new Date(now.getTime() - 600_000), notAfter: new Date(now.getTime() + EXCHANGE_DAYS * 86_400_000), isCA: false, keyUsage: asn1X509().KeyUsageFlags.keyEncipherment },
     { subject, publicKey: spki, key: privateKey },
   );
   return { certPem: certPem(der), keyPem: keyPem(privateKey) };

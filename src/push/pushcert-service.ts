@@ -3,7 +3,7 @@
 // push key and CSR, and open mdmcert.download's reply. The HTTP routes only parse and answer.
 import { createPrivateKey, createPublicKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import type { PushStore, SettingStore } from '../storage/types.js';
-import { parsePushCertP12, pushCertificateFor, PushCertError, readPushPem, x509, type PushCertificate } from './cert.js';
+import { pushCertificateFor, PushCertError, readPushPem, x509, type PushCertificate } from './cert.js';
 import { openReply, type OpenedReply } from './mdmcert-download.js';
 import { dataDirPendingStore, keyId, makeRequest, settingsPendingStore, type MadeRequest, type PendingRequest, type PendingStore, type RequestOptions } from './pending.js';
 import { APPLE_ID_RULE, PORTAL } from './portal-facts.js';
@@ -36,7 +36,7 @@ export interface PendingState {
 const P12_TYPES = /^application\/(x-pkcs12|pkcs12|octet-stream)\b/i;
 
 /** The certificates and key of an upload: PEM (key optional), a DER certificate alone, or a .p12. */
-function readUpload(u: PushUpload, now: Date): { certs: X509Certificate[]; key: KeyObject | null } | PushCertificate {
+async function readUpload(u: PushUpload, now: Date): Promise<{ certs: X509Certificate[]; key: KeyObject | null } | PushCertificate> {
   if (u.body.length === 0) throw new PushCertError('empty body: send the PEM certificate (and its private key), or a .p12 file');
   const pem = u.body.includes('-----BEGIN');
   if (!pem && u.body[0] === 0x30 && !(u.contentType && P12_TYPES.test(u.contentType))) {
@@ -46,7 +46,7 @@ function readUpload(u: PushUpload, now: Date): { certs: X509Certificate[]; key: 
       // not a bare DER certificate: a .p12
     }
   }
-  if (!pem && (u.body[0] === 0x30 || (u.contentType && P12_TYPES.test(u.contentType)))) return parsePushCertP12(u.body, u.password ?? '', now);
+  if (!pem && (u.body[0] === 0x30 || (u.contentType && P12_TYPES.test(u.contentType)))) return (await import('./p12-cert.js')).parsePushCertP12(u.body, u.password ?? '', now);
   return readPushPem(u.body.toString('utf8'));
 }
 
@@ -99,7 +99,7 @@ export class PushCertService {
   /** Imports a certificate; refuses (storing nothing) a bad file, a key that matches nothing, a new topic unless forced. */
   async importCert(upload: PushUpload, force: boolean): Promise<ImportResult> {
     const now = this.now();
-    const read = readUpload(upload, now);
+    const read = await readUpload(upload, now);
     let result: ImportResult;
     let matched: PendingStore | null = null;
     if ('topic' in read) result = { cert: read, key: 'given' };

@@ -25,7 +25,7 @@ import type { Enrollment } from '../mdm/types.js';
 import { ServiceError, type MdmMiddleware, type MdmService, type RequestMeta } from './types.js';
 
 export interface CertAuthOptions {
-  store: Pick<EnrollmentStore, 'getEnrollment' | 'setCertHash' | 'enrollmentIdsByCertHash' | 'bindPending'>;
+  store: Pick<EnrollmentStore, 'certBinding' | 'setCertHash' | 'bindPending'>;
   optional?: boolean;
   logger?: Pick<Logger, 'warn' | 'info'>;
   cacheSize?: number;
@@ -71,7 +71,8 @@ export function certAuth(opts: CertAuthOptions): MdmMiddleware {
     const cached = cache.get(deviceId);
     if (cached && cached.hash === hash && cached.until > now) return ok;
 
-    const bound = (await store.getEnrollment(deviceId))?.certHash ?? null;
+    // the binding and the certificate's other owners in one read (the owners matter only below)
+    const { bound, owners } = await store.certBinding(deviceId, hash);
     if (bound === hash) {
       remember(deviceId, hash, now);
       return ok;
@@ -80,16 +81,16 @@ export function certAuth(opts: CertAuthOptions): MdmMiddleware {
     if (bound === null && !isAuthenticate && kind !== 'TokenUpdate' && !optional && !(await store.bindPending(deviceId))) {
       return refuse('no certificate is bound to this enrollment: re-enroll the device', e, meta);
     }
-    const owners = await store.enrollmentIdsByCertHash(hash);
     if (owners.some((id) => id !== deviceId && !id.startsWith(`${deviceId}:`))) {
       return refuse('certificate is bound to another enrollment', e, meta);
     }
     return { bind: hash, meta };
   }
 
-  async function bind(e: Enrollment, hash: string | null, at: Date): Promise<void> {
+  /** `stored`: the hash the service bound itself (a device channel's Authenticate), nothing left to write. */
+  async function bind(e: Enrollment, hash: string | null, at: Date, stored?: string): Promise<void> {
     if (hash === null) return;
-    await store.setCertHash(e.deviceId, hash, at);
+    if (stored !== hash) await store.setCertHash(e.deviceId, hash, at);
     remember(e.deviceId, hash, at.getTime());
     logger?.info({ enrollment: e.deviceId, certHash: hash }, 'identity certificate bound');
   }
@@ -99,7 +100,7 @@ export function certAuth(opts: CertAuthOptions): MdmMiddleware {
       const t = msg.messageType;
       const d = await authorize(msg.enrollment, t === 'Authenticate' || t === 'TokenUpdate' ? t : 'other', meta);
       const reply = await next.checkin(msg, d.meta);
-      await bind(msg.enrollment, d.bind, meta.at);
+      await bind(msg.enrollment, d.bind, meta.at, reply.boundCertHash);
       return reply;
     },
     async report(report, meta) {

@@ -88,7 +88,8 @@ export function createCoreService(opts: CoreOptions): MdmService {
         await store.authenticate({ ...base, topic: msg.topic, inventory: msg.inventory });
         await event(msg, meta, msg.inventory);
         await observe(msg, at, { inventory: msg.inventory });
-        return {};
+        // the store bound the certificate with the reset: the identity middleware need not write it again
+        return e.id === e.deviceId && meta.certHash ? { boundCertHash: meta.certHash } : {};
       case 'TokenUpdate': {
         checkTopic(msg.topic);
         // The enrollment as the TokenUpdate left it goes along to the observers and middleware: the

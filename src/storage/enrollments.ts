@@ -12,7 +12,8 @@ import type {
 } from './types.js';
 import type { Database, EnrollmentsTable } from './schema.js';
 import { likePrefix, oneOf, toDate, type Ctx } from './context.js';
-import { applyInventory, osKey } from './inventory.js';
+import { applyInventory, osKey, seededInventory } from './inventory.js';
+import type { InventoryDb } from './inventory-schema.js';
 import { first, memoQuery } from './memo.js';
 
 const inventoryColumns = {
@@ -98,6 +99,9 @@ const certHashSet = memoQuery((db: Kysely<Database>, certHash: string, at: numbe
 const bindPendingOf = memoQuery((db: Kysely<Database>, id: string) => db.selectFrom('enrollments').select('bind_pending').where('id', '=', id));
 const idsByCertHash = memoQuery((db: Kysely<Database>, certHash: string) =>
   db.selectFrom('enrollments').select('id').where('cert_hash', '=', certHash).orderBy('id'));
+// The device's binding and the certificate's owners in one statement (the identity check's look-ups).
+const bindingOf = memoQuery((db: Kysely<Database>, id: string, certHash: string) =>
+  db.selectFrom('enrollments').select(['id', 'cert_hash']).where((eb) => eb.or([eb('id', '=', id), eb('cert_hash', '=', certHash)])).orderBy('id'));
 
 // TokenUpdate: the upsert is one shape whatever the message carries. UnlockToken and the certificate
 // come only on some TokenUpdates: an absent one (null) keeps what is stored (coalesce).
@@ -133,48 +137,61 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
       const identity = channelRow(input);
       const inventory = inventoryRow(input.inventory);
       const reset = { enabled: 0, token_update_tally: 0, awaiting_configuration: 0, last_seen_at: at, updated_at: at };
+      const upsert = (q: QueryCreator<Database>) =>
+        q
+          .insertInto('enrollments')
+          .values({ id: input.id, ...identity, ...inventory, ...reset, cert_hash: input.certHash ?? null, created_at: at })
+          .onConflict((oc) =>
+            oc.column('id').doUpdateSet({
+              ...identity,
+              ...inventory,
+              ...reset,
+              ...(input.certHash ? { cert_hash: input.certHash, bind_pending: 0 } : {}),
+            }),
+          );
+      // A re-enrollment starts fresh: the channel (and, for a device channel, its user channels)
+      // is disabled until TokenUpdate and nothing queued before it will be sent.
+      const device = input.id === input.deviceId;
+      const channels = (q: QueryCreator<Database>) =>
+        device
+          ? q.selectFrom('enrollments').select('id').where('device_id', '=', input.id)
+          : q.selectFrom('enrollments').select('id').where('id', '=', input.id);
+      const others = (q: QueryCreator<Database>) =>
+        q.updateTable('enrollments').set({ enabled: 0, token_update_tally: 0, updated_at: at }).where('device_id', '=', input.id).where('id', '!=', input.id);
+      const cancel = (q: QueryCreator<Database>) =>
+        q.updateTable('queue').set({ status: 'cancelled', updated_at: at }).where('enrollment_id', 'in', channels(q)).where('status', '=', 'queued');
+      // A device channel's Authenticate seeds (or refreshes) its inventory row, history included.
+      // What belongs to the enrollment (supervision, ADE) is unknown again until the device says.
+      const reported = Object.fromEntries(Object.entries(input.inventory).filter(([, v]) => v !== undefined && v !== null && v !== ''));
+      const patch = { ...reported, isUserEnrollment: input.type === 'UserEnrollmentDevice', isSupervised: null, enrolledViaDep: null };
+      if (dialect === 'postgres') {
+        // One statement and no transaction (they touch different rows, and no queue row can wait on a
+        // new channel), the inventory row of a new device included: inserted as the seed and its update
+        // would leave it, with its history rows. A device that has one already has it refreshed after,
+        // as other inventory answers are (read, locked, updated). The casts: WITH only adds names to the type.
+        type Q = QueryCreator<Database>;
+        let q = db.with('cancelled', (w) => cancel(w as unknown as Q).returning('seq'));
+        if (device) q = q.with('others', (w) => others(w as unknown as Q).returning('id')) as unknown as typeof q;
+        const seed = device ? seededInventory(input.id, patch, input.at) : null;
+        if (seed) {
+          const h = seed.history;
+          q = q
+            .with('seeded', (w) => (w as unknown as InventoryDb).insertInto('device_inventory').values(seed.row).onConflict((oc) => oc.column('device_id').doNothing()).returning('device_id'))
+            .with('history', () => sql`(insert into inventory_history (device_id, field, old_value, new_value, at)
+              select ${input.id}, h.f, h.o, h.n, ${at} from unnest(${h.map((x) => x.field)}::text[], ${h.map((x) => x.old_value)}::text[], ${h.map((x) => x.new_value)}::text[]) as h(f, o, n)
+              where exists (select 1 from seeded))`) as unknown as typeof q;
+        }
+        const query = upsert(q as unknown as Q);
+        if (!seed) return void (await query.execute());
+        const done = await query.returning(sql<boolean>`exists (select 1 from seeded)`.as('seeded')).executeTakeFirst();
+        if (!done?.seeded) await db.transaction().execute((trx) => applyInventory(trx, dialect, input.id, patch, input.at, { syncEnrollment: false }));
+        return;
+      }
       await db.transaction().execute(async (trx) => {
-        const upsert = (q: QueryCreator<Database>) =>
-          q
-            .insertInto('enrollments')
-            .values({ id: input.id, ...identity, ...inventory, ...reset, cert_hash: input.certHash ?? null, created_at: at })
-            .onConflict((oc) =>
-              oc.column('id').doUpdateSet({
-                ...identity,
-                ...inventory,
-                ...reset,
-                ...(input.certHash ? { cert_hash: input.certHash } : {}),
-              }),
-            );
-        // A re-enrollment starts fresh: the channel (and, for a device channel, its user channels)
-        // is disabled until TokenUpdate and nothing queued before it will be sent.
-        const device = input.id === input.deviceId;
-        const channels = (q: QueryCreator<Database>) =>
-          device
-            ? q.selectFrom('enrollments').select('id').where('device_id', '=', input.id)
-            : q.selectFrom('enrollments').select('id').where('id', '=', input.id);
-        const others = (q: QueryCreator<Database>) =>
-          q.updateTable('enrollments').set({ enabled: 0, token_update_tally: 0, updated_at: at }).where('device_id', '=', input.id).where('id', '!=', input.id);
-        const cancel = (q: QueryCreator<Database>) =>
-          q.updateTable('queue').set({ status: 'cancelled', updated_at: at }).where('enrollment_id', 'in', channels(q)).where('status', '=', 'queued');
-        if (dialect === 'postgres') {
-          // One statement (they touch different rows, and no queue row can wait on a new channel).
-          // (The WITH clauses only add tables to the query's type: the upsert is typed on the schema.)
-          const withCancel = trx.with('cancelled', (w) => cancel(w as unknown as QueryCreator<Database>).returning('seq'));
-          const q = device ? withCancel.with('others', (w) => others(w as unknown as QueryCreator<Database>).returning('id')) : withCancel;
-          await upsert(q as unknown as QueryCreator<Database>).execute();
-        } else {
-          await upsert(trx).execute();
-          if (device) await others(trx).execute();
-          await cancel(trx).execute();
-        }
-        // A device channel's Authenticate seeds (or refreshes) its inventory row, history included.
-        // What belongs to the enrollment (supervision, ADE) is unknown again until the device says.
-        if (input.id === input.deviceId) {
-          const reported = Object.fromEntries(Object.entries(input.inventory).filter(([, v]) => v !== undefined && v !== null && v !== ''));
-          const patch = { ...reported, isUserEnrollment: input.type === 'UserEnrollmentDevice', isSupervised: null, enrolledViaDep: null };
-          await applyInventory(trx, dialect, input.id, patch, input.at, { syncEnrollment: false, seed: true });
-        }
+        await upsert(trx).execute();
+        if (device) await others(trx).execute();
+        await cancel(trx).execute();
+        if (device) await applyInventory(trx, dialect, input.id, patch, input.at, { syncEnrollment: false, seed: true });
       });
     },
 
@@ -265,6 +282,11 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
 
     async enrollmentIdsByCertHash(certHash) {
       return (await idsByCertHash(db, certHash)).rows.map((r) => r.id);
+    },
+
+    async certBinding(deviceId, certHash) {
+      const { rows } = await bindingOf(db, deviceId, certHash);
+      return { bound: rows.find((r) => r.id === deviceId)?.cert_hash ?? null, owners: rows.filter((r) => r.cert_hash === certHash).map((r) => r.id) };
     },
 
     async setBootstrapToken(deviceId, token, at) {

@@ -86,10 +86,11 @@ async function migrate(db: Kysely<Database>, dialect: Dialect, logger?: Logger):
  */
 const RACES = new Set(['3F000', '42P01', '42703']);
 
-async function migrateRetrying(db: Kysely<Database>, logger?: Logger): Promise<void> {
+/** Runs `run` (a migration on PostgreSQL) again while it fails with one of the RACES above. */
+export async function retryingSchemaRaces<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await migrate(db, 'postgres', logger);
+      return await run();
     } catch (err) {
       if (!RACES.has((err as { code?: string }).code ?? '') || attempt >= 5) throw err;
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
@@ -132,7 +133,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     const onIdleError = (err: Error) => opts.logger?.warn({ err: err.message }, 'PostgreSQL dropped an idle connection');
     const { db, pool } = await openPostgres(opts.db, onIdleError, opts.warm ? WARM_CONNECTIONS : 0);
     try {
-      await migrateRetrying(db, opts.logger);
+      await retryingSchemaRaces(() => migrate(db, 'postgres', opts.logger));
     } catch (err) {
       await db.destroy();
       throw err;

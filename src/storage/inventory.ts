@@ -142,6 +142,56 @@ function comparable(field: Field, v: unknown): string {
   return canonical(v ?? null);
 }
 
+/** A patch applied to the row as read: the inventory after it, the changes for the history and the columns to write. */
+function diff(row: Row, deviceId: string, patch: InventoryPatch, at: Date, opts: InventoryUpsertOptions) {
+  const now = at.getTime();
+  const before = toInventory(row);
+  const after: DeviceInventory = { ...before };
+  const changes: InventoryChange[] = [];
+  for (const field of FIELDS) {
+    const value = patch[field];
+    if (value === undefined) continue;
+    (after as unknown as Record<string, unknown>)[field] = value;
+    if (comparable(field, before[field]) !== comparable(field, value) && !UNTRACKED.has(field)) {
+      changes.push({ deviceId, field, oldValue: before[field], newValue: value, at });
+    }
+  }
+  const set: Partial<Record<keyof Row, unknown>> = { updated_at: now };
+  for (const [field, column] of Object.entries(TEXT) as Array<[keyof typeof TEXT, (typeof TEXT)[keyof typeof TEXT]]>) {
+    if (patch[field] !== undefined) set[column] = after[field];
+  }
+  for (const [field, column] of Object.entries(FLAG) as Array<[keyof typeof FLAG, (typeof FLAG)[keyof typeof FLAG]]>) {
+    if (patch[field] !== undefined) set[column] = toFlag(after[field]) ?? (column === 'bootstrap_token_escrowed' ? 0 : null);
+  }
+  if (JSON_FIELDS.some((f) => patch[f] !== undefined)) {
+    set.data = JSON.stringify({ ...parseData(row.data), ...Object.fromEntries(JSON_FIELDS.filter((f) => patch[f] !== undefined).map((f) => [f, patch[f]])) });
+  }
+  if (opts.information) set.information_at = now;
+  if (opts.security) set.security_at = now;
+  return { after, changes, set };
+}
+
+/** The history rows of changes (values as JSON text). */
+const historyRows = (changes: InventoryChange[]) =>
+  changes.map((c) => ({ field: c.field, old_value: JSON.stringify(c.oldValue ?? null), new_value: JSON.stringify(c.newValue ?? null) }));
+
+/**
+ * A new device's row as applyInventory leaves it when `seed` inserts it (so PostgreSQL's Authenticate
+ * can insert it final, history and all, in its one statement), and the history rows to record.
+ */
+export function seededInventory(deviceId: string, patch: InventoryPatch, at: Date) {
+  const now = at.getTime();
+  const fresh: Row = {
+    device_id: deviceId, phase: inventoryPhase(deviceId), platform: null, os_version: null, build_version: null, supplemental_build_version: null,
+    supplemental_os_version_extra: null, product_name: null, model: null, model_number: null, model_name: null, software_update_device_id: null,
+    board_id: null, serial_number: null, device_name: null, is_supervised: null, is_apple_silicon: null, is_user_enrollment: null,
+    enrolled_via_dep: null, bootstrap_token_required: null, bootstrap_token_escrowed: 0, data: '{}', information_at: null, security_at: null,
+    queried_at: null, updated_at: now,
+  };
+  const { changes, set } = diff(fresh, deviceId, patch, at, {});
+  return { row: { ...fresh, ...set } as Row, history: historyRows(changes) };
+}
+
 /**
  * The upsert inside a caller's transaction (enrollments.authenticate seeds the row in its own).
  * `syncEnrollment: false` when the caller has just written the enrollment's columns itself; `seed`
@@ -183,35 +233,10 @@ export async function applyInventory(
   }
   row ??= await lock();
   if (!row) throw new Error(`device_inventory ${deviceId}: neither inserted nor found`);
-  const before = toInventory(row);
-  const after: DeviceInventory = { ...before };
-  const changes: InventoryChange[] = [];
-  for (const field of FIELDS) {
-    const value = patch[field];
-    if (value === undefined) continue;
-    (after as unknown as Record<string, unknown>)[field] = value;
-    if (comparable(field, before[field]) !== comparable(field, value) && !UNTRACKED.has(field)) {
-      changes.push({ deviceId, field, oldValue: before[field], newValue: value, at });
-    }
-  }
-  const set: Partial<Record<keyof Row, unknown>> = { updated_at: now };
-  for (const [field, column] of Object.entries(TEXT) as Array<[keyof typeof TEXT, (typeof TEXT)[keyof typeof TEXT]]>) {
-    if (patch[field] !== undefined) set[column] = after[field];
-  }
-  for (const [field, column] of Object.entries(FLAG) as Array<[keyof typeof FLAG, (typeof FLAG)[keyof typeof FLAG]]>) {
-    if (patch[field] !== undefined) set[column] = toFlag(after[field]) ?? (column === 'bootstrap_token_escrowed' ? 0 : null);
-  }
-  if (JSON_FIELDS.some((f) => patch[f] !== undefined)) {
-    set.data = JSON.stringify({ ...parseData(row.data), ...Object.fromEntries(JSON_FIELDS.filter((f) => patch[f] !== undefined).map((f) => [f, patch[f]])) });
-  }
-  if (opts.information) set.information_at = now;
-  if (opts.security) set.security_at = now;
+  const { after, changes, set } = diff(row, deviceId, patch, at, opts);
   type Q = QueryCreator<Database & InventoryTables>;
   const update = (q: Q) => q.updateTable('device_inventory').set(set as Partial<Row>).where('device_id', '=', deviceId);
-  const history = (q: Q) =>
-    q.insertInto('inventory_history').values(changes.map((c) => ({
-      device_id: deviceId, field: c.field, old_value: JSON.stringify(c.oldValue ?? null), new_value: JSON.stringify(c.newValue ?? null), at: now,
-    })));
+  const history = (q: Q) => q.insertInto('inventory_history').values(historyRows(changes).map((h) => ({ device_id: deviceId, ...h, at: now })));
   if (changes.length > 0 && dialect === 'postgres') {
     // One statement on PostgreSQL: the history rows are a WITH of the update (the casts: WITH only adds its name to the type).
     await update(db.with('history', (w) => history(w as unknown as Q).returning('id')) as unknown as Q).execute();

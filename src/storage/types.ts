@@ -56,6 +56,7 @@ export interface AuthenticateInput {
   userLongName?: string | null;
   topic: string;
   inventory: Inventory;
+  /** Stored as the binding (a pending binding cleared, as setCertHash does). */
   certHash?: string | null;
   at: Date;
 }
@@ -258,6 +259,8 @@ export interface EnrollmentStore {
   bindPending(deviceId: string): Promise<boolean>;
   /** Ids of the enrollments bound to this certificate hash (refuses one identity reused across devices). */
   enrollmentIdsByCertHash(certHash: string): Promise<string[]>;
+  /** The hash bound to a device channel (null: none, or no such enrollment) and enrollmentIdsByCertHash(certHash), read together. */
+  certBinding(deviceId: string, certHash: string): Promise<{ bound: string | null; owners: string[] }>;
   setBootstrapToken(deviceId: string, token: Buffer | null, at: Date): Promise<void>;
   getBootstrapToken(deviceId: string): Promise<Buffer | null>;
 }

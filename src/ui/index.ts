@@ -1,19 +1,14 @@
 // The web dashboard under /ui: server-rendered pages over the same store and services as /v1.
 // Everything but the sign-in page and the static assets needs a session; every POST needs the
 // session's CSRF token (403 without it) and a role that may change things. Pages are registered
-// by their modules in pages/.
+// by their modules in pages/, loaded on the first request to one (routes.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../http/app.js';
 import { registerAssets } from './assets.js';
 import { html, type Html } from './html.js';
 import { notice, page } from './layout.js';
 import { Sessions, canChange, singleKeyAccess, type KeyAccess, type Session } from './session.js';
-import { registerSignin } from './pages/signin.js';
-import { registerFleet } from './pages/fleet.js';
-import { registerDevices } from './pages/devices.js';
-import { registerDevice } from './pages/device.js';
-import { registerCampaigns } from './pages/campaigns.js';
-import { registerServerPage } from './pages/server.js';
+import { registerLazyPages } from './routes.js';
 
 export interface UiContext {
   deps: AppDeps;
@@ -119,11 +114,6 @@ export function registerUi(app: FastifyInstance, deps: AppDeps, keys?: KeyAccess
     });
     ui.get('/ui/', async (_req, reply) => reply.redirect('/ui', 301));
     registerAssets(ui);
-    registerSignin(ui, ctx);
-    registerFleet(ui, ctx);
-    registerDevices(ui, ctx);
-    registerDevice(ui, ctx);
-    registerCampaigns(ui, ctx);
-    registerServerPage(ui, ctx);
+    registerLazyPages(ui, ctx);
   });
 }

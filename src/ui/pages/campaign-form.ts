@@ -1,7 +1,7 @@
 // Creating a campaign from the dashboard: a form with the CLI's options (`updraft campaign create`),
 // turned into the API's body by the CLI's own reshaping (cli/campaign-request.ts), then the engine's
 // dry run shown — per state and per device — before a confirm button creates it.
-import type { FastifyInstance } from 'fastify';
+import type { UiRoutes } from '../routes.js';
 import { html, type Html } from '../html.js';
 import { notice, page } from '../layout.js';
 import { count } from '../format.js';
@@ -121,7 +121,7 @@ function dryRunHtml(session: Session, v: Values, d: DryRun): Html {
 ${rows.length > shown.length ? html`<p class="hint">The first ${shown.length} of ${count(rows.length)} devices.</p>` : ''}`;
 }
 
-export function registerCampaignForm(app: FastifyInstance, ctx: UiContext, engine: CampaignEngine): void {
+export function registerCampaignForm(app: UiRoutes, ctx: UiContext, engine: CampaignEngine): void {
   app.get('/ui/campaigns/new', async (req, reply) => {
     const session = sessionOf(req);
     return sendPage(reply, page({ title: 'New campaign', section: 'campaigns', session, body: formHtml(session, { target: 'latest', waves: '100%' }, null) }));

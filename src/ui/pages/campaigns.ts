@@ -2,7 +2,7 @@
 // time (uPlot), each device with its state and reason (filterable by state, paged) — refreshed by
 // htmx every few seconds while it runs (a plain Refresh link without JavaScript); pause, resume,
 // cancel. Counts and shapes come from the same functions as GET /v1/campaigns/{id}.
-import type { FastifyInstance } from 'fastify';
+import type { UiRoutes } from '../routes.js';
 import { html, href, jsonScript, type Html } from '../html.js';
 import { page } from '../layout.js';
 import { count, when } from '../format.js';
@@ -22,7 +22,7 @@ function progressBar(percent: number): Html {
   return html`<div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${percent}" aria-label="Done"><span style="width: ${Math.min(100, Math.max(0, percent))}%"></span></div>`;
 }
 
-export function registerCampaigns(app: FastifyInstance, ctx: UiContext): void {
+export function registerCampaigns(app: UiRoutes, ctx: UiContext): void {
   const engine = ctx.deps.campaigns;
   const { store } = ctx.deps;
 

@@ -1,7 +1,7 @@
 // What the device page changes: the everyday commands (refresh inventory, restart, lock, OS update
 // scan) queued and pushed through the same enqueue path as the API, cancelling a queued command,
 // and the raw plists of one command exchange (read-only).
-import type { FastifyInstance } from 'fastify';
+import type { UiRoutes } from '../routes.js';
 import { html, type Html } from '../html.js';
 import { notice, page } from '../layout.js';
 import { when } from '../format.js';
@@ -53,7 +53,7 @@ function plistText(raw: Buffer | null): string {
   }
 }
 
-export function registerDeviceActions(app: FastifyInstance, ctx: UiContext): void {
+export function registerDeviceActions(app: UiRoutes, ctx: UiContext): void {
   const { store, pusher, logger } = ctx.deps;
 
   async function known(id: string): Promise<EnrollmentRecord> {

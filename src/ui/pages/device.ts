@@ -1,7 +1,7 @@
 // One device: its enrollment and inventory (and how it changed), OS update posture, campaign state
 // and reason, queue (cancel a command), timeline, and the everyday commands. Reads go through the
 // same services as /v1 (inventory view, posture service, store); actions are in device-actions.ts.
-import type { FastifyInstance } from 'fastify';
+import type { UiRoutes } from '../routes.js';
 import { html, type Html } from '../html.js';
 import { page } from '../layout.js';
 import { ago, postureBadge, when, yesNo } from '../format.js';
@@ -86,7 +86,7 @@ ${DEVICE_ACTIONS.map((a) => html`<form method="post" action="${dev(id)}/actions/
 </div></section>`;
 }
 
-export function registerDevice(app: FastifyInstance, ctx: UiContext): void {
+export function registerDevice(app: UiRoutes, ctx: UiContext): void {
   const view = createInventoryView(ctx.deps.store);
   const { store } = ctx.deps;
   app.get<{ Params: { id: string }; Querystring: { done?: string } }>('/ui/devices/:id', async (req, reply) => {

@@ -1,7 +1,7 @@
 // The device list: searchable, filterable (platform, OS, posture, behind by, not seen for N days,
 // enrollment type, supervision), sortable and paged in SQL (store.deviceList), so it stays fast over
 // 100,000 devices. A plain GET form without JavaScript; with htmx the results follow the search box.
-import type { FastifyInstance } from 'fastify';
+import type { UiRoutes } from '../routes.js';
 import { html, href, type Html } from '../html.js';
 import { page } from '../layout.js';
 import { ago, count, postureBadge, yesNo } from '../format.js';
@@ -75,7 +75,7 @@ const COLUMNS: Array<[DeviceSort | null, string]> = [
   ['name', 'Name'], ['serial', 'Serial'], ['model', 'Model'], ['os', 'OS'], ['seen', 'Last seen'], ['type', 'Enrollment'], [null, 'Supervised'], ['behind', 'Posture'],
 ];
 
-export function registerDevices(app: FastifyInstance, ctx: UiContext): void {
+export function registerDevices(app: UiRoutes, ctx: UiContext): void {
   app.get<{ Querystring: Params }>('/ui/devices', async (req, reply) => {
     const session = sessionOf(req);
     const now = ctx.now();

@@ -2,7 +2,7 @@
 // JavaScript), how many are on the latest release, behind and by how much, exposed to actively
 // exploited CVEs, not seen for N days. Every figure links to the device list filtered to it.
 // The figures come from the posture service (as GET /v1/os/summary) and the store's fleet overview.
-import type { FastifyInstance } from 'fastify';
+import type { UiRoutes } from '../routes.js';
 import { html, href, jsonScript, type Html } from '../html.js';
 import { notice, page } from '../layout.js';
 import { count, percent } from '../format.js';
@@ -19,7 +19,7 @@ function figure(label: string, n: number, total: number, link: string, kind = ''
     total ? html`<span class="share">${percent(n, total)}</span>` : ''}</a></li>`;
 }
 
-export function registerFleet(app: FastifyInstance, ctx: UiContext): void {
+export function registerFleet(app: UiRoutes, ctx: UiContext): void {
   app.get('/ui', async (req, reply) => {
     const session = sessionOf(req);
     const now = ctx.now();

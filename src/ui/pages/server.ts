@@ -2,7 +2,7 @@
 // server tokens of the DEP names (expiry, warned from 30 days before, as the API and the log do), the CA
 // and SCEP, webhook delivery backlog, OS update catalog freshness, DDM sets, and the enrollment
 // profile to download. Read-only: what changes these stays in the CLI and the API.
-import type { FastifyInstance } from 'fastify';
+import type { UiRoutes } from '../routes.js';
 import { createHash } from 'node:crypto';
 import { html, type Html } from '../html.js';
 import { notice, page } from '../layout.js';
@@ -29,7 +29,7 @@ function safeUrl(u: string): string {
   }
 }
 
-export function registerServerPage(app: FastifyInstance, ctx: UiContext): void {
+export function registerServerPage(app: UiRoutes, ctx: UiContext): void {
   const { store, config, pki, catalogs } = ctx.deps;
   app.get('/ui/server', async (req, reply) => {
     const session = sessionOf(req);

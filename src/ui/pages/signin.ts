@@ -1,6 +1,7 @@
 // Sign in with an API key (the key becomes a session cookie; the key itself is never stored in
 // the browser), and sign out.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import type { UiRoutes } from '../routes.js';
 import { html } from '../html.js';
 import { notice, page } from '../layout.js';
 import { setCookie } from '../session.js';
@@ -11,7 +12,7 @@ function nextPath(v: string | undefined): string {
   return v && /^\/ui(\/|\?|$)/.test(v) && !v.startsWith('//') ? v : '/ui';
 }
 
-export function registerSignin(app: FastifyInstance, ctx: UiContext): void {
+export function registerSignin(app: UiRoutes, ctx: UiContext): void {
   function form(req: FastifyRequest, next: string, error: string | null) {
     const { token, cookie } = ctx.sessions.signinToken(req);
     const body = html`<section class="signin">

@@ -1,0 +1,80 @@
+// Cold start, restart after restart: enroll N devices once, then R times restart `updraft serve` on the
+// same data and count the server CPU of its first 250 Idle check-ins (SHA-1, a new connection every
+// 10, as bench/client.ts's cold row). One cold phase scatters widely; this prints each and the median.
+//
+// Run: npx tsx bench/cold.ts [--devices 50] [--restarts 7] [--pg] [--no-build]
+// Profile the cold phases: UPDRAFT_BENCH_COLD_PROF=/tmp/prof npx tsx bench/cold.ts
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CpuMeter } from '../src/sim/proc.js';
+import { Client, enrollmentSteps, PG, root, startServer, stop, type Device } from './client.js';
+
+const arg = (n: string, d: number) => { const i = process.argv.indexOf(n); return i > 0 ? Number(process.argv[i + 1]) : d; };
+const devicesN = arg('--devices', 50);
+const restarts = arg('--restarts', 7);
+const usePg = process.argv.includes('--pg');
+if (!process.argv.includes('--no-build')) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+
+const dataDir = mkdtempSync(join(tmpdir(), 'updraft-cold-'));
+let dbUrl = join(dataDir, 'updraft.db');
+const pgDb = usePg ? `updraft_cold_${process.pid}` : null;
+const pg = usePg ? (await import('pg')).default : null;
+if (pg && pgDb) {
+  const admin = new pg.Client({ connectionString: PG });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${pgDb}`);
+  await admin.end();
+  const u = new URL(PG);
+  u.pathname = `/${pgDb}`;
+  dbUrl = u.toString();
+}
+const env = { UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: dbUrl };
+const keys = Array.from({ length: 8 }, () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+const devices: Device[] = Array.from({ length: devicesN }, (_, i) => ({
+  udid: `COLD-${String(i).padStart(4, '0')}-0000-4000-8000-${String(process.pid).padStart(12, '0')}`, serial: `C02COLD${String(i).padStart(4, '0')}`, key: keys[i % keys.length]!, cert: null,
+}));
+const idleMsg = (d: Device) => ({ Status: 'Idle', UDID: d.udid });
+const uuidOf = (b: Buffer) => /<key>CommandUUID<\/key>\s*<string>([^<]+)<\/string>/.exec(b.toString())?.[1];
+try {
+  let server = await startServer(env);
+  const client = new Client(server.url, 'sha1', 10);
+  for (const [, fn] of enrollmentSteps(client, server.url).steps) for (const d of devices) await fn(d);
+  for (const d of devices) { // answer what enrollment queued, so each Idle below meets an empty queue
+    for (let uuid = uuidOf(await client.signed('/mdm/connect', d, idleMsg(d), 'application/x-apple-aspen-mdm')); uuid;) {
+      uuid = uuidOf(await client.signed('/mdm/connect', d, { Status: 'Acknowledged', UDID: d.udid, CommandUUID: uuid }, 'application/x-apple-aspen-mdm'));
+    }
+  }
+  client.close();
+  await stop(server.child);
+  const prof = process.env.UPDRAFT_BENCH_COLD_PROF;
+  if (prof) process.env.UPDRAFT_BENCH_SERVER_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${prof}`;
+  const per: number[] = [];
+  const rounds = Math.max(1, Math.round(250 / devicesN));
+  for (let r = 0; r < restarts; r++) {
+    server = await startServer(env);
+    const meter = new CpuMeter(server.child.pid!, pgDb);
+    const c = new Client(server.url, 'sha1', 10);
+    const a = meter.total();
+    for (let i = 0; i < rounds; i++) {
+      let next = 0;
+      await Promise.all(Array.from({ length: 4 }, async () => { while (next < devices.length) { const d = devices[next++]!; await c.signed('/mdm/connect', d, idleMsg(d), 'application/x-apple-aspen-mdm'); } }));
+    }
+    per.push((meter.total() - a) / (rounds * devicesN));
+    c.close();
+    await stop(server.child);
+  }
+  const sorted = [...per].sort((x, y) => x - y);
+  console.log(`cold start, ${usePg ? 'postgres' : 'sqlite'}: server CPU ms per Idle over the first ${rounds * devicesN} after each of ${restarts} restarts${usePg ? ' (incl. the PostgreSQL backends)' : ''}`);
+  console.log(`  runs ${per.map((x) => x.toFixed(2)).join(', ')}; median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(3)}`);
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
+  if (pg && pgDb) {
+    const admin = new pg.Client({ connectionString: PG });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${pgDb} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+  }
+}
