@@ -26,7 +26,7 @@ test('warm-up: kept connections with the hot statements planned, nothing written
       for (const name of ['updraft_report_idle', 'updraft_report_idle_touch', 'updraft_report_final']) {
         assert.ok((generic.get(name) ?? 0) >= 1, `${name} has its generic plan`);
       }
-      assert.ok(rows.some((r) => r.name.startsWith('k_')), 'the enrollment look-up (a memo query) is prepared under its hash');
+      assert.ok(rows.some((r) => r.name.startsWith('k_')), 'the identity look-up (a memo query) is prepared under its hash');
       c.release();
     }
     const { rows } = await sql<{ n: number }>`SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM enrollments) AS n`.execute(db);

@@ -3,9 +3,9 @@
 // first five executions before PostgreSQL settles on a generic plan) cost it ~25 ms of CPU, which
 // after a restart the first requests paid, once per connection. The server instead opens
 // WARM_CONNECTIONS connections before it listens and runs, on each, the statements the requests of
-// every device run (the certificate binding's enrollment look-up, an Idle with and without its
-// lastSeenAt refresh, a result) with an enrollment id no device has, RUNS times, inside a transaction
-// rolled back: nothing is written, and the connection keeps the parsed statements and their generic
+// every device run (the identity check's look-up of its certificate binding, an Idle with and
+// without its lastSeenAt refresh, a result) with an enrollment id no device has, RUNS times, inside
+// a transaction rolled back: nothing is written, and the connection keeps the parsed statements and their generic
 // plans. Half the pool: the requests in flight on a small server plus a background worker's pass
 // (after a start, the retention pass held a fifth connection while four requests each took one).
 // The pool keeps these connections open (its `min`); connections it opens beyond them under load
@@ -35,7 +35,7 @@ export async function warmPool(pool: pg.Pool, n = WARM_CONNECTIONS): Promise<voi
 async function warmConnection(client: pg.PoolClient): Promise<void> {
   // Kysely over this one connection: the memo queries compile to the same text, so the same name.
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: { connect: async () => ({ query: client.query.bind(client), release: () => undefined }), end: async () => undefined } }) });
-  const { getEnrollment } = enrollmentStore({ db, dialect: 'postgres' });
+  const { certBinding } = enrollmentStore({ db, dialect: 'postgres' });
   const { reportAndNext } = postgresHotPath(client);
   const at = new Date(0);
   const enrollmentId = '';
@@ -43,7 +43,7 @@ async function warmConnection(client: pg.PoolClient): Promise<void> {
   await client.query('BEGIN');
   try {
     for (let i = 0; i < RUNS; i++) {
-      await getEnrollment(enrollmentId);
+      await certBinding(enrollmentId, '');
       await reportAndNext({ enrollmentId, at, result: null, skipNotNow: false, touch: false });
       await reportAndNext({ enrollmentId, at, result: null, skipNotNow: false, touch: true });
       await reportAndNext({ enrollmentId, at, result, skipNotNow: false });
