@@ -67,7 +67,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const apiKey = ensureApiKey(dataDir, config.apiKey);
   config = { ...config, dataDir, apiKey: apiKey.key };
 
-  const opened = opts.store ?? (await openStore({ db: config.db, dataDir, logger }));
+  const opened = opts.store ?? (await openStore({ db: config.db, dataDir, logger, warm: true }));
   // Every storage call is timed and every push outcome counted for /metrics.
   const metrics = createMetrics(opened, logger);
   const store = timedStore(opened, metrics);

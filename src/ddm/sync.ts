@@ -62,8 +62,7 @@ export async function syncEnrollments(deps: EnqueueDeps, enrollmentIds: string[]
     group.ids.push(id);
     byToken.set(token, group);
   }
-  await deps.store.ddmSaveSyncStates(changed);
-  await deps.store.ddmSupersedeSyncCommands([...byToken.values()].flatMap((g) => g.ids), at);
+  await deps.store.ddmSupersedeSyncCommands([...byToken.values()].flatMap((g) => g.ids), at, changed);
   const notified: string[] = [];
   for (const { tokens, ids: group } of byToken.values()) {
     const uuid = randomUUID();

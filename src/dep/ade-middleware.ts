@@ -37,7 +37,8 @@ export function adeMiddleware(opts: AdeMiddlewareOptions): MdmMiddleware {
             await inventory.upsertInventory(e.id, { enrolledViaDep: true, isSupervised: rec.supervised }, meta.at);
             logger?.info({ enrollmentId: e.id, serial: rec.serial, depName: rec.depName }, 'enrolled through ADE');
           }
-        } else if (msg.messageType === 'TokenUpdate' && reply.tokenUpdateTally === 1) {
+        } else if (msg.messageType === 'TokenUpdate' && reply.tokenUpdateTally === 1 && reply.adeActive !== false) {
+          // (the core read adeActive with the TokenUpdate: no look-up for a device not enrolled through ADE)
           const rec = await store.getAdeEnrollment(e.udid);
           if (rec?.active && (await store.claimAdeConfiguration(e.udid, meta.at))) {
             const settings = await effectiveAdeSettings(store, rec.depName);

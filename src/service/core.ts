@@ -94,7 +94,7 @@ export function createCoreService(opts: CoreOptions): MdmService {
         checkTopic(msg.topic);
         // The enrollment as the TokenUpdate left it goes along to the observers and middleware: the
         // first TokenUpdate's follow-ups (inventory queries, DDM) need not read it again.
-        const enrollment = await store.tokenUpdate({
+        const { adeActive, ...enrollment } = await store.tokenUpdate({
           ...base,
           topic: msg.topic,
           pushToken: msg.token.toString('hex'),
@@ -105,7 +105,7 @@ export function createCoreService(opts: CoreOptions): MdmService {
         const tally = enrollment.tokenUpdateTally;
         await event(msg, meta, { tokenUpdateTally: tally });
         await observe(msg, at, { tokenUpdateTally: tally, enrollment });
-        return { tokenUpdateTally: tally, enrollment };
+        return { tokenUpdateTally: tally, enrollment, adeActive };
       }
       case 'CheckOut':
         checkTopic(msg.topic);

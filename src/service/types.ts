@@ -28,6 +28,8 @@ export interface CheckinReply {
   tokenUpdateTally?: number;
   /** Set by the core on TokenUpdate: the enrollment as the TokenUpdate left it. */
   enrollment?: EnrollmentRecord;
+  /** Set by the core on TokenUpdate: whether the device's ADE enrollment record is active (read with the TokenUpdate). */
+  adeActive?: boolean;
   /** Set by the core on a device channel's Authenticate: the certificate hash it stored as the binding (pending binding cleared). */
   boundCertHash?: string;
 }

@@ -1,5 +1,6 @@
 // DDM storage: declarations, sets, set ↔ enrollment assignments, effective declaration sets and the
 // per-enrollment sync state. Status reports and asset data are in ddm-status.ts.
+import { sql } from 'kysely';
 import type { DdmDeclarationRecord, DdmItemRecord, DdmKind, DdmSetRecord, DdmStore, DdmSyncState } from './types.js';
 import { chunks, inList, listParam, toDate, type Ctx } from './context.js';
 import { memoQuery } from './memo.js';
@@ -86,6 +87,35 @@ export function ddmStore(ctx: Ctx): DdmStore {
       .where(({ exists, selectFrom }) =>
         exists(selectFrom('commands').select('uuid').whereRef('commands.uuid', '=', 'queue.command_uuid').where('commands.request_type', '=', 'DeclarativeManagement')),
       ));
+  // PostgreSQL: the new tokens saved and the older commands superseded in one statement (the states as
+  // arrays, so one shape for any number of them).
+  const saveAndSupersede = memoQuery((d: DdmDb, saveIds: string[], tokens: string[], changed: number[], at: number, ids: string | string[]) =>
+    d
+      .with('saved', () => sql`(insert into ddm_sync (enrollment_id, declarations_token, changed_at)
+        select * from unnest(${saveIds}::text[], ${tokens}::text[], ${changed}::bigint[])
+        on conflict (enrollment_id) do update set declarations_token = excluded.declarations_token, changed_at = excluded.changed_at)`)
+      .updateTable('queue')
+      .set({ status: 'cancelled', updated_at: at })
+      .where(inList(dialect, 'enrollment_id', ids))
+      .where('status', '=', 'queued')
+      .where('sent_at', 'is', null)
+      .where(({ exists, selectFrom }) =>
+        exists(selectFrom('commands').select('uuid').whereRef('commands.uuid', '=', 'queue.command_uuid').where('commands.request_type', '=', 'DeclarativeManagement')),
+      ));
+  const saveSyncStates = async (states: DdmSyncState[]) => {
+    for (const part of chunks(states)) {
+      await db
+        .insertInto('ddm_sync')
+        .values(part.map((s) => ({ enrollment_id: s.enrollmentId, declarations_token: s.declarationsToken, changed_at: s.changedAt.getTime() })))
+        .onConflict((oc) =>
+          oc.column('enrollment_id').doUpdateSet((eb) => ({
+            declarations_token: eb.ref('excluded.declarations_token'),
+            changed_at: eb.ref('excluded.changed_at'),
+          })),
+        )
+        .execute();
+    }
+  };
   return {
     async ddmPutDeclaration(d, at) {
       const prev = await db
@@ -236,24 +266,18 @@ export function ddmStore(ctx: Ctx): DdmStore {
       return out;
     },
 
-    async ddmSaveSyncStates(states) {
-      for (const part of chunks(states)) {
-        await db
-          .insertInto('ddm_sync')
-          .values(part.map((s) => ({ enrollment_id: s.enrollmentId, declarations_token: s.declarationsToken, changed_at: s.changedAt.getTime() })))
-          .onConflict((oc) =>
-            oc.column('enrollment_id').doUpdateSet((eb) => ({
-              declarations_token: eb.ref('excluded.declarations_token'),
-              changed_at: eb.ref('excluded.changed_at'),
-            })),
-          )
-          .execute();
-      }
-    },
+    ddmSaveSyncStates: saveSyncStates,
 
-    async ddmSupersedeSyncCommands(enrollmentIds, at) {
+    async ddmSupersedeSyncCommands(enrollmentIds, at, save = []) {
+      const ids = [...new Set(enrollmentIds)];
+      if (ids.length === 0 && save.length === 0) return 0;
+      if (dialect === 'postgres') {
+        const res = await saveAndSupersede(db, save.map((s) => s.enrollmentId), save.map((s) => s.declarationsToken), save.map((s) => s.changedAt.getTime()), at.getTime(), ids);
+        return Number(res.numAffectedRows ?? 0);
+      }
+      await saveSyncStates(save);
       let n = 0;
-      for (const part of chunks([...new Set(enrollmentIds)])) {
+      for (const part of chunks(ids)) {
         const res = await supersede(db, at.getTime(), listParam(dialect, part));
         n += Number(res.numAffectedRows ?? 0);
       }

@@ -127,7 +127,8 @@ const tokenUpdated = memoQuery(
           token_update_tally: eb(eb.ref('enrollments.token_update_tally'), '+', 1),
         })),
       )
-      .returningAll(),
+      .returningAll()
+      .returning(sql<number | null>`(select active from ade_enrollments where ade_enrollments.udid = enrollments.udid)`.as('ade_active')),
 );
 
 export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
@@ -200,7 +201,7 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
       const c = channelRow(input);
       const { rows } = await tokenUpdated(db, input.id, c.type, c.device_id, c.udid, c.user_id, c.user_short_name, c.user_long_name, c.topic,
         input.pushToken, input.pushMagic, input.awaitingConfiguration ? 1 : 0, input.unlockToken ?? null, input.certHash || null, at, at, at);
-      return toEnrollment(rows[0]!);
+      return { ...toEnrollment(rows[0]!), adeActive: Number(rows[0]!.ade_active ?? 0) === 1 };
     },
 
     async checkOut(id, at) {

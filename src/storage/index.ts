@@ -40,6 +40,12 @@ export interface OpenStoreOptions {
    * caps the database with PRAGMA max_page_count and raises the cap again).
    */
   sqliteConnection?: (raw: SqliteDatabase.Database) => void;
+  /**
+   * PostgreSQL: open the pool's kept connections now and run the hot statements on each
+   * (postgres/warm.ts), so the first requests after a start do not pay for new backends. The server
+   * asks for it; tools and tests that open a store for a few statements do not.
+   */
+  warm?: boolean;
 }
 
 export function isPostgresUrl(db: string): boolean {
@@ -80,10 +86,11 @@ async function migrate(db: Kysely<Database>, dialect: Dialect, logger?: Logger):
  */
 const RACES = new Set(['3F000', '42P01', '42703']);
 
-async function migrateRetrying(db: Kysely<Database>, logger?: Logger): Promise<void> {
+/** Runs `run` (a migration on PostgreSQL) again while it fails with one of the RACES above. */
+export async function retryingSchemaRaces<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await migrate(db, 'postgres', logger);
+      return await run();
     } catch (err) {
       if (!RACES.has((err as { code?: string }).code ?? '') || attempt >= 5) throw err;
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
@@ -122,14 +129,17 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   // Each backend's driver is loaded only when it is the one opened (pg is not in a SQLite server's memory).
   if (isPostgresUrl(opts.db)) {
-    const [{ openPostgres }, { postgresHotPath }] = await Promise.all([import('./postgres/open.js'), import('./postgres/hot.js')]);
-    const { db, pool } = await openPostgres(opts.db, (err) => opts.logger?.warn({ err: err.message }, 'PostgreSQL dropped an idle connection'));
+    const [{ openPostgres }, { postgresHotPath }, { warmPool, WARM_CONNECTIONS }] = await Promise.all([import('./postgres/open.js'), import('./postgres/hot.js'), import('./postgres/warm.js')]);
+    const onIdleError = (err: Error) => opts.logger?.warn({ err: err.message }, 'PostgreSQL dropped an idle connection');
+    const { db, pool } = await openPostgres(opts.db, onIdleError, opts.warm ? WARM_CONNECTIONS : 0);
     try {
-      await migrateRetrying(db, opts.logger);
+      await retryingSchemaRaces(() => migrate(db, 'postgres', opts.logger));
     } catch (err) {
       await db.destroy();
       throw err;
     }
+    // Only a start-up cost: a failure leaves connections to be opened (cold) when needed.
+    if (opts.warm) await warmPool(pool).catch((err: Error) => opts.logger?.warn({ err: err.message }, 'PostgreSQL pool warm-up failed'));
     return { ...compose({ db, dialect: 'postgres' }, () => db.destroy()), ...postgresHotPath(pool) };
   }
   const [{ openSqlite }, { sqliteHotPath }, { startCheckpointer }, { sqlitePostureBulk }] = await Promise.all([

@@ -129,8 +129,11 @@ export interface DdmStore {
   ddmEffectiveItems(enrollmentIds: string[]): Promise<Map<string, DdmItemRecord[]>>;
   ddmSyncStates(enrollmentIds: string[]): Promise<Map<string, DdmSyncState>>;
   ddmSaveSyncStates(states: DdmSyncState[]): Promise<void>;
-  /** Cancel DeclarativeManagement commands still waiting, never handed out, for these enrollments (a newer one supersedes them). */
-  ddmSupersedeSyncCommands(enrollmentIds: string[], at: Date): Promise<number>;
+  /**
+   * Cancel DeclarativeManagement commands still waiting, never handed out, for these enrollments (a
+   * newer one supersedes them), once `save` is saved as ddmSaveSyncStates does (on PostgreSQL in one statement).
+   */
+  ddmSupersedeSyncCommands(enrollmentIds: string[], at: Date, save?: DdmSyncState[]): Promise<number>;
   /** Of `identifiers`, those of stored declarations (built-in ones are not stored). */
   ddmKnownIdentifiers(identifiers: string[]): Promise<Set<string>>;
   /** Applies one status report atomically: latest values, history of changes, declaration statuses. */

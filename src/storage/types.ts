@@ -240,8 +240,11 @@ export interface PushLogRecord extends PushLogInput {
 export interface EnrollmentStore {
   /** Create or reset an enrollment: stores inventory, disables it until TokenUpdate and clears its queue. */
   authenticate(input: AuthenticateInput): Promise<void>;
-  /** Store push info, enable the enrollment, bump and return the tally; clears pushInvalidAt. */
-  tokenUpdate(input: TokenUpdateInput): Promise<EnrollmentRecord>;
+  /**
+   * Store push info, enable the enrollment, bump and return the tally; clears pushInvalidAt. adeActive:
+   * whether the device's ADE enrollment record is active (read in the same statement, for the ADE step).
+   */
+  tokenUpdate(input: TokenUpdateInput): Promise<EnrollmentRecord & { adeActive: boolean }>;
   /** Disable the enrollment (and, for a device channel, its user channels). */
   checkOut(id: string, at: Date): Promise<void>;
   getEnrollment(id: string): Promise<EnrollmentRecord | null>;

@@ -4,7 +4,7 @@ import { Migrator, sql, type Kysely } from 'kysely';
 import { migrations } from '../../src/storage/migrations/index.js';
 import type { CommandResultInput, Store } from '../../src/storage/types.js';
 import type { Database } from '../../src/storage/schema.js';
-import { openStore, sqlitePath } from '../../src/storage/index.js';
+import { openStore, retryingSchemaRaces, sqlitePath } from '../../src/storage/index.js';
 import { openSqlite } from '../../src/storage/sqlite/open.js';
 import { openPostgres } from '../../src/storage/postgres/open.js';
 import { fixture } from '../helpers/fixtures.js';
@@ -145,6 +145,9 @@ export async function migrateBelow(db: Kysely<Database>, dbUrl: string, below: s
     provider: { getMigrations: async () => Object.fromEntries(Object.entries(await provider.getMigrations()).filter(([n]) => n < below)) },
     migrationTableSchema: dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s : undefined,
   });
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
+  // Kysely lists every schema's tables: another test dropping its schema meanwhile is a race (as for the server's migrations).
+  await retryingSchemaRaces(async () => {
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw error;
+  });
 }

@@ -84,7 +84,8 @@ interface Row extends Partial<NextCommand> {
   matchedType: string | null;
 }
 
-export function postgresHotPath(pool: pg.Pool): Hot {
+/** The pool, or one of its connections (the start-up warm-up, warm.ts, runs these on each). */
+export function postgresHotPath(pool: pg.Pool | pg.ClientBase): Hot {
   const texts = new Map<string, string>();
   return {
     async reportAndNext(input: ReportInput) {

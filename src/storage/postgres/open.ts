@@ -31,11 +31,19 @@ export function parsePostgresUrl(url: string): { connectionString: string; schem
   return { connectionString: u.toString(), schema, options: all || undefined };
 }
 
-export async function openPostgres(url: string, onIdleError?: (err: Error) => void): Promise<PostgresHandle> {
+/**
+ * `keep`: connections the pool keeps open however idle (the server's, warmed at start: warm.ts);
+ * others close after a minute idle.
+ */
+export async function openPostgres(url: string, onIdleError?: (err: Error) => void, keep = 0): Promise<PostgresHandle> {
   const { connectionString, schema, options } = parsePostgresUrl(url);
   const pool = new pg.Pool({
     connectionString,
     max: 10,
+    // Not pg's default 10 s: a pause in traffic would close connections only for the next burst to
+    // start new backends, each with empty caches and its statements to parse and plan afresh.
+    min: keep,
+    idleTimeoutMillis: 60_000,
     options,
     // A database that does not answer fails a request in seconds (a 5xx) instead of holding it.
     connectionTimeoutMillis: 5000,
