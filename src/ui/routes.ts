@@ -33,8 +33,10 @@ export type UiRoutes = Pick<FastifyInstance, 'get' | 'post'>;
 export async function loadPageHandlers(ctx: UiContext): Promise<Map<string, Handler>> {
   const { registerPages } = await import('./pages/index.js');
   const handlers = new Map<string, Handler>();
-  const record = (method: string) => (url: string, handler: Handler) => {
-    handlers.set(`${method} ${url}`, handler);
+  // Route options (a schema, a config) would be lost on the lazy route: a page passing any is refused.
+  const record = (method: string) => (url: string, handler: unknown, extra?: unknown) => {
+    if (typeof handler !== 'function' || extra !== undefined) throw new Error(`dashboard route ${method} ${url}: options are not carried to the lazy route`);
+    handlers.set(`${method} ${url}`, handler as Handler);
   };
   registerPages({ get: record('GET'), post: record('POST') } as unknown as UiRoutes, ctx);
   return handlers;
