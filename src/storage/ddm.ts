@@ -1,11 +1,12 @@
 // DDM storage: declarations, sets, set ↔ enrollment assignments, effective declaration sets and the
 // per-enrollment sync state. Status reports and asset data are in ddm-status.ts.
-import { sql } from 'kysely';
+import { sql, type QueryCreator } from 'kysely';
 import type { DdmDeclarationRecord, DdmItemRecord, DdmKind, DdmSetRecord, DdmStore, DdmSyncState } from './types.js';
 import { chunks, inList, listParam, toDate, type Ctx } from './context.js';
 import { memoQuery } from './memo.js';
 import { ddmDb, type DdmDb, type DdmTables } from './ddm-schema.js';
 import { ddmStatusStore } from './ddm-status.js';
+import type { Database } from './schema.js';
 
 function toDeclaration(r: DdmTables['ddm_declarations']): DdmDeclarationRecord {
   return {
@@ -77,8 +78,9 @@ export function ddmStore(ctx: Ctx): DdmStore {
       .orderBy('es.enrollment_id')
       .orderBy('d.identifier'));
   const syncOf = memoQuery((d: DdmDb, ids: string | string[]) => d.selectFrom('ddm_sync').selectAll().where(inList(dialect, 'enrollment_id', ids)));
-  const supersede = memoQuery((d: DdmDb, at: number, ids: string | string[]) =>
-    d
+  // The DeclarativeManagement commands of `ids` still waiting, unsent: cancelled (a newer sync replaces them).
+  const cancelWaitingSyncs = (q: QueryCreator<Database & DdmTables>, at: number, ids: string | string[]) =>
+    q
       .updateTable('queue')
       .set({ status: 'cancelled', updated_at: at })
       .where(inList(dialect, 'enrollment_id', ids))
@@ -86,22 +88,18 @@ export function ddmStore(ctx: Ctx): DdmStore {
       .where('sent_at', 'is', null)
       .where(({ exists, selectFrom }) =>
         exists(selectFrom('commands').select('uuid').whereRef('commands.uuid', '=', 'queue.command_uuid').where('commands.request_type', '=', 'DeclarativeManagement')),
-      ));
+      );
+  const supersede = memoQuery((d: DdmDb, at: number, ids: string | string[]) => cancelWaitingSyncs(d, at, ids));
   // PostgreSQL: the new tokens saved and the older commands superseded in one statement (the states as
   // arrays, so one shape for any number of them).
   const saveAndSupersede = memoQuery((d: DdmDb, saveIds: string[], tokens: string[], changed: number[], at: number, ids: string | string[]) =>
-    d
-      .with('saved', () => sql`(insert into ddm_sync (enrollment_id, declarations_token, changed_at)
+    cancelWaitingSyncs(
+      d.with('saved', () => sql`(insert into ddm_sync (enrollment_id, declarations_token, changed_at)
         select * from unnest(${saveIds}::text[], ${tokens}::text[], ${changed}::bigint[])
-        on conflict (enrollment_id) do update set declarations_token = excluded.declarations_token, changed_at = excluded.changed_at)`)
-      .updateTable('queue')
-      .set({ status: 'cancelled', updated_at: at })
-      .where(inList(dialect, 'enrollment_id', ids))
-      .where('status', '=', 'queued')
-      .where('sent_at', 'is', null)
-      .where(({ exists, selectFrom }) =>
-        exists(selectFrom('commands').select('uuid').whereRef('commands.uuid', '=', 'queue.command_uuid').where('commands.request_type', '=', 'DeclarativeManagement')),
-      ));
+        on conflict (enrollment_id) do update set declarations_token = excluded.declarations_token, changed_at = excluded.changed_at)`) as unknown as QueryCreator<Database & DdmTables>,
+      at,
+      ids,
+    ));
   const saveSyncStates = async (states: DdmSyncState[]) => {
     for (const part of chunks(states)) {
       await db
