@@ -32,6 +32,7 @@ import { envelope, openEnvelope } from '../src/sim/scep.js';
 import { readProfile, type Enrollment } from '../src/sim/profile.js';
 import { CpuMeter, procMb } from '../src/sim/proc.js';
 import { octetString, printableString } from '../src/asn1/index.js';
+import { benchDatabase } from './pg-database.js';
 
 export const PG = process.env.UPDRAFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const root = fileURLToPath(new URL('..', import.meta.url));
@@ -177,21 +178,9 @@ async function enrollmentBurst(base: string, pid: number, n: number, message: (i
 
 async function runBackend(db: string, devicesN: number, rounds: number, burst: number): Promise<ClientBenchResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'updraft-bench-client-'));
-  let pgDb: string | null = null;
-  let dbUrl = 'sqlite';
-  if (db !== 'sqlite') {
-    const { default: pg } = await import('pg');
-    pgDb = `updraft_bench_${process.pid}`;
-    const admin = new pg.Client({ connectionString: db });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${pgDb}`);
-    await admin.query(`CREATE DATABASE ${pgDb}`);
-    await admin.end();
-    const u = new URL(db);
-    u.pathname = `/${pgDb}`;
-    dbUrl = u.toString();
-  }
-  const env = { UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: dbUrl };
+  const pgBench = db === 'sqlite' ? null : await benchDatabase(db, `updraft_bench_${process.pid}`);
+  const pgDb = pgBench?.name ?? null;
+  const env = { UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: pgBench?.url ?? 'sqlite' };
   let server = await startServer(env);
   const meter = new CpuMeter(server.child.pid!, pgDb);
   const keys = Array.from({ length: 8 }, () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
@@ -290,13 +279,7 @@ async function runBackend(db: string, devicesN: number, rounds: number, burst: n
   } finally {
     await stop(server.child);
     rmSync(dataDir, { recursive: true, force: true });
-    if (pgDb) {
-      const { default: pg } = await import('pg');
-      const admin = new pg.Client({ connectionString: db });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${pgDb}`).catch(() => undefined);
-      await admin.end();
-    }
+    await pgBench?.drop();
   }
 }
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CpuMeter } from '../src/sim/proc.js';
 import { Client, enrollmentSteps, PG, root, startServer, stop, type Device } from './client.js';
+import { benchDatabase } from './pg-database.js';
 
 const arg = (n: string, d: number) => { const i = process.argv.indexOf(n); return i > 0 ? Number(process.argv[i + 1]) : d; };
 const devicesN = arg('--devices', 50);
@@ -19,19 +20,9 @@ const usePg = process.argv.includes('--pg');
 if (!process.argv.includes('--no-build')) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 
 const dataDir = mkdtempSync(join(tmpdir(), 'updraft-cold-'));
-let dbUrl = join(dataDir, 'updraft.db');
-const pgDb = usePg ? `updraft_cold_${process.pid}` : null;
-const pg = usePg ? (await import('pg')).default : null;
-if (pg && pgDb) {
-  const admin = new pg.Client({ connectionString: PG });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${pgDb}`);
-  await admin.end();
-  const u = new URL(PG);
-  u.pathname = `/${pgDb}`;
-  dbUrl = u.toString();
-}
-const env = { UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: dbUrl };
+const pgBench = usePg ? await benchDatabase(PG, `updraft_cold_${process.pid}`) : null;
+const pgDb = pgBench?.name ?? null;
+const env = { UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: pgBench?.url ?? join(dataDir, 'updraft.db') };
 const keys = Array.from({ length: 8 }, () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
 const devices: Device[] = Array.from({ length: devicesN }, (_, i) => ({
   udid: `COLD-${String(i).padStart(4, '0')}-0000-4000-8000-${String(process.pid).padStart(12, '0')}`, serial: `C02COLD${String(i).padStart(4, '0')}`, key: keys[i % keys.length]!, cert: null,
@@ -74,10 +65,5 @@ try {
   console.log(`  starting (CPU ms until it answers, once per restart): ${startup.map((x) => x.toFixed(0)).join(', ')}; median ${median(startup).toFixed(0)}`);
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
-  if (pg && pgDb) {
-    const admin = new pg.Client({ connectionString: PG });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${pgDb} WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
-  }
+  await pgBench?.drop();
 }

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../src/storage/index.js';
+import { benchDatabase } from './pg-database.js';
 
 const PG = process.env.UPDRAFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -48,23 +49,8 @@ export async function benchMemory(opts: { enrollments?: number; seconds?: number
   });
   for (const db of opts.dbs ?? ['sqlite', ...(reachable ? [PG] : [])]) {
     const dataDir = mkdtempSync(join(tmpdir(), 'updraft-bench-memory-'));
-    let url = db;
-    let pgDb: string | null = null;
-    const admin = async (q: string) => {
-      const { default: pg } = await import('pg');
-      const c = new pg.Client({ connectionString: db });
-      await c.connect();
-      await c.query(q);
-      await c.end();
-    };
-    if (db !== 'sqlite') {
-      pgDb = `updraft_bench_mem_${process.pid}`;
-      await admin(`DROP DATABASE IF EXISTS ${pgDb}`);
-      await admin(`CREATE DATABASE ${pgDb}`);
-      const u = new URL(db);
-      u.pathname = `/${pgDb}`;
-      url = u.toString();
-    }
+    const pgBench = db === 'sqlite' ? null : await benchDatabase(db, `updraft_bench_mem_${process.pid}`);
+    const url = pgBench?.url ?? db;
     try {
       await seed(url, dataDir, n);
       const port = await freePort();
@@ -82,10 +68,10 @@ export async function benchMemory(opts: { enrollments?: number; seconds?: number
       const later = status(child.pid!, 'VmRSS');
       const peak = status(child.pid!, 'VmHWM');
       await new Promise<void>((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); });
-      console.log(`memory, ${pgDb ? 'postgres' : 'sqlite'}: ${n} enrollments: RSS ${started} MB once started, ${later} MB after ${seconds} s idle, peak ${peak} MB (goal: < 100 MB)`);
+      console.log(`memory, ${pgBench ? 'postgres' : 'sqlite'}: ${n} enrollments: RSS ${started} MB once started, ${later} MB after ${seconds} s idle, peak ${peak} MB (goal: < 100 MB)`);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
-      if (pgDb) await admin(`DROP DATABASE IF EXISTS ${pgDb}`).catch(() => undefined);
+      await pgBench?.drop();
     }
   }
 }

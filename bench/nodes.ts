@@ -20,6 +20,7 @@ import pg from 'pg';
 import { buildPlist } from '../src/plist/index.js';
 import { signedData } from '../src/sim/pki.js';
 import { Client, enrollmentSteps, PG, reachable, root, startServer, stop, type Device } from './client.js';
+import { benchDatabase } from './pg-database.js';
 import { pgBackends, procCpuMs } from '../src/sim/proc.js';
 
 interface DbStats { commits: number; read: number; written: number }
@@ -84,15 +85,13 @@ export async function benchNodes(opts: { devices?: number; seconds?: number; con
   const seconds = opts.seconds ?? 10;
   const concurrency = opts.concurrency ?? 16;
   const dataDir = mkdtempSync(join(tmpdir(), 'updraft-bench-nodes-'));
-  const db = `updraft_bench_nodes_${process.pid}`;
-  const admin = new pg.Client({ connectionString: PG });
+  const database = await benchDatabase(PG, `updraft_bench_nodes_${process.pid}`);
+  const db = database.name;
+  const admin = new pg.Client({ connectionString: PG }); // reads pg_stat_database
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${db}`);
-  const url = new URL(PG);
-  url.pathname = `/${db}`;
   // No command is queued for the devices (they answer none: an auto-queued DeclarativeManagement or
   // inventory query would be handed out again at every Idle).
-  const env = { UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: url.toString(), UPDRAFT_INVENTORY_INTERVAL: '0', UPDRAFT_DDM_AUTO: 'off' };
+  const env = { UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: database.url, UPDRAFT_INVENTORY_INTERVAL: '0', UPDRAFT_DDM_AUTO: 'off' };
   const servers: Array<{ child: ChildProcess; url: string }> = [];
   const rows: NodesRow[] = [];
   try {
@@ -132,8 +131,8 @@ export async function benchNodes(opts: { devices?: number; seconds?: number; con
     }
   } finally {
     for (const s of servers) await stop(s.child);
-    await admin.query(`DROP DATABASE IF EXISTS ${db}`).catch(() => undefined);
     await admin.end();
+    await database.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
   console.log(`\none node vs two on one PostgreSQL: ${count} devices (RSA-2048, signed Idle check-ins), ${concurrency} in flight, ${seconds} s each; CPU ms per check-in; database work per check-in (pg_stat_database)`);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, enrollmentSteps, PG, root, startServer, stop, type Device } from './client.js';
+import { benchDatabase } from './pg-database.js';
 
 const arg = (name: string, d: number) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : d; };
 const n = arg('--devices', 4);
@@ -16,16 +17,10 @@ const log = join(dir, 'statements.log');
 writeFileSync(log, '');
 process.env.UPDRAFT_STATEMENT_LOG = log;
 process.env.UPDRAFT_BENCH_SERVER_NODE_ARGS = `--import ${fileURLToPath(new URL('pg-statement-log.mjs', import.meta.url))}`;
-const { default: pg } = await import('pg');
-const name = `updraft_statements_${process.pid}`;
-const admin = new pg.Client({ connectionString: PG });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${name}`);
-const url = new URL(PG);
-url.pathname = `/${name}`;
+const database = await benchDatabase(PG, `updraft_statements_${process.pid}`);
 const pause = () => new Promise((r) => setTimeout(r, 300)); // lets a step's after-the-answer work land in its window
 try {
-  const server = await startServer({ UPDRAFT_DATA_DIR: join(dir, 'data'), UPDRAFT_DB: url.toString() });
+  const server = await startServer({ UPDRAFT_DATA_DIR: join(dir, 'data'), UPDRAFT_DB: database.url });
   const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   const devices: Device[] = Array.from({ length: n }, (_, i) => ({ udid: `STMT-${i}-${process.pid}`, serial: `C02STMT${i}`, key, cert: null }));
   const client = new Client(server.url, 'sha1', 0);
@@ -51,7 +46,6 @@ try {
     for (const [text, c] of counts) console.log(`      ${(c / n).toFixed(2)}  ${text}`);
   }
 } finally {
-  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.end();
+  await database.drop();
   rmSync(dir, { recursive: true, force: true });
 }
