@@ -21,10 +21,26 @@ export async function effectiveItems(store: Store, ids: string[]): Promise<Map<s
   return new Map(ids.map((id) => [id, [...BUILTIN_ITEMS, ...(assigned.get(id) ?? [])]]));
 }
 
-/** The current SyncTokens of one enrollment, remembering when its token last changed. */
-export async function currentTokens(store: Store, id: string, items: DdmItemRecord[], at: Date): Promise<SyncTokens> {
+/**
+ * The enrollments' effective items and their sync states: one statement on PostgreSQL
+ * (store.ddmSyncInputs, which also says which enrollments exist), two reads elsewhere.
+ */
+export async function syncInputs(store: Store, ids: string[]): Promise<{ known?: Set<string>; items: Map<string, DdmItemRecord[]>; states: Map<string, DdmSyncState> }> {
+  if (!store.ddmSyncInputs) {
+    const [items, states] = await Promise.all([effectiveItems(store, ids), store.ddmSyncStates(ids)]);
+    return { items, states };
+  }
+  const { known, items, states } = await store.ddmSyncInputs(ids);
+  return { known, items: new Map(ids.map((id) => [id, [...BUILTIN_ITEMS, ...(items.get(id) ?? [])]])), states };
+}
+
+/**
+ * The current SyncTokens of one enrollment, remembering when its token last changed. `states`: the
+ * sync states read with the items (syncInputs), else read here.
+ */
+export async function currentTokens(store: Store, id: string, items: DdmItemRecord[], at: Date, states?: Map<string, DdmSyncState>): Promise<SyncTokens> {
   const token = declarationsToken(items);
-  const state = (await store.ddmSyncStates([id])).get(id);
+  const state = (states ?? (await store.ddmSyncStates([id]))).get(id);
   if (state?.declarationsToken === token) return { DeclarationsToken: token, Timestamp: syncTimestamp(state.changedAt) };
   await store.ddmSaveSyncStates([{ enrollmentId: id, declarationsToken: token, changedAt: at }]);
   return { DeclarationsToken: token, Timestamp: syncTimestamp(at) };
@@ -48,7 +64,7 @@ export interface SyncResult {
 export async function syncEnrollments(deps: EnqueueDeps, enrollmentIds: string[], at: Date, force = false): Promise<SyncResult> {
   const ids = [...new Set(enrollmentIds)];
   if (ids.length === 0) return { notified: [] };
-  const [items, states] = await Promise.all([effectiveItems(deps.store, ids), deps.store.ddmSyncStates(ids)]);
+  const { items, states } = await syncInputs(deps.store, ids);
   const changed: DdmSyncState[] = [];
   const byToken = new Map<string, { tokens: SyncTokens; ids: string[] }>();
   for (const id of ids) {
@@ -62,13 +78,17 @@ export async function syncEnrollments(deps: EnqueueDeps, enrollmentIds: string[]
     group.ids.push(id);
     byToken.set(token, group);
   }
-  await deps.store.ddmSupersedeSyncCommands([...byToken.values()].flatMap((g) => g.ids), at, changed);
+  // One command for all (the usual case, one device) on PostgreSQL: the supersede and the enqueue in one statement.
+  const { store } = deps;
+  const combined = byToken.size === 1 && store.ddmSupersedeAndEnqueue;
+  const enqueue: Store['enqueue'] | undefined = combined ? (c, group) => store.ddmSupersedeAndEnqueue!(c, group, changed) : undefined;
+  if (!combined) await store.ddmSupersedeSyncCommands([...byToken.values()].flatMap((g) => g.ids), at, changed);
   const notified: string[] = [];
   for (const { tokens, ids: group } of byToken.values()) {
     const uuid = randomUUID();
     const result = await enqueueCommand(deps, {
       uuid, requestType: 'DeclarativeManagement', xml: declarativeManagementCommand(uuid, tokens), ids: group, at,
-    });
+    }, enqueue);
     notified.push(...result.results.filter((r) => !r.enqueueError).map((r) => r.id));
   }
   return { notified };

@@ -41,11 +41,14 @@ export function uniqueIds(ids: Iterable<string>): string[] {
   return [...new Set([...ids].map((id) => id.trim()).filter((id) => id !== ''))];
 }
 
-/** Queue the command for every id (unknown ids fail alone), then push to those that got it. */
-export async function enqueueCommand(deps: EnqueueDeps, input: EnqueueInput): Promise<EnqueueResult> {
+/**
+ * Queue the command for every id (unknown ids fail alone), then push to those that got it. `enqueue`:
+ * the store's enqueue or one that does more in the same statement (a DDM sync's supersede).
+ */
+export async function enqueueCommand(deps: EnqueueDeps, input: EnqueueInput, enqueue: Store['enqueue'] = (c, ids) => deps.store.enqueue(c, ids)): Promise<EnqueueResult> {
   const at = input.at ?? new Date();
   const ids = uniqueIds(input.ids);
-  const outcomes = await deps.store.enqueue(
+  const outcomes = await enqueue(
     { uuid: input.uuid, requestType: input.requestType, raw: input.xml, priority: input.priority ?? 0, expiresAt: input.expiresAt ?? null, at },
     ids,
   );

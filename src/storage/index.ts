@@ -129,7 +129,9 @@ function compose(ctx: Ctx, close: () => Promise<void>): Store {
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   // Each backend's driver is loaded only when it is the one opened (pg is not in a SQLite server's memory).
   if (isPostgresUrl(opts.db)) {
-    const [{ openPostgres }, { postgresHotPath }, { warmPool, WARM_CONNECTIONS }] = await Promise.all([import('./postgres/open.js'), import('./postgres/hot.js'), import('./postgres/warm.js')]);
+    const [{ openPostgres }, { postgresHotPath }, { postgresEnrollPath }, { warmPool, WARM_CONNECTIONS }] = await Promise.all([
+      import('./postgres/open.js'), import('./postgres/hot.js'), import('./postgres/enroll.js'), import('./postgres/warm.js'),
+    ]);
     const onIdleError = (err: Error) => opts.logger?.warn({ err: err.message }, 'PostgreSQL dropped an idle connection');
     const { db, pool } = await openPostgres(opts.db, onIdleError, opts.warm ? WARM_CONNECTIONS : 0);
     try {
@@ -140,7 +142,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     }
     // Only a start-up cost: a failure leaves connections to be opened (cold) when needed.
     if (opts.warm) await warmPool(pool).catch((err: Error) => opts.logger?.warn({ err: err.message }, 'PostgreSQL pool warm-up failed'));
-    return { ...compose({ db, dialect: 'postgres' }, () => db.destroy()), ...postgresHotPath(pool) };
+    return { ...compose({ db, dialect: 'postgres' }, () => db.destroy()), ...postgresHotPath(pool), ...postgresEnrollPath(pool) };
   }
   const [{ openSqlite }, { sqliteHotPath }, { startCheckpointer }, { sqlitePostureBulk }] = await Promise.all([
     import('./sqlite/open.js'), import('./sqlite/hot.js'), import('./sqlite/checkpoint.js'), import('./sqlite/posture.js'),

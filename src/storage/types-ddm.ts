@@ -1,6 +1,6 @@
 // The storage interface, continued: Declarative Device Management (declarations, sets,
 // assignments, sync tokens, device status). Part of Store (types.ts); split out to keep files small.
-import type { EventInput } from './types.js';
+import type { EnqueueOutcome, EventInput, NewCommand } from './types.js';
 
 export type DdmKind = 'activation' | 'configuration' | 'asset' | 'management';
 
@@ -128,12 +128,22 @@ export interface DdmStore {
   /** The declarations of each enrollment's assigned sets, once each, by identifier. */
   ddmEffectiveItems(enrollmentIds: string[]): Promise<Map<string, DdmItemRecord[]>>;
   ddmSyncStates(enrollmentIds: string[]): Promise<Map<string, DdmSyncState>>;
+  /**
+   * PostgreSQL only (one statement; elsewhere getEnrollment, ddmEffectiveItems and ddmSyncStates):
+   * which of the enrollments exist, their assigned declaration items and their sync states.
+   */
+  ddmSyncInputs?(enrollmentIds: string[]): Promise<{ known: Set<string>; items: Map<string, DdmItemRecord[]>; states: Map<string, DdmSyncState> }>;
   ddmSaveSyncStates(states: DdmSyncState[]): Promise<void>;
   /**
    * Cancel DeclarativeManagement commands still waiting, never handed out, for these enrollments (a
    * newer one supersedes them), once `save` is saved as ddmSaveSyncStates does (on PostgreSQL in one statement).
    */
   ddmSupersedeSyncCommands(enrollmentIds: string[], at: Date, save?: DdmSyncState[]): Promise<number>;
+  /**
+   * PostgreSQL only (one statement; elsewhere ddmSupersedeSyncCommands then enqueue): `save`d, the
+   * enrollments' waiting DeclarativeManagement commands superseded at `command.at`, and `command` queued for them.
+   */
+  ddmSupersedeAndEnqueue?(command: NewCommand, enrollmentIds: string[], save: DdmSyncState[]): Promise<EnqueueOutcome[]>;
   /** Of `identifiers`, those of stored declarations (built-in ones are not stored). */
   ddmKnownIdentifiers(identifiers: string[]): Promise<Set<string>>;
   /** Applies one status report atomically: latest values, history of changes, declaration statuses. */

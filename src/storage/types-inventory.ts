@@ -3,6 +3,7 @@
 // scheduled DeviceInformation queries (due devices, claimed once across server processes).
 import type { DeviceInventory, InventoryChange, InventoryPatch } from '../osupdate/types.js';
 import type { Platform } from '../mdm/types.js';
+import type { NewCommand } from './types.js';
 
 export type { DeviceInventory, InventoryChange, InventoryPatch };
 
@@ -60,4 +61,11 @@ export interface InventoryStore {
   markInventoryQueried(deviceId: string, at: Date): Promise<void>;
   /** For each of `requestTypes`, those of `enrollmentIds` with a still-queued command of it (one query). */
   queuedCommandsOf(enrollmentIds: readonly string[], requestTypes: readonly string[]): Promise<Map<string, Set<string>>>;
+  /**
+   * PostgreSQL only (one statement; elsewhere queuedCommandsOf, enqueue and markInventoryQueried):
+   * queue each of `commands`, in order, for the device unless it has a command of that request type
+   * queued already, and mark its inventory row queried if a DeviceInformation was queued. One
+   * outcome per command not skipped as already queued.
+   */
+  queueInventoryOnce?(deviceId: string, commands: readonly NewCommand[], at: Date): Promise<Array<{ requestType: string; ok: boolean; error?: string }>>;
 }

@@ -81,6 +81,13 @@ test('bounded per connection: the least recently used statement is deallocated; 
   const long = `SELECT v FROM t WHERE id = $1 AND '${'x'.repeat(2048)}' <> ''`;
   assert.equal((await client.query(long, [9])).rows[0].v, 'v9');
   assert.equal((await prepared()).length, 3);
+  // A WITH statement is named up to 4 KB (a statement of several writes, such as Authenticate's).
+  const withLong = `WITH x AS (SELECT v FROM t WHERE id = $1 AND '${'x'.repeat(2048)}' <> '') SELECT v FROM x`;
+  assert.equal((await client.query(withLong, [9])).rows[0].v, 'v9');
+  assert.ok((await prepared()).some((p) => p.statement === withLong));
+  const withLonger = `WITH x AS (SELECT v FROM t WHERE id = $1 AND '${'x'.repeat(4096)}' <> '') SELECT v FROM x`;
+  assert.equal((await client.query(withLonger, [9])).rows[0].v, 'v9');
+  assert.ok(!(await prepared()).some((p) => p.statement === withLonger));
   await close();
 });
 

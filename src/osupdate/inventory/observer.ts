@@ -12,7 +12,7 @@ import type { EnrollmentRecord } from '../../storage/types.js';
 import type { InventoryChange, InventoryPatch } from '../types.js';
 import { ddmAttempt, fromStatusItems } from './ddm.js';
 import { fromDeviceInformation, fromSecurityInfo, isDict } from './parse.js';
-import { queueInventoryQueries, type QueryDeps } from './query.js';
+import { queueDeviceInventory, type QueryDeps } from './query.js';
 import { fromUpdateResult, isUpdateCommand } from './update-results.js';
 
 /** Fields whose change means the device now runs another OS. */
@@ -32,8 +32,7 @@ export function inventoryObserver(deps: InventoryObserverOptions): Observer {
     const e = known ?? (await store.getEnrollment(deviceId));
     if (!e || !e.enabled) return;
     const target = { platform: e.platform, osVersion: e.osVersion, userEnrollment: e.type === 'UserEnrollmentDevice' };
-    const queued = await queueInventoryQueries(deps, [{ deviceId, target, security }], at);
-    if (queued.length > 0) await store.markInventoryQueried(deviceId, at);
+    await queueDeviceInventory(deps, { deviceId, target, security }, at);
   }
 
   /** An OS change the device reported other than through DeviceInformation: refresh the rest. */

@@ -50,6 +50,37 @@ async function queueGroups(deps: QueryDeps, groups: Map<string, { command: () =>
 }
 
 /**
+ * One device's inventory queries queued outside the schedule (an enrollment, an OS change), its
+ * inventory row marked asked if a DeviceInformation was queued, the device pushed. Returns whether a
+ * DeviceInformation was queued. PostgreSQL runs the look-up, the enqueues and the mark as one
+ * statement (store.queueInventoryOnce); elsewhere queueInventoryQueries and markInventoryQueried.
+ */
+export async function queueDeviceInventory(deps: QueryDeps, device: InventoryQuery, at: Date): Promise<boolean> {
+  const { store } = deps;
+  if (!store.queueInventoryOnce) {
+    const queued = await queueInventoryQueries(deps, [device], at);
+    if (queued.length > 0) await store.markInventoryQueried(device.deviceId, at);
+    return queued.length > 0;
+  }
+  const types = ['DeviceInformation', ...(device.security ? ['SecurityInfo'] : [])].filter((t) => runs(t, device.target));
+  if (types.length === 0) return false;
+  const commands = types.map((t) => buildCommand(t, t === 'DeviceInformation' ? { Queries: inventoryQueries(device.target) } : {}));
+  const outcomes = await store.queueInventoryOnce(device.deviceId, commands.map((w) => ({ uuid: w.uuid, requestType: w.requestType, raw: w.xml, priority: INVENTORY_PRIORITY, expiresAt: null, at })), at);
+  for (const o of outcomes) {
+    if (!o.ok) deps.logger?.warn({ enrollmentId: device.deviceId, error: o.error }, `inventory ${o.requestType} not queued`);
+  }
+  const queued = outcomes.filter((o) => o.ok);
+  if (queued.length > 0 && deps.pusher.configured) {
+    try {
+      await pushEnrollments(deps, [device.deviceId], at);
+    } catch (err) {
+      deps.logger?.warn({ err, devices: 1 }, 'inventory queries queued, push failed (the re-push worker retries)');
+    }
+  }
+  return queued.some((o) => o.requestType === 'DeviceInformation');
+}
+
+/**
  * Queue the inventory queries of `devices` and push the devices that got one. Returns the devices a
  * DeviceInformation was queued for (those with one already outstanding are left alone).
  */

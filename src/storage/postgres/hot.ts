@@ -10,7 +10,7 @@
 // as the step-by-step order of report.ts does. One statement text per shape (Idle / NotNow / final
 // result, skipNotNow, touch, outbox), each named and prepared once per connection.
 import type pg from 'pg';
-import type { CommandStore, EnqueueOutcome, EventStore, NextCommand, ReportInput } from '../types.js';
+import type { CommandStore, EnqueueOutcome, EventStore, NewCommand, NextCommand, ReportInput } from '../types.js';
 import { finalStatus } from '../commands.js';
 import { resultEvent, resultJson } from '../report.js';
 
@@ -22,13 +22,30 @@ type Kind = 'idle' | 'notnow' | 'final';
  * one is known; a UUID already stored inserts nothing) and its queue rows for them. Parameters: $1
  * enrollment ids, $2 uuid, $3 request type, $4 plist, $5 time, $6 priority, $7 expiry.
  */
-const ENQUEUE = `WITH e AS (SELECT id FROM enrollments WHERE id = ANY($1::text[])),
+export const ENQUEUE = `WITH e AS (SELECT id FROM enrollments WHERE id = ANY($1::text[])),
   c AS (INSERT INTO commands (uuid, request_type, raw, created_at)
     SELECT $2::text, $3::text, $4::bytea, $5::bigint WHERE EXISTS (SELECT 1 FROM e)
     ON CONFLICT DO NOTHING RETURNING uuid),
   q AS (INSERT INTO queue (enrollment_id, command_uuid, priority, status, not_now_tally, expires_at, created_at, updated_at)
     SELECT e.id, c.uuid, $6::integer, 'queued', 0, $7::bigint, $5::bigint, $5::bigint FROM e, c)
   SELECT e.id, EXISTS (SELECT 1 FROM c) AS inserted FROM e`;
+
+export interface EnqueueRow {
+  id: string;
+  inserted: boolean;
+}
+
+/** The parameters of ENQUEUE for a command and its (unique) enrollment ids. */
+export const enqueueValues = (command: NewCommand, ids: string[]): unknown[] =>
+  [ids, command.uuid, command.requestType, command.raw, command.at.getTime(), command.priority ?? 0, command.expiresAt?.getTime() ?? null];
+
+/** ENQUEUE's rows as one outcome per id. */
+export function enqueueOutcomes(ids: string[], rows: EnqueueRow[]): EnqueueOutcome[] {
+  const known = new Set(rows.map((r) => r.id));
+  const duplicate = rows.length > 0 && !rows[0]!.inserted;
+  return ids.map((id): EnqueueOutcome =>
+    !known.has(id) ? { id, ok: false, error: 'unknown enrollment' } : duplicate ? { id, ok: false, error: 'command UUID already exists' } : { id, ok: true });
+}
 
 const ADD_EVENT = 'INSERT INTO events (enrollment_id, kind, detail, at) VALUES ($1, $2, $3, $4)';
 
@@ -73,7 +90,9 @@ export function reportSql(kind: Kind, skipNotNow: boolean, touch: boolean, outbo
       WHERE q.seq = pick.seq AND c.uuid = q.command_uuid
       RETURNING c.uuid, c.request_type, c.raw)`);
   const matched = kind === 'idle' ? 'NULL::boolean' : 'EXISTS (SELECT 1 FROM res)';
-  const matchedType = kind === 'idle' ? 'NULL::text' : '(SELECT c.request_type FROM res JOIN commands c ON c.uuid = res.command_uuid)';
+  // By the commands' primary key whatever the plan (a join to res could be planned as a hash join
+  // over the whole commands table: the generic plan's guess at res's rows).
+  const matchedType = kind === 'idle' ? 'NULL::text' : '(SELECT c.request_type FROM commands c WHERE c.uuid = (SELECT command_uuid FROM res))';
   return `WITH ${ctes.join(',\n  ')}
   SELECT ${matched} AS matched, ${matchedType} AS "matchedType", sent.uuid, sent.request_type AS "requestType", sent.raw
   FROM (SELECT 1) AS one LEFT JOIN sent ON true`;
@@ -111,12 +130,9 @@ export function postgresHotPath(pool: pg.Pool | pg.ClientBase): Hot {
 
     async enqueue(command, enrollmentIds) {
       const ids = [...new Set(enrollmentIds)];
-      const values = [ids, command.uuid, command.requestType, command.raw, command.at.getTime(), command.priority ?? 0, command.expiresAt?.getTime() ?? null];
-      const { rows } = await pool.query<{ id: string; inserted: boolean }>({ name: 'updraft_enqueue', text: ENQUEUE, values });
-      const known = new Set(rows.map((r) => r.id));
-      const duplicate = rows.length > 0 && !rows[0]!.inserted;
-      return ids.map((id): EnqueueOutcome =>
-        !known.has(id) ? { id, ok: false, error: 'unknown enrollment' } : duplicate ? { id, ok: false, error: 'command UUID already exists' } : { id, ok: true });
+      const values = enqueueValues(command, ids);
+      const { rows } = await pool.query<EnqueueRow>({ name: 'updraft_enqueue', text: ENQUEUE, values });
+      return enqueueOutcomes(ids, rows);
     },
 
     async addEvent(event) {
