@@ -1,7 +1,7 @@
 // PostgreSQL hot paths as named prepared statements on the pool (parsed and planned once per
 // connection, no query building): a whole command-channel report as ONE statement, so one round
 // trip and one commit, an enqueue as one statement too (not BEGIN, three statements and COMMIT), and
-// addEvent for check-ins.
+// addEvent for check-ins, addEvents (a push's events) as one statement of arrays.
 //
 // The report statement is a chain of data-modifying CTEs. They all run on one snapshot and cannot
 // see each other's changes, and no row may be updated twice, so: the row that gets the result is
@@ -13,8 +13,9 @@ import type pg from 'pg';
 import type { CommandStore, EnqueueOutcome, EventStore, NewCommand, NextCommand, ReportInput } from '../types.js';
 import { finalStatus } from '../commands.js';
 import { resultEvent, resultJson } from '../report.js';
+import { eventRow } from '../events.js';
 
-type Hot = Pick<CommandStore, 'reportAndNext' | 'enqueue'> & Pick<EventStore, 'addEvent'>;
+type Hot = Pick<CommandStore, 'reportAndNext' | 'enqueue'> & Pick<EventStore, 'addEvent' | 'addEvents'>;
 type Kind = 'idle' | 'notnow' | 'final';
 
 /**
@@ -48,6 +49,8 @@ export function enqueueOutcomes(ids: string[], rows: EnqueueRow[]): EnqueueOutco
 }
 
 const ADD_EVENT = 'INSERT INTO events (enrollment_id, kind, detail, at) VALUES ($1, $2, $3, $4)';
+/** Any number of events, one statement text (the columns as arrays, inserted in their order). */
+const ADD_EVENTS = 'INSERT INTO events (enrollment_id, kind, detail, at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])';
 
 /**
  * The report statement of one shape. Parameters: $1 enrollment id, $2 time (ms); with a result
@@ -138,6 +141,13 @@ export function postgresHotPath(pool: pg.Pool | pg.ClientBase): Hot {
     async addEvent(event) {
       const detail = event.detail === undefined ? null : JSON.stringify(event.detail);
       await pool.query({ name: 'updraft_addEvent', text: ADD_EVENT, values: [event.enrollmentId, event.kind, detail, event.at.getTime()] });
+    },
+
+    async addEvents(events) {
+      if (events.length === 0) return;
+      const rows = events.map(eventRow);
+      const values = [rows.map((r) => r.enrollment_id), rows.map((r) => r.kind), rows.map((r) => r.detail), rows.map((r) => r.at)];
+      await pool.query({ name: 'updraft_addEvents', text: ADD_EVENTS, values });
     },
   };
 }
