@@ -57,10 +57,15 @@ export function createCoreService(opts: CoreOptions): MdmService {
     return true;
   }
 
-  /** Records a check-in event; its detail also keeps the plist, secrets redacted, for the dashboard. */
-  function event(msg: CheckinMessage, meta: RequestMeta, detail?: object): Promise<void> {
+  /** A check-in's event; its detail also keeps the plist, secrets redacted, for the dashboard. */
+  function eventOf(msg: CheckinMessage, meta: RequestMeta, detail?: object) {
     const raw_plist = rawCheckinText(msg.dict, meta.raw.length);
-    return store.addEvent({ enrollmentId: msg.enrollment.id, kind: `checkin.${msg.messageType}`, detail: { ...detail, raw_plist }, at: meta.at });
+    return { enrollmentId: msg.enrollment.id, kind: `checkin.${msg.messageType}`, detail: { ...detail, raw_plist }, at: meta.at };
+  }
+
+  /** Records a check-in event. */
+  function event(msg: CheckinMessage, meta: RequestMeta, detail?: object): Promise<void> {
+    return store.addEvent(eventOf(msg, meta, detail));
   }
 
   function observe(msg: CheckinMessage & { messageType: ObservedCheckin }, at: Date, extra: Partial<CheckinSeen> = {}): Promise<void> {
@@ -85,8 +90,8 @@ export function createCoreService(opts: CoreOptions): MdmService {
       case 'Authenticate':
         checkTopic(msg.topic);
         lastTouch.delete(e.id);
-        await store.authenticate({ ...base, topic: msg.topic, inventory: msg.inventory });
-        await event(msg, meta, msg.inventory);
+        // its event written with it (the same statement on PostgreSQL)
+        await store.authenticate({ ...base, topic: msg.topic, inventory: msg.inventory, event: eventOf(msg, meta, msg.inventory) });
         await observe(msg, at, { inventory: msg.inventory });
         // the store bound the certificate with the reset: the identity middleware need not write it again
         return e.id === e.deviceId && meta.certHash ? { boundCertHash: meta.certHash } : {};
@@ -101,9 +106,10 @@ export function createCoreService(opts: CoreOptions): MdmService {
           pushMagic: msg.pushMagic,
           unlockToken: msg.unlockToken,
           awaitingConfiguration: msg.awaitingConfiguration,
+          // its event ({ tokenUpdateTally, raw_plist }) written with it (the same statement on PostgreSQL)
+          event: { kind: `checkin.${msg.messageType}`, detail: eventOf(msg, meta).detail },
         });
         const tally = enrollment.tokenUpdateTally;
-        await event(msg, meta, { tokenUpdateTally: tally });
         await observe(msg, at, { tokenUpdateTally: tally, enrollment });
         return { tokenUpdateTally: tally, enrollment, adeActive };
       }

@@ -15,6 +15,7 @@ import { likePrefix, oneOf, toDate, type Ctx } from './context.js';
 import { applyInventory, osKey, seededInventory } from './inventory.js';
 import type { InventoryDb } from './inventory-schema.js';
 import { first, memoQuery } from './memo.js';
+import { eventRow } from './events.js';
 
 const inventoryColumns = {
   serialNumber: 'serial_number',
@@ -105,10 +106,11 @@ const bindingOf = memoQuery((db: Kysely<Database>, id: string, certHash: string)
 
 // TokenUpdate: the upsert is one shape whatever the message carries. UnlockToken and the certificate
 // come only on some TokenUpdates: an absent one (null) keeps what is stored (coalesce).
-const tokenUpdated = memoQuery(
-  (db: Kysely<Database>, id: string, type: string, deviceId: string, udid: string | null, userId: string | null, userShortName: string | null,
-    userLongName: string | null, topic: string, pushToken: string, pushMagic: string, awaiting: number, unlockToken: Buffer | null,
-    certHash: string | null, lastSeen: number, updated: number, created: number) =>
+type TokenUpdateArgs = [id: string, type: string, deviceId: string, udid: string | null, userId: string | null, userShortName: string | null,
+  userLongName: string | null, topic: string, pushToken: string, pushMagic: string, awaiting: number, unlockToken: Buffer | null,
+  certHash: string | null, lastSeen: number, updated: number, created: number];
+const tokenUpsert = (db: QueryCreator<Database>, ...[id, type, deviceId, udid, userId, userShortName, userLongName, topic, pushToken, pushMagic, awaiting,
+  unlockToken, certHash, lastSeen, updated, created]: TokenUpdateArgs) =>
     db
       .insertInto('enrollments')
       .values({
@@ -128,8 +130,20 @@ const tokenUpdated = memoQuery(
         })),
       )
       .returningAll()
-      .returning(sql<number | null>`(select active from ade_enrollments where ade_enrollments.udid = enrollments.udid)`.as('ade_active')),
-);
+      .returning(sql<number | null>`(select active from ade_enrollments where ade_enrollments.udid = enrollments.udid)`.as('ade_active'));
+const tokenUpdated = memoQuery((db: Kysely<Database>, ...args: TokenUpdateArgs) => tokenUpsert(db, ...args));
+// PostgreSQL: the check-in's event in the same statement, its detail the tally the upsert left then
+// the rest of the detail's JSON (`rest`: from its first key's comma on, or its closing brace).
+const tokenUpdatedLogged = memoQuery((db: Kysely<Database>, kind: string, rest: string, at: number, ...args: TokenUpdateArgs) =>
+  db
+    .with('up', (w) => tokenUpsert(w as unknown as QueryCreator<Database>, ...args))
+    .with('ev', () => sql`(insert into events (enrollment_id, kind, detail, at)
+      select id, ${kind}, '{"tokenUpdateTally":' || token_update_tally || ${rest}, ${at} from up)`)
+    .selectFrom('up')
+    .selectAll());
+// SQLite: the event after the upsert.
+const eventAdded = memoQuery((db: Kysely<Database>, id: string, kind: string, detail: string, at: number) =>
+  db.insertInto('events').values({ enrollment_id: id, kind, detail, at }));
 
 export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
   return {
@@ -172,6 +186,7 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
         // as other inventory answers are (read, locked, updated). The casts: WITH only adds names to the type.
         type Q = QueryCreator<Database>;
         let q = db.with('cancelled', (w) => cancel(w as unknown as Q).returning('seq'));
+        if (input.event) q = q.with('ev', (w) => (w as unknown as Q).insertInto('events').values(eventRow(input.event!))) as unknown as typeof q;
         if (device) q = q.with('others', (w) => others(w as unknown as Q).returning('id')) as unknown as typeof q;
         const seed = device ? seededInventory(input.id, patch, input.at) : null;
         if (seed) {
@@ -193,15 +208,25 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
         if (device) await others(trx).execute();
         await cancel(trx).execute();
         if (device) await applyInventory(trx, dialect, input.id, patch, input.at, { syncEnrollment: false, seed: true });
+        if (input.event) await trx.insertInto('events').values(eventRow(input.event)).execute();
       });
     },
 
     async tokenUpdate(input) {
       const at = input.at.getTime();
       const c = channelRow(input);
-      const { rows } = await tokenUpdated(db, input.id, c.type, c.device_id, c.udid, c.user_id, c.user_short_name, c.user_long_name, c.topic,
-        input.pushToken, input.pushMagic, input.awaitingConfiguration ? 1 : 0, input.unlockToken ?? null, input.certHash || null, at, at, at);
-      return { ...toEnrollment(rows[0]!), adeActive: Number(rows[0]!.ade_active ?? 0) === 1 };
+      const args: TokenUpdateArgs = [input.id, c.type, c.device_id, c.udid, c.user_id, c.user_short_name, c.user_long_name, c.topic,
+        input.pushToken, input.pushMagic, input.awaitingConfiguration ? 1 : 0, input.unlockToken ?? null, input.certHash || null, at, at, at];
+      const ev = input.event;
+      let row;
+      if (ev && dialect === 'postgres') {
+        const json = JSON.stringify(ev.detail);
+        row = (await tokenUpdatedLogged(db, ev.kind, json === '{}' ? '}' : `,${json.slice(1)}`, at, ...args)).rows[0]!;
+      } else {
+        row = (await tokenUpdated(db, ...args)).rows[0]!;
+        if (ev) await eventAdded(db, input.id, ev.kind, JSON.stringify({ tokenUpdateTally: row.token_update_tally, ...ev.detail }), at);
+      }
+      return { ...toEnrollment(row), adeActive: Number(row.ade_active ?? 0) === 1 };
     },
 
     async checkOut(id, at) {

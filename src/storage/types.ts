@@ -59,6 +59,8 @@ export interface AuthenticateInput {
   /** Stored as the binding (a pending binding cleared, as setCertHash does). */
   certHash?: string | null;
   at: Date;
+  /** The check-in's event, written with the enrollment (one statement on PostgreSQL, one transaction on SQLite). */
+  event?: EventInput;
 }
 
 export interface TokenUpdateInput {
@@ -76,6 +78,11 @@ export interface TokenUpdateInput {
   awaitingConfiguration?: boolean;
   certHash?: string | null;
   at: Date;
+  /**
+   * The check-in's event, written after the upsert (in its statement on PostgreSQL) for this
+   * enrollment at `at`, its detail `{ tokenUpdateTally, ...detail }` with the tally the upsert left.
+   */
+  event?: { kind: string; detail: Record<string, unknown> };
 }
 
 export interface EnrollmentFilter {

@@ -24,6 +24,23 @@ describe(`enrollments (${testDbLabel})`, () => {
   const tokenUpdate = (id: string, extra: Partial<TokenUpdateInput> = {}) =>
     store.tokenUpdate({ id, type: 'Device', deviceId: id, udid: id, topic: 'topic.a', pushToken: 'ab01', pushMagic: 'pm', at: at(2), ...extra });
 
+  test("the check-in's event written with Authenticate and TokenUpdate, the tally the upsert left in its detail", async () => {
+    const id = newId();
+    const inventory = { serialNumber: `SN${id}`, osVersion: '14.4' };
+    const authEvent = { enrollmentId: id, kind: 'checkin.Authenticate', detail: { ...inventory, raw_plist: '<plist/>' }, at: at(1) };
+    await store.authenticate({ id, type: 'Device', deviceId: id, udid: id, topic: 'topic.a', inventory, at: at(1), event: authEvent });
+    await tokenUpdate(id, { event: { kind: 'checkin.TokenUpdate', detail: { raw_plist: 'a "quoted" \\ text' } } });
+    await tokenUpdate(id, { event: { kind: 'checkin.TokenUpdate', detail: {} } });
+    await tokenUpdate(id);
+    const events = (await store.listEvents({ enrollmentId: id })).reverse().map(({ id: _, ...e }) => e);
+    assert.deepEqual(events, [
+      authEvent,
+      { enrollmentId: id, kind: 'checkin.TokenUpdate', detail: { tokenUpdateTally: 1, raw_plist: 'a "quoted" \\ text' }, at: at(2) },
+      { enrollmentId: id, kind: 'checkin.TokenUpdate', detail: { tokenUpdateTally: 2 }, at: at(2) },
+    ]);
+    assert.equal((await store.getEnrollment(id))!.tokenUpdateTally, 3);
+  });
+
   test('Authenticate stores inventory and leaves the enrollment disabled until TokenUpdate', async () => {
     const id = newId();
     await store.authenticate({
