@@ -1,7 +1,7 @@
 // The bundle `npm run build` makes (what `npm start` and `bin/updraft.js` run): built afresh, its
 // `serve` enrolls a simulated fleet over SCEP and takes it through an OS update campaign to the end,
 // serves the dashboard's pages (loaded on first use, from chunks) and static files (read from
-// src/ui/static), and the API's OpenAPI document carries package.json's version.
+// src/ui/static) and its metrics, and the API's OpenAPI document carries package.json's version.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -55,6 +55,10 @@ test('the bundled server enrolls a fleet and updates it, and serves the dashboar
   const css = await fetch(`${server.url}/ui/assets/ui.css`);
   assert.equal(css.status, 200);
   assert.equal(await css.text(), readFileSync(join(repoRoot, 'src/ui/static/ui.css'), 'utf8'));
+  // prom-client's CPU metric works without @opentelemetry/api, which the bundle leaves out
+  const metrics = await server.api('GET', '/metrics');
+  assert.equal(metrics.status, 200);
+  assert.match(await metrics.text(), /^updraft_process_cpu_seconds_total \d/m);
   const openapi = (await (await fetch(`${server.url}/v1/openapi.json`)).json()) as { info: { version: string } };
   assert.equal(openapi.info.version, (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version);
 });
