@@ -13,7 +13,7 @@
 // The binaries are not part of this repository (docs/performance.md says how they were built):
 //   UPDRAFT_BENCH_NANOMDM=/path/to/nanomdm UPDRAFT_BENCH_SCEPSERVER=/path/to/scepserver \
 //   UPDRAFT_BENCH_NANOMDM_SCHEMA=/path/to/nanomdm/storage/pgsql/schema.sql \
-//   npx tsx bench/nanomdm.ts [--devices 50] [--rounds 20] [--storage filekv,file,pgsql] [--skip-if-missing]
+//   npx tsx bench/nanomdm.ts [--devices 50] [--rounds 20] [--storage filekv,file,pgsql] [--ca-bits 2048] [--skip-if-missing]
 // Storages: filekv (NanoMDM's file storage), file (its older, deprecated one), pgsql (a fresh database on
 // UPDRAFT_TEST_PG's server with the schema loaded; skipped unless the schema's path is given).
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
@@ -55,7 +55,7 @@ async function start(bin: string, args: string[], probe: string): Promise<ChildP
 /** Both meters read as one (enrollment: nanomdm and scepserver). */
 const sum = (a: CpuMeter, b: CpuMeter) => ({ read: () => { const x = a.read(); const y = b.read(); return { server: x.server + y.server, db: x.db + y.db }; } });
 
-async function runStorage(bins: { nanomdm: string; scep: string; schema: string | null }, storage: string, devicesN: number, rounds: number): Promise<NanomdmBenchResult> {
+async function runStorage(bins: { nanomdm: string; scep: string; schema: string | null }, storage: string, devicesN: number, rounds: number, caBits: number): Promise<NanomdmBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'updraft-bench-nanomdm-'));
   const pgBench = storage === 'pgsql' ? await benchDatabase(PG, `updraft_bench_nanomdm_${process.pid}`) : null;
   let nano: ChildProcess | null = null;
@@ -66,9 +66,9 @@ async function runStorage(bins: { nanomdm: string; scep: string; schema: string 
       await c.connect();
       await c.query(readFileSync(bins.schema!, 'utf8')).finally(() => c.end());
     }
-    // ---- the SCEP server and its CA (RSA-2048, as Updraft's) ----
+    // ---- the SCEP server and its CA (RSA-2048 as Updraft's unless told; scepserver's own default is 4096) ----
     const depot = join(dir, 'depot');
-    execFileSync(bins.scep, ['ca', '-init', '-depot', depot, '-keySize', '2048'], { stdio: 'ignore' });
+    execFileSync(bins.scep, ['ca', '-init', '-depot', depot, '-keySize', String(caBits)], { stdio: 'ignore' });
     const scepPort = await freePort();
     const scepUrl = `http://127.0.0.1:${scepPort}`;
     scep = await start(bins.scep, ['-depot', depot, '-allowrenew', '0', '-challenge', CHALLENGE, '-http-addr', `127.0.0.1:${scepPort}`], `${scepUrl}/scep?operation=GetCACaps`);
@@ -168,7 +168,7 @@ async function runStorage(bins: { nanomdm: string; scep: string; schema: string 
  * Runs the bench on each storage. Without the binaries it says so and fails (`skipIfMissing`: prints
  * why and returns, for `npm run bench` with no names).
  */
-export async function benchNanomdm(opts: { devices?: number; rounds?: number; storages?: string[]; skipIfMissing?: boolean } = {}): Promise<NanomdmBenchResult[]> {
+export async function benchNanomdm(opts: { devices?: number; rounds?: number; storages?: string[]; caBits?: number; skipIfMissing?: boolean } = {}): Promise<NanomdmBenchResult[]> {
   const nanomdm = process.env.UPDRAFT_BENCH_NANOMDM;
   const scep = process.env.UPDRAFT_BENCH_SCEPSERVER;
   const schema = process.env.UPDRAFT_BENCH_NANOMDM_SCHEMA ?? null;
@@ -189,10 +189,10 @@ export async function benchNanomdm(opts: { devices?: number; rounds?: number; st
   }
   const out: NanomdmBenchResult[] = [];
   for (const storage of storages) {
-    const r = await runStorage({ nanomdm: nanomdm!, scep: scep!, schema }, storage, devices, rounds);
+    const r = await runStorage({ nanomdm: nanomdm!, scep: scep!, schema }, storage, devices, rounds, opts.caBits ?? 2048);
     out.push(r);
     const pgPart = storage === 'pgsql';
-    console.log(`\nNanoMDM, ${storage} storage: ${devices} devices (RSA-2048, signed), ${WORKERS} workers, ${rounds} rounds; server CPU ms per request${pgPart ? ' (incl. the PostgreSQL backends; their part in brackets)' : ''}`);
+    console.log(`\nNanoMDM, ${storage} storage${opts.caBits && opts.caBits !== 2048 ? ` (SCEP CA RSA-${opts.caBits})` : ''}: ${devices} devices (RSA-2048, signed), ${WORKERS} workers, ${rounds} rounds; server CPU ms per request${pgPart ? ' (incl. the PostgreSQL backends; their part in brackets)' : ''}`);
     const line = (indent: string, [name, ms, db]: Row) => console.log(`${indent}${name.padEnd(68 - indent.length)} ${ms.toFixed(3).padStart(8)}${pgPart ? ` [${db.toFixed(3)}]` : ''}`);
     for (const r0 of r.rows) line('  ', r0);
     console.log('  enrollment by step:');
@@ -210,7 +210,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && !pr
   const arg = (n: string) => { const i = process.argv.indexOf(n); return i > 0 ? process.argv[i + 1] : undefined; };
   const num = (n: string) => (arg(n) === undefined ? undefined : Number(arg(n)));
   try {
-    await benchNanomdm({ devices: num('--devices'), rounds: num('--rounds'), storages: arg('--storage')?.split(','), skipIfMissing: process.argv.includes('--skip-if-missing') });
+    await benchNanomdm({ devices: num('--devices'), rounds: num('--rounds'), storages: arg('--storage')?.split(','), caBits: num('--ca-bits'), skipIfMissing: process.argv.includes('--skip-if-missing') });
   } catch (e) {
     console.error((e as Error).message);
     process.exit(1);
