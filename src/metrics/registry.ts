@@ -1,19 +1,17 @@
 // The Prometheus metrics of one server (prom-client, a registry per server so several servers in one
 // process, as in tests, keep theirs apart). Counters are bumped where things happen (wrap.ts, the
 // HTTP hook in http/health.ts); gauges are read from the store on each scrape.
-import { createRequire } from 'node:module';
 import type * as Prom from 'prom-client';
 import type { Logger } from 'pino';
 import type { OpsStore, OutboxStore } from '../storage/types.js';
-
 // prom-client's own modules rather than its index, which also loads its Summary, Pushgateway and cluster
-// aggregator (and Node's cluster module): ~0.7 MB of heap the server never uses.
-const require = createRequire(import.meta.url);
-const Registry = require('prom-client/lib/registry') as typeof Prom.Registry;
-const Counter = require('prom-client/lib/counter') as typeof Prom.Counter;
-const Gauge = require('prom-client/lib/gauge') as typeof Prom.Gauge;
-const Histogram = require('prom-client/lib/histogram') as typeof Prom.Histogram;
-const collectDefaultMetrics = require('prom-client/lib/defaultMetrics') as typeof Prom.collectDefaultMetrics;
+// aggregator (and Node's cluster module): ~0.7 MB of heap the server never uses. (The bundle also
+// leaves out @opentelemetry/api, which the CPU metric loads for exemplars only: scripts/build.mjs.)
+import Registry from 'prom-client/lib/registry.js';
+import Counter from 'prom-client/lib/counter.js';
+import Gauge from 'prom-client/lib/gauge.js';
+import Histogram from 'prom-client/lib/histogram.js';
+import collectDefaultMetrics from 'prom-client/lib/defaultMetrics.js';
 type Registry = Prom.Registry;
 type Counter<T extends string> = Prom.Counter<T>;
 type Histogram<T extends string> = Prom.Histogram<T>;

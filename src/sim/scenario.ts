@@ -2,9 +2,9 @@
 // quirk probabilities, power and lock schedules, clock factor and random seed. Built-in ones live
 // in src/sim/scenarios/; any other JSON file in the same shape can be passed by path.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { packageRoot } from '../package-root.js';
 
 const probability = z.number().min(0).max(1);
 
@@ -87,7 +87,7 @@ export type Scenario = z.infer<typeof ScenarioSchema>;
 export type FleetGroup = z.infer<typeof FleetGroup>;
 export type CatalogItem = z.infer<typeof CatalogItem>;
 
-const BUILT_IN = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
+const BUILT_IN = join(packageRoot, 'src/sim/scenarios');
 
 /** A built-in scenario by name, or a JSON file by path. */
 export function loadScenario(nameOrFile: string): Scenario {

@@ -1,14 +1,16 @@
 // The dashboard's static files, served by the server itself: our CSS and page script from
-// src/ui/static/, htmx and uPlot from the project's own dependencies (no CDN, no build step).
+// src/ui/static/ (read from there by the bundle too), htmx and uPlot from the project's own
+// dependencies (no CDN).
 // Each is read once and served with a content hash as ETag.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { packageRoot } from '../package-root.js';
 
 const require = createRequire(import.meta.url);
-const own = (name: string): string => fileURLToPath(new URL(`./static/${name}`, import.meta.url));
+const own = (name: string): string => join(packageRoot, 'src/ui/static', name);
 
 const FILES: Record<string, { path: () => string; type: string }> = {
   'htmx.min.js': { path: () => require.resolve('htmx.org/dist/htmx.min.js'), type: 'text/javascript; charset=utf-8' },

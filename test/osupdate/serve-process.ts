@@ -1,5 +1,6 @@
 // `updraft serve` as a real child process for crash and multi-node tests: started on a given database
-// and data dir, killed with any signal, and the same push certificate imported through its API.
+// and data dir, killed with any signal, and the same push certificate imported through its API. `main`
+// runs another build of the CLI (the bundle `npm run build` makes) instead of the TypeScript source.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -24,11 +25,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startServeProcess(opts: { db: string; dataDir: string; apnsUrl: string; apnsCa: string; port?: number; args?: string[] }): Promise<ServeProcess> {
+export async function startServeProcess(opts: { db: string; dataDir: string; apnsUrl: string; apnsCa: string; port?: number; args?: string[]; main?: string }): Promise<ServeProcess> {
   const port = opts.port ?? (await freePort());
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('UPDRAFT_')));
   const child = spawn(process.execPath, [
-    '--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'serve',
+    ...(opts.main ? [opts.main] : ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts')]), 'serve',
     '--listen', `127.0.0.1:${port}`, '--data-dir', opts.dataDir, '--db', opts.db, '--api-key', TEST_API_KEY,
     '--public-url', `http://127.0.0.1:${port}`, '--apns-url', opts.apnsUrl, '--apns-ca', opts.apnsCa, ...(opts.args ?? []),
   ], { cwd: repoRoot, env: { ...env, UPDRAFT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });

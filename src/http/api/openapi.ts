@@ -1,8 +1,10 @@
 // GET /v1/openapi.json: an OpenAPI 3.1 document generated from the route schemas of the API
 // (every /v1 and /push route registered after this module), answered without an API key.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import type { AppDeps } from '../app.js';
+import { packageRoot } from '../../package-root.js';
 
 type Json = Record<string, unknown>;
 
@@ -17,7 +19,7 @@ const plain = (schema: unknown): Json => JSON.parse(JSON.stringify(schema ?? {})
 
 function version(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return '0.0.0';
   }
