@@ -36,8 +36,8 @@ import { benchDatabase } from './pg-database.js';
 
 export const PG = process.env.UPDRAFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const root = fileURLToPath(new URL('..', import.meta.url));
-const WORKERS = 4;
-const hwmMb = (pid: number) => procMb(pid, 'VmHWM') ?? 0;
+export const WORKERS = 4;
+export const hwmMb = (pid: number) => procMb(pid, 'VmHWM') ?? 0;
 const rssMb = (pid: number) => procMb(pid) ?? 0;
 
 export interface Device { udid: string; serial: string; key: KeyObject; cert: Buffer | null }
@@ -74,31 +74,37 @@ export class Client {
   close() { this.agent.destroy(); }
 }
 
+/** Another server's enrollment (bench/nanomdm.ts): its SCEP server, its check-in path, the profile's
+ * values (no profile to fetch); Authenticate and TokenUpdate only (no DDM). */
+export interface EnrollTarget { scep: Client; checkinPath: string; enrollment: Enrollment }
+
 /**
  * Enrollment as a device does it, one step at a time for a whole fleet (each step's function takes
  * one device): profile, SCEP GetCACaps, GetCACert, PKIOperation, Authenticate, TokenUpdate, DDM.
  * `pkcsReq` builds a PKIOperation for a device (the burst sends more).
  */
-export function enrollmentSteps(client: Client, base: string): { steps: Array<[string, (d: Device) => Promise<void>]>; pkcsReq: (d: Device, tx: string) => Buffer } {
-  let enrollment!: Enrollment;
+export function enrollmentSteps(client: Client, base: string, other?: EnrollTarget): { steps: Array<[string, (d: Device) => Promise<void>]>; pkcsReq: (d: Device, tx: string) => Buffer } {
+  let enrollment = other?.enrollment as Enrollment; // Updraft's: read from its profile, the first step
   let caDer!: Buffer;
+  const scep = other?.scep ?? client;
   const pkcsReq = (d: Device, tx: string) => signedData({
     content: envelope(certificationRequest(d.key, enrollment.subject, enrollment.challenge), caDer), detached: false,
     certDer: selfSignedCert(d.key, d.serial, new Date()), key: d.key, at: new Date(), digest: 'sha1',
     attributes: [{ type: '2.16.840.1.113733.1.9.2', value: printableString('19') }, { type: '2.16.840.1.113733.1.9.7', value: printableString(tx) }, { type: '2.16.840.1.113733.1.9.5', value: octetString(Buffer.alloc(16, 1)) }],
   });
   const caDers = new Map<Device, Buffer>();
-  const checkin = (d: Device, m: Record<string, unknown>) => client.signed('/mdm/checkin', d, m, 'application/x-apple-aspen-mdm-checkin');
+  const checkin = (d: Device, m: Record<string, unknown>) => client.signed(other?.checkinPath ?? '/mdm/checkin', d, m, 'application/x-apple-aspen-mdm-checkin');
   const steps: Array<[string, (d: Device) => Promise<void>]> = [
     ['profile', async () => { const r = await client.request('GET', '/mdm/enroll'); enrollment = readProfile(r.body, base); }],
-    ['SCEP GetCACaps', async () => { await client.request('GET', '/scep?operation=GetCACaps'); }],
-    ['SCEP GetCACert', async (d) => { caDers.set(d, (await client.request('GET', '/scep?operation=GetCACert')).body); }],
+    ['SCEP GetCACaps', async () => { await scep.request('GET', '/scep?operation=GetCACaps'); }],
+    ['SCEP GetCACert', async (d) => { caDers.set(d, (await scep.request('GET', '/scep?operation=GetCACert')).body); }],
     ['SCEP PKIOperation', async (d) => {
       const ca = caDers.get(d)!;
       caDer = ca; // a certificate, or a certificates-only SignedData (CA and RA)
       try { caDer = parseSignedData(ca).certificates[0] ?? ca; } catch { /* a single certificate */ }
       const msg = pkcsReq(d, `${d.udid}-tx`);
-      const r = await client.request('POST', '/scep?operation=PKIOperation', msg, { 'content-type': 'application/x-pki-message' });
+      const r = await scep.request('POST', '/scep?operation=PKIOperation', msg, { 'content-type': 'application/x-pki-message' });
+      if (r.status !== 200) throw new Error(`PKIOperation answered ${r.status}: ${r.body.toString().slice(0, 200)}`);
       const rep = parseSignedData(r.body);
       d.cert = parseSignedData(openEnvelope(rep.content!, d.key)).certificates[0]!;
     }],
@@ -106,11 +112,11 @@ export function enrollmentSteps(client: Client, base: string): { steps: Array<[s
     ['TokenUpdate', (d) => checkin(d, { MessageType: 'TokenUpdate', UDID: d.udid, Topic: enrollment.topic, Token: Buffer.alloc(32, 7), PushMagic: `magic-${d.udid}`, AwaitingConfiguration: false }).then(() => undefined)],
     ['DeclarativeManagement', (d) => checkin(d, { MessageType: 'DeclarativeManagement', UDID: d.udid, Endpoint: 'tokens' }).then(() => undefined)],
   ];
-  return { steps, pkcsReq };
+  return { steps: other ? steps.filter(([name]) => name !== 'profile' && name !== 'DeclarativeManagement') : steps, pkcsReq };
 }
 
 /** Runs `fn` for every device, WORKERS at a time; returns server CPU ms (process, database) spent. */
-async function phase(meter: CpuMeter, devices: Device[], fn: (d: Device) => Promise<void>): Promise<{ server: number; db: number }> {
+export async function phase(meter: Pick<CpuMeter, 'read'>, devices: Device[], fn: (d: Device) => Promise<void>): Promise<{ server: number; db: number }> {
   const a = meter.read();
   let next = 0;
   await Promise.all(Array.from({ length: WORKERS }, async () => { while (next < devices.length) await fn(devices[next++]!); }));

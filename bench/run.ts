@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark in one run, each printing its figures beside its baseline
 // (another library, or a bare HTTP route) measured in the same run. Pass names to run a subset:
 // npm run bench -- plist connect
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchPlist } from './plist.js';
 import { benchStorage } from './storage.js';
@@ -33,6 +33,18 @@ const benchCampaign = (count: number, factor: number) => async (): Promise<void>
   execFileSync(process.execPath, ['--import', 'tsx', script, '--count', String(count), '--factor', String(factor)], { stdio: 'inherit' });
 };
 
+/**
+ * NanoMDM under the real client's phases (bench/nanomdm.ts, its own process: node's OpenSSL legacy
+ * provider for scepserver's DES). Needs UPDRAFT_BENCH_NANOMDM and UPDRAFT_BENCH_SCEPSERVER: named, it
+ * fails without them; in a run of every benchmark it is skipped.
+ */
+const benchNanomdm = (skipIfMissing: boolean) => async (): Promise<void> => {
+  const script = fileURLToPath(new URL('./nanomdm.ts', import.meta.url));
+  const r = spawnSync(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', script, ...(skipIfMissing ? ['--skip-if-missing'] : [])], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1); // it said why
+};
+
+const wanted = process.argv.slice(2);
 const benches: Record<string, () => Promise<unknown>> = {
   plist: benchPlist,
   storage: benchStorage,
@@ -51,9 +63,9 @@ const benches: Record<string, () => Promise<unknown>> = {
   sim: benchSim,
   campaign: benchCampaign(1000, 1000),
   'campaign-10k': benchCampaign(10000, 1000),
+  nanomdm: benchNanomdm(!wanted.includes('nanomdm')),
 };
 
-const wanted = process.argv.slice(2);
 for (const name of wanted) {
   if (!(name in benches)) {
     console.error(`unknown benchmark ${JSON.stringify(name)}; choose from: ${Object.keys(benches).join(', ')}`);

@@ -393,6 +393,8 @@ export class Fleet implements SimContext {
     this.wheel.stop();
     if (this.saver) clearInterval(this.saver);
     this.wake?.stop();
+    // The requests in flight finish first (a DDM sync, a status report): the state saved is the state they leave.
+    await this.http.settled(30_000);
     await this.save();
     this.http.close();
   }

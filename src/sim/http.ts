@@ -18,6 +18,7 @@ export class Http {
   /** Requests sent and connections opened so far (a retried request counts twice). */
   requests = 0;
   connections = 0;
+  private active = 0;
 
   constructor(opts: { maxSockets?: number; ca?: string; insecure?: boolean; newConnectionEvery?: number } = {}) {
     this.closeEvery = opts.newConnectionEvery ?? 0;
@@ -28,11 +29,23 @@ export class Http {
 
   /** One request; a kept-alive socket the server closed meanwhile is retried once on a fresh one (Node's advice). */
   async request(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<HttpReply> {
+    this.active++;
     try {
       return await this.once(method, url, body, headers);
     } catch (err) {
       if ((err as { reused?: boolean }).reused) return this.once(method, url, body, headers);
       throw err;
+    } finally {
+      this.active--;
+    }
+  }
+
+  /** Resolves once no request has been in flight for a few ticks (so what an answer set off has run too), or after `ms`. */
+  async settled(ms: number): Promise<void> {
+    const deadline = performance.now() + ms;
+    for (let quiet = 0; quiet < 3 && performance.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 5));
+      quiet = this.active ? 0 : quiet + 1;
     }
   }
 

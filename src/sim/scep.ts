@@ -57,6 +57,7 @@ const CIPHERS: Record<string, string> = {
   '2.16.840.1.101.3.4.1.22': 'aes-192-cbc',
   '2.16.840.1.101.3.4.1.42': 'aes-256-cbc',
   '1.2.840.113549.3.7': 'des-ede3-cbc',
+  '1.3.14.3.2.7': 'des-cbc', // micromdm/scep's CertRep (bench/nanomdm.ts); OpenSSL 3 needs node --openssl-legacy-provider
 };
 
 /** Opens an EnvelopedData addressed to our key (PKCS#1 v1.5 unpadded by hand: Node refuses it in privateDecrypt). */

@@ -77,7 +77,10 @@ test(`kill -9 under load, ${ROUNDS} rounds: no command, result or webhook event 
 
   let survived = 0;
   for (let round = 0; round < ROUNDS; round++) {
+    const before = ledger.accepted.size;
     await new Promise((r) => setTimeout(r, rng.int(500, 2500)));
+    // Under load, not merely during a restart: on a slow machine a restart can take most of that time.
+    await waitFor('commands accepted before the kill', async () => (ledger.accepted.size >= before + 5 ? true : null), 60_000);
     await server.kill('SIGKILL');
     server = await start();
     survived++;

@@ -7,6 +7,8 @@
 // The gap is made deterministic by a small HTTP relay between the simulator and the server: the
 // second GET /mdm/enroll is the long-lived process loading the fleet (the child has exited by then,
 // its wake cursor handed over), and the relay holds it while the test queues commands and pushes.
+//
+// The waits are generous upper bounds: on a loaded machine a tsx process alone takes seconds to start.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -82,7 +84,7 @@ interface Enrollment { id: string; udid: string | null; type: string; push_token
  * each test takes its own --offset, since a device index always makes the same device). */
 const seen = new Set<string>();
 async function enrolled(count: number, alive: () => void): Promise<Enrollment[]> {
-  return until('the enrollments', 20_000, async () => {
+  return until('the enrollments', 60_000, async () => {
     alive();
     const { enrollments } = (await (await h.api('GET', '/v1/enrollments?limit=1000')).json()) as { enrollments: Enrollment[] };
     const mine = enrollments.filter((e) => e.type !== 'User' && e.push_token_set && !seen.has(e.id));
@@ -133,13 +135,13 @@ test('pushes sent while the enrolling process ends and before the long-lived one
   // In the gap nobody listens on the wake channel: the pushes reach the fake APNs and wait there.
   const pushesBefore = h.fake.pushes().length;
   for (let i = 0; i < 2; i++) uuids.push(await h.enqueue(devices, { request_type: 'ProfileList' }));
-  await until('the gap pushes at the fake APNs', 5_000, async () => h.fake.pushes().length >= pushesBefore + 2 * count);
+  await until('the gap pushes at the fake APNs', 30_000, async () => h.fake.pushes().length >= pushesBefore + 2 * count);
   assert.equal(out.stdout, '', 'the long-lived process has not taken over yet');
   release();
 
-  await until('every device answering every command', 15_000, async () => { alive(); return answered(uuids, count); });
+  await until('every device answering every command', 60_000, async () => { alive(); return answered(uuids, count); });
   assert.ok(beforeGap >= 1, 'at least one command was queued while the enrolling process ran');
-  await until('the long-lived process reporting', 5_000, async () => /3 devices enrolled in/.test(out.stdout));
+  await until('the long-lived process reporting', 30_000, async () => /3 devices enrolled in/.test(out.stdout));
   const { enrollments } = (await (await h.api('GET', `/v1/commands/${uuids.at(-1)!}/results`)).json()) as { enrollments: Array<{ enrollment_id: string; result: Record<string, unknown> | null }> };
   assert.deepEqual(enrollments.map((e) => e.enrollment_id).sort(), [...devices].sort());
   for (const e of enrollments) assert.ok(e.result && typeof e.result === 'object', 'the ProfileList result is kept and parsed');
@@ -179,7 +181,7 @@ test('a push the enrolling process took off the channel is answered before it ha
   });
   const { out, alive } = startSim(url, 2, ['--mix', 'ios:100', '--offset', '100']);
   const devices = await enrolled(2, alive);
-  await until('Y enrolled and its first Idle held', 20_000, async () => { alive(); return Promise.race([yWaiting.then(() => true), sleep(0).then(() => false)]); });
+  await until('Y enrolled and its first Idle held', 60_000, async () => { alive(); return Promise.race([yWaiting.then(() => true), sleep(0).then(() => false)]); });
   const dx = devices.find((e) => e.id === x || e.udid === x);
   assert.ok(dx, 'device X is one of the enrollments');
   const uuid = await h.enqueue([dx.id], { request_type: 'ProfileList' });
@@ -187,6 +189,6 @@ test('a push the enrolling process took off the channel is answered before it ha
   releaseY();
   setTimeout(releaseX, 1000).unref();
 
-  await until('X answering the command pushed during enrollment', 15_000, async () => { alive(); return answered([uuid], 1); });
-  await until('the long-lived process reporting', 5_000, async () => /2 devices enrolled in/.test(out.stdout));
+  await until('X answering the command pushed during enrollment', 60_000, async () => { alive(); return answered([uuid], 1); });
+  await until('the long-lived process reporting', 30_000, async () => /2 devices enrolled in/.test(out.stdout));
 });
