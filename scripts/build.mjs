@@ -23,8 +23,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Native addons and what only development uses stay outside the bundle, loaded from node_modules.
-  external: ['better-sqlite3', 'pg-native', 'playwright-core', 'tsx'],
+  // Native addons, pg (so bench/pg-statement-log.mjs can count its statements) and what only
+  // development uses stay outside the bundle, loaded from node_modules.
+  external: ['better-sqlite3', 'pg', 'pg-native', 'playwright-core', 'tsx'],
   alias: { '@opentelemetry/api': `${root}scripts/otel-api-stub.cjs` },
   // Dependencies written as CommonJS call require() for Node's built-ins; an ES module has none.
   banner: { js: "import { createRequire as __updraftRequire } from 'node:module'; const require = __updraftRequire(import.meta.url);" },
