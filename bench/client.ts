@@ -124,6 +124,35 @@ export async function phase(meter: Pick<CpuMeter, 'read'>, devices: Device[], fn
   return { server: b.server - a.server, db: b.db - a.db };
 }
 
+type Spent = { server: number; db: number };
+/** A row: server CPU ms per request (the database's part included), and the database's part. */
+export const perRequest = (name: string, c: Spent, n: number): Row => [name, (c.server + c.db) / n, c.db / n];
+
+/** Each enrollment step for the whole fleet before the next: a row per step, and what they cost together. */
+export async function enrollPhases(meter: Pick<CpuMeter, 'read'>, devices: Device[], steps: Array<[string, (d: Device) => Promise<void>]>): Promise<{ rows: Row[]; total: Spent }> {
+  const rows: Row[] = [];
+  const total = { server: 0, db: 0 };
+  for (const [name, fn] of steps) {
+    const c = await phase(meter, devices, fn);
+    rows.push(perRequest(name, c, devices.length));
+    total.server += c.server;
+    total.db += c.db;
+  }
+  return { rows, total };
+}
+
+/** The cold row: the first ~250 Idle check-ins (whole rounds of the fleet) of a server just restarted. */
+export async function coldPhase(meter: Pick<CpuMeter, 'read'>, devices: Device[], idle: (d: Device) => Promise<void>): Promise<Row> {
+  const rounds = Math.max(1, Math.round(250 / devices.length));
+  const cold = { server: 0, db: 0 };
+  for (let r = 0; r < rounds; r++) {
+    const c = await phase(meter, devices, idle);
+    cold.server += c.server;
+    cold.db += c.db;
+  }
+  return perRequest(`cold start: the first ${rounds * devices.length} Idle check-ins`, cold, rounds * devices.length);
+}
+
 export function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -195,19 +224,14 @@ async function runBackend(db: string, devicesN: number, rounds: number, burst: n
   }));
   const rows: Row[] = [];
   const enrollSteps: Row[] = [];
-  const row = (name: string, c: { server: number; db: number }, n: number): Row => [name, (c.server + c.db) / n, c.db / n];
+  const row = perRequest;
   try {
     // ---- enrollment, step by step, SHA-1 and churn as mdmb ----
     const client = new Client(server.url, 'sha1', 10);
     const { steps, pkcsReq } = enrollmentSteps(client, server.url);
-    const enrollTotal = { server: 0, db: 0 };
-    for (const [name, fn] of steps) {
-      const c = await phase(meter, devices, fn);
-      enrollSteps.push(row(name, c, devicesN));
-      enrollTotal.server += c.server;
-      enrollTotal.db += c.db;
-    }
-    rows.push(row('enrollment (profile + SCEP + Authenticate + TokenUpdate + DDM)', enrollTotal, devicesN));
+    const enrolled = await enrollPhases(meter, devices, steps);
+    enrollSteps.push(...enrolled.rows);
+    rows.push(row('enrollment (profile + SCEP + Authenticate + TokenUpdate + DDM)', enrolled.total, devicesN));
     // As a device does after enrolling, each answers the commands Updraft queued at enrollment (the
     // DeclarativeManagement that turns DDM on, the inventory queries) until an Idle gets nothing: the
     // Idle cases then measure an Idle with an empty queue, as NanoMDM's are.
@@ -231,10 +255,7 @@ async function runBackend(db: string, devicesN: number, rounds: number, burst: n
     const startupRow = row('restart: CPU ms from start until it answers (once, not per request)', { server: started.server, db: started.db - dbBefore }, 1);
     const idle = (c: Client) => (d: Device) => c.signed('/mdm/connect', d, { Status: 'Idle', UDID: d.udid }, 'application/x-apple-aspen-mdm').then(() => undefined);
     const mdmb = new Client(server.url, 'sha1', 10);
-    const coldRounds = Math.max(1, Math.round(250 / devicesN));
-    let cold = { server: 0, db: 0 };
-    for (let r = 0; r < coldRounds; r++) { const c = await phase(meter, devices, idle(mdmb)); cold = { server: cold.server + c.server, db: cold.db + c.db }; }
-    const coldRow = row(`cold start: the first ${coldRounds * devicesN} Idle check-ins`, cold, coldRounds * devicesN);
+    const coldRow = await coldPhase(meter, devices, idle(mdmb));
     const warmupRounds = Math.ceil(3000 / devicesN);
 
     // ---- warm-up, as the issue's NanoMDM figures were taken "after an equal warm-up": V8 takes a few

@@ -27,7 +27,7 @@ import pg from 'pg';
 import { buildPlist } from '../src/plist/index.js';
 import { OID } from '../src/sim/pki.js';
 import { CpuMeter } from '../src/sim/proc.js';
-import { Client, enrollmentSteps, hwmMb, phase, PG, reachable, stop, WORKERS, type Device, type Row } from './client.js';
+import { Client, coldPhase, enrollmentSteps, enrollPhases, hwmMb, perRequest, phase, PG, reachable, stop, WORKERS, type Device, type Row } from './client.js';
 import { benchDatabase } from './pg-database.js';
 
 const API_KEY = 'bench';
@@ -87,22 +87,16 @@ async function runStorage(bins: { nanomdm: string; scep: string; schema: string 
     }));
     const rows: Row[] = [];
     const enrollSteps: Row[] = [];
-    const row = (name: string, c: { server: number; db: number }, n: number): Row => [name, (c.server + c.db) / n, c.db / n];
+    const row = perRequest;
 
     // ---- enrollment, step by step, SHA-1 and churn as mdmb ----
     const client = new Client(url, 'sha1', 10);
     const scepClient = new Client(scepUrl, 'sha1', 10);
     const enrollment = { scepUrl: `${scepUrl}/scep`, challenge: CHALLENGE, subject: [[OID.commonName, 'NanoMDM bench device']] as Array<[string, string]>, serverUrl: `${url}/mdm`, checkinUrl: `${url}/mdm`, topic: 'com.apple.mgmt.External.bench', signMessage: true, capabilities: [] };
     const { steps } = enrollmentSteps(client, url, { scep: scepClient, checkinPath: '/mdm', enrollment });
-    const both = sum(meter, scepMeter);
-    const enrollTotal = { server: 0, db: 0 };
-    for (const [name, fn] of steps) {
-      const c = await phase(both, devices, fn);
-      enrollSteps.push(row(name, c, devicesN));
-      enrollTotal.server += c.server;
-      enrollTotal.db += c.db;
-    }
-    rows.push(row('enrollment (SCEP + Authenticate + TokenUpdate; scepserver included)', enrollTotal, devicesN));
+    const enrolled = await enrollPhases(sum(meter, scepMeter), devices, steps);
+    enrollSteps.push(...enrolled.rows);
+    rows.push(row('enrollment (SCEP + Authenticate + TokenUpdate; scepserver included)', enrolled.total, devicesN));
     client.close();
     scepClient.close();
     const scepPeakRssMb = hwmMb(scep.pid!);
@@ -116,10 +110,7 @@ async function runStorage(bins: { nanomdm: string; scep: string; schema: string 
     const startupRow = row('restart: CPU ms from start until it answers (once, not per request)', { server: started.server, db: started.db - dbBefore }, 1);
     const idle = (c: Client) => (d: Device) => c.signed('/mdm', d, { Status: 'Idle', UDID: d.udid }, 'application/x-apple-aspen-mdm').then(() => undefined);
     const mdmb = new Client(url, 'sha1', 10);
-    const coldRounds = Math.max(1, Math.round(250 / devicesN));
-    let cold = { server: 0, db: 0 };
-    for (let r = 0; r < coldRounds; r++) { const c = await phase(meter, devices, idle(mdmb)); cold = { server: cold.server + c.server, db: cold.db + c.db }; }
-    const coldRow = row(`cold start: the first ${coldRounds * devicesN} Idle check-ins`, cold, coldRounds * devicesN);
+    const coldRow = await coldPhase(meter, devices, idle(mdmb));
     // ---- warm-up, not counted (as bench/client.ts's) ----
     for (let r = 0, n = Math.ceil(3000 / devicesN); r < n; r++) await phase(meter, devices, idle(mdmb));
 
