@@ -153,6 +153,46 @@ export async function coldPhase(meter: Pick<CpuMeter, 'read'>, devices: Device[]
   return perRequest(`cold start: the first ${rounds * devices.length} Idle check-ins`, cold, rounds * devices.length);
 }
 
+/** The warm Idle cases: SHA-1 with a new connection every 10 (`churning`, already open), SHA-256 and SHA-1 kept alive. */
+export async function idleCases(meter: Pick<CpuMeter, 'read'>, devices: Device[], rounds: number, churning: Client, idle: (c: Client) => (d: Device) => Promise<void>): Promise<Row[]> {
+  const cases: Array<[string, Client]> = [
+    ['Idle check-in (SHA-1, new connection every 10)', churning],
+    ['Idle check-in (SHA-256, keep-alive)', new Client(churning.base, 'sha256', 0)],
+    ['Idle check-in (SHA-1, keep-alive)', new Client(churning.base, 'sha1', 0)],
+  ];
+  const rows: Row[] = [];
+  for (const [name, c] of cases) {
+    const total = { server: 0, db: 0 };
+    for (let r = 0; r < rounds; r++) {
+      const x = await phase(meter, devices, idle(c));
+      total.server += x.server;
+      total.db += x.db;
+    }
+    rows.push(perRequest(name, total, rounds * devices.length));
+  }
+  for (const [, c] of cases.slice(1)) c.close();
+  return rows;
+}
+
+/** Command round trips: `enqueue` queues a ProfileList for a device (not counted); then each device's
+ * Idle on `path` receives it and its Acknowledged answers it (counted). */
+export async function roundTrips(meter: Pick<CpuMeter, 'read'>, devices: Device[], rounds: number, client: Client, path: string, enqueue: (d: Device) => Promise<void>): Promise<Row> {
+  const uuidOf = (b: Buffer) => /<key>CommandUUID<\/key>\s*<string>([^<]+)<\/string>/.exec(b.toString())?.[1];
+  const rt = { server: 0, db: 0 };
+  for (let r = 0; r < rounds; r++) {
+    for (const d of devices) await enqueue(d);
+    client.requests = 0;
+    const x = await phase(meter, devices, async (d) => {
+      const uuid = uuidOf(await client.signed(path, d, { Status: 'Idle', UDID: d.udid }, 'application/x-apple-aspen-mdm'));
+      if (!uuid) throw new Error('round trip: the Idle got no command');
+      await client.signed(path, d, { Status: 'Acknowledged', UDID: d.udid, CommandUUID: uuid, ProfileList: [] }, 'application/x-apple-aspen-mdm');
+    });
+    rt.server += x.server;
+    rt.db += x.db;
+  }
+  return perRequest('command round trip (command out, result in)', rt, rounds * devices.length);
+}
+
 export function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -264,37 +304,16 @@ async function runBackend(db: string, devicesN: number, rounds: number, burst: n
     for (let r = 0; r < warmupRounds; r++) await phase(meter, devices, idle(mdmb));
 
     // ---- warm cases ----
-    const cases: Array<[string, Client]> = [
-      ['Idle check-in (SHA-1, new connection every 10)', mdmb],
-      ['Idle check-in (SHA-256, keep-alive)', new Client(server.url, 'sha256', 0)],
-      ['Idle check-in (SHA-1, keep-alive)', new Client(server.url, 'sha1', 0)],
-    ];
-    for (const [name, c] of cases) {
-      let total = { server: 0, db: 0 };
-      for (let r = 0; r < rounds; r++) { const x = await phase(meter, devices, idle(c)); total = { server: total.server + x.server, db: total.db + x.db }; }
-      rows.push(row(name, total, rounds * devicesN));
-    }
+    rows.push(...(await idleCases(meter, devices, rounds, mdmb, idle)));
 
     // ---- command round trips (command out, result in) ----
     const auth = { authorization: `Basic ${Buffer.from('updraft:bench').toString('base64')}`, 'content-type': 'application/json' };
-    let rt = { server: 0, db: 0 };
-    for (let r = 0; r < rounds; r++) {
-      for (const d of devices) {
-        const q = await mdmb.request('POST', '/v1/commands', Buffer.from(JSON.stringify({ udid: d.udid, request_type: 'ProfileList' })), auth);
-        if (q.status !== 201) throw new Error(`enqueue answered ${q.status}: ${q.body.toString().slice(0, 200)}`);
-      }
-      mdmb.requests = 0;
-      const x = await phase(meter, devices, async (d) => {
-        const cmd = await mdmb.signed('/mdm/connect', d, { Status: 'Idle', UDID: d.udid }, 'application/x-apple-aspen-mdm');
-        const uuid = connectUuid(cmd);
-        if (!uuid) throw new Error('round trip: the Idle got no command');
-        await mdmb.signed('/mdm/connect', d, { Status: 'Acknowledged', UDID: d.udid, CommandUUID: uuid, ProfileList: [] }, 'application/x-apple-aspen-mdm');
-      });
-      rt = { server: rt.server + x.server, db: rt.db + x.db };
-    }
-    rows.push(row('command round trip (command out, result in)', rt, rounds * devicesN));
+    rows.push(await roundTrips(meter, devices, rounds, mdmb, '/mdm/connect', async (d) => {
+      const q = await mdmb.request('POST', '/v1/commands', Buffer.from(JSON.stringify({ udid: d.udid, request_type: 'ProfileList' })), auth);
+      if (q.status !== 201) throw new Error(`enqueue answered ${q.status}: ${q.body.toString().slice(0, 200)}`);
+    }));
     rows.push(coldRow, startupRow);
-    for (const [, c] of cases) c.close();
+    mdmb.close();
     const peakRssMb = hwmMb(server.child.pid!);
     const idleRssMb = rssMb(server.child.pid!);
     // the device checking in during the burst keeps its connection open (a new one would queue behind the burst's)

@@ -27,7 +27,7 @@ import pg from 'pg';
 import { buildPlist } from '../src/plist/index.js';
 import { OID } from '../src/sim/pki.js';
 import { CpuMeter } from '../src/sim/proc.js';
-import { Client, coldPhase, enrollmentSteps, enrollPhases, hwmMb, perRequest, phase, PG, reachable, stop, WORKERS, type Device, type Row } from './client.js';
+import { Client, coldPhase, enrollmentSteps, enrollPhases, hwmMb, idleCases, perRequest, phase, PG, reachable, roundTrips, stop, WORKERS, type Device, type Row } from './client.js';
 import { benchDatabase } from './pg-database.js';
 
 const API_KEY = 'bench';
@@ -115,37 +115,17 @@ async function runStorage(bins: { nanomdm: string; scep: string; schema: string 
     for (let r = 0, n = Math.ceil(3000 / devicesN); r < n; r++) await phase(meter, devices, idle(mdmb));
 
     // ---- warm cases ----
-    const cases: Array<[string, Client]> = [
-      ['Idle check-in (SHA-1, new connection every 10)', mdmb],
-      ['Idle check-in (SHA-256, keep-alive)', new Client(url, 'sha256', 0)],
-      ['Idle check-in (SHA-1, keep-alive)', new Client(url, 'sha1', 0)],
-    ];
-    for (const [name, c] of cases) {
-      let total = { server: 0, db: 0 };
-      for (let r = 0; r < rounds; r++) { const x = await phase(meter, devices, idle(c)); total = { server: total.server + x.server, db: total.db + x.db }; }
-      rows.push(row(name, total, rounds * devicesN));
-    }
+    rows.push(...(await idleCases(meter, devices, rounds, mdmb, idle)));
 
     // ---- command round trips (command out, result in) ----
     const auth = { authorization: `Basic ${Buffer.from(`nanomdm:${API_KEY}`).toString('base64')}`, 'content-type': 'application/xml' };
-    const commandUuid = (b: Buffer) => /<key>CommandUUID<\/key>\s*<string>([^<]+)<\/string>/.exec(b.toString())?.[1];
-    let rt = { server: 0, db: 0 };
-    for (let r = 0; r < rounds; r++) {
-      for (const d of devices) {
-        const body = Buffer.from(buildPlist({ CommandUUID: randomUUID(), Command: { RequestType: 'ProfileList' } }));
-        const q = await mdmb.request('PUT', `/v1/enqueue/${d.udid}?nopush=1`, body, auth);
-        if (q.status < 200 || q.status > 299) throw new Error(`enqueue answered ${q.status}: ${q.body.toString().slice(0, 200)}`);
-      }
-      const x = await phase(meter, devices, async (d) => {
-        const uuid = commandUuid(await mdmb.signed('/mdm', d, { Status: 'Idle', UDID: d.udid }, 'application/x-apple-aspen-mdm'));
-        if (!uuid) throw new Error('round trip: the Idle got no command');
-        await mdmb.signed('/mdm', d, { Status: 'Acknowledged', UDID: d.udid, CommandUUID: uuid, ProfileList: [] }, 'application/x-apple-aspen-mdm');
-      });
-      rt = { server: rt.server + x.server, db: rt.db + x.db };
-    }
-    rows.push(row('command round trip (command out, result in)', rt, rounds * devicesN));
+    rows.push(await roundTrips(meter, devices, rounds, mdmb, '/mdm', async (d) => {
+      const body = Buffer.from(buildPlist({ CommandUUID: randomUUID(), Command: { RequestType: 'ProfileList' } }));
+      const q = await mdmb.request('PUT', `/v1/enqueue/${d.udid}?nopush=1`, body, auth);
+      if (q.status < 200 || q.status > 299) throw new Error(`enqueue answered ${q.status}: ${q.body.toString().slice(0, 200)}`);
+    }));
     rows.push(coldRow, startupRow);
-    for (const [, c] of cases) c.close();
+    mdmb.close();
     return { storage, rows, enrollSteps, peakRssMb: hwmMb(nano.pid!), scepPeakRssMb };
   } finally {
     if (nano) await stop(nano);
