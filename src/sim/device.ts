@@ -101,6 +101,17 @@ export function emptyDdm(): DdmState {
   return { enabled: false, declarationsToken: null, declarations: {}, reported: {}, installState: 'none', pending: null, failure: { count: 0 }, lastFullReport: 0, dueAt: 0 };
 }
 
+/** What an EraseDevice leaves: not enrolled, no identity, profiles, update or DDM state; an ADE device
+ * awaits configuration when it enrolls again. */
+export function erase(d: DeviceState): void {
+  d.enrolled = false;
+  d.certDer = null;
+  d.profiles = [];
+  d.update = null;
+  d.ddm = emptyDdm();
+  d.awaitingConfiguration = d.ade;
+}
+
 export function newDevice(index: number, group: FleetGroup, rng: Rng, now: number): DeviceState {
   const osVersion = rng.pick(group.os);
   const candidates = (group.models ?? MODELS.filter((m) => m.platform === group.platform).map((m) => m.product))

@@ -8,7 +8,7 @@ import { channels, Client, type Channel, type KeyPools } from './client.js';
 import { handle, type AfterEffect } from './commands.js';
 import type { SimContext } from './context.js';
 import * as ddm from './ddm.js';
-import { emptyDdm, Interner, newDevice, type DeviceState } from './device.js';
+import { emptyDdm, erase, Interner, newDevice, type DeviceState } from './device.js';
 import { Http } from './http.js';
 import * as legacy from './osupdate.js';
 import { Limit } from './limit.js';
@@ -358,12 +358,7 @@ export class Fleet implements SimContext {
       this.wheel.add(now + SHUTDOWN_SECONDS * 1000, d.index, 'boot');
     } else {
       this.down.add(d.index); // erased: gone until re-provisioned (an ADE device enrolls again)
-      d.enrolled = false;
-      d.certDer = null;
-      d.profiles = [];
-      d.update = null;
-      d.ddm = emptyDdm();
-      d.awaitingConfiguration = d.ade;
+      erase(d);
       if (d.ade) setTimeout(() => void this.reenroll(d), (BOOT_SECONDS * 1000) / this.factor).unref();
     }
   }
