@@ -115,6 +115,14 @@ export function enrollmentSteps(client: Client, base: string, other?: EnrollTarg
   return { steps: other ? steps.filter(([name]) => name !== 'profile' && name !== 'DeclarativeManagement') : steps, pkcsReq };
 }
 
+/** N devices (RSA-2048 identities, eight keys shared), named after this process so runs never meet. */
+export function benchDevices(n: number, prefix = 'BENCH'): Device[] {
+  const keys = Array.from({ length: 8 }, () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+  return Array.from({ length: n }, (_, i) => ({
+    udid: `${prefix}-${String(i).padStart(4, '0')}-0000-4000-8000-${String(process.pid).padStart(12, '0')}`, serial: `C02${prefix}${String(i).padStart(4, '0')}`, key: keys[i % keys.length]!, cert: null,
+  }));
+}
+
 /** Runs `fn` for every device, WORKERS at a time; returns server CPU ms (process, database) spent. */
 export async function phase(meter: Pick<CpuMeter, 'read'>, devices: Device[], fn: (d: Device) => Promise<void>): Promise<{ server: number; db: number }> {
   const a = meter.read();
@@ -258,10 +266,7 @@ async function runBackend(db: string, devicesN: number, rounds: number, burst: n
   const env = { UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: pgBench?.url ?? 'sqlite' };
   let server = await startServer(env);
   const meter = new CpuMeter(server.child.pid!, pgDb);
-  const keys = Array.from({ length: 8 }, () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
-  const devices: Device[] = Array.from({ length: devicesN }, (_, i) => ({
-    udid: `BENCH-${String(i).padStart(4, '0')}-0000-4000-8000-${String(process.pid).padStart(12, '0')}`, serial: `C02BENCH${String(i).padStart(4, '0')}`, key: keys[i % keys.length]!, cert: null,
-  }));
+  const devices = benchDevices(devicesN);
   const rows: Row[] = [];
   const enrollSteps: Row[] = [];
   const row = perRequest;

@@ -5,12 +5,11 @@
 // Run: npx tsx bench/cold.ts [--devices 50] [--restarts 7] [--pg] [--no-build]
 // Profile the cold phases: UPDRAFT_BENCH_COLD_PROF=/tmp/prof npx tsx bench/cold.ts
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CpuMeter } from '../src/sim/proc.js';
-import { Client, enrollmentSteps, PG, root, startServer, stop, type Device } from './client.js';
+import { benchDevices, Client, enrollmentSteps, PG, root, startServer, stop, type Device } from './client.js';
 import { benchDatabase } from './pg-database.js';
 
 const arg = (n: string, d: number) => { const i = process.argv.indexOf(n); return i > 0 ? Number(process.argv[i + 1]) : d; };
@@ -23,10 +22,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'updraft-cold-'));
 const pgBench = usePg ? await benchDatabase(PG, `updraft_cold_${process.pid}`) : null;
 const pgDb = pgBench?.name ?? null;
 const env = { UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: pgBench?.url ?? join(dataDir, 'updraft.db') };
-const keys = Array.from({ length: 8 }, () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
-const devices: Device[] = Array.from({ length: devicesN }, (_, i) => ({
-  udid: `COLD-${String(i).padStart(4, '0')}-0000-4000-8000-${String(process.pid).padStart(12, '0')}`, serial: `C02COLD${String(i).padStart(4, '0')}`, key: keys[i % keys.length]!, cert: null,
-}));
+const devices = benchDevices(devicesN, 'COLD');
 const idleMsg = (d: Device) => ({ Status: 'Idle', UDID: d.udid });
 const uuidOf = (b: Buffer) => /<key>CommandUUID<\/key>\s*<string>([^<]+)<\/string>/.exec(b.toString())?.[1];
 try {

@@ -17,7 +17,7 @@
 // Storages: filekv (NanoMDM's file storage), file (its older, deprecated one), pgsql (a fresh database on
 // UPDRAFT_TEST_PG's server with the schema loaded; skipped unless the schema's path is given).
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ import pg from 'pg';
 import { buildPlist } from '../src/plist/index.js';
 import { OID } from '../src/sim/pki.js';
 import { CpuMeter } from '../src/sim/proc.js';
-import { Client, coldPhase, enrollmentSteps, enrollPhases, hwmMb, idleCases, perRequest, phase, PG, reachable, roundTrips, stop, WORKERS, type Device, type Row } from './client.js';
+import { benchDevices, Client, coldPhase, enrollmentSteps, enrollPhases, hwmMb, idleCases, perRequest, phase, PG, reachable, roundTrips, stop, WORKERS, type Device, type Row } from './client.js';
 import { benchDatabase } from './pg-database.js';
 
 const API_KEY = 'bench';
@@ -81,10 +81,7 @@ async function runStorage(bins: { nanomdm: string; scep: string; schema: string 
     const meter = new CpuMeter(nano.pid!, pgBench?.name ?? null);
     const scepMeter = new CpuMeter(scep.pid!);
 
-    const keys = Array.from({ length: 8 }, () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
-    const devices: Device[] = Array.from({ length: devicesN }, (_, i) => ({
-      udid: `BENCH-${String(i).padStart(4, '0')}-0000-4000-8000-${String(process.pid).padStart(12, '0')}`, serial: `C02BENCH${String(i).padStart(4, '0')}`, key: keys[i % keys.length]!, cert: null,
-    }));
+    const devices = benchDevices(devicesN);
     const rows: Row[] = [];
     const enrollSteps: Row[] = [];
     const row = perRequest;
