@@ -9,29 +9,17 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Fleet } from '../../src/sim/fleet.js';
 import { repoRoot } from '../helpers/fixtures.js';
-import { testDatabase } from '../helpers/store.js';
-import { devices, fakeApns, scenario, waitFor } from '../osupdate/campaign-resume.js';
+import { devices, scenario, serveRig, waitFor } from '../osupdate/campaign-resume.js';
 import { startServeProcess, type ServeProcess } from '../osupdate/serve-process.js';
 
 // Inside the project, so the bundle finds node_modules (better-sqlite3 stays outside it) and package.json.
 const out = mkdtempSync(join(repoRoot, 'node_modules/.cache-updraft-bundle-'));
-let database: Awaited<ReturnType<typeof testDatabase>>;
-let apns: Awaited<ReturnType<typeof fakeApns>>;
 let server: ServeProcess | undefined;
 let fleet: Fleet | undefined;
+const rig = serveRig(() => ({ server, fleet }));
 
-before(async () => {
-  execFileSync(process.execPath, [join(repoRoot, 'scripts/build.mjs'), out], { cwd: repoRoot, stdio: 'inherit' });
-  database = await testDatabase();
-  apns = await fakeApns(database.dataDir);
-});
-after(async () => {
-  await fleet?.stop();
-  await server?.kill('SIGTERM');
-  await apns.fake.close();
-  await database.remove();
-  rmSync(out, { recursive: true, force: true });
-});
+before(() => execFileSync(process.execPath, [join(repoRoot, 'scripts/build.mjs'), out], { cwd: repoRoot, stdio: 'inherit' }));
+after(() => rmSync(out, { recursive: true, force: true }));
 
 test('the build is one entry file and chunks loaded on first use', () => {
   assert.deepEqual(readdirSync(join(out, 'cli')).filter((f) => f.endsWith('.js')), ['main.js']);
@@ -39,6 +27,7 @@ test('the build is one entry file and chunks loaded on first use', () => {
 });
 
 test('the bundled server enrolls a fleet and updates it, and serves the dashboard and the API', async () => {
+  const { database, apns } = rig;
   server = await startServeProcess({ db: database.db, dataDir: database.dataDir, apnsUrl: apns.fake.url, apnsCa: apns.ca, main: join(out, 'cli/main.js'), args: ['--campaign-poll-seconds', '1'] });
   assert.equal((await server.api('PUT', '/v1/pushcert', apns.pushcert)).status, 200);
   fleet = await Fleet.start({ server: server.url, count: 3, scenario, wakeUrl: apns.fake.wakeUrl, interval: 2, keyPoolSize: 2 });

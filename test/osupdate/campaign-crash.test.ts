@@ -1,30 +1,18 @@
 // A server killed with SIGKILL mid-campaign and started again on the same database resumes every
 // device where it was: all reach the target, and no command was sent twice.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Fleet } from '../../src/sim/fleet.js';
 import { openStore } from '../../src/storage/index.js';
-import { testDatabase } from '../helpers/store.js';
-import { assertNoDuplicates, devices, fakeApns, scenario, waitFor } from './campaign-resume.js';
+import { assertNoDuplicates, devices, scenario, serveRig, waitFor } from './campaign-resume.js';
 import { freePort, startServeProcess, type ServeProcess } from './serve-process.js';
 
-let database: Awaited<ReturnType<typeof testDatabase>>;
-let apns: Awaited<ReturnType<typeof fakeApns>>;
 let server: ServeProcess | null = null;
 let fleet: Fleet | null = null;
-
-before(async () => {
-  database = await testDatabase();
-  apns = await fakeApns(database.dataDir);
-});
-after(async () => {
-  await fleet?.stop();
-  await server?.kill('SIGTERM');
-  await apns.fake.close();
-  await database.remove();
-});
+const rig = serveRig(() => ({ server, fleet }));
 
 test('kill -9 mid-campaign, start again: every device finishes, no command twice', async () => {
+  const { database, apns } = rig;
   const port = await freePort();
   const start = () => startServeProcess({ db: database.db, dataDir: database.dataDir, apnsUrl: apns.fake.url, apnsCa: apns.ca, port, args: ['--campaign-poll-seconds', '1'] });
   server = await start();

@@ -2,12 +2,16 @@
 // the legacy commands, the campaign's progress read over the API, and the check that no command was
 // ever sent twice (the engine keeps at most one of its commands outstanding per device).
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeApns } from '../../src/push/fake-apns.js';
 import { makeFakePushCert } from '../../src/push/selfsigned.js';
 import { ScenarioSchema } from '../../src/sim/scenario.js';
+import type { Fleet } from '../../src/sim/fleet.js';
 import type { Store } from '../../src/storage/types.js';
+import { testDatabase } from '../helpers/store.js';
+import type { ServeProcess } from './serve-process.js';
 
 export const scenario = ScenarioSchema.parse({
   name: 'campaign-resume', seed: 7, clockFactor: 300,
@@ -22,6 +26,24 @@ export async function fakeApns(dataDir: string) {
   const ca = join(dataDir, 'apns-ca.pem');
   writeFileSync(ca, fake.ca);
   return { fake, ca, pushcert: made.certPem + made.keyPem };
+}
+
+/** A test file's database and fake APNs, made before its tests; after them, the server and fleet that
+ * `running` names are stopped, the fake closed and the database removed. */
+export function serveRig(running: () => { server: ServeProcess | null | undefined; fleet: Fleet | null | undefined }) {
+  const rig = {} as { database: Awaited<ReturnType<typeof testDatabase>>; apns: Awaited<ReturnType<typeof fakeApns>> };
+  before(async () => {
+    rig.database = await testDatabase();
+    rig.apns = await fakeApns(rig.database.dataDir);
+  });
+  after(async () => {
+    const { server, fleet } = running();
+    await fleet?.stop();
+    await server?.kill('SIGTERM');
+    await rig.apns.fake.close();
+    await rig.database.remove();
+  });
+  return rig;
 }
 
 export type Api = (method: string, path: string, body?: unknown) => Promise<Response>;
