@@ -27,13 +27,14 @@ export class Http {
     this.httpsAgent = new https.Agent({ ...common, ca: opts.ca, rejectUnauthorized: !opts.insecure });
   }
 
-  /** One request; a kept-alive socket the server closed meanwhile is retried once on a fresh one (Node's advice). */
-  async request(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<HttpReply> {
+  /** One request; a kept-alive socket the server closed meanwhile is retried once on a fresh one (Node's advice).
+   * `signal` aborts it (the request then fails with an AbortError). */
+  async request(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<HttpReply> {
     this.active++;
     try {
-      return await this.once(method, url, body, headers);
+      return await this.once(method, url, body, headers, signal);
     } catch (err) {
-      if ((err as { reused?: boolean }).reused) return this.once(method, url, body, headers);
+      if ((err as { reused?: boolean }).reused && !signal?.aborted) return this.once(method, url, body, headers, signal);
       throw err;
     } finally {
       this.active--;
@@ -49,7 +50,7 @@ export class Http {
     }
   }
 
-  private once(method: string, url: string, body: Buffer | undefined, headers: Record<string, string>): Promise<HttpReply> {
+  private once(method: string, url: string, body: Buffer | undefined, headers: Record<string, string>, signal?: AbortSignal): Promise<HttpReply> {
     const u = new URL(url);
     const secure = u.protocol === 'https:';
     const lib = secure ? https : http;
@@ -59,6 +60,7 @@ export class Http {
       const req = lib.request(u, {
         method,
         agent: secure ? this.httpsAgent : this.httpAgent,
+        signal,
         headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}), ...(close ? { connection: 'close' } : {}) },
       }, (res) => {
         const chunks: Buffer[] = [];

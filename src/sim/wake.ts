@@ -6,6 +6,8 @@ import type { Http } from './http.js';
 export class WakeListener {
   private since = 0;
   private running = false;
+  /** Aborts the long-poll in flight on stop(), so nothing waits out its 25 s (Fleet.stop waits for requests in flight). */
+  private readonly abort = new AbortController();
 
   constructor(private readonly http: Http, private readonly url: string, private readonly onToken: (token: string) => void) {}
 
@@ -22,7 +24,7 @@ export class WakeListener {
   private async loop(): Promise<void> {
     while (this.running) {
       try {
-        const res = await this.http.request('GET', `${this.url}/wakes?since=${this.since}&timeout=25000`);
+        const res = await this.http.request('GET', `${this.url}/wakes?since=${this.since}&timeout=25000`, undefined, {}, this.abort.signal);
         if (!this.running) return;
         const body = JSON.parse(res.body.toString('utf8')) as { next: number; wakes: Array<{ token: string }> };
         this.since = body.next;
@@ -40,5 +42,6 @@ export class WakeListener {
 
   stop(): void {
     this.running = false;
+    this.abort.abort();
   }
 }
