@@ -13,7 +13,7 @@ import type { Pusher } from '../push/types.js';
 import { notifyObservers, type Observer } from '../service/observers.js';
 import { toDeclaration } from './service.js';
 import { parseStatusReport, StatusReportError, type StatusReport } from './status.js';
-import { currentTokens, effectiveItems, syncEnrollments, syncInputs } from './sync.js';
+import { currentTokens, syncEnrollments, syncInputs } from './sync.js';
 import { DECLARATION_KINDS, type Declaration, type DeclarationKind } from './types.js';
 
 const JSON_TYPE = 'application/json';
@@ -31,18 +31,14 @@ const json = (value: unknown): CheckinReply => ({ body: JSON.stringify(value), c
 export function createDeclarativeHandler(deps: DdmEventDeps & { pusher: Pusher; observers?: readonly Observer[] }): DeclarativeHandler {
   const { store } = deps;
 
-  async function items(id: string): Promise<DdmItemRecord[]> {
-    return (await effectiveItems(store, [id])).get(id)!;
-  }
-
-  async function declaration(id: string, path: string, known: DdmItemRecord[] | undefined): Promise<CheckinReply> {
+  async function declaration(path: string, known: DdmItemRecord[]): Promise<CheckinReply> {
     const slash = path.indexOf('/');
     const kind = DECLARATION_KINDS.find((k) => k === path.slice(0, slash));
     const identifier = path.slice(slash + 1);
     if (slash < 0 || !kind || identifier === '') {
       throw new ServiceError(404, `unknown declaration endpoint "declaration/${path}" (expected declaration/<activation|configuration|asset|management>/<identifier>)`);
     }
-    const item = (known ?? (await items(id))).find((i) => i.identifier === identifier && i.kind === kind);
+    const item = known.find((i) => i.identifier === identifier && i.kind === kind);
     if (!item) throw new ServiceError(404, `no ${kind} ${JSON.stringify(identifier)} for this enrollment`);
     let found: Declaration | undefined = builtinDeclaration(identifier)?.declaration;
     if (!found) {
@@ -101,25 +97,24 @@ export function createDeclarativeHandler(deps: DdmEventDeps & { pusher: Pusher; 
   return async (msg, meta) => {
     const id = msg.enrollment.id;
     const endpoint = msg.endpoint.replace(/^\/+/, '');
-    // PostgreSQL: whether the enrollment exists, its items and its sync state in one statement.
+    // Whether the enrollment exists, its items and its sync state read together (store.ddmSyncInputs).
     const reads = endpoint === 'tokens' || endpoint === 'declaration-items' || endpoint.startsWith('declaration/');
-    const pre = reads && store.ddmSyncInputs ? await syncInputs(store, [id]) : null;
-    if (pre ? !pre.known!.has(id) : !(await store.getEnrollment(id))) throw new ServiceError(400, `DeclarativeManagement from an unknown enrollment ${JSON.stringify(id)}`);
-    const known = pre?.items.get(id);
+    const pre = reads ? await syncInputs(store, [id]) : null;
+    if (pre ? !pre.known.has(id) : !(await store.getEnrollment(id))) throw new ServiceError(400, `DeclarativeManagement from an unknown enrollment ${JSON.stringify(id)}`);
     switch (endpoint) {
       case 'tokens':
-        return json({ SyncTokens: await currentTokens(store, id, known ?? (await items(id)), meta.at, pre?.states) });
+        return json({ SyncTokens: await currentTokens(store, id, pre!.items.get(id)!, meta.at, pre!.states) });
       case 'declaration-items': {
-        const list = known ?? (await items(id));
+        const list = pre!.items.get(id)!;
         const groups = { Activations: [], Configurations: [], Assets: [], Management: [] } as Record<string, unknown[]>;
         for (const i of list) groups[GROUP_OF[i.kind]]!.push({ Identifier: i.identifier, ServerToken: i.serverToken });
-        const tokens = await currentTokens(store, id, list, meta.at, pre?.states);
+        const tokens = await currentTokens(store, id, list, meta.at, pre!.states);
         return json({ Declarations: groups, DeclarationsToken: tokens.DeclarationsToken });
       }
       case 'status':
         return status(msg, meta.at);
       default:
-        if (endpoint.startsWith('declaration/')) return declaration(id, endpoint.slice('declaration/'.length), known);
+        if (endpoint.startsWith('declaration/')) return declaration(endpoint.slice('declaration/'.length), pre!.items.get(id)!);
         throw new ServiceError(404, `unknown DeclarativeManagement endpoint ${JSON.stringify(msg.endpoint)}`);
     }
   };

@@ -22,14 +22,10 @@ export async function effectiveItems(store: Store, ids: string[]): Promise<Map<s
 }
 
 /**
- * The enrollments' effective items and their sync states: one statement on PostgreSQL
- * (store.ddmSyncInputs, which also says which enrollments exist), two reads elsewhere.
+ * The enrollments' effective items (built-ins first), their sync states and which of them exist, read
+ * together (store.ddmSyncInputs: one statement on PostgreSQL, one read transaction on SQLite).
  */
-export async function syncInputs(store: Store, ids: string[]): Promise<{ known?: Set<string>; items: Map<string, DdmItemRecord[]>; states: Map<string, DdmSyncState> }> {
-  if (!store.ddmSyncInputs) {
-    const [items, states] = await Promise.all([effectiveItems(store, ids), store.ddmSyncStates(ids)]);
-    return { items, states };
-  }
+export async function syncInputs(store: Store, ids: string[]): Promise<{ known: Set<string>; items: Map<string, DdmItemRecord[]>; states: Map<string, DdmSyncState> }> {
   const { known, items, states } = await store.ddmSyncInputs(ids);
   return { known, items: new Map(ids.map((id) => [id, [...BUILTIN_ITEMS, ...(items.get(id) ?? [])]])), states };
 }
@@ -78,17 +74,16 @@ export async function syncEnrollments(deps: EnqueueDeps, enrollmentIds: string[]
     group.ids.push(id);
     byToken.set(token, group);
   }
-  // One command for all (the usual case, one device) on PostgreSQL: the supersede and the enqueue in one statement.
-  const { store } = deps;
-  const combined = byToken.size === 1 && store.ddmSupersedeAndEnqueue;
-  const enqueue: Store['enqueue'] | undefined = combined ? (c, group) => store.ddmSupersedeAndEnqueue!(c, group, changed) : undefined;
-  if (!combined) await store.ddmSupersedeSyncCommands([...byToken.values()].flatMap((g) => g.ids), at, changed);
+  // One command per token (one in the usual case, one device), each group's new states saved, its
+  // older waiting commands superseded and the command queued in one statement or transaction.
   const notified: string[] = [];
   for (const { tokens, ids: group } of byToken.values()) {
     const uuid = randomUUID();
+    const members = new Set(group);
+    const save = changed.filter((s) => members.has(s.enrollmentId));
     const result = await enqueueCommand(deps, {
       uuid, requestType: 'DeclarativeManagement', xml: declarativeManagementCommand(uuid, tokens), ids: group, at,
-    }, enqueue);
+    }, (c, ids) => deps.store.ddmSupersedeAndEnqueue(c, ids, save));
     notified.push(...result.results.filter((r) => !r.enqueueError).map((r) => r.id));
   }
   return { notified };

@@ -63,7 +63,8 @@ async function sets(db: DdmDb, names?: string[]): Promise<DdmSetRecord[]> {
   }));
 }
 
-export function ddmStore(ctx: Ctx): DdmStore {
+// ddmSyncInputs and ddmSupersedeAndEnqueue are each backend's own (postgres/enroll.ts, sqlite/enroll.ts).
+export function ddmStore(ctx: Ctx): Omit<DdmStore, 'ddmSyncInputs' | 'ddmSupersedeAndEnqueue'> {
   const db = ddmDb(ctx);
   const { dialect } = ctx;
   // A DDM sync of one device or a whole campaign batch: the ids as one parameter, built once (memo.ts).

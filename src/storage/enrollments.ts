@@ -141,7 +141,7 @@ const tokenUpdatedLogged = memoQuery((db: Kysely<Database>, kind: string, rest: 
       select id, ${kind}, '{"tokenUpdateTally":' || token_update_tally || ${rest}, ${at} from up)`)
     .selectFrom('up')
     .selectAll());
-// SQLite: the event after the upsert.
+// SQLite: the event after the upsert (in one transaction).
 const eventAdded = memoQuery((db: Kysely<Database>, id: string, kind: string, detail: string, at: number) =>
   db.insertInto('events').values({ enrollment_id: id, kind, detail, at }));
 
@@ -222,9 +222,15 @@ export function enrollmentStore({ db, dialect }: Ctx): EnrollmentStore {
       if (ev && dialect === 'postgres') {
         const json = JSON.stringify(ev.detail);
         row = (await tokenUpdatedLogged(db, ev.kind, json === '{}' ? '}' : `,${json.slice(1)}`, at, ...args)).rows[0]!;
+      } else if (ev) {
+        // SQLite: the event after the upsert, in its transaction (one commit).
+        row = await db.transaction().execute(async (trx) => {
+          const r = (await tokenUpdated(trx, ...args)).rows[0]!;
+          await eventAdded(trx, input.id, ev.kind, JSON.stringify({ tokenUpdateTally: r.token_update_tally, ...ev.detail }), at);
+          return r;
+        });
       } else {
         row = (await tokenUpdated(db, ...args)).rows[0]!;
-        if (ev) await eventAdded(db, input.id, ev.kind, JSON.stringify({ tokenUpdateTally: row.token_update_tally, ...ev.detail }), at);
       }
       return { ...toEnrollment(row), adeActive: Number(row.ade_active ?? 0) === 1 };
     },

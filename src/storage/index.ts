@@ -98,7 +98,10 @@ export async function retryingSchemaRaces<T>(run: () => Promise<T>): Promise<T> 
   }
 }
 
-function compose(ctx: Ctx, close: () => Promise<void>): Store {
+/** The store's combined enrollment steps, each backend's own (postgres/enroll.ts, sqlite/enroll.ts). */
+type EnrollPath = 'queueInventoryOnce' | 'ddmSyncInputs' | 'ddmSupersedeAndEnqueue';
+
+function compose(ctx: Ctx, close: () => Promise<void>): Omit<Store, EnrollPath> {
   return {
     dialect: ctx.dialect,
     ...enrollmentStore(ctx),
@@ -144,8 +147,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     if (opts.warm) await warmPool(pool).catch((err: Error) => opts.logger?.warn({ err: err.message }, 'PostgreSQL pool warm-up failed'));
     return { ...compose({ db, dialect: 'postgres' }, () => db.destroy()), ...postgresHotPath(pool), ...postgresEnrollPath(pool) };
   }
-  const [{ openSqlite }, { sqliteHotPath }, { startCheckpointer }, { sqlitePostureBulk }] = await Promise.all([
-    import('./sqlite/open.js'), import('./sqlite/hot.js'), import('./sqlite/checkpoint.js'), import('./sqlite/posture.js'),
+  const [{ openSqlite }, { sqliteHotPath }, { startCheckpointer }, { sqlitePostureBulk }, { sqliteEnrollPath }] = await Promise.all([
+    import('./sqlite/open.js'), import('./sqlite/hot.js'), import('./sqlite/checkpoint.js'), import('./sqlite/posture.js'), import('./sqlite/enroll.js'),
   ]);
   const file = sqlitePath(opts.db, opts.dataDir);
   const { db, raw } = openSqlite(file);
@@ -162,7 +165,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     await checkpointer.stop();
     await db.destroy();
   });
-  return { ...store, ...sqliteHotPath(raw, store), ...sqlitePostureBulk(raw, store) };
+  return { ...store, ...sqliteHotPath(raw, store), ...sqlitePostureBulk(raw, store), ...sqliteEnrollPath(raw, db) };
 }
 
 export type { Store } from './types.js';

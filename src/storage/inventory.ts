@@ -276,7 +276,8 @@ function dueWhere(at: Date, intervalMs: number) {
 const queriedAt = memoQuery((db: InventoryDb, at: number, deviceId: string) =>
   db.updateTable('device_inventory').set({ queried_at: at }).where('device_id', '=', deviceId));
 
-export function inventoryStore({ db: base, dialect }: Ctx): InventoryStore {
+// queueInventoryOnce is each backend's own (postgres/enroll.ts, sqlite/enroll.ts).
+export function inventoryStore({ db: base, dialect }: Ctx): Omit<InventoryStore, 'queueInventoryOnce'> {
   const db: InventoryDb = base.withTables<InventoryTables>();
   // Asked at each device's first TokenUpdate (memo.ts: built once).
   const queuedOf = memoQuery((d: InventoryDb, ids: string | string[], types: string | string[]) =>

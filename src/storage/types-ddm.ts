@@ -129,10 +129,10 @@ export interface DdmStore {
   ddmEffectiveItems(enrollmentIds: string[]): Promise<Map<string, DdmItemRecord[]>>;
   ddmSyncStates(enrollmentIds: string[]): Promise<Map<string, DdmSyncState>>;
   /**
-   * PostgreSQL only (one statement; elsewhere getEnrollment, ddmEffectiveItems and ddmSyncStates):
-   * which of the enrollments exist, their assigned declaration items and their sync states.
+   * Which of the enrollments exist, their assigned declaration items (as ddmEffectiveItems) and their
+   * sync states, read together (one statement on PostgreSQL, one read transaction on SQLite).
    */
-  ddmSyncInputs?(enrollmentIds: string[]): Promise<{ known: Set<string>; items: Map<string, DdmItemRecord[]>; states: Map<string, DdmSyncState> }>;
+  ddmSyncInputs(enrollmentIds: string[]): Promise<{ known: Set<string>; items: Map<string, DdmItemRecord[]>; states: Map<string, DdmSyncState> }>;
   ddmSaveSyncStates(states: DdmSyncState[]): Promise<void>;
   /**
    * Cancel DeclarativeManagement commands still waiting, never handed out, for these enrollments (a
@@ -140,10 +140,11 @@ export interface DdmStore {
    */
   ddmSupersedeSyncCommands(enrollmentIds: string[], at: Date, save?: DdmSyncState[]): Promise<number>;
   /**
-   * PostgreSQL only (one statement; elsewhere ddmSupersedeSyncCommands then enqueue): `save`d, the
-   * enrollments' waiting DeclarativeManagement commands superseded at `command.at`, and `command` queued for them.
+   * ddmSupersedeSyncCommands then enqueue in one transaction (one statement on PostgreSQL): `save`d,
+   * the enrollments' waiting DeclarativeManagement commands superseded at `command.at`, and `command`
+   * queued for them (never superseded itself).
    */
-  ddmSupersedeAndEnqueue?(command: NewCommand, enrollmentIds: string[], save: DdmSyncState[]): Promise<EnqueueOutcome[]>;
+  ddmSupersedeAndEnqueue(command: NewCommand, enrollmentIds: string[], save: DdmSyncState[]): Promise<EnqueueOutcome[]>;
   /** Of `identifiers`, those of stored declarations (built-in ones are not stored). */
   ddmKnownIdentifiers(identifiers: string[]): Promise<Set<string>>;
   /** Applies one status report atomically: latest values, history of changes, declaration statuses. */

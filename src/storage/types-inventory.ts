@@ -62,10 +62,9 @@ export interface InventoryStore {
   /** For each of `requestTypes`, those of `enrollmentIds` with a still-queued command of it (one query). */
   queuedCommandsOf(enrollmentIds: readonly string[], requestTypes: readonly string[]): Promise<Map<string, Set<string>>>;
   /**
-   * PostgreSQL only (one statement; elsewhere queuedCommandsOf, enqueue and markInventoryQueried):
-   * queue each of `commands`, in order, for the device unless it has a command of that request type
-   * queued already, and mark its inventory row queried if a DeviceInformation was queued. One
-   * outcome per command not skipped as already queued.
+   * In one transaction (one statement on PostgreSQL): queue each of `commands`, in order, for the
+   * device unless it has a command of that request type queued already, and mark its inventory row
+   * queried if a DeviceInformation was queued. One outcome per command not skipped as already queued.
    */
-  queueInventoryOnce?(deviceId: string, commands: readonly NewCommand[], at: Date): Promise<Array<{ requestType: string; ok: boolean; error?: string }>>;
+  queueInventoryOnce(deviceId: string, commands: readonly NewCommand[], at: Date): Promise<Array<{ requestType: string; ok: boolean; error?: string }>>;
 }

@@ -52,16 +52,11 @@ async function queueGroups(deps: QueryDeps, groups: Map<string, { command: () =>
 /**
  * One device's inventory queries queued outside the schedule (an enrollment, an OS change), its
  * inventory row marked asked if a DeviceInformation was queued, the device pushed. Returns whether a
- * DeviceInformation was queued. PostgreSQL runs the look-up, the enqueues and the mark as one
- * statement (store.queueInventoryOnce); elsewhere queueInventoryQueries and markInventoryQueried.
+ * DeviceInformation was queued. The look-up, the enqueues and the mark are one statement on
+ * PostgreSQL, one transaction on SQLite (store.queueInventoryOnce).
  */
 export async function queueDeviceInventory(deps: QueryDeps, device: InventoryQuery, at: Date): Promise<boolean> {
   const { store } = deps;
-  if (!store.queueInventoryOnce) {
-    const queued = await queueInventoryQueries(deps, [device], at);
-    if (queued.length > 0) await store.markInventoryQueried(device.deviceId, at);
-    return queued.length > 0;
-  }
   const types = ['DeviceInformation', ...(device.security ? ['SecurityInfo'] : [])].filter((t) => runs(t, device.target));
   if (types.length === 0) return false;
   const commands = types.map((t) => buildCommand(t, t === 'DeviceInformation' ? { Queries: inventoryQueries(device.target) } : {}));
