@@ -1,6 +1,6 @@
 // Kysely's SQLite queries reuse prepared statements (src/storage/sqlite/statements.ts): one per SQL
 // text, bounded, never shared with a query still being streamed, and still right after a schema change.
-// SQLite-only by nature (PostgreSQL has no such cache); the file runs on both passes all the same.
+// SQLite-only by nature (PostgreSQL has no such cache): it reaches no test database, so `npm test` runs it once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
