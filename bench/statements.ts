@@ -1,7 +1,8 @@
-// PostgreSQL statements per device for each enrollment step, counted (not timed, so load does not
-// blur it): the server runs with bench/pg-statement-log.mjs, the bench client's steps go one device
-// at a time with a pause between steps, and each logged statement is counted in its step's window.
-// Run: npx tsx bench/statements.ts [--devices 4] [--verbose]   (after npm run build; UPDRAFT_BENCH_BIN as bench/client.ts)
+// PostgreSQL statements, or with --sqlite SQLite commits, per device for each enrollment step, counted
+// (not timed, so load does not blur it): the server runs with bench/pg-statement-log.mjs (or
+// bench/sqlite-commit-log.mjs), the bench client's steps go one device at a time with a pause between
+// steps, and each logged statement (commit) is counted in its step's window.
+// Run: npx tsx bench/statements.ts [--sqlite] [--devices 4] [--verbose]   (after npm run build; UPDRAFT_BENCH_BIN as bench/client.ts)
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,11 +17,12 @@ const dir = mkdtempSync(join(tmpdir(), 'updraft-statements-'));
 const log = join(dir, 'statements.log');
 writeFileSync(log, '');
 process.env.UPDRAFT_STATEMENT_LOG = log;
-process.env.UPDRAFT_BENCH_SERVER_NODE_ARGS = `--import ${fileURLToPath(new URL('pg-statement-log.mjs', import.meta.url))}`;
-const database = await benchDatabase(PG, `updraft_statements_${process.pid}`);
+const sqlite = process.argv.includes('--sqlite');
+process.env.UPDRAFT_BENCH_SERVER_NODE_ARGS = `--import ${fileURLToPath(new URL(sqlite ? 'sqlite-commit-log.mjs' : 'pg-statement-log.mjs', import.meta.url))}`;
+const database = sqlite ? null : await benchDatabase(PG, `updraft_statements_${process.pid}`);
 const pause = () => new Promise((r) => setTimeout(r, 300)); // lets a step's after-the-answer work land in its window
 try {
-  const server = await startServer({ UPDRAFT_DATA_DIR: join(dir, 'data'), UPDRAFT_DB: database.url });
+  const server = await startServer({ UPDRAFT_DATA_DIR: join(dir, 'data'), UPDRAFT_DB: database?.url ?? join(dir, 'updraft.db') });
   const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   const devices: Device[] = Array.from({ length: n }, (_, i) => ({ udid: `STMT-${i}-${process.pid}`, serial: `C02STMT${i}`, key, cert: null }));
   const client = new Client(server.url, 'sha1', 0);
@@ -35,7 +37,7 @@ try {
   client.close();
   await stop(server.child);
   const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split('\t') as [string, string]);
-  console.log(`PostgreSQL statements per device (${n} devices, ${process.env.UPDRAFT_BENCH_BIN ?? join(root, 'bin/updraft.js')})`);
+  console.log(`${sqlite ? 'SQLite commits' : 'PostgreSQL statements'} per device (${n} devices, ${process.env.UPDRAFT_BENCH_BIN ?? join(root, 'bin/updraft.js')})`);
   for (let i = 0; i < marks.length - 1; i++) {
     const [step, from] = marks[i]!;
     const mine = lines.filter(([t]) => Number(t) >= from && Number(t) < marks[i + 1]![1]);
@@ -46,6 +48,6 @@ try {
     for (const [text, c] of counts) console.log(`      ${(c / n).toFixed(2)}  ${text}`);
   }
 } finally {
-  await database.drop();
+  await database?.drop();
   rmSync(dir, { recursive: true, force: true });
 }
