@@ -6,7 +6,7 @@ import type { EnqueueDeps } from '../service/enqueue.js';
 import { CommandValidationError } from '../commands/errors.js';
 import { checkDeclaration, type DeclarationInput } from './catalog.js';
 import { builtinDeclaration } from './builtin.js';
-import { effectiveItems, syncEnrollments, currentTokens, type SyncResult } from './sync.js';
+import { syncEnrollments, syncInputs, currentTokens, type SyncResult } from './sync.js';
 import { serverToken } from './tokens.js';
 import type { Declaration, DeclarationKind } from './types.js';
 
@@ -196,12 +196,13 @@ export function createDdmAdmin(deps: EnqueueDeps) {
 
     /** The enrollment's sets, its current tokens and each effective declaration with its reported status. */
     async enrollmentView(enrollmentId: string, at = new Date()) {
-      await requireEnrollments([enrollmentId], 'id');
-      const items = (await effectiveItems(store, [enrollmentId])).get(enrollmentId)!;
+      const inputs = await syncInputs(store, [enrollmentId]);
+      if (!inputs.known.has(enrollmentId)) throw new DdmError(404, `unknown enrollment ${JSON.stringify(enrollmentId)}`, 'id[0]');
+      const items = inputs.items.get(enrollmentId)!;
       const [sets, statuses, tokens] = await Promise.all([
         store.ddmEnrollmentSets(enrollmentId),
         store.ddmDeclarationStatus(enrollmentId),
-        currentTokens(store, enrollmentId, items, at),
+        currentTokens(store, enrollmentId, items, at, inputs.states),
       ]);
       const byId = new Map(statuses.map((s) => [s.identifier, s]));
       const declarations: EnrollmentDeclaration[] = items.map((i) => {

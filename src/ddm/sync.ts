@@ -15,12 +15,6 @@ export interface SyncTokens {
   Timestamp: string;
 }
 
-/** The effective declaration items of each enrollment (built-ins first, then assigned, by identifier). */
-export async function effectiveItems(store: Store, ids: string[]): Promise<Map<string, DdmItemRecord[]>> {
-  const assigned = await store.ddmEffectiveItems(ids);
-  return new Map(ids.map((id) => [id, [...BUILTIN_ITEMS, ...(assigned.get(id) ?? [])]]));
-}
-
 /**
  * The enrollments' effective items (built-ins first), their sync states and which of them exist, read
  * together (store.ddmSyncInputs: one statement on PostgreSQL, one read transaction on SQLite).
@@ -32,11 +26,11 @@ export async function syncInputs(store: Store, ids: string[]): Promise<{ known: 
 
 /**
  * The current SyncTokens of one enrollment, remembering when its token last changed. `states`: the
- * sync states read with the items (syncInputs), else read here.
+ * sync states read with the items (syncInputs).
  */
-export async function currentTokens(store: Store, id: string, items: DdmItemRecord[], at: Date, states?: Map<string, DdmSyncState>): Promise<SyncTokens> {
+export async function currentTokens(store: Store, id: string, items: DdmItemRecord[], at: Date, states: Map<string, DdmSyncState>): Promise<SyncTokens> {
   const token = declarationsToken(items);
-  const state = (states ?? (await store.ddmSyncStates([id]))).get(id);
+  const state = states.get(id);
   if (state?.declarationsToken === token) return { DeclarationsToken: token, Timestamp: syncTimestamp(state.changedAt) };
   await store.ddmSaveSyncStates([{ enrollmentId: id, declarationsToken: token, changedAt: at }]);
   return { DeclarationsToken: token, Timestamp: syncTimestamp(at) };
