@@ -1,6 +1,7 @@
 // ADE at check-in. Authenticate: a device that fetched its profile through the ADE URL just before is
 // recorded as enrolled through ADE (its inventory says so at once: EnrolledViaDEP and supervision,
-// until SecurityInfo confirms), and a device that enrolled another way is not. First TokenUpdate of an
+// until SecurityInfo confirms), and a device that enrolled another way is not (the store binds the
+// record with the Authenticate, RequestMeta.adeBindWindowMs). First TokenUpdate of an
 // ADE enrollment: the admin's initial commands are queued once, then DeviceConfigured when the device
 // awaits configuration (Setup Assistant goes on when it gets it). Never fails the check-in.
 import type { Logger } from 'pino';
@@ -27,20 +28,26 @@ export function adeMiddleware(opts: AdeMiddlewareOptions): MdmMiddleware {
   return (next) => ({
     report: (r, meta) => next.report(r, meta),
     async checkin(msg, meta) {
-      const reply = await next.checkin(msg, meta);
       const e = msg.enrollment;
-      if (e.id !== e.deviceId || !e.udid) return reply;
+      const udid = e.id === e.deviceId ? e.udid : null;
+      // A device channel's Authenticate binds the ADE record with the enrollment (the store's, in the
+      // Authenticate's transaction on SQLite): the core answers with what it bound.
+      const bind = udid && msg.messageType === 'Authenticate';
+      const reply = await next.checkin(msg, bind ? { ...meta, adeBindWindowMs: ADE_BIND_WINDOW_MS } : meta);
+      if (!udid) return reply;
       try {
         if (msg.messageType === 'Authenticate') {
-          const rec = await store.bindAdeEnrollment(e.udid, meta.at, ADE_BIND_WINDOW_MS);
+          const bound = reply.adeBound;
+          if (bound && 'adeError' in bound) throw bound.adeError;
+          const rec = bound?.ade;
           if (rec) {
             await inventory.upsertInventory(e.id, { enrolledViaDep: true, isSupervised: rec.supervised }, meta.at);
             logger?.info({ enrollmentId: e.id, serial: rec.serial, depName: rec.depName }, 'enrolled through ADE');
           }
         } else if (msg.messageType === 'TokenUpdate' && reply.tokenUpdateTally === 1 && reply.adeActive !== false) {
           // (the core read adeActive with the TokenUpdate: no look-up for a device not enrolled through ADE)
-          const rec = await store.getAdeEnrollment(e.udid);
-          if (rec?.active && (await store.claimAdeConfiguration(e.udid, meta.at))) {
+          const rec = await store.getAdeEnrollment(udid);
+          if (rec?.active && (await store.claimAdeConfiguration(udid, meta.at))) {
             const settings = await effectiveAdeSettings(store, rec.depName);
             const commands = configurationCommands(settings);
             if (!(msg.awaitingConfiguration && rec.awaitConfiguration)) commands.pop(); // DeviceConfigured only for a waiting device

@@ -87,14 +87,19 @@ export function createCoreService(opts: CoreOptions): MdmService {
     const at = meta.at;
     const base = { id: e.id, type: e.type, deviceId: e.deviceId, udid: e.udid, userId: e.userId, userShortName: e.userShortName, userLongName: e.userLongName, certHash: meta.certHash, at };
     switch (msg.messageType) {
-      case 'Authenticate':
+      case 'Authenticate': {
         checkTopic(msg.topic);
         lastTouch.delete(e.id);
-        // its event written with it (the same statement on PostgreSQL)
-        await store.authenticate({ ...base, topic: msg.topic, inventory: msg.inventory, event: eventOf(msg, meta, msg.inventory) });
+        // its event written with it (the same statement on PostgreSQL), and the ADE bind when the ADE step asks
+        const adeBindWindowMs = meta.adeBindWindowMs;
+        const outcome = await store.authenticate({ ...base, topic: msg.topic, inventory: msg.inventory, event: eventOf(msg, meta, msg.inventory), adeBindWindowMs });
         await observe(msg, at, { inventory: msg.inventory });
-        // the store bound the certificate with the reset: the identity middleware need not write it again
-        return e.id === e.deviceId && meta.certHash ? { boundCertHash: meta.certHash } : {};
+        return {
+          // the store bound the certificate with the reset: the identity middleware need not write it again
+          ...(e.id === e.deviceId && meta.certHash ? { boundCertHash: meta.certHash } : {}),
+          ...(adeBindWindowMs === undefined ? {} : { adeBound: outcome }),
+        };
+      }
       case 'TokenUpdate': {
         checkTopic(msg.topic);
         // The enrollment as the TokenUpdate left it goes along to the observers and middleware: the

@@ -1,7 +1,7 @@
 // The service contract: what the HTTP layer calls for every MDM request.
 // The core service (core.ts) implements it over the Store; middlewares (certauth, webhook, …) wrap it.
 import type { CheckinMessage, CommandReport } from '../mdm/types.js';
-import type { EnrollmentRecord, OutboxEntry } from '../storage/types.js';
+import type { AuthenticateOutcome, EnrollmentRecord, OutboxEntry } from '../storage/types.js';
 
 export type { CheckinMessage, CommandReport } from '../mdm/types.js';
 
@@ -18,6 +18,11 @@ export interface RequestMeta {
    * transaction as the report itself, so a result is never stored without its event (nor the reverse).
    */
   outbox?: OutboxEntry[];
+  /**
+   * Set by the ADE step on a device channel's Authenticate: the core has the store bind the device's
+   * ADE record with the enrollment (AuthenticateInput.adeBindWindowMs) and answers with `adeBound`.
+   */
+  adeBindWindowMs?: number;
 }
 
 /** A check-in answer; no body → 200 with an empty body. */
@@ -32,6 +37,8 @@ export interface CheckinReply {
   adeActive?: boolean;
   /** Set by the core on a device channel's Authenticate: the certificate hash it stored as the binding (pending binding cleared). */
   boundCertHash?: string;
+  /** Set by the core on an Authenticate asked for the ADE bind (RequestMeta.adeBindWindowMs): the store's outcome. */
+  adeBound?: AuthenticateOutcome;
 }
 
 export interface MdmService {

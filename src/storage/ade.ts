@@ -28,7 +28,7 @@ export interface AdeEnrollmentsTable {
 
 type Db = Kysely<Database & { ade_enrollments: AdeEnrollmentsTable }>;
 
-function toRecord(r: Selectable<AdeEnrollmentsTable>): AdeEnrollmentRecord {
+export function toRecord(r: Selectable<AdeEnrollmentsTable>): AdeEnrollmentRecord {
   let machineInfo: Record<string, unknown> = {};
   try {
     machineInfo = JSON.parse(r.machine_info) as Record<string, unknown>;
@@ -59,9 +59,10 @@ function toRecord(r: Selectable<AdeEnrollmentsTable>): AdeEnrollmentRecord {
 // Looked up at every device's first TokenUpdate (memo.ts: built once).
 const byUdid = memoQuery((db: Db, udid: string) => db.selectFrom('ade_enrollments').selectAll().where('udid', '=', udid));
 
-// Run at every Authenticate: one statement decides. Served recently, and after the last Authenticate,
-// binds it (active); anything else leaves it inactive. Every SET expression reads the row as it was.
-// (memo.ts binds each argument once: the window's start is given once per use.)
+// Run at every device channel's Authenticate (PostgreSQL's, postgres/checkin.ts; SQLite's is the
+// same statement on the raw connection, sqlite/checkin.ts): one statement decides. Served recently,
+// and after the last Authenticate, binds it (active); anything else leaves it inactive. Every SET
+// expression reads the row as it was. (memo.ts binds each argument once: the window's start is given once per use.)
 const fresh = (since: number) => sql<boolean>`served_at >= ${since} and (enrolled_at is null or enrolled_at < served_at)`;
 const bindServed = memoQuery((db: Db, udid: string, at: number, since1: number, since2: number, since3: number) =>
   db
@@ -73,6 +74,14 @@ const bindServed = memoQuery((db: Db, udid: string, at: number, since1: number, 
     })
     .where('udid', '=', udid)
     .returningAll());
+
+/** The ADE record `udid`'s Authenticate at `at` binds (AuthenticateInput.adeBindWindowMs), or null. */
+export async function bindAdeEnrollment(db: Kysely<Database>, udid: string, at: Date, windowMs: number): Promise<AdeEnrollmentRecord | null> {
+  const t = at.getTime();
+  const since = t - windowMs;
+  const row = first(await bindServed(db as unknown as Db, udid, t, since, since, since));
+  return row && row.active === 1 ? toRecord(row) : null;
+}
 
 export function adeStore(ctx: Ctx): AdeStore {
   const db = ctx.db as unknown as Db;
@@ -102,13 +111,6 @@ export function adeStore(ctx: Ctx): AdeStore {
         .values({ udid: s.udid, ...values, enrolled_at: null, active: 0, configured_at: null })
         .onConflict((oc) => oc.column('udid').doUpdateSet(values))
         .execute();
-    },
-
-    async bindAdeEnrollment(udid, at, windowMs) {
-      const t = at.getTime();
-      const since = t - windowMs;
-      const row = first(await bindServed(db, udid, t, since, since, since));
-      return row && row.active === 1 ? toRecord(row) : null;
     },
 
     getAdeEnrollment: get,

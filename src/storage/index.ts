@@ -98,8 +98,11 @@ export async function retryingSchemaRaces<T>(run: () => Promise<T>): Promise<T> 
   }
 }
 
-/** The store's combined enrollment steps, each backend's own (postgres/enroll.ts, sqlite/enroll.ts). */
-type EnrollPath = 'queueInventoryOnce' | 'ddmSyncInputs' | 'ddmSupersedeAndEnqueue';
+/**
+ * An enrollment's check-ins and combined steps, each backend's own (postgres/checkin.ts and enroll.ts,
+ * sqlite/checkin.ts and enroll.ts).
+ */
+type EnrollPath = 'authenticate' | 'tokenUpdate' | 'queueInventoryOnce' | 'ddmSyncInputs' | 'ddmSupersedeAndEnqueue';
 
 function compose(ctx: Ctx, close: () => Promise<void>): Omit<Store, EnrollPath> {
   return {
@@ -132,8 +135,8 @@ function compose(ctx: Ctx, close: () => Promise<void>): Omit<Store, EnrollPath> 
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   // Each backend's driver is loaded only when it is the one opened (pg is not in a SQLite server's memory).
   if (isPostgresUrl(opts.db)) {
-    const [{ openPostgres }, { postgresHotPath }, { postgresEnrollPath }, { warmPool, WARM_CONNECTIONS }] = await Promise.all([
-      import('./postgres/open.js'), import('./postgres/hot.js'), import('./postgres/enroll.js'), import('./postgres/warm.js'),
+    const [{ openPostgres }, { postgresHotPath }, { postgresEnrollPath }, { postgresCheckinPath }, { warmPool, WARM_CONNECTIONS }] = await Promise.all([
+      import('./postgres/open.js'), import('./postgres/hot.js'), import('./postgres/enroll.js'), import('./postgres/checkin.js'), import('./postgres/warm.js'),
     ]);
     const onIdleError = (err: Error) => opts.logger?.warn({ err: err.message }, 'PostgreSQL dropped an idle connection');
     const { db, pool } = await openPostgres(opts.db, onIdleError, opts.warm ? WARM_CONNECTIONS : 0);
@@ -145,10 +148,11 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     }
     // Only a start-up cost: a failure leaves connections to be opened (cold) when needed.
     if (opts.warm) await warmPool(pool).catch((err: Error) => opts.logger?.warn({ err: err.message }, 'PostgreSQL pool warm-up failed'));
-    return { ...compose({ db, dialect: 'postgres' }, () => db.destroy()), ...postgresHotPath(pool), ...postgresEnrollPath(pool) };
+    return { ...compose({ db, dialect: 'postgres' }, () => db.destroy()), ...postgresHotPath(pool), ...postgresCheckinPath(db), ...postgresEnrollPath(pool) };
   }
-  const [{ openSqlite }, { sqliteHotPath }, { startCheckpointer }, { sqlitePostureBulk }, { sqliteEnrollPath }] = await Promise.all([
+  const [{ openSqlite }, { sqliteHotPath }, { startCheckpointer }, { sqlitePostureBulk }, { sqliteEnrollPath }, { sqliteCheckinPath }] = await Promise.all([
     import('./sqlite/open.js'), import('./sqlite/hot.js'), import('./sqlite/checkpoint.js'), import('./sqlite/posture.js'), import('./sqlite/enroll.js'),
+    import('./sqlite/checkin.js'),
   ]);
   const file = sqlitePath(opts.db, opts.dataDir);
   const { db, raw } = openSqlite(file);
@@ -165,7 +169,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     await checkpointer.stop();
     await db.destroy();
   });
-  return { ...store, ...sqliteHotPath(raw, store), ...sqlitePostureBulk(raw, store), ...sqliteEnrollPath(raw, db) };
+  return { ...store, ...sqliteHotPath(raw, store), ...sqlitePostureBulk(raw, store), ...sqliteCheckinPath(raw, db), ...sqliteEnrollPath(raw, db) };
 }
 
 export type { Store } from './types.js';

@@ -188,8 +188,14 @@ export function seededInventory(deviceId: string, patch: InventoryPatch, at: Dat
     enrolled_via_dep: null, bootstrap_token_required: null, bootstrap_token_escrowed: 0, data: '{}', information_at: null, security_at: null,
     queried_at: null, updated_at: now,
   };
-  const { changes, set } = diff(fresh, deviceId, patch, at, {});
-  return { row: { ...fresh, ...set } as Row, history: historyRows(changes) };
+  const { set, history } = inventoryUpdate(fresh, deviceId, patch, at);
+  return { row: { ...fresh, ...set } as Row, history };
+}
+
+/** What `patch` writes to a device's row as read (SQLite's Authenticate, sqlite/checkin.ts): the columns to set and the history rows. */
+export function inventoryUpdate(row: Row, deviceId: string, patch: InventoryPatch, at: Date) {
+  const { changes, set } = diff(row, deviceId, patch, at, {});
+  return { set, history: historyRows(changes) };
 }
 
 /**

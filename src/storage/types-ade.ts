@@ -37,13 +37,7 @@ export interface AdeEnrollmentRecord extends Omit<AdeServed, 'at'> {
 export interface AdeStore {
   /** Record (or refresh) a device's ADE profile fetch. */
   recordAdeServed(served: AdeServed): Promise<void>;
-  /**
-   * At a device channel's Authenticate: when the device fetched its profile through ADE within
-   * `windowMs` and has not authenticated since, the enrollment is ADE (active, enrolledAt = at,
-   * Await Configuration not sent yet) and the record is returned; otherwise a record of this device
-   * is marked inactive (it enrolled another way) and null is returned.
-   */
-  bindAdeEnrollment(udid: string, at: Date, windowMs: number): Promise<AdeEnrollmentRecord | null>;
+  // The bind at a device channel's Authenticate is the Authenticate's own (AuthenticateInput.adeBindWindowMs).
   getAdeEnrollment(udid: string): Promise<AdeEnrollmentRecord | null>;
   /** The active ADE enrollments among `udids`, by UDID. */
   activeAdeEnrollments(udids: readonly string[]): Promise<Map<string, AdeEnrollmentRecord>>;

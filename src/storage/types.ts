@@ -10,7 +10,7 @@ import type { CampaignStore, TagStore } from './types-campaigns.js';
 import type { CatalogStore } from './types-catalogs.js';
 import type { InventoryStore } from './types-inventory.js';
 import type { PostureStore } from './types-posture.js';
-import type { AdeStore } from './types-ade.js';
+import type { AdeEnrollmentRecord, AdeStore } from './types-ade.js';
 import type { AccessStore } from './types-access.js';
 import type { OpsStore } from './types-ops.js';
 import type { FleetStore } from './types-fleet.js';
@@ -61,6 +61,20 @@ export interface AuthenticateInput {
   at: Date;
   /** The check-in's event, written with the enrollment (one statement on PostgreSQL, one transaction on SQLite). */
   event?: EventInput;
+  /**
+   * Set (at a device channel's Authenticate, by the ADE step): the device's ADE record is bound with
+   * the enrollment (in its transaction on SQLite, the statement after it on PostgreSQL). When the
+   * device fetched its profile through ADE within this many ms and has not authenticated since, the
+   * enrollment is ADE (active, enrolledAt = at, Await Configuration not sent yet) and the outcome
+   * carries the record; otherwise a record of this device is marked inactive (it enrolled another way).
+   */
+  adeBindWindowMs?: number;
+}
+
+/** What an Authenticate left: `ade` the ADE record it bound (null: none); `adeError` why the bind failed (the rest stands). */
+export interface AuthenticateOutcome {
+  ade: AdeEnrollmentRecord | null;
+  adeError?: unknown;
 }
 
 export interface TokenUpdateInput {
@@ -246,7 +260,7 @@ export interface PushLogRecord extends PushLogInput {
 
 export interface EnrollmentStore {
   /** Create or reset an enrollment: stores inventory, disables it until TokenUpdate and clears its queue. */
-  authenticate(input: AuthenticateInput): Promise<void>;
+  authenticate(input: AuthenticateInput): Promise<AuthenticateOutcome>;
   /**
    * Store push info, enable the enrollment, bump and return the tally; clears pushInvalidAt. adeActive:
    * whether the device's ADE enrollment record is active (read in the same statement, for the ADE step).

@@ -27,6 +27,12 @@ interface ItemRow {
   server_token: string;
 }
 
+/** Runs `work` now, or once the Kysely transaction holding the connection is over (sqlite/checkin.ts too). */
+export async function whenFree<T>(raw: Database.Database, db: Kysely<Schema>, work: () => T): Promise<T> {
+  if (!raw.inTransaction) return work();
+  return db.connection().execute(async () => work());
+}
+
 export function sqliteEnrollPath(raw: Database.Database, db: Kysely<Schema>): Enroll {
   const knownOf = raw.prepare<[string], { id: string }>(`SELECT id FROM enrollments WHERE id ${IN_LIST}`);
   const queuedTypes = raw.prepare<[string, string], { request_type: string }>(
@@ -107,15 +113,10 @@ export function sqliteEnrollPath(raw: Database.Database, db: Kysely<Schema>): En
     return enqueue(command, ids);
   });
 
-  /** Runs `work` now, or once the Kysely transaction holding the connection is over. */
-  async function whenFree<T>(work: () => T): Promise<T> {
-    if (!raw.inTransaction) return work();
-    return db.connection().execute(async () => work());
-  }
-
+  const free = <T>(work: () => T) => whenFree(raw, db, work);
   return {
-    queueInventoryOnce: (deviceId, commands, at) => whenFree(() => inventoryOnce.immediate(deviceId, commands, at.getTime())),
-    ddmSyncInputs: (enrollmentIds) => whenFree(() => syncInputs.deferred([...new Set(enrollmentIds)])),
-    ddmSupersedeAndEnqueue: (command, enrollmentIds, save) => whenFree(() => supersedeAndEnqueue.immediate(command, [...new Set(enrollmentIds)], save)),
+    queueInventoryOnce: (deviceId, commands, at) => free(() => inventoryOnce.immediate(deviceId, commands, at.getTime())),
+    ddmSyncInputs: (enrollmentIds) => free(() => syncInputs.deferred([...new Set(enrollmentIds)])),
+    ddmSupersedeAndEnqueue: (command, enrollmentIds, save) => free(() => supersedeAndEnqueue.immediate(command, [...new Set(enrollmentIds)], save)),
   };
 }
