@@ -34,6 +34,7 @@ const uuidOf = (b: Buffer) => /<key>CommandUUID<\/key>\s*<string>([^<]+)<\/strin
 const auth = { authorization: `Basic ${Buffer.from('updraft:bench').toString('base64')}`, 'content-type': 'application/json' };
 
 /** One unit of the phase's traffic for a device (an enrollment enrolls a new device each time). */
+const newcomers = phaseName === 'enroll' ? benchDevices(20_000, 'PERFNEW') : [];
 let fresh = 0;
 const steps = enrollmentSteps(client, server.url).steps;
 const unit: Record<string, (d: Device) => Promise<void>> = {
@@ -44,7 +45,7 @@ const unit: Record<string, (d: Device) => Promise<void>> = {
     const uuid = uuidOf(await mdm(d, { Status: 'Idle' }));
     if (uuid) await mdm(d, { Status: 'Acknowledged', CommandUUID: uuid, ProfileList: [] });
   },
-  enroll: async () => { const [d] = benchDevices(1, `PERF${fresh++}`); for (const [, fn] of steps) await fn(d!); },
+  enroll: async () => { const d = newcomers[fresh++]!; for (const [, fn] of steps) await fn(d); },
 };
 
 try {
