@@ -6,9 +6,10 @@
 // background threads. This one counts only time on CPU, every thread included.
 //
 // Run: npx tsx bench/perf.ts [--phase idle|roundtrip|enroll] [--devices 50] [--seconds 8] [--pg] [--no-build] [--top 40]
+//   [--keep DIR]: keeps perf.data and the JIT symbol map there, for `perf report -i DIR/perf.data` / `perf script`.
 // Needs `perf` (Debian: linux-perf) and permission to profile (root, or kernel.perf_event_paranoid <= 1).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchDevices, Client, enrollmentSteps, PG, root, startServer, stop, WORKERS, type Device } from './client.js';
@@ -19,6 +20,7 @@ const phaseName = opt('--phase', 'idle');
 const devicesN = Number(opt('--devices', '50'));
 const seconds = Number(opt('--seconds', '8'));
 const top = Number(opt('--top', '40'));
+const keep = opt('--keep', '');
 if (!['idle', 'roundtrip', 'enroll'].includes(phaseName)) throw new Error(`--phase: idle, roundtrip or enroll, not ${phaseName}`);
 try { execFileSync('perf', ['--version'], { stdio: 'ignore' }); } catch { throw new Error('bench/perf.ts needs Linux perf on PATH (Debian: apt-get install linux-perf)'); }
 if (!process.argv.includes('--no-build')) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
@@ -75,6 +77,12 @@ try {
   for (const l of report('--no-children', '--sort', 'sym').slice(0, top)) console.log(`  ${l.trim()}`);
   console.log(`top ${top} JavaScript frames (with what they call):`);
   for (const l of report('--children', '--sort', 'sym').filter((x) => x.includes('JS:')).slice(0, top)) console.log(`  ${l.trim()}`);
+  if (keep) {
+    mkdirSync(keep, { recursive: true });
+    copyFileSync(data, join(keep, 'perf.data'));
+    copyFileSync(`/tmp/perf-${pid}.map`, join(keep, `perf-${pid}.map`)); // perf report looks for it in /tmp: copy it back there to read the data
+    console.log(`kept: ${keep}/perf.data (server pid ${pid})`);
+  }
 } finally {
   client.close();
   await stop(server.child);
