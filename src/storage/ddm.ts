@@ -1,12 +1,10 @@
-// DDM storage: declarations, sets, set ↔ enrollment assignments, effective declaration sets and the
-// per-enrollment sync state. Status reports and asset data are in ddm-status.ts.
-import { sql, type QueryCreator } from 'kysely';
-import type { DdmDeclarationRecord, DdmItemRecord, DdmKind, DdmSetRecord, DdmStore, DdmSyncState } from './types.js';
-import { chunks, inList, listParam, toDate, type Ctx } from './context.js';
-import { memoQuery } from './memo.js';
+// DDM storage: declarations, sets, set ↔ enrollment assignments and the per-enrollment sync state's
+// save (a sync's reads and its supersede + enqueue: ddmStore's note below). Status reports and asset
+// data are in ddm-status.ts.
+import type { DdmDeclarationRecord, DdmKind, DdmSetRecord, DdmStore } from './types.js';
+import { chunks, toDate, type Ctx } from './context.js';
 import { ddmDb, type DdmDb, type DdmTables } from './ddm-schema.js';
 import { ddmStatusStore } from './ddm-status.js';
-import type { Database } from './schema.js';
 
 function toDeclaration(r: DdmTables['ddm_declarations']): DdmDeclarationRecord {
   return {
@@ -66,55 +64,6 @@ async function sets(db: DdmDb, names?: string[]): Promise<DdmSetRecord[]> {
 // ddmSyncInputs and ddmSupersedeAndEnqueue are each backend's own (postgres/enroll.ts, sqlite/enroll.ts).
 export function ddmStore(ctx: Ctx): Omit<DdmStore, 'ddmSyncInputs' | 'ddmSupersedeAndEnqueue'> {
   const db = ddmDb(ctx);
-  const { dialect } = ctx;
-  // A DDM sync of one device or a whole campaign batch: the ids as one parameter, built once (memo.ts).
-  const effectiveOf = memoQuery((d: DdmDb, ids: string | string[]) =>
-    d
-      .selectFrom('ddm_enrollment_sets as es')
-      .innerJoin('ddm_set_declarations as sd', 'sd.set_name', 'es.set_name')
-      .innerJoin('ddm_declarations as d', 'd.identifier', 'sd.identifier')
-      .select(['es.enrollment_id', 'd.identifier', 'd.type', 'd.kind', 'd.server_token'])
-      .distinct()
-      .where(inList(dialect, 'es.enrollment_id', ids))
-      .orderBy('es.enrollment_id')
-      .orderBy('d.identifier'));
-  const syncOf = memoQuery((d: DdmDb, ids: string | string[]) => d.selectFrom('ddm_sync').selectAll().where(inList(dialect, 'enrollment_id', ids)));
-  // The DeclarativeManagement commands of `ids` still waiting, unsent: cancelled (a newer sync replaces them).
-  const cancelWaitingSyncs = (q: QueryCreator<Database & DdmTables>, at: number, ids: string | string[]) =>
-    q
-      .updateTable('queue')
-      .set({ status: 'cancelled', updated_at: at })
-      .where(inList(dialect, 'enrollment_id', ids))
-      .where('status', '=', 'queued')
-      .where('sent_at', 'is', null)
-      .where(({ exists, selectFrom }) =>
-        exists(selectFrom('commands').select('uuid').whereRef('commands.uuid', '=', 'queue.command_uuid').where('commands.request_type', '=', 'DeclarativeManagement')),
-      );
-  const supersede = memoQuery((d: DdmDb, at: number, ids: string | string[]) => cancelWaitingSyncs(d, at, ids));
-  // PostgreSQL: the new tokens saved and the older commands superseded in one statement (the states as
-  // arrays, so one shape for any number of them).
-  const saveAndSupersede = memoQuery((d: DdmDb, saveIds: string[], tokens: string[], changed: number[], at: number, ids: string | string[]) =>
-    cancelWaitingSyncs(
-      d.with('saved', () => sql`(insert into ddm_sync (enrollment_id, declarations_token, changed_at)
-        select * from unnest(${saveIds}::text[], ${tokens}::text[], ${changed}::bigint[])
-        on conflict (enrollment_id) do update set declarations_token = excluded.declarations_token, changed_at = excluded.changed_at)`) as unknown as QueryCreator<Database & DdmTables>,
-      at,
-      ids,
-    ));
-  const saveSyncStates = async (states: DdmSyncState[]) => {
-    for (const part of chunks(states)) {
-      await db
-        .insertInto('ddm_sync')
-        .values(part.map((s) => ({ enrollment_id: s.enrollmentId, declarations_token: s.declarationsToken, changed_at: s.changedAt.getTime() })))
-        .onConflict((oc) =>
-          oc.column('enrollment_id').doUpdateSet((eb) => ({
-            declarations_token: eb.ref('excluded.declarations_token'),
-            changed_at: eb.ref('excluded.changed_at'),
-          })),
-        )
-        .execute();
-    }
-  };
   return {
     async ddmPutDeclaration(d, at) {
       const prev = await db
@@ -241,46 +190,19 @@ export function ddmStore(ctx: Ctx): Omit<DdmStore, 'ddmSyncInputs' | 'ddmSuperse
       return rows.map((r) => r.enrollment_id);
     },
 
-    async ddmEffectiveItems(enrollmentIds) {
-      const out = new Map<string, DdmItemRecord[]>();
-      for (const part of chunks([...new Set(enrollmentIds)])) {
-        const { rows } = await effectiveOf(db, listParam(dialect, part));
-        for (const r of rows) {
-          const list = out.get(r.enrollment_id) ?? [];
-          list.push({ identifier: r.identifier, type: r.type, kind: r.kind as DdmKind, serverToken: r.server_token });
-          out.set(r.enrollment_id, list);
-        }
+    async ddmSaveSyncStates(states) {
+      for (const part of chunks(states)) {
+        await db
+          .insertInto('ddm_sync')
+          .values(part.map((s) => ({ enrollment_id: s.enrollmentId, declarations_token: s.declarationsToken, changed_at: s.changedAt.getTime() })))
+          .onConflict((oc) =>
+            oc.column('enrollment_id').doUpdateSet((eb) => ({
+              declarations_token: eb.ref('excluded.declarations_token'),
+              changed_at: eb.ref('excluded.changed_at'),
+            })),
+          )
+          .execute();
       }
-      return out;
-    },
-
-    async ddmSyncStates(enrollmentIds) {
-      const out = new Map<string, DdmSyncState>();
-      for (const part of chunks([...new Set(enrollmentIds)])) {
-        const { rows } = await syncOf(db, listParam(dialect, part));
-        for (const r of rows) {
-          out.set(r.enrollment_id, { enrollmentId: r.enrollment_id, declarationsToken: r.declarations_token, changedAt: toDate(r.changed_at) });
-        }
-      }
-      return out;
-    },
-
-    ddmSaveSyncStates: saveSyncStates,
-
-    async ddmSupersedeSyncCommands(enrollmentIds, at, save = []) {
-      const ids = [...new Set(enrollmentIds)];
-      if (ids.length === 0 && save.length === 0) return 0;
-      if (dialect === 'postgres') {
-        const res = await saveAndSupersede(db, save.map((s) => s.enrollmentId), save.map((s) => s.declarationsToken), save.map((s) => s.changedAt.getTime()), at.getTime(), ids);
-        return Number(res.numAffectedRows ?? 0);
-      }
-      await saveSyncStates(save);
-      let n = 0;
-      for (const part of chunks(ids)) {
-        const res = await supersede(db, at.getTime(), listParam(dialect, part));
-        n += Number(res.numAffectedRows ?? 0);
-      }
-      return n;
     },
 
     ...ddmStatusStore(db),

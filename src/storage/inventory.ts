@@ -278,10 +278,6 @@ function dueWhere(at: Date, intervalMs: number) {
   return sql<boolean>`coalesce(information_at, 0) < ${bound} and coalesce(queried_at, 0) < ${bound}`;
 }
 
-// A device's inventory row marked as its questions go out (memo.ts: built once).
-const queriedAt = memoQuery((db: InventoryDb, at: number, deviceId: string) =>
-  db.updateTable('device_inventory').set({ queried_at: at }).where('device_id', '=', deviceId));
-
 // queueInventoryOnce is each backend's own (postgres/enroll.ts, sqlite/enroll.ts).
 export function inventoryStore({ db: base, dialect }: Ctx): Omit<InventoryStore, 'queueInventoryOnce'> {
   const db: InventoryDb = base.withTables<InventoryTables>();
@@ -351,10 +347,6 @@ export function inventoryStore({ db: base, dialect }: Ctx): Omit<InventoryStore,
         claimed.push(...rows.map((r) => r.device_id));
       }
       return claimed.sort();
-    },
-
-    async markInventoryQueried(deviceId, at) {
-      await queriedAt(db, at.getTime(), deviceId);
     },
 
     async queuedCommandsOf(enrollmentIds, requestTypes) {

@@ -125,24 +125,18 @@ export interface DdmStore {
   ddmSetEnrollments(names: string[]): Promise<string[]>;
   /** Enrollments whose assigned sets include the declaration. */
   ddmDeclarationEnrollments(identifier: string): Promise<string[]>;
-  /** The declarations of each enrollment's assigned sets, once each, by identifier. */
-  ddmEffectiveItems(enrollmentIds: string[]): Promise<Map<string, DdmItemRecord[]>>;
-  ddmSyncStates(enrollmentIds: string[]): Promise<Map<string, DdmSyncState>>;
   /**
-   * Which of the enrollments exist, their assigned declaration items (as ddmEffectiveItems) and their
-   * sync states, read together (one statement on PostgreSQL, one read transaction on SQLite).
+   * Which of the enrollments exist, the declarations of each one's assigned sets (once each, by
+   * identifier; none: no entry) and their sync states, read together (one statement on PostgreSQL,
+   * one read transaction on SQLite).
    */
   ddmSyncInputs(enrollmentIds: string[]): Promise<{ known: Set<string>; items: Map<string, DdmItemRecord[]>; states: Map<string, DdmSyncState> }>;
   ddmSaveSyncStates(states: DdmSyncState[]): Promise<void>;
   /**
-   * Cancel DeclarativeManagement commands still waiting, never handed out, for these enrollments (a
-   * newer one supersedes them), once `save` is saved as ddmSaveSyncStates does (on PostgreSQL in one statement).
-   */
-  ddmSupersedeSyncCommands(enrollmentIds: string[], at: Date, save?: DdmSyncState[]): Promise<number>;
-  /**
-   * ddmSupersedeSyncCommands then enqueue in one transaction (one statement on PostgreSQL): `save`d,
-   * the enrollments' waiting DeclarativeManagement commands superseded at `command.at`, and `command`
-   * queued for them (never superseded itself).
+   * In one transaction (one statement on PostgreSQL): the states `save`d (as ddmSaveSyncStates), the
+   * enrollments' DeclarativeManagement commands still waiting and never handed out cancelled at
+   * `command.at` (the new one supersedes them), then `command` queued for them as enqueue does (never
+   * cancelled itself). One outcome per enrollment, each once.
    */
   ddmSupersedeAndEnqueue(command: NewCommand, enrollmentIds: string[], save: DdmSyncState[]): Promise<EnqueueOutcome[]>;
   /** Of `identifiers`, those of stored declarations (built-in ones are not stored). */

@@ -57,8 +57,6 @@ export interface InventoryStore {
    * several processes only one claims a device per slot; returns the ids this caller claimed.
    */
   claimInventory(deviceIds: readonly string[], at: Date, intervalMs: number): Promise<string[]>;
-  /** Record that a DeviceInformation was queued for the device outside the schedule (enrollment, OS change). */
-  markInventoryQueried(deviceId: string, at: Date): Promise<void>;
   /** For each of `requestTypes`, those of `enrollmentIds` with a still-queued command of it (one query). */
   queuedCommandsOf(enrollmentIds: readonly string[], requestTypes: readonly string[]): Promise<Map<string, Set<string>>>;
   /**

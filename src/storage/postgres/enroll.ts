@@ -5,7 +5,7 @@
 //   - a DDM sync's or DeclarativeManagement request's reads: which enrollments exist, their effective
 //     declaration items and their last sync state, as one statement;
 //   - a DDM sync's writes: the new sync states saved, the older DeclarativeManagement commands still
-//     waiting superseded (as ddmSupersedeSyncCommands) and the new one queued (as enqueue), one statement.
+//     waiting (never handed out) cancelled and the new one queued (as enqueue), one statement.
 import type pg from 'pg';
 import type { DdmItemRecord, DdmKind, DdmSyncState, Store } from '../types.js';
 import { ENQUEUE, enqueueOutcomes, enqueueValues, type EnqueueRow } from './hot.js';
@@ -32,7 +32,7 @@ const QUEUE_INVENTORY = `WITH e AS (SELECT id FROM enrollments WHERE id = $1::te
 
 /**
  * For the enrollments $1: a row per existing one (kind 'e'), per effective declaration item
- * ('i', as ddmEffectiveItems: by enrollment, then identifier) and per sync state ('s').
+ * ('i': each declaration of its assigned sets once, by enrollment, then identifier) and per sync state ('s').
  */
 const SYNC_INPUTS = `SELECT 'e' AS k, id AS enrollment_id, NULL AS identifier, NULL AS type, NULL AS kind, NULL AS server_token, NULL AS declarations_token, NULL::bigint AS changed_at
     FROM enrollments WHERE id = ANY($1::text[])
