@@ -6,23 +6,21 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type Database from 'better-sqlite3';
+import type { Kysely } from 'kysely';
 import type { AdeServed, AuthenticateInput, Store, TokenUpdateInput } from '../../src/storage/types.js';
-import { openStore } from '../../src/storage/index.js';
-import { testDatabase, testDbLabel } from '../helpers/store.js';
-import { at, enqueueOne, newId } from './setup.js';
+import type { Database as Schema } from '../../src/storage/schema.js';
+import { testDbLabel } from '../helpers/store.js';
+import { osKey } from '../../src/storage/inventory.js';
+import { at, enqueueOne, newId, storeWithSecondConnection } from './setup.js';
 
 let store: Store;
+let other: Kysely<Schema>;
 let raw: Database.Database | undefined;
-let remove: () => Promise<void>;
+let close: () => Promise<void>;
 before(async () => {
-  const t = await testDatabase();
-  remove = t.remove;
-  store = await openStore({ db: t.db, dataDir: t.dataDir, sqliteConnection: (r) => (raw = r) });
+  ({ store, other, raw, close } = await storeWithSecondConnection());
 });
-after(async () => {
-  await store.close();
-  await remove();
-});
+after(() => close());
 
 const HOUR = 3600_000;
 const device = (id: string, extra: Partial<AuthenticateInput> = {}): AuthenticateInput =>
@@ -34,6 +32,11 @@ const token = ({ event: _, ...channel }: AuthenticateInput, extra: Partial<Token
 const statuses = async (id: string) => (await store.listQueue(id, { includeDone: true })).map((q) => q.status);
 const history = async (id: string) =>
   (await store.inventoryHistory(id)).reverse().map((h) => [h.field, h.oldValue, h.newValue, h.at.getTime()]);
+/** What the store's records leave out, read on a second connection. */
+const underneath = async (id: string) => {
+  const r = await other.selectFrom('enrollments').select(['os_key', 'bind_pending']).where('id', '=', id).executeTakeFirstOrThrow();
+  return { os_key: r.os_key, bind_pending: Number(r.bind_pending) };
+};
 const events = async (id: string) => (await store.listEvents({ enrollmentId: id })).reverse().map(({ id: _, ...e }) => e);
 const served = (udid: string, when: Date): AdeServed => ({
   udid, serial: `S-${udid}`, depName: 'school', profileUuid: 'P1', product: 'MacBookPro18,3', platform: 'macOS', osVersion: '14.4',
@@ -52,7 +55,8 @@ test(`Authenticate of a new device: its enrollment reset, inventory row, history
     certHash: 'a'.repeat(64), lastSeenAt: at(1), createdAt: at(1), updatedAt: at(1), serialNumber: `SN${id}`, model: 'MacBookPro18,3', modelName: null,
     productName: 'MacBookPro18,3', deviceName: null, osVersion: '14.4', buildVersion: '23E214', imei: null, meid: null, platform: 'macOS',
   });
-  assert.deepEqual((await store.listEnrollments({ ids: [id], osVersion: '14.' })).map((e) => e.id), [id], 'its OS key stored with it');
+  assert.deepEqual((await store.listEnrollments({ ids: [id], osVersion: '14.' })).map((e) => e.id), [id]);
+  assert.deepEqual(await underneath(id), { os_key: osKey('14.4'), bind_pending: 0 }, 'its OS key stored with it (read on a second connection)');
   assert.deepEqual(await store.certBinding(id, 'a'.repeat(64)), { bound: 'a'.repeat(64), owners: [id] });
   const inv = (await store.getInventory(id))!;
   assert.deepEqual(
@@ -87,6 +91,7 @@ test(`Authenticate of an enrolled device: it and its user channels reset, their 
   assert.deepEqual([e.enabled, e.tokenUpdateTally, e.certHash, e.osVersion, e.deviceName, e.serialNumber], [false, 0, 'b'.repeat(64), '14.5', 'New', 'C02A']);
   assert.deepEqual([e.createdAt, e.updatedAt, e.lastSeenAt, e.pushToken, e.unlockToken], [at(1), at(10), at(10), 'ab01', Buffer.from('unlock')], 'push info kept');
   assert.equal(await store.bindPending(id), false, 'the binding stored, the pending one cleared');
+  assert.deepEqual(await underneath(id), { os_key: osKey('14.5'), bind_pending: 0 });
   const u = (await store.getEnrollment(`${id}:USER-1`))!;
   assert.deepEqual([u.enabled, u.tokenUpdateTally, u.updatedAt, u.lastSeenAt], [false, 0, at(10), at(2)]);
   assert.deepEqual([await statuses(id), await statuses(`${id}:USER-1`), await statuses(other)], [['cancelled'], ['cancelled'], ['queued']]);

@@ -1,6 +1,7 @@
 // Shared builders for the storage tests: enrolled devices and commands at fixed times.
 import { randomUUID } from 'node:crypto';
 import { Migrator, sql, type Kysely } from 'kysely';
+import type SqliteConnection from 'better-sqlite3';
 import { migrations } from '../../src/storage/migrations/index.js';
 import type { CommandResultInput, Store } from '../../src/storage/types.js';
 import type { Database } from '../../src/storage/schema.js';
@@ -120,14 +121,17 @@ export async function secondConnection(dbUrl: string, dataDir: string): Promise<
 }
 
 /** A store on a fresh test database plus a second, independent connection to the same database
- *  (to look underneath the store or sabotage it); close() undoes all of it. */
-export async function storeWithSecondConnection(): Promise<{ store: Store; other: Kysely<Database>; close(): Promise<void> }> {
+ *  (to look underneath the store or sabotage it) and, on SQLite, the store's own connection (`raw`:
+ *  its transaction state); close() undoes all of it. */
+export async function storeWithSecondConnection(): Promise<{ store: Store; other: Kysely<Database>; raw?: SqliteConnection.Database; close(): Promise<void> }> {
   const t = await testDatabase();
-  const store = await openStore({ db: t.db, dataDir: t.dataDir });
+  let raw: SqliteConnection.Database | undefined;
+  const store = await openStore({ db: t.db, dataDir: t.dataDir, sqliteConnection: (r) => (raw = r) });
   const other = await secondConnection(t.db, t.dataDir);
   return {
     store,
     other,
+    raw,
     async close() {
       await other.destroy();
       await store.close();
