@@ -8,23 +8,21 @@ const TICK_MS = 10; // /proc clock ticks (USER_HZ 100)
 /**
  * User+system CPU milliseconds of a local process so far; 0 when unreadable. Summed over its threads'
  * /proc/PID/task/TID/schedstat (time on CPU in nanoseconds), so a step of 50 requests is not rounded to
- * /proc/PID/stat's 10 ms ticks (0.2 ms a request); a thread that has ended is no longer counted, so a
- * process that ends threads reads from /proc/PID/stat instead (as where schedstat is missing).
+ * /proc/PID/stat's 10 ms ticks (0.2 ms a request); /proc/PID/stat where schedstat is missing. A thread
+ * that has ended no longer counts: measure differences over a stretch in which the process keeps its
+ * threads (a Node server's, a Go server's and a PostgreSQL backend's all live as long as the process).
  */
 export function procCpuMs(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    const ticksMs = (Number(stat[11]) + Number(stat[12])) * TICK_MS;
     let ns = 0;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
         ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
       } catch { /* the thread ended meanwhile */ }
     }
-    const ms = ns / 1e6;
-    // The ticks are truncated, so they never exceed the true figure by more than rounding: more than a
-    // tick above the threads' sum means threads have ended and taken their time with them.
-    return ms > 0 && ticksMs <= ms + TICK_MS ? ms : ticksMs;
+    if (ns > 0) return ns / 1e6;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(stat[11]) + Number(stat[12])) * TICK_MS;
   } catch {
     return 0;
   }
