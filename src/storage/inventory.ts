@@ -223,17 +223,17 @@ export async function applyInventory(
   deviceId: string,
   patch: InventoryPatch,
   at: Date,
-  opts: InventoryUpsertOptions & { syncEnrollment?: boolean; seed?: boolean } = {},
+  opts: InventoryUpsertOptions & { syncEnrollment?: boolean } = {},
 ): Promise<InventoryUpsertResult> {
   const db = trx.withTables<InventoryTables>();
   const now = at.getTime();
   const insert = async () => first(await seedRow(db, deviceId, inventoryPhase(deviceId), now));
   const lock = async () => first(await lockRow[dialect](db, deviceId));
-  // Authenticate seeds the row (insert first: one statement for a new device); later answers find
-  // it (read and lock first). Either falls back to the other when wrong.
-  let row = opts.seed ? await insert() : await lock();
-  let created = opts.seed === true && row !== undefined;
-  if (!row && !opts.seed) {
+  // An Authenticate seeds the row (each backend's own, sqlite/checkin.ts and postgres/checkin.ts): an
+  // answer finds it (read and lock), or inserts it when it has none yet (then reads it if another did).
+  let row = await lock();
+  let created = false;
+  if (!row) {
     row = await insert();
     created = row !== undefined;
   }
