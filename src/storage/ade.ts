@@ -59,12 +59,12 @@ export function toRecord(r: Selectable<AdeEnrollmentsTable>): AdeEnrollmentRecor
 // Looked up at every device's first TokenUpdate (memo.ts: built once).
 const byUdid = memoQuery((db: Db, udid: string) => db.selectFrom('ade_enrollments').selectAll().where('udid', '=', udid));
 
-// Run at every device channel's Authenticate (PostgreSQL's, postgres/checkin.ts; SQLite's is the
+// Run at every device channel's Authenticate (PostgreSQL's, postgres/checkin.ts; SQLite's runs the
 // same statement on the raw connection, sqlite/checkin.ts): one statement decides. Served recently,
 // and after the last Authenticate, binds it (active); anything else leaves it inactive. Every SET
 // expression reads the row as it was. (memo.ts binds each argument once: the window's start is given once per use.)
 const fresh = (since: number) => sql<boolean>`served_at >= ${since} and (enrolled_at is null or enrolled_at < served_at)`;
-const bindServed = memoQuery((db: Db, udid: string, at: number, since1: number, since2: number, since3: number) =>
+export const bindServedQuery = (db: Db, udid: string, at: number, since1: number, since2: number, since3: number) =>
   db
     .updateTable('ade_enrollments')
     .set({
@@ -73,7 +73,8 @@ const bindServed = memoQuery((db: Db, udid: string, at: number, since1: number, 
       configured_at: sql<number | null>`case when ${fresh(since3)} then null else configured_at end`,
     })
     .where('udid', '=', udid)
-    .returningAll());
+    .returningAll();
+const bindServed = memoQuery(bindServedQuery);
 
 /** The ADE record `udid`'s Authenticate at `at` binds (AuthenticateInput.adeBindWindowMs), or null. */
 export async function bindAdeEnrollment(db: Kysely<Database>, udid: string, at: Date, windowMs: number): Promise<AdeEnrollmentRecord | null> {

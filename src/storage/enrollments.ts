@@ -1,8 +1,8 @@
 // Enrollments: the Authenticate → TokenUpdate → CheckOut lifecycle, inventory and bootstrap token.
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely';
 import type {
   AuthenticateInput,
-  TokenUpdateInput,
+  ChannelInput,
   EnrollmentFilter,
   EnrollmentRecord,
   EnrollmentStore,
@@ -76,7 +76,7 @@ export function toEnrollment(r: Selectable<EnrollmentsTable>): EnrollmentRecord 
 }
 
 /** The columns that name a channel, as Authenticate and TokenUpdate both carry them. */
-export function channelRow(input: AuthenticateInput | TokenUpdateInput) {
+export function channelRow(input: ChannelInput) {
   return {
     type: input.type,
     device_id: input.deviceId,
@@ -93,6 +93,35 @@ export function authenticatedInventory(input: AuthenticateInput): InventoryPatch
   const reported = Object.fromEntries(Object.entries(input.inventory).filter(([, v]) => v !== undefined && v !== null && v !== ''));
   return { ...reported, isUserEnrollment: input.type === 'UserEnrollmentDevice', isSupervised: null, enrolledViaDep: null };
 }
+
+// TokenUpdate's upsert (both backends: postgres/checkin.ts, and sqlite/checkin.ts on the raw connection),
+// one shape whatever the message carries. UnlockToken and the certificate
+// come only on some TokenUpdates: an absent one (null) keeps what is stored (coalesce).
+export type TokenUpdateArgs = [id: string, type: string, deviceId: string, udid: string | null, userId: string | null, userShortName: string | null,
+  userLongName: string | null, topic: string, pushToken: string, pushMagic: string, awaiting: number, unlockToken: Buffer | null,
+  certHash: string | null, lastSeen: number, updated: number, created: number];
+export const tokenUpsert = (db: QueryCreator<Database>, ...[id, type, deviceId, udid, userId, userShortName, userLongName, topic, pushToken, pushMagic, awaiting,
+  unlockToken, certHash, lastSeen, updated, created]: TokenUpdateArgs) =>
+    db
+      .insertInto('enrollments')
+      .values({
+        id, type, device_id: deviceId, udid, user_id: userId, user_short_name: userShortName, user_long_name: userLongName, topic,
+        push_token: pushToken, push_magic: pushMagic, awaiting_configuration: awaiting, push_invalid_at: null, enabled: 1,
+        unlock_token: unlockToken, cert_hash: certHash, token_update_tally: 1, last_seen_at: lastSeen, updated_at: updated, created_at: created,
+      })
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          type: eb.ref('excluded.type'), device_id: eb.ref('excluded.device_id'), udid: eb.ref('excluded.udid'), user_id: eb.ref('excluded.user_id'),
+          user_short_name: eb.ref('excluded.user_short_name'), user_long_name: eb.ref('excluded.user_long_name'), topic: eb.ref('excluded.topic'),
+          push_token: eb.ref('excluded.push_token'), push_magic: eb.ref('excluded.push_magic'), awaiting_configuration: eb.ref('excluded.awaiting_configuration'),
+          push_invalid_at: null, enabled: 1, last_seen_at: eb.ref('excluded.last_seen_at'), updated_at: eb.ref('excluded.updated_at'),
+          unlock_token: eb.fn.coalesce('excluded.unlock_token', 'enrollments.unlock_token'),
+          cert_hash: eb.fn.coalesce('excluded.cert_hash', 'enrollments.cert_hash'),
+          token_update_tally: eb(eb.ref('enrollments.token_update_tally'), '+', 1),
+        })),
+      )
+      .returningAll()
+      .returning(sql<number | null>`(select active from ade_enrollments where ade_enrollments.udid = enrollments.udid)`.as('ade_active'));
 
 // The queries every device's requests run (certificate binding, enrollment lookups), built once.
 const byId = memoQuery((db: Kysely<Database>, id: string) => db.selectFrom('enrollments').selectAll().where('id', '=', id));

@@ -48,5 +48,16 @@ export function memoQuery<DB, A extends unknown[], R>(build: (db: Kysely<DB>, ..
   };
 }
 
+/**
+ * A memo query's SQL for a raw connection (SQLite's better-sqlite3: sqlite/checkin.ts), so a
+ * backend's own path runs the statement the shared builder makes instead of a copy of it: compiled
+ * once with `db`'s dialect, with the function that puts a call's arguments in the parameters' order.
+ */
+export function compiledOnce<DB, A extends unknown[]>(db: Kysely<DB>, build: (db: Kysely<DB>, ...args: A) => Compilable<unknown>, args: number): { sql: string; parameters: (...args: A) => unknown[] } {
+  const marks = Array.from({ length: args }, (_, i) => `${MARK}${i}`) as unknown as A;
+  const { compiled, slots } = template(build(db, ...marks).compile(), args);
+  return { sql: compiled.sql, parameters: (...a) => compiled.parameters.map((p, i) => (slots[i]! >= 0 ? a[slots[i]!] : p)) };
+}
+
 /** The first row of a memo query's result, or undefined. */
 export const first = <R>(r: QueryResult<R>): R | undefined => r.rows[0];

@@ -31,8 +31,8 @@ export interface EnrollmentRecord extends Required<Inventory> {
   updatedAt: Date;
 }
 
-/** What Authenticate carries: creates or resets the enrollment. */
-export interface AuthenticateInput {
+/** The channel an Authenticate or a TokenUpdate names, and its push topic. */
+export interface ChannelInput {
   id: string;
   type: EnrollmentType;
   deviceId: string;
@@ -41,6 +41,10 @@ export interface AuthenticateInput {
   userShortName?: string | null;
   userLongName?: string | null;
   topic: string;
+}
+
+/** What Authenticate carries: creates or resets the enrollment. */
+export interface AuthenticateInput extends ChannelInput {
   inventory: Inventory;
   /** Stored as the binding (a pending binding cleared, as setCertHash does). */
   certHash?: string | null;
@@ -63,15 +67,7 @@ export interface AuthenticateOutcome {
   adeError?: unknown;
 }
 
-export interface TokenUpdateInput {
-  id: string;
-  type: EnrollmentType;
-  deviceId: string;
-  udid: string | null;
-  userId?: string | null;
-  userShortName?: string | null;
-  userLongName?: string | null;
-  topic: string;
+export interface TokenUpdateInput extends ChannelInput {
   pushToken: string; // hex
   pushMagic: string;
   unlockToken?: Buffer | null;

@@ -7,39 +7,12 @@ import { sql, type Kysely, type QueryCreator } from 'kysely';
 import type { EnrollmentStore } from '../types.js';
 import type { Database } from '../schema.js';
 import type { InventoryDb } from '../inventory-schema.js';
-import { authenticatedInventory, channelRow, inventoryRow, toEnrollment } from '../enrollments.js';
+import { authenticatedInventory, channelRow, inventoryRow, toEnrollment, tokenUpsert, type TokenUpdateArgs } from '../enrollments.js';
 import { applyInventory, seededInventory } from '../inventory.js';
 import { memoQuery } from '../memo.js';
 import { bindAdeEnrollment } from '../ade.js';
 import { eventRow } from '../events.js';
 
-// TokenUpdate: the upsert is one shape whatever the message carries. UnlockToken and the certificate
-// come only on some TokenUpdates: an absent one (null) keeps what is stored (coalesce).
-type TokenUpdateArgs = [id: string, type: string, deviceId: string, udid: string | null, userId: string | null, userShortName: string | null,
-  userLongName: string | null, topic: string, pushToken: string, pushMagic: string, awaiting: number, unlockToken: Buffer | null,
-  certHash: string | null, lastSeen: number, updated: number, created: number];
-const tokenUpsert = (db: QueryCreator<Database>, ...[id, type, deviceId, udid, userId, userShortName, userLongName, topic, pushToken, pushMagic, awaiting,
-  unlockToken, certHash, lastSeen, updated, created]: TokenUpdateArgs) =>
-    db
-      .insertInto('enrollments')
-      .values({
-        id, type, device_id: deviceId, udid, user_id: userId, user_short_name: userShortName, user_long_name: userLongName, topic,
-        push_token: pushToken, push_magic: pushMagic, awaiting_configuration: awaiting, push_invalid_at: null, enabled: 1,
-        unlock_token: unlockToken, cert_hash: certHash, token_update_tally: 1, last_seen_at: lastSeen, updated_at: updated, created_at: created,
-      })
-      .onConflict((oc) =>
-        oc.column('id').doUpdateSet((eb) => ({
-          type: eb.ref('excluded.type'), device_id: eb.ref('excluded.device_id'), udid: eb.ref('excluded.udid'), user_id: eb.ref('excluded.user_id'),
-          user_short_name: eb.ref('excluded.user_short_name'), user_long_name: eb.ref('excluded.user_long_name'), topic: eb.ref('excluded.topic'),
-          push_token: eb.ref('excluded.push_token'), push_magic: eb.ref('excluded.push_magic'), awaiting_configuration: eb.ref('excluded.awaiting_configuration'),
-          push_invalid_at: null, enabled: 1, last_seen_at: eb.ref('excluded.last_seen_at'), updated_at: eb.ref('excluded.updated_at'),
-          unlock_token: eb.fn.coalesce('excluded.unlock_token', 'enrollments.unlock_token'),
-          cert_hash: eb.fn.coalesce('excluded.cert_hash', 'enrollments.cert_hash'),
-          token_update_tally: eb(eb.ref('enrollments.token_update_tally'), '+', 1),
-        })),
-      )
-      .returningAll()
-      .returning(sql<number | null>`(select active from ade_enrollments where ade_enrollments.udid = enrollments.udid)`.as('ade_active'));
 const tokenUpdated = memoQuery((db: Kysely<Database>, ...args: TokenUpdateArgs) => tokenUpsert(db, ...args));
 // PostgreSQL: the check-in's event in the same statement, its detail the tally the upsert left then
 // the rest of the detail's JSON (`rest`: from its first key's comma on, or its closing brace).

@@ -13,16 +13,19 @@
 // connection, these wait for it (whenFree) rather than slip their statements into that transaction.
 import type Database from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
-import type { AuthenticateInput, AuthenticateOutcome, EnrollmentStore, TokenUpdateInput } from '../types.js';
+import type { AuthenticateInput, AuthenticateOutcome, ChannelInput, EnrollmentStore, TokenUpdateInput } from '../types.js';
 import type { Database as Schema, EnrollmentsTable } from '../schema.js';
 import type { InventoryTables } from '../inventory-schema.js';
-import { authenticatedInventory, channelRow, inventoryRow, toEnrollment } from '../enrollments.js';
+import { authenticatedInventory, channelRow, inventoryRow, toEnrollment, tokenUpsert } from '../enrollments.js';
 import { inventoryUpdate, seededInventory } from '../inventory.js';
 import { eventRow } from '../events.js';
-import { toRecord, type AdeEnrollmentsTable } from '../ade.js';
+import { bindServedQuery, toRecord, type AdeEnrollmentsTable } from '../ade.js';
+import { compiledOnce } from '../memo.js';
 import { whenFree } from './enroll.js';
 
 type Checkins = Pick<EnrollmentStore, 'authenticate' | 'tokenUpdate'>;
+/** The channel's columns, as both upserts take them first. */
+type ChannelValues = [id: string, type: string, deviceId: string, udid: string | null, userId: string | null, userShortName: string | null, userLongName: string | null, topic: string];
 type InventoryRow = Selectable<InventoryTables['device_inventory']>;
 
 /** The statements whose columns vary: few shapes in practice (a platform's Authenticate carries the same keys). */
@@ -66,30 +69,14 @@ export function sqliteCheckinPath(raw: Database.Database, db: Kysely<Schema>): C
     shaped(`inv:${cols.join()}`, () => `UPDATE device_inventory SET ${list(cols, (c) => `${c} = ?`)} WHERE device_id = ?`);
   const addHistory = raw.prepare('INSERT INTO inventory_history (device_id, field, old_value, new_value, at) VALUES (?, ?, ?, ?, ?)');
   const addEvent = raw.prepare('INSERT INTO events (enrollment_id, kind, detail, at) VALUES (?, ?, ?, ?)');
-  // The ADE bind (ade.ts): served within the window and after the last Authenticate binds it. Every
-  // SET expression reads the row as it was. Its parameters: the window's start, the time, the window's
-  // start twice again, the UDID.
-  const fresh = '(served_at >= ? AND (enrolled_at IS NULL OR enrolled_at < served_at))';
-  const bindAde = raw.prepare<[number, number, number, number, string], Selectable<AdeEnrollmentsTable>>(
-    `UPDATE ade_enrollments SET enrolled_at = CASE WHEN ${fresh} THEN ? ELSE enrolled_at END, active = CASE WHEN ${fresh} THEN 1 ELSE 0 END,
-       configured_at = CASE WHEN ${fresh} THEN NULL ELSE configured_at END
-     WHERE udid = ? RETURNING *`,
-  );
+  // The ADE bind and the TokenUpdate upsert: the statements the shared builders make (ade.ts,
+  // enrollments.ts), compiled once for SQLite and prepared here.
+  const adeBind = compiledOnce(db as unknown as Parameters<typeof bindServedQuery>[0], bindServedQuery, 5);
+  const bindAde = raw.prepare<unknown[], Selectable<AdeEnrollmentsTable>>(adeBind.sql);
+  const upsert = compiledOnce(db, tokenUpsert, 16);
+  const tokenUpsertStatement = raw.prepare<unknown[], Selectable<EnrollmentsTable> & { ade_active: number | null }>(upsert.sql);
 
-  // UnlockToken and the certificate come only on some TokenUpdates: an absent one (null) keeps what is stored.
-  const tokenUpsert = raw.prepare<unknown[], Selectable<EnrollmentsTable> & { ade_active: number | null }>(
-    `INSERT INTO enrollments (${list(CHANNEL, (c) => c)}, push_token, push_magic, awaiting_configuration, unlock_token, cert_hash, last_seen_at, updated_at, created_at,
-       push_invalid_at, enabled, token_update_tally)
-     VALUES (${list(CHANNEL, () => '?')}, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1, 1)
-     ON CONFLICT (id) DO UPDATE SET ${list(CHANNEL.slice(1), (c) => `${c} = excluded.${c}`)},
-       push_token = excluded.push_token, push_magic = excluded.push_magic, awaiting_configuration = excluded.awaiting_configuration,
-       push_invalid_at = NULL, enabled = 1, last_seen_at = excluded.last_seen_at, updated_at = excluded.updated_at,
-       unlock_token = coalesce(excluded.unlock_token, enrollments.unlock_token), cert_hash = coalesce(excluded.cert_hash, enrollments.cert_hash),
-       token_update_tally = enrollments.token_update_tally + 1
-     RETURNING *, (SELECT active FROM ade_enrollments WHERE ade_enrollments.udid = enrollments.udid) AS ade_active`,
-  );
-
-  const channelValues = (input: AuthenticateInput | TokenUpdateInput) => {
+  const channelValues = (input: ChannelInput): ChannelValues => {
     const c = channelRow(input);
     return [input.id, c.type, c.device_id, c.udid, c.user_id, c.user_short_name, c.user_long_name, c.topic];
   };
@@ -131,7 +118,7 @@ export function sqliteCheckinPath(raw: Database.Database, db: Kysely<Schema>): C
     if (input.adeBindWindowMs === undefined || !device || !input.udid) return { ade: null };
     try {
       const since = at - input.adeBindWindowMs;
-      const row = bindAde.get(since, at, since, since, input.udid);
+      const row = bindAde.get(...adeBind.parameters(input.udid, at, since, since, since));
       return { ade: row && row.active === 1 ? toRecord(row) : null };
     } catch (adeError) {
       // A failed bind leaves the Authenticate standing, as it did when it came after; unless SQLite
@@ -143,8 +130,8 @@ export function sqliteCheckinPath(raw: Database.Database, db: Kysely<Schema>): C
 
   const tokenUpdate = raw.transaction((input: TokenUpdateInput) => {
     const at = input.at.getTime();
-    const row = tokenUpsert.get(...channelValues(input), input.pushToken, input.pushMagic, input.awaitingConfiguration ? 1 : 0,
-      input.unlockToken ?? null, input.certHash || null, at, at, at)!;
+    const row = tokenUpsertStatement.get(...upsert.parameters(...channelValues(input), input.pushToken, input.pushMagic,
+      input.awaitingConfiguration ? 1 : 0, input.unlockToken ?? null, input.certHash || null, at, at, at))!;
     const ev = input.event;
     if (ev) addEvent.run(input.id, ev.kind, JSON.stringify({ tokenUpdateTally: row.token_update_tally, ...ev.detail }), at);
     return { ...toEnrollment(row), adeActive: Number(row.ade_active ?? 0) === 1 };
