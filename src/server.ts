@@ -14,6 +14,7 @@ import { createPusher } from './push/index.js';
 import { startRepushWorker } from './push/repush.js';
 import { compose } from './service/compose.js';
 import { migrationMiddleware } from './service/migration.js';
+import { wakeOnce } from './service/wake.js';
 import { createCoreService } from './service/core.js';
 import type { Observer } from './service/observers.js';
 import { campaignObserver, createCampaignEngine, DEFAULT_CAMPAIGN_POLL_SECONDS, startCampaignTimer } from './osupdate/campaign/index.js';
@@ -91,9 +92,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const webhooks = config.webhookUrl ? [webhookMiddleware(store, { logger })] : [];
     const ddmAuto = config.ddmAuto === false ? [] : [ddmEnableMiddleware({ store, ddm, logger })];
     const ade = adeMiddleware({ store, inventory: inventoryStore, pusher, logger });
-    const service = compose(core, metricsMiddleware(metrics), identity.middleware, ...webhooks, ...ddmAuto, ade);
+    // wakeOnce: every push a request's follow-ups ask for goes out once, after them (service/wake.ts).
+    const wake = wakeOnce({ store, pusher, logger });
+    const service = compose(core, metricsMiddleware(metrics), wake, identity.middleware, ...webhooks, ...ddmAuto, ade);
     // NanoMDM's /migration: the old server's stored check-ins, without identity or webhooks.
-    const migration = compose(core, migrationMiddleware(store), ...ddmAuto);
+    const migration = compose(core, wake, migrationMiddleware(store), ...ddmAuto);
     const pollMs = (config.campaignPollSeconds ?? DEFAULT_CAMPAIGN_POLL_SECONDS) * 1000;
     const campaigns = createCampaignEngine({
       store, pusher, ddm, catalog: () => catalogs.view(), now: opts.clock ?? (() => new Date()), pollMs, logger, webhooks: Boolean(config.webhookUrl),

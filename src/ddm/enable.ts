@@ -31,7 +31,7 @@ export function ddmEnableMiddleware(opts: { store: Store; ddm: Pick<DdmAdmin, 's
       if (msg.messageType !== 'TokenUpdate' || reply.tokenUpdateTally !== 1 || e.id !== e.deviceId) return reply;
       try {
         const rec = reply.enrollment ?? (await opts.store.getEnrollment(e.id));
-        if (rec && supportsDdm(rec.platform, rec.osVersion)) await opts.ddm.syncExisting([e.id], meta.at);
+        if (rec && supportsDdm(rec.platform, rec.osVersion)) await opts.ddm.syncExisting([e.id], meta.at, meta.wakes);
       } catch (err) {
         opts.logger?.error({ err, enrollmentId: e.id }, 'DeclarativeManagement command not queued');
       }

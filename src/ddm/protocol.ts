@@ -4,7 +4,7 @@
 //   declaration/<kind>/<identifier>     → the declaration {Type, Identifier, ServerToken, Payload}
 //   status (Data: a StatusReport)       → empty 200
 import type { DeclarativeHandler } from '../service/core.js';
-import { ServiceError, type CheckinReply } from '../service/types.js';
+import { ServiceError, type CheckinReply, type RequestMeta, type Wakes } from '../service/types.js';
 import type { DeclarativeManagementMessage } from '../mdm/types.js';
 import type { DdmItemRecord } from '../storage/types.js';
 import { builtinDeclaration } from './builtin.js';
@@ -63,16 +63,17 @@ export function createDeclarativeHandler(deps: DdmEventDeps & { pusher: Pusher; 
    * not sent a sync per report). Done before the report is stored: should storing fail, the device
    * sends the report again and the sync is queued again (a newer one supersedes the older).
    */
-  async function syncForUnknown(id: string, report: StatusReport, unknown: Set<string>, at: Date): Promise<void> {
+  async function syncForUnknown(id: string, report: StatusReport, unknown: Set<string>, at: Date, wakes: Wakes | undefined): Promise<void> {
     const before = new Map((await store.ddmDeclarationStatus(id)).map((s) => [s.identifier, s]));
     const fresh = report.declarations!.some((d) => {
       const b = before.get(d.identifier);
       return unknown.has(d.identifier) && !(b?.unknown && b.serverToken === d.serverToken);
     });
-    if (fresh) await syncEnrollments(deps, [id], at, true);
+    if (fresh) await syncEnrollments({ ...deps, wakes }, [id], at, true);
   }
 
-  async function status(msg: DeclarativeManagementMessage, at: Date): Promise<CheckinReply> {
+  async function status(msg: DeclarativeManagementMessage, meta: RequestMeta): Promise<CheckinReply> {
+    const { at, wakes } = meta;
     const e = msg.enrollment;
     let report;
     try {
@@ -82,14 +83,14 @@ export function createDeclarativeHandler(deps: DdmEventDeps & { pusher: Pusher; 
       throw err;
     }
     const unknown = await unknownDeclarations(report);
-    if (unknown.size > 0) await syncForUnknown(e.id, report, unknown, at);
+    if (unknown.size > 0) await syncForUnknown(e.id, report, unknown, at, wakes);
     const declarations = report.declarations?.map((d) => ({ ...d, unknown: unknown.has(d.identifier) })) ?? null;
     await store.ddmApplyStatus({
       enrollmentId: e.id, full: report.full, items: report.items, declarations, at,
       records: (outcome) => statusRecords(deps, e, report, outcome, at, [...unknown]),
     });
     await notifyObservers(deps.observers, 'status', {
-      enrollmentId: e.id, deviceId: e.deviceId, full: report.full, items: report.items.map(({ name, value }) => ({ name, value })), at,
+      enrollmentId: e.id, deviceId: e.deviceId, full: report.full, items: report.items.map(({ name, value }) => ({ name, value })), at, wakes,
     }, deps.logger);
     return {};
   }
@@ -112,7 +113,7 @@ export function createDeclarativeHandler(deps: DdmEventDeps & { pusher: Pusher; 
         return json({ Declarations: groups, DeclarationsToken: tokens.DeclarationsToken });
       }
       case 'status':
-        return status(msg, meta.at);
+        return status(msg, meta);
       default:
         if (endpoint.startsWith('declaration/')) return declaration(endpoint.slice('declaration/'.length), pre!.items.get(id)!);
         throw new ServiceError(404, `unknown DeclarativeManagement endpoint ${JSON.stringify(msg.endpoint)}`);

@@ -3,6 +3,7 @@
 // is followed by a sync of exactly the affected enrollments.
 import type { DdmDeclarationRecord, DdmSetRecord } from '../storage/types.js';
 import type { EnqueueDeps } from '../service/enqueue.js';
+import type { Wakes } from '../service/types.js';
 import { CommandValidationError } from '../commands/errors.js';
 import { checkDeclaration, type DeclarationInput } from './catalog.js';
 import { builtinDeclaration } from './builtin.js';
@@ -46,7 +47,8 @@ export function toDeclaration(r: DdmDeclarationRecord): Declaration {
 
 export function createDdmAdmin(deps: EnqueueDeps) {
   const { store } = deps;
-  const sync = (ids: string[], at: Date, force = false) => syncEnrollments(deps, ids, at, force);
+  /** Sync `ids`; inside a device's request, its `wakes` take the pushes (EnqueueDeps.wakes). */
+  const sync = (ids: string[], at: Date, force = false, wakes?: Wakes) => syncEnrollments(wakes ? { ...deps, wakes } : deps, ids, at, force);
 
   function checkSetName(name: string): void {
     if (!SET_NAME.test(name)) throw new DdmError(400, 'a set name is 1-128 letters, digits or . _ : @ -', 'name');
@@ -145,17 +147,17 @@ export function createDdmAdmin(deps: EnqueueDeps) {
       return sync(enrollmentIds, at);
     },
 
-    async unassign(name: string, enrollmentIds: string[], at = new Date()): Promise<SyncResult> {
+    async unassign(name: string, enrollmentIds: string[], at = new Date(), wakes?: Wakes): Promise<SyncResult> {
       await requireSet(name);
       await store.ddmUnassign(name, enrollmentIds);
-      return sync(enrollmentIds, at);
+      return sync(enrollmentIds, at, false, wakes);
     },
 
     /**
      * One call for engines: upsert `declarations`, make them the exact members of set `name`, assign
      * the set to `enrollmentIds`, then sync every affected enrollment once.
      */
-    async applySet(name: string, declarations: unknown[], enrollmentIds: string[], at = new Date()): Promise<SyncResult> {
+    async applySet(name: string, declarations: unknown[], enrollmentIds: string[], at = new Date(), wakes?: Wakes): Promise<SyncResult> {
       checkSetName(name);
       await requireEnrollments(enrollmentIds, 'enrollments');
       const checked = declarations.map((d, i) => {
@@ -180,18 +182,18 @@ export function createDdmAdmin(deps: EnqueueDeps) {
       for (const id of updated) for (const e of await store.ddmDeclarationEnrollments(id)) affected.add(e);
       if (!sameList) await store.ddmPutSet(name, identifiers, at);
       await store.ddmAssign(name, enrollmentIds, at);
-      return sync([...affected], at);
+      return sync([...affected], at, false, wakes);
     },
 
     /** Send a DeclarativeManagement command now (turns DDM on, or makes the device sync). */
-    async sync(enrollmentIds: string[], at = new Date()): Promise<SyncResult> {
+    async sync(enrollmentIds: string[], at = new Date(), wakes?: Wakes): Promise<SyncResult> {
       await requireEnrollments(enrollmentIds, 'enrollments');
-      return sync(enrollmentIds, at, true);
+      return sync(enrollmentIds, at, true, wakes);
     },
 
     /** `sync` for enrollments the caller has just read or written (a check-in's): no existence check. */
-    async syncExisting(enrollmentIds: string[], at = new Date()): Promise<SyncResult> {
-      return sync(enrollmentIds, at, true);
+    async syncExisting(enrollmentIds: string[], at = new Date(), wakes?: Wakes): Promise<SyncResult> {
+      return sync(enrollmentIds, at, true, wakes);
     },
 
     /** The enrollment's sets, its current tokens and each effective declaration with its reported status. */

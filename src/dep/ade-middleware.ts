@@ -52,7 +52,7 @@ export function adeMiddleware(opts: AdeMiddlewareOptions): MdmMiddleware {
             const commands = configurationCommands(settings);
             if (!(msg.awaitingConfiguration && rec.awaitConfiguration)) commands.pop(); // DeviceConfigured only for a waiting device
             for (const [i, c] of commands.entries()) {
-              await enqueueCommand({ store, pusher: opts.pusher }, { uuid: c.uuid, requestType: c.requestType, xml: c.xml, ids: [e.id], push: i === commands.length - 1, at: meta.at });
+              await enqueueCommand({ store, pusher: opts.pusher, wakes: meta.wakes }, { uuid: c.uuid, requestType: c.requestType, xml: c.xml, ids: [e.id], push: i === commands.length - 1, at: meta.at });
             }
             if (commands.length) logger?.info({ enrollmentId: e.id, commands: commands.map((c) => c.requestType) }, 'ADE: Await Configuration commands queued');
           }

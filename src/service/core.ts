@@ -68,8 +68,8 @@ export function createCoreService(opts: CoreOptions): MdmService {
     return store.addEvent(eventOf(msg, meta, detail));
   }
 
-  function observe(msg: CheckinMessage & { messageType: ObservedCheckin }, at: Date, extra: Partial<CheckinSeen> = {}): Promise<void> {
-    const e: CheckinSeen = { enrollmentId: msg.enrollment.id, deviceId: msg.enrollment.deviceId, messageType: msg.messageType, at, ...extra };
+  function observe(msg: CheckinMessage & { messageType: ObservedCheckin }, meta: RequestMeta, extra: Partial<CheckinSeen> = {}): Promise<void> {
+    const e: CheckinSeen = { enrollmentId: msg.enrollment.id, deviceId: msg.enrollment.deviceId, messageType: msg.messageType, at: meta.at, wakes: meta.wakes, ...extra };
     return notifyObservers(opts.observers, 'checkin', e, opts.logger);
   }
 
@@ -93,7 +93,7 @@ export function createCoreService(opts: CoreOptions): MdmService {
         // its event written with it (the same statement on PostgreSQL), and the ADE bind when the ADE step asks
         const adeBindWindowMs = meta.adeBindWindowMs;
         const outcome = await store.authenticate({ ...base, topic: msg.topic, inventory: msg.inventory, event: eventOf(msg, meta, msg.inventory), adeBindWindowMs });
-        await observe(msg, at, { inventory: msg.inventory });
+        await observe(msg, meta, { inventory: msg.inventory });
         return {
           // the store bound the certificate with the reset: the identity middleware need not write it again
           ...(e.id === e.deviceId && meta.certHash ? { boundCertHash: meta.certHash } : {}),
@@ -115,14 +115,14 @@ export function createCoreService(opts: CoreOptions): MdmService {
           event: { kind: `checkin.${msg.messageType}`, detail: eventOf(msg, meta).detail },
         });
         const tally = enrollment.tokenUpdateTally;
-        await observe(msg, at, { tokenUpdateTally: tally, enrollment });
+        await observe(msg, meta, { tokenUpdateTally: tally, enrollment });
         return { tokenUpdateTally: tally, enrollment, adeActive };
       }
       case 'CheckOut':
         checkTopic(msg.topic);
         await store.checkOut(e.id, at);
         await event(msg, meta);
-        await observe(msg, at);
+        await observe(msg, meta);
         return {};
       case 'UserAuthenticate': {
         const reply = userAuthenticate(msg);
@@ -132,7 +132,7 @@ export function createCoreService(opts: CoreOptions): MdmService {
       case 'SetBootstrapToken':
         await store.setBootstrapToken(e.deviceId, msg.bootstrapToken, at);
         await event(msg, meta, { escrowed: msg.bootstrapToken !== null });
-        await observe(msg, at, { bootstrapTokenEscrowed: msg.bootstrapToken !== null && msg.bootstrapToken.length > 0 });
+        await observe(msg, meta, { bootstrapTokenEscrowed: msg.bootstrapToken !== null && msg.bootstrapToken.length > 0 });
         return {};
       case 'GetBootstrapToken': {
         const token = await store.getBootstrapToken(e.deviceId);
@@ -173,6 +173,7 @@ export function createCoreService(opts: CoreOptions): MdmService {
         dict: r.dict,
         errorChain: r.errorChain,
         at,
+        wakes: meta.wakes,
       }, opts.logger);
     }
     return out.next ? out.next.raw : null;

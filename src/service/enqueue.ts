@@ -1,11 +1,15 @@
 // Enqueue a command for enrollments and wake them with a push: the one path every producer uses
-// (the HTTP APIs, the OS update and DDM engines). Push attempts are also recorded as events.
+// (the HTTP APIs, the OS update and DDM engines). Push attempts are also recorded as events. Inside a
+// device's request (deps.wakes set), a push is only noted: service/wake.ts sends it after the request.
 import type { Store } from '../storage/types.js';
 import type { Pusher, PushOutcome } from '../push/types.js';
+import type { Wakes } from './types.js';
 
 export interface EnqueueDeps {
   store: Store;
   pusher: Pusher;
+  /** The device request's wakes (RequestMeta.wakes): pushes are added to it, and sent once after the request. */
+  wakes?: Wakes;
 }
 
 export interface EnqueueInput {
@@ -67,8 +71,16 @@ export async function enqueueCommand(deps: EnqueueDeps, input: EnqueueInput, enq
   return { uuid: input.uuid, requestType: input.requestType, pushed, results };
 }
 
-/** Push to each id and record every attempt as a "push.sent" / "push.failed" event (in one transaction). */
+/**
+ * Push to each id and record every attempt as a "push.sent" / "push.failed" event (in one transaction).
+ * Inside a device's request (deps.wakes), the ids are only added to its wakes (no outcomes: nothing
+ * was attempted yet).
+ */
 export async function pushEnrollments(deps: EnqueueDeps, ids: string[], at = new Date()): Promise<PushOutcome[]> {
+  if (deps.wakes) {
+    for (const id of ids) deps.wakes.add(id);
+    return [];
+  }
   if (ids.length === 0) return [];
   const outcomes = await deps.pusher.push(ids);
   await deps.store.addEvents(

@@ -5,15 +5,21 @@
 // Observers are awaited (each caught) before the device is answered: the answer waits only for what
 // the observers do with this one event (they filter by request type or message type first, so for
 // most requests that is nothing), nothing runs unsupervised after a reply, and a test that has its
-// answer sees every observer's effect. The rare slow step (a push after queueing a command) is one
-// APNs round trip on a request that is not on a hot path (a first TokenUpdate, an OS change).
+// answer sees every observer's effect. An observer that queues a command does not push: it passes
+// the event's wakes on (EnqueueDeps.wakes), and the request pushes once at its end (service/wake.ts).
 import type { Logger } from 'pino';
 import type { PlistDict } from '../plist/index.js';
 import type { ErrorChainItem, Inventory, MessageType } from '../mdm/types.js';
 import type { EnrollmentRecord } from '../storage/types.js';
+import type { Wakes } from './types.js';
+
+/** What every event carries: the device request's wakes, where an observer's pushes go (absent: push at once). */
+interface Seen {
+  wakes?: Wakes;
+}
 
 /** A command result the device reported (never an Idle). */
-export interface ResultSeen {
+export interface ResultSeen extends Seen {
   enrollmentId: string;
   deviceId: string;
   uuid: string;
@@ -29,7 +35,7 @@ export interface ResultSeen {
 }
 
 /** A DDM status report, its items flattened to dotted names as ddm/status.ts produces them. */
-export interface StatusSeen {
+export interface StatusSeen extends Seen {
   enrollmentId: string;
   deviceId: string;
   full: boolean;
@@ -40,7 +46,7 @@ export interface StatusSeen {
 /** The check-ins observers are told about. */
 export type ObservedCheckin = Extract<MessageType, 'Authenticate' | 'TokenUpdate' | 'CheckOut' | 'SetBootstrapToken'>;
 
-export interface CheckinSeen {
+export interface CheckinSeen extends Seen {
   enrollmentId: string;
   deviceId: string;
   messageType: ObservedCheckin;

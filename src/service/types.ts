@@ -5,6 +5,13 @@ import type { AuthenticateOutcome, EnrollmentRecord, OutboxEntry } from '../stor
 
 export type { CheckinMessage, CommandReport } from '../mdm/types.js';
 
+/**
+ * The enrollments to push once a device's request is handled (service/wake.ts makes the set and
+ * pushes what it holds, once): while the request runs, whoever queues a command for an enrollment
+ * adds it here instead of pushing (EnqueueDeps.wakes, pushEnrollments).
+ */
+export type Wakes = Set<string>;
+
 export interface RequestMeta {
   /** The exact request body bytes (what Mdm-Signature signs). */
   raw: Buffer;
@@ -23,6 +30,8 @@ export interface RequestMeta {
    * ADE record with the enrollment (AuthenticateInput.adeBindWindowMs) and answers with `adeBound`.
    */
   adeBindWindowMs?: number;
+  /** The request's wakes (service/wake.ts); absent outside a device request, where pushes go out at once. */
+  wakes?: Wakes;
 }
 
 /** A check-in answer; no body → 200 with an empty body. */

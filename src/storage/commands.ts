@@ -40,7 +40,7 @@ const insertCommand = memoQuery((db: Kysely<Database>, uuid: string, requestType
 const queueOne = memoQuery((db: Kysely<Database>, id: string, uuid: string, priority: number, expiresAt: number | null, at: number, at2: number) =>
   db.insertInto('queue').values({ enrollment_id: id, command_uuid: uuid, priority, status: 'queued', not_now_tally: 0, expires_at: expiresAt, created_at: at, updated_at: at2 }));
 
-export function commandStore({ db, dialect }: Ctx): Omit<CommandStore, 'reportAndNext'> {
+export function commandStore({ db, dialect }: Ctx): Omit<CommandStore, 'reportAndNext' | 'nextCommand'> {
   const knownOf = memoQuery((d: Kysely<Database>, ids: string | string[]) => d.selectFrom('enrollments').select('id').where(inList(dialect, 'id', ids)));
   const lowerUuid = sql<string>`lower(${sql.ref('command_uuid')})`;
   const queueWithType = () =>

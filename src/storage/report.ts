@@ -5,7 +5,7 @@
 // expiry and the pick of the next command (which gets sentAt).
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import type { CommandResultInput, CommandStore, ReportInput } from './types.js';
+import type { CommandResultInput, CommandStore, NextCommand, ReportInput } from './types.js';
 import type { Database } from './schema.js';
 import { finalStatus } from './commands.js';
 import type { Ctx } from './context.js';
@@ -77,6 +77,14 @@ async function report(trx: Kysely<Database>, input: ReportInput) {
       .execute();
   }
   if (input.touch) await trx.updateTable('enrollments').set({ last_seen_at: now }).where('id', '=', id).execute();
+  await expire(trx, id, now);
+  const session = await inNotNowSession(trx, id, input);
+  const next = await pick(trx, id, now, session || notNowSession(input));
+  return { matched, requestType, next };
+}
+
+/** Mark the enrollment's expired queued commands 'expired'. */
+async function expire(trx: Kysely<Database>, id: string, now: number): Promise<void> {
   await trx
     .updateTable('queue')
     .set({ status: 'expired', updated_at: now })
@@ -84,21 +92,31 @@ async function report(trx: Kysely<Database>, input: ReportInput) {
     .where('status', '=', 'queued')
     .where('expires_at', '<=', now)
     .execute();
+}
+
+/** The next queued command (by priority then FIFO, NotNow'd ones passed over with `skipNotNow`), given sentAt. */
+async function pick(trx: Kysely<Database>, id: string, now: number, skipNotNow: boolean): Promise<NextCommand | null> {
   let q = trx
     .selectFrom('queue')
     .innerJoin('commands', 'commands.uuid', 'queue.command_uuid')
     .select(['queue.seq', 'commands.uuid', 'commands.request_type', 'commands.raw'])
     .where('queue.enrollment_id', '=', id)
     .where('queue.status', '=', 'queued');
-  const session = await inNotNowSession(trx, id, input);
-  if (session || notNowSession(input)) q = q.where('queue.not_now_at', 'is', null);
+  if (skipNotNow) q = q.where('queue.not_now_at', 'is', null);
   const next = await q.orderBy('queue.priority', 'desc').orderBy('queue.seq').limit(1).executeTakeFirst();
-  if (next) await trx.updateTable('queue').set({ sent_at: now }).where('seq', '=', next.seq).execute();
-  return { matched, requestType, next: next ? { uuid: next.uuid, requestType: next.request_type, raw: next.raw } : null };
+  if (!next) return null;
+  await trx.updateTable('queue').set({ sent_at: now }).where('seq', '=', next.seq).execute();
+  return { uuid: next.uuid, requestType: next.request_type, raw: next.raw };
 }
 
-export function reportStore({ db }: Ctx): Pick<CommandStore, 'reportAndNext'> {
+export function reportStore({ db }: Ctx): Pick<CommandStore, 'reportAndNext' | 'nextCommand'> {
   return {
     reportAndNext: (input) => db.transaction().execute((trx) => report(trx, input)),
+    nextCommand: (id, at) => db.transaction().execute(async (trx) => {
+      const now = at.getTime();
+      await expire(trx, id, now);
+      const { rows } = await sql`SELECT 1 AS one FROM notnow_sessions WHERE enrollment_id = ${id}`.execute(trx);
+      return pick(trx, id, now, rows.length > 0);
+    }),
   };
 }

@@ -173,6 +173,12 @@ export interface CommandStore {
    * sentAt. Either all of it is committed or none of it.
    */
   reportAndNext(input: ReportInput): Promise<ReportOutcome>;
+  /**
+   * The next queued command handed out as a report's would be (expired ones marked, NotNow'd ones
+   * passed over while the session's NotNow mark is set, sentAt set), without a report: the mark is
+   * read, never changed. For a command queued while the device's own result was handled (service/wake.ts).
+   */
+  nextCommand(enrollmentId: string, at: Date): Promise<NextCommand | null>;
   getCommand(uuid: string, enrollmentId?: string): Promise<CommandDetail[]>;
   listQueue(enrollmentId: string, opts?: { includeDone?: boolean; limit?: number }): Promise<QueueEntry[]>;
   /** Cancel one still-queued command. Returns false if it was not queued. */

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { buildCommand, type PayloadInput } from '../../commands/index.js';
 import { enqueueCommand, pushEnrollments, type EnqueueDeps } from '../../service/enqueue.js';
+import type { Wakes } from '../../service/types.js';
 import type { CampaignDevicePatch, CampaignDeviceRecord, CampaignRecord, Store } from '../../storage/types.js';
 import type { CatalogView } from '../types.js';
 import { majorOf, reached } from '../version.js';
@@ -22,14 +23,14 @@ export type DeviceEvent =
   | { kind: 'result'; uuid: string; requestType: string | null; status: 'Acknowledged' | 'Error' | 'CommandFormatError' | 'NotNow'; body: Record<string, unknown> }
   | { kind: 'status'; items: Array<{ name: string; value: unknown }> };
 
-/** The DDM operations the engine uses (src/ddm's admin API). */
+/** The DDM operations the engine uses (src/ddm's admin API); `wakes`: a device request's (EnqueueDeps.wakes). */
 export interface DdmOps {
-  applySet(name: string, declarations: unknown[], enrollmentIds: string[], at?: Date): Promise<unknown>;
-  unassign(name: string, enrollmentIds: string[], at?: Date): Promise<unknown>;
+  applySet(name: string, declarations: unknown[], enrollmentIds: string[], at?: Date, wakes?: Wakes): Promise<unknown>;
+  unassign(name: string, enrollmentIds: string[], at?: Date, wakes?: Wakes): Promise<unknown>;
   deleteSet(name: string, at?: Date): Promise<unknown>;
   deleteDeclaration(identifier: string, at?: Date): Promise<unknown>;
   /** Send DeclarativeManagement now, tokens changed or not (the device re-applies its declarations). */
-  sync(enrollmentIds: string[], at?: Date): Promise<unknown>;
+  sync(enrollmentIds: string[], at?: Date, wakes?: Wakes): Promise<unknown>;
 }
 
 export interface EngineDeps extends EnqueueDeps {
@@ -85,6 +86,7 @@ function osFromResult(ev: DeviceEvent): { version: string | null; build: string 
   return version || build ? { version, build } : null;
 }
 
+/** The stepper over `deps`; with deps.wakes (a device request's), every push its steps ask for goes there. */
 export function createDeviceStepper(deps: EngineDeps) {
   const { store } = deps;
 
@@ -161,7 +163,7 @@ export function createDeviceStepper(deps: EngineDeps) {
   /** Withdraw what the campaign gave a device that has finished (its DDM assignment). */
   async function withdraw(row: CampaignDeviceRecord): Promise<void> {
     const mem = row.step as DdmMemory;
-    if (row.path === 'ddm' && mem.set) await deps.ddm.unassign(mem.set, [row.deviceId], deps.now());
+    if (row.path === 'ddm' && mem.set) await deps.ddm.unassign(mem.set, [row.deviceId], deps.now(), deps.wakes);
   }
 
   async function start(row: CampaignDeviceRecord, campaign: CampaignRecord, tick: TickContext, batch?: TickBatch): Promise<CampaignDeviceRecord | null> {
@@ -224,7 +226,7 @@ export function createDeviceStepper(deps: EngineDeps) {
 
   /** Assign a device to a campaign set: now, or with the rest of the timer pass's batch. */
   async function assign(set: string, declarations: unknown[], deviceId: string, at: Date, batch?: TickBatch): Promise<void> {
-    if (!batch) return void await deps.ddm.applySet(set, declarations, [deviceId], at);
+    if (!batch) return void await deps.ddm.applySet(set, declarations, [deviceId], at, deps.wakes);
     const entry = batch.ddm.get(set) ?? { declarations, ids: [], at };
     entry.ids.push(deviceId);
     batch.ddm.set(set, entry);
@@ -317,7 +319,7 @@ export function createDeviceStepper(deps: EngineDeps) {
             return commit(row, { state: 'failed', reason: `the device stayed failed after ${retried - 1} requests to try again (${mem.failures ?? 1} failures reported)` }, { after: () => withdraw(row) });
           }
           return commit(row, { reason: `the device reported a failed update (${mem.failures ?? 1} so far); asked it to try again (${retried})`, step: { ...mem, failedAt: now.getTime(), retried }, nextAt: next }, {
-            after: async () => { await deps.ddm.sync([row.deviceId], now); },
+            after: async () => { await deps.ddm.sync([row.deviceId], now, deps.wakes); },
           });
         }
         if (mem.lastReportAt !== undefined || now.getTime() - (mem.assignedAt ?? 0) < 4 * deps.pollMs) return commit(row, { nextAt: next }, {});

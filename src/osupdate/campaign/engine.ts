@@ -4,6 +4,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { CampaignDeviceRecord, CampaignRecord, CampaignState } from '../../storage/types.js';
 import type { ResultStatus } from '../../storage/types.js';
+import type { Wakes } from '../../service/types.js';
 import { ddmNames, SETTINGS_TYPE } from './ddm-path.js';
 import { checkDeclaration } from '../../ddm/catalog.js';
 import { CommandValidationError } from '../../commands/errors.js';
@@ -243,14 +244,19 @@ export function createCampaignEngine(deps: EngineDeps) {
     }
   }
 
-  /** An event from a device: moved under its row's version, re-read and retried if another process moved it first. */
-  async function onDeviceEvent(deviceId: string, ev: DeviceEvent): Promise<void> {
+  /**
+   * An event from a device: moved under its row's version, re-read and retried if another process
+   * moved it first. `wakes`: the device request's, which takes the step's pushes (service/wake.ts).
+   */
+  async function onDeviceEvent(deviceId: string, ev: DeviceEvent, wakes?: Wakes): Promise<void> {
+    let steps = stepper;
     for (let attempt = 0; attempt < 3; attempt++) {
       const row = await store.campaignDeviceActive(deviceId);
       if (!row) return;
       const c = await campaignOf(row.campaignId);
       if (!c || (c.state !== 'running' && c.state !== 'paused')) return;
-      const moved = await stepper.advance(row, c, ev);
+      if (wakes && steps === stepper) steps = createDeviceStepper({ ...deps, wakes });
+      const moved = await steps.advance(row, c, ev);
       if (moved) return;
       const again = await store.campaignDeviceGet(row.campaignId, deviceId);
       if (!again || again.version === row.version) return; // nothing to do for this event
@@ -267,14 +273,14 @@ export function createCampaignEngine(deps: EngineDeps) {
       return c;
     },
     /** Observer: a command result from a device. */
-    async result(e: { deviceId: string; uuid: string; requestType: string | null; status: ResultStatus; body: Record<string, unknown> }): Promise<void> {
+    async result(e: { deviceId: string; uuid: string; requestType: string | null; status: ResultStatus; body: Record<string, unknown> }, wakes?: Wakes): Promise<void> {
       if (e.requestType !== null && !stepper.ENGINE_COMMANDS.has(e.requestType)) return;
-      await onDeviceEvent(e.deviceId, { kind: 'result', uuid: e.uuid, requestType: e.requestType, status: e.status, body: e.body });
+      await onDeviceEvent(e.deviceId, { kind: 'result', uuid: e.uuid, requestType: e.requestType, status: e.status, body: e.body }, wakes);
     },
     /** Observer: DDM status items a device reported. */
-    async status(e: { deviceId: string; items: Array<{ name: string; value: unknown }> }): Promise<void> {
+    async status(e: { deviceId: string; items: Array<{ name: string; value: unknown }> }, wakes?: Wakes): Promise<void> {
       if (!e.items.some((i) => i.name.startsWith('softwareupdate.') || i.name.startsWith('device.operating-system.') || i.name === 'management.declarations')) return;
-      await onDeviceEvent(e.deviceId, { kind: 'status', items: e.items });
+      await onDeviceEvent(e.deviceId, { kind: 'status', items: e.items }, wakes);
     },
   };
 }

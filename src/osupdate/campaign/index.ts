@@ -21,11 +21,11 @@ export function campaignObserver(engine: CampaignEngine): Observer {
   return {
     async result(e) {
       if (e.enrollmentId !== e.deviceId) return;
-      await engine.result({ deviceId: e.deviceId, uuid: e.uuid, requestType: e.requestType, status: e.status, body: toJSONSafe(e.dict) as Record<string, unknown> });
+      await engine.result({ deviceId: e.deviceId, uuid: e.uuid, requestType: e.requestType, status: e.status, body: toJSONSafe(e.dict) as Record<string, unknown> }, e.wakes);
     },
     async status(e) {
       if (e.enrollmentId !== e.deviceId) return;
-      await engine.status({ deviceId: e.deviceId, items: e.items });
+      await engine.status({ deviceId: e.deviceId, items: e.items }, e.wakes);
     },
   };
 }

@@ -8,6 +8,7 @@
 // Only device channels have an inventory; user channels' reports are left alone.
 import { parseAnyPlist, type PlistDict } from '../../plist/index.js';
 import type { Observer, ResultSeen } from '../../service/observers.js';
+import type { Wakes } from '../../service/types.js';
 import type { EnrollmentRecord } from '../../storage/types.js';
 import type { InventoryChange, InventoryPatch } from '../types.js';
 import { ddmAttempt, fromStatusItems } from './ddm.js';
@@ -26,18 +27,18 @@ export interface InventoryObserverOptions extends QueryDeps {
 export function inventoryObserver(deps: InventoryObserverOptions): Observer {
   const { store } = deps;
 
-  /** Queue DeviceInformation (and, for a new enrollment, SecurityInfo) for a device channel. */
-  async function query(deviceId: string, at: Date, security: boolean, known?: EnrollmentRecord): Promise<void> {
+  /** Queue DeviceInformation (and, for a new enrollment, SecurityInfo) for a device channel; its push goes to the request's `wakes`. */
+  async function query(deviceId: string, at: Date, wakes: Wakes | undefined, security: boolean, known?: EnrollmentRecord): Promise<void> {
     if (deps.query === false) return;
     const e = known ?? (await store.getEnrollment(deviceId));
     if (!e || !e.enabled) return;
     const target = { platform: e.platform, osVersion: e.osVersion, userEnrollment: e.type === 'UserEnrollmentDevice' };
-    await queueDeviceInventory(deps, { deviceId, target, security }, at);
+    await queueDeviceInventory({ ...deps, wakes }, { deviceId, target, security }, at);
   }
 
   /** An OS change the device reported other than through DeviceInformation: refresh the rest. */
-  async function afterChange(deviceId: string, changes: InventoryChange[], at: Date): Promise<void> {
-    if (changes.some((c) => OS_FIELDS.has(c.field) && c.oldValue !== null && c.oldValue !== undefined)) await query(deviceId, at, false);
+  async function afterChange(deviceId: string, changes: InventoryChange[], at: Date, wakes: Wakes | undefined): Promise<void> {
+    if (changes.some((c) => OS_FIELDS.has(c.field) && c.oldValue !== null && c.oldValue !== undefined)) await query(deviceId, at, wakes, false);
   }
 
   /** The Command dictionary a result answers, for what the result itself does not repeat. */
@@ -77,13 +78,13 @@ export function inventoryObserver(deps: InventoryObserverOptions): Observer {
       const full: InventoryPatch = update ? { ...patch, lastUpdateAttempt: ddmAttempt(before?.lastUpdateAttempt ?? null, update, e.at) } : patch;
       if (Object.keys(full).length === 0) return;
       const { changes } = await store.upsertInventory(e.deviceId, full, e.at);
-      await afterChange(e.deviceId, changes, e.at);
+      await afterChange(e.deviceId, changes, e.at, e.wakes);
     },
 
     async checkin(e) {
       if (e.enrollmentId !== e.deviceId) return;
       if (e.messageType === 'TokenUpdate' && e.tokenUpdateTally === 1) {
-        await query(e.deviceId, e.at, true, e.enrollment);
+        await query(e.deviceId, e.at, e.wakes, true, e.enrollment);
       } else if (e.messageType === 'SetBootstrapToken' && e.bootstrapTokenEscrowed !== undefined) {
         await store.upsertInventory(e.deviceId, { bootstrapTokenEscrowed: e.bootstrapTokenEscrowed }, e.at);
       }

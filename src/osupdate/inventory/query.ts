@@ -3,17 +3,13 @@
 // group of devices that get the same queries, then one push for all of them.
 import type { Logger } from 'pino';
 import { buildCommand, commandSpec, unsupportedReason, type WireCommand } from '../../commands/index.js';
-import type { Pusher } from '../../push/types.js';
-import { enqueueCommand, pushEnrollments } from '../../service/enqueue.js';
-import type { Store } from '../../storage/types.js';
+import { enqueueCommand, pushEnrollments, type EnqueueDeps } from '../../service/enqueue.js';
 import { inventoryQueries, type QueryTarget } from './queries.js';
 
 /** Inventory queries are background work: queued below everything else (admin and campaign commands go first). */
 export const INVENTORY_PRIORITY = -1;
 
-export interface QueryDeps {
-  store: Store;
-  pusher: Pusher;
+export interface QueryDeps extends EnqueueDeps {
   logger?: Logger;
 }
 
@@ -51,9 +47,9 @@ async function queueGroups(deps: QueryDeps, groups: Map<string, { command: () =>
 
 /**
  * One device's inventory queries queued outside the schedule (an enrollment, an OS change), its
- * inventory row marked asked if a DeviceInformation was queued, the device pushed. Returns whether a
- * DeviceInformation was queued. The look-up, the enqueues and the mark are one statement on
- * PostgreSQL, one transaction on SQLite (store.queueInventoryOnce).
+ * inventory row marked asked if a DeviceInformation was queued, the device pushed (by the device
+ * request it came with: deps.wakes). Returns whether a DeviceInformation was queued. The look-up, the
+ * enqueues and the mark are one statement on PostgreSQL, one transaction on SQLite (store.queueInventoryOnce).
  */
 export async function queueDeviceInventory(deps: QueryDeps, device: InventoryQuery, at: Date): Promise<boolean> {
   const { store } = deps;
@@ -65,13 +61,7 @@ export async function queueDeviceInventory(deps: QueryDeps, device: InventoryQue
     if (!o.ok) deps.logger?.warn({ enrollmentId: device.deviceId, error: o.error }, `inventory ${o.requestType} not queued`);
   }
   const queued = outcomes.filter((o) => o.ok);
-  if (queued.length > 0 && deps.pusher.configured) {
-    try {
-      await pushEnrollments(deps, [device.deviceId], at);
-    } catch (err) {
-      deps.logger?.warn({ err, devices: 1 }, 'inventory queries queued, push failed (the re-push worker retries)');
-    }
-  }
+  if (queued.length > 0) await pushEnrollments(deps, [device.deviceId], at);
   return queued.some((o) => o.requestType === 'DeviceInformation');
 }
 
