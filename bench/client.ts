@@ -16,7 +16,12 @@
 //
 //   burst       B PKIOperations at once (default 1000; --burst 0 skips), one device checking in meanwhile
 //
-// Run: npx tsx bench/client.ts [--devices 50] [--rounds 20] [--burst 1000] [--sqlite-only | --pg-only] [--no-build]
+// --push: the server pushes as in production: `updraft fake-apns` runs in its own process (its CPU is
+// not counted), the server is pointed at it (UPDRAFT_APNS_URL, UPDRAFT_APNS_CA) and a stand-in push
+// certificate is imported (PUT /v1/pushcert) before the first step. Without it no certificate is
+// loaded and every push ends at "not_configured" without a network round trip.
+//
+// Run: npx tsx bench/client.ts [--devices 50] [--rounds 20] [--burst 1000] [--sqlite-only | --pg-only] [--push] [--no-build]
 // Profile the server: UPDRAFT_BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npx tsx bench/client.ts
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
@@ -32,6 +37,7 @@ import { envelope, openEnvelope } from '../src/sim/scep.js';
 import { readProfile, type Enrollment } from '../src/sim/profile.js';
 import { CpuMeter, procMb } from '../src/sim/proc.js';
 import { octetString, printableString } from '../src/asn1/index.js';
+import { makeFakePushCert } from '../src/push/selfsigned.js';
 import { benchDatabase } from './pg-database.js';
 
 export const PG = process.env.UPDRAFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -259,12 +265,32 @@ async function enrollmentBurst(base: string, pid: number, n: number, message: (i
   return { requests: n, issued, refused503, failed, seconds: (performance.now() - t0) / 1000, idleP99ms: lat[Math.floor(lat.length * 0.99)] ?? 0, idleDuring: lat.length, peakRssMb: hwmMb(pid) };
 }
 
-async function runBackend(db: string, devicesN: number, rounds: number, burst: number): Promise<ClientBenchResult> {
+/** --push: `updraft fake-apns` in its own process on ports of its choosing; the server settings that point at it. */
+async function startFakeApns(dataDir: string): Promise<{ child: ChildProcess; env: Record<string, string> }> {
+  const caFile = join(dataDir, 'fake-apns-ca.pem');
+  const child = spawn(process.execPath, [join(root, 'bin/updraft.js'), 'fake-apns', '--listen', '127.0.0.1:0', '--wake-port', '0', '--ca-out', caFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(d.toString('utf8')));
+    child.once('exit', (code) => reject(new Error(`updraft fake-apns exited with ${code}`)));
+  });
+  return { child, env: { UPDRAFT_APNS_URL: (JSON.parse(line) as { url: string }).url, UPDRAFT_APNS_CA: caFile } };
+}
+
+/** --push: a stand-in push certificate, imported as an admin does (its topic goes into the profile). */
+async function importPushCert(url: string): Promise<void> {
+  const made = await makeFakePushCert({ topic: 'com.apple.mgmt.External.b3e4c5d6-0000-4000-8000-000000000bench' });
+  const r = await fetch(`${url}/v1/pushcert`, { method: 'PUT', headers: { authorization: `Basic ${Buffer.from('updraft:bench').toString('base64')}` }, body: made.certPem + made.keyPem });
+  if (r.status !== 200) throw new Error(`push certificate import answered ${r.status}: ${(await r.text()).slice(0, 200)}`);
+}
+
+async function runBackend(db: string, devicesN: number, rounds: number, burst: number, push: boolean): Promise<ClientBenchResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'updraft-bench-client-'));
   const pgBench = db === 'sqlite' ? null : await benchDatabase(db, `updraft_bench_${process.pid}`);
   const pgDb = pgBench?.name ?? null;
-  const env = { UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: pgBench?.url ?? 'sqlite' };
+  const apns = push ? await startFakeApns(dataDir) : null;
+  const env = { UPDRAFT_DATA_DIR: dataDir, UPDRAFT_DB: pgBench?.url ?? 'sqlite', ...apns?.env };
   let server = await startServer(env);
+  if (push) await importPushCert(server.url);
   const meter = new CpuMeter(server.child.pid!, pgDb);
   const devices = benchDevices(devicesN);
   const rows: Row[] = [];
@@ -329,6 +355,7 @@ async function runBackend(db: string, devicesN: number, rounds: number, burst: n
     return { backend: pgDb ? 'postgres' : 'sqlite', rows, enrollSteps, peakRssMb, idleRssMb, burst: burstResult };
   } finally {
     await stop(server.child);
+    if (apns) await stop(apns.child);
     rmSync(dataDir, { recursive: true, force: true });
     await pgBench?.drop();
   }
@@ -343,17 +370,17 @@ export const reachable = (url: string) => new Promise<boolean>((resolve) => {
   s.on('timeout', () => { s.destroy(); resolve(false); });
 });
 
-export async function benchClient(opts: { devices?: number; rounds?: number; dbs?: string[]; build?: boolean; burst?: number } = {}): Promise<ClientBenchResult[]> {
+export async function benchClient(opts: { devices?: number; rounds?: number; dbs?: string[]; build?: boolean; burst?: number; push?: boolean } = {}): Promise<ClientBenchResult[]> {
   if (opts.build !== false) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   const devices = opts.devices ?? 50;
   const rounds = opts.rounds ?? 20;
   const dbs = opts.dbs ?? ['sqlite', ...((await reachable(PG)) ? [PG] : [])];
   const out: ClientBenchResult[] = [];
   for (const db of dbs) {
-    const r = await runBackend(db, devices, rounds, opts.burst ?? 1000);
+    const r = await runBackend(db, devices, rounds, opts.burst ?? 1000, opts.push === true);
     out.push(r);
     const pgPart = r.backend === 'postgres';
-    console.log(`\nreal client, ${r.backend}: ${devices} devices (RSA-2048, signed), ${WORKERS} workers, ${rounds} rounds; server CPU ms per request${pgPart ? ' (incl. the PostgreSQL backends; their part in brackets)' : ''}`);
+    console.log(`\nreal client, ${r.backend}: ${devices} devices (RSA-2048, signed), ${WORKERS} workers, ${rounds} rounds${opts.push ? ', pushing to the fake APNs' : ''}; server CPU ms per request${pgPart ? ' (incl. the PostgreSQL backends; their part in brackets)' : ''}`);
     const line = (indent: string, [name, ms, db]: Row) => console.log(`${indent}${name.padEnd(68 - indent.length)} ${ms.toFixed(3).padStart(8)}${pgPart ? ` [${db.toFixed(3)}]` : ''}`);
     for (const r0 of r.rows) line('  ', r0);
     console.log('  enrollment by step:');
@@ -367,5 +394,5 @@ export async function benchClient(opts: { devices?: number; rounds?: number; dbs
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const arg = (n: string) => { const i = process.argv.indexOf(n); return i > 0 ? Number(process.argv[i + 1]) : undefined; };
-  await benchClient({ devices: arg('--devices'), rounds: arg('--rounds'), burst: arg('--burst'), dbs: process.argv.includes('--sqlite-only') ? ['sqlite'] : process.argv.includes('--pg-only') ? [PG] : undefined, build: !process.argv.includes('--no-build') });
+  await benchClient({ devices: arg('--devices'), rounds: arg('--rounds'), burst: arg('--burst'), push: process.argv.includes('--push'), dbs: process.argv.includes('--sqlite-only') ? ['sqlite'] : process.argv.includes('--pg-only') ? [PG] : undefined, build: !process.argv.includes('--no-build') });
 }

@@ -51,12 +51,17 @@ export function wakeOnce(deps: WakeDeps): MdmMiddleware {
   return (next) => {
     async function report(r: CommandReport, meta: RequestMeta): Promise<Buffer | null> {
       const wakes: Wakes = new Set();
+      let answer: Buffer | null;
       try {
-        const answer = await next.report(r, { ...meta, wakes });
-        return await answerOf(r.enrollment.id, answer, wakes, meta.at);
-      } finally {
+        answer = await next.report(r, { ...meta, wakes });
+      } catch (err) {
         await flush(wakes, meta.at);
+        throw err;
       }
+      if (wakes.size === 0) return answer; // most results: no follow-up queued anything
+      answer = await answerOf(r.enrollment.id, answer, wakes, meta.at);
+      await flush(wakes, meta.at);
+      return answer;
     }
     return {
       async checkin(msg, meta) {
