@@ -51,8 +51,9 @@ export function adeMiddleware(opts: AdeMiddlewareOptions): MdmMiddleware {
             const settings = await effectiveAdeSettings(store, rec.depName);
             const commands = configurationCommands(settings);
             if (!(msg.awaitingConfiguration && rec.awaitConfiguration)) commands.pop(); // DeviceConfigured only for a waiting device
-            for (const [i, c] of commands.entries()) {
-              await enqueueCommand({ store, pusher: opts.pusher, wakes: meta.wakes }, { uuid: c.uuid, requestType: c.requestType, xml: c.xml, ids: [e.id], push: i === commands.length - 1, at: meta.at });
+            // each push goes to the request's wakes: the device is pushed once, after the TokenUpdate's follow-ups
+            for (const c of commands) {
+              await enqueueCommand({ store, pusher: opts.pusher, wakes: meta.wakes }, { uuid: c.uuid, requestType: c.requestType, xml: c.xml, ids: [e.id], at: meta.at });
             }
             if (commands.length) logger?.info({ enrollmentId: e.id, commands: commands.map((c) => c.requestType) }, 'ADE: Await Configuration commands queued');
           }
