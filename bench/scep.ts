@@ -3,7 +3,8 @@
 //   in-process   ScepServer.pkiOperation called back to back (one core): requests/s and CPU ms each
 //   over HTTP    `updraft serve` in a child process (SQLite in a temp dir), POSTs from this process
 //                with a few in flight: requests/s and the server process's CPU ms per request
-// Run: npx tsx bench/scep.ts [--count 600] [--concurrency 8]
+// Run: npx tsx bench/scep.ts [--count 600] [--concurrency 8]   (after npm run build: the server is
+//   bin/updraft.js, or UPDRAFT_BENCH_BIN, another build's, as bench/client.ts takes it)
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -82,7 +83,8 @@ function post(agent: http.Agent, port: number, body: Buffer): Promise<number> {
 export async function benchScepHttp(count: number, concurrency: number): Promise<{ perSecond: number; serverCpuMsPerRequest: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'updraft-bench-scep-'));
   const port = await freePort();
-  const server = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'error'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const bin = process.env.UPDRAFT_BENCH_BIN ?? join(root, 'bin/updraft.js');
+  const server = spawn(process.execPath, [bin, 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'error'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     const url = `http://127.0.0.1:${port}`;
     let caDer: Buffer | null = null;
