@@ -5,7 +5,7 @@
 // wakes the client, say) to whatever native call was on the stack, and it misses the kernel and V8's
 // background threads. This one counts only time on CPU, every thread included.
 //
-// Run: npx tsx bench/perf.ts [--phase idle|roundtrip|enroll] [--devices 50] [--seconds 8] [--pg] [--no-build] [--top 40]
+// Run: npx tsx bench/perf.ts [--phase idle|roundtrip|enroll|scep] [--devices 50] [--seconds 8] [--pg] [--no-build] [--top 40]
 //   [--keep DIR]: keeps perf.data and the JIT symbol map there, for `perf report -i DIR/perf.data` / `perf script`.
 // Needs `perf` (Debian: linux-perf) and permission to profile (root, or kernel.perf_event_paranoid <= 1).
 import { execFileSync, spawn } from 'node:child_process';
@@ -21,7 +21,7 @@ const devicesN = Number(opt('--devices', '50'));
 const seconds = Number(opt('--seconds', '8'));
 const top = Number(opt('--top', '40'));
 const keep = opt('--keep', '');
-if (!['idle', 'roundtrip', 'enroll'].includes(phaseName)) throw new Error(`--phase: idle, roundtrip or enroll, not ${phaseName}`);
+if (!['idle', 'roundtrip', 'enroll', 'scep'].includes(phaseName)) throw new Error(`--phase: idle, roundtrip, enroll or scep, not ${phaseName}`);
 try { execFileSync('perf', ['--version'], { stdio: 'ignore' }); } catch { throw new Error('bench/perf.ts needs Linux perf on PATH (Debian: apt-get install linux-perf)'); }
 if (!process.argv.includes('--no-build')) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 
@@ -38,7 +38,8 @@ const auth = { authorization: `Basic ${Buffer.from('updraft:bench').toString('ba
 /** One unit of the phase's traffic for a device (an enrollment enrolls a new device each time). */
 const newcomers = phaseName === 'enroll' ? benchDevices(20_000, 'PERFNEW') : [];
 let fresh = 0;
-const steps = enrollmentSteps(client, server.url).steps;
+const { steps, pkcsReq } = enrollmentSteps(client, server.url);
+let txs = 0;
 const unit: Record<string, (d: Device) => Promise<void>> = {
   idle: async (d) => { await mdm(d, { Status: 'Idle' }); },
   // the enqueue is part of the profile too: its stacks (the API route) tell it apart
@@ -48,6 +49,11 @@ const unit: Record<string, (d: Device) => Promise<void>> = {
     if (uuid) await mdm(d, { Status: 'Acknowledged', CommandUUID: uuid, ProfileList: [] });
   },
   enroll: async () => { const d = newcomers[fresh++]!; for (const [, fn] of steps) await fn(d); },
+  // a PKCSReq with a new transactionID each time (the client's signing is outside the server's profile)
+  scep: async (d) => {
+    const r = await client.request('POST', '/scep?operation=PKIOperation', pkcsReq(d, `perf-${process.pid}-${txs++}`), { 'content-type': 'application/x-pki-message' });
+    if (r.status !== 200) throw new Error(`PKIOperation answered ${r.status}`);
+  },
 };
 
 try {

@@ -3,8 +3,9 @@
 //   in-process   ScepServer.pkiOperation called back to back (one core): requests/s and CPU ms each
 //   over HTTP    `updraft serve` in a child process (SQLite in a temp dir), POSTs from this process
 //                with a few in flight: requests/s and the server process's CPU ms per request
-// Run: npx tsx bench/scep.ts [--count 600] [--concurrency 8]
-import { spawn } from 'node:child_process';
+// Run: npx tsx bench/scep.ts [--count 600] [--concurrency 8] [--no-build]   (the server is the compiled
+//   CLI, bin/updraft.js, built first as bench/client.ts does; or UPDRAFT_BENCH_BIN, another build's)
+import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -82,7 +83,8 @@ function post(agent: http.Agent, port: number, body: Buffer): Promise<number> {
 export async function benchScepHttp(count: number, concurrency: number): Promise<{ perSecond: number; serverCpuMsPerRequest: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'updraft-bench-scep-'));
   const port = await freePort();
-  const server = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'error'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const bin = process.env.UPDRAFT_BENCH_BIN ?? join(root, 'bin/updraft.js');
+  const server = spawn(process.execPath, [bin, 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'error'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     const url = `http://127.0.0.1:${port}`;
     let caDer: Buffer | null = null;
@@ -113,8 +115,9 @@ export async function benchScepHttp(count: number, concurrency: number): Promise
   }
 }
 
-export async function benchScep(opts: { count?: number; concurrency?: number } = {}): Promise<void> {
+export async function benchScep(opts: { count?: number; concurrency?: number; build?: boolean } = {}): Promise<void> {
   const count = opts.count ?? 600;
+  if (opts.build !== false && !process.env.UPDRAFT_BENCH_BIN) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   const inProcess = await benchScepInProcess(count);
   console.log(`scep in-process PKCSReq → CertRep: ${inProcess.perSecond} req/s, ${inProcess.cpuMsPerRequest} CPU ms/request`);
   const overHttp = await benchScepHttp(count, opts.concurrency ?? 8);
@@ -122,6 +125,6 @@ export async function benchScep(opts: { count?: number; concurrency?: number } =
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { count: { type: 'string', default: '600' }, concurrency: { type: 'string', default: '8' } } });
-  await benchScep({ count: Number(values.count), concurrency: Number(values.concurrency) });
+  const { values } = parseArgs({ options: { count: { type: 'string', default: '600' }, concurrency: { type: 'string', default: '8' }, 'no-build': { type: 'boolean', default: false } } });
+  await benchScep({ count: Number(values.count), concurrency: Number(values.concurrency), build: !values['no-build'] });
 }

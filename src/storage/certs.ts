@@ -2,7 +2,7 @@
 // cert_hash), so the enrollment of a first certificate is found through that join when not recorded.
 import type { Kysely } from 'kysely';
 import type { Ctx } from './context.js';
-import type { CertificateStore, IssuedCertificateRecord } from './types-certs.js';
+import type { CertificateStore, IssuedCertificateInput, IssuedCertificateRecord } from './types-certs.js';
 import { first, memoQuery } from './memo.js';
 
 export interface IssuedCertificatesTable {
@@ -18,14 +18,14 @@ export interface IssuedCertificatesTable {
   revoked_at: number | null;
 }
 
-interface CertDb {
+export interface CertDb {
   issued_certificates: IssuedCertificatesTable;
   enrollments: { id: string; cert_hash: string | null };
 }
 
-type Row = IssuedCertificatesTable & { bound_enrollment: string | null };
+export type CertificateRow = IssuedCertificatesTable & { bound_enrollment: string | null };
 
-const record = (r: Row): IssuedCertificateRecord => ({
+export const record = (r: CertificateRow): IssuedCertificateRecord => ({
   serial: r.serial,
   subject: r.subject,
   notBefore: new Date(Number(r.not_before)),
@@ -45,15 +45,22 @@ const withBinding = (db: Kysely<CertDb>) =>
     .select((eb) =>
       eb.selectFrom('enrollments as e').select('e.id').whereRef('e.cert_hash', '=', 'c.sha256').orderBy('e.id').limit(1).as('bound_enrollment'),
     );
-// What every SCEP PKIOperation and device Authenticate runs, built once (memo.ts).
-const byTransaction = memoQuery((db: Kysely<CertDb>, transactionId: string) => withBinding(db).where('c.transaction_id', '=', transactionId));
-const insertRecord = memoQuery(
-  (db: Kysely<CertDb>, serial: string, subject: string, notBefore: number, notAfter: number, sha256: string, transactionId: string, enrollmentId: string | null, der: Buffer, issuedAt: number) =>
-    db
-      .insertInto('issued_certificates')
-      .values({ serial, subject, not_before: notBefore, not_after: notAfter, sha256, transaction_id: transactionId, enrollment_id: enrollmentId, der, issued_at: issuedAt, revoked_at: null })
-      .onConflict((oc) => oc.column('transaction_id').doNothing()),
-);
+// What every SCEP PKIOperation (and a RenewalReq's signer check) runs, built once (memo.ts); SQLite runs
+// the same statements on its raw connection (sqlite/certs.ts).
+export const byTransactionQuery = (db: Kysely<CertDb>, transactionId: string) => withBinding(db).where('c.transaction_id', '=', transactionId);
+export const byHashQuery = (db: Kysely<CertDb>, sha256: string) => withBinding(db).where('c.sha256', '=', sha256);
+type InsertArgs = [serial: string, subject: string, notBefore: number, notAfter: number, sha256: string, transactionId: string, enrollmentId: string | null, der: Buffer, issuedAt: number];
+export const insertRecordQuery = (db: Kysely<CertDb>, ...[serial, subject, notBefore, notAfter, sha256, transactionId, enrollmentId, der, issuedAt]: InsertArgs) =>
+  db
+    .insertInto('issued_certificates')
+    .values({ serial, subject, not_before: notBefore, not_after: notAfter, sha256, transaction_id: transactionId, enrollment_id: enrollmentId, der, issued_at: issuedAt, revoked_at: null })
+    .onConflict((oc) => oc.column('transaction_id').doNothing());
+/** insertRecordQuery's arguments for a certificate. */
+export const insertArgs = (c: IssuedCertificateInput): InsertArgs =>
+  [c.serial, c.subject, c.notBefore.getTime(), c.notAfter.getTime(), c.sha256, c.transactionId, c.enrollmentId, c.der, c.issuedAt.getTime()];
+const byTransaction = memoQuery(byTransactionQuery);
+const byHash = memoQuery(byHashQuery);
+const insertRecord = memoQuery(insertRecordQuery);
 const revokedSince = memoQuery((db: Kysely<CertDb>, at: number) =>
   db.selectFrom('issued_certificates').select('sha256').where('revoked_at', 'is not', null).where('not_after', '>=', at));
 
@@ -62,18 +69,18 @@ export function certificateStore(ctx: Ctx): CertificateStore {
   const base = () => withBinding(db);
   async function bySerial(serial: string): Promise<IssuedCertificateRecord | null> {
     const row = await base().where('c.serial', '=', serial).executeTakeFirst();
-    return row ? record(row as Row) : null;
+    return row ? record(row as CertificateRow) : null;
   }
   return {
     async recordCertificate(c) {
       // A transactionID already recorded (a concurrent request of the same transaction won) inserts nothing.
-      const result = await insertRecord(db, c.serial, c.subject, c.notBefore.getTime(), c.notAfter.getTime(), c.sha256, c.transactionId, c.enrollmentId, c.der, c.issuedAt.getTime());
+      const result = await insertRecord(db, ...insertArgs(c));
       return Number(result.numAffectedRows ?? 0) > 0;
     },
 
     async certificateByTransaction(transactionId) {
       const row = first(await byTransaction(db, transactionId));
-      return row ? record(row as Row) : null;
+      return row ? record(row as CertificateRow) : null;
     },
 
     async listCertificates(filter = {}) {
@@ -92,14 +99,14 @@ export function certificateStore(ctx: Ctx): CertificateStore {
         .limit(filter.limit ?? 100)
         .offset(filter.offset ?? 0)
         .execute();
-      return rows.map((r) => record(r as Row));
+      return rows.map((r) => record(r as CertificateRow));
     },
 
     certificateBySerial: bySerial,
 
     async certificateByHash(sha256) {
-      const row = await base().where('c.sha256', '=', sha256).executeTakeFirst();
-      return row ? record(row as Row) : null;
+      const row = first(await byHash(db, sha256));
+      return row ? record(row as CertificateRow) : null;
     },
 
     async revokeCertificate(serial, at) {

@@ -150,9 +150,9 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     if (opts.warm) await warmPool(pool).catch((err: Error) => opts.logger?.warn({ err: err.message }, 'PostgreSQL pool warm-up failed'));
     return { ...compose({ db, dialect: 'postgres' }, () => db.destroy()), ...postgresHotPath(pool), ...postgresCheckinPath(db), ...postgresEnrollPath(pool) };
   }
-  const [{ openSqlite }, { sqliteHotPath }, { startCheckpointer }, { sqlitePostureBulk }, { sqliteEnrollPath }, { sqliteCheckinPath }] = await Promise.all([
+  const [{ openSqlite }, { sqliteHotPath }, { startCheckpointer }, { sqlitePostureBulk }, { sqliteEnrollPath }, { sqliteCheckinPath }, { sqliteCertPath }] = await Promise.all([
     import('./sqlite/open.js'), import('./sqlite/hot.js'), import('./sqlite/checkpoint.js'), import('./sqlite/posture.js'), import('./sqlite/enroll.js'),
-    import('./sqlite/checkin.js'),
+    import('./sqlite/checkin.js'), import('./sqlite/certs.js'),
   ]);
   const file = sqlitePath(opts.db, opts.dataDir);
   const { db, raw } = openSqlite(file);
@@ -169,7 +169,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     await checkpointer.stop();
     await db.destroy();
   });
-  return { ...store, ...sqliteHotPath(raw, store), ...sqlitePostureBulk(raw, store), ...sqliteCheckinPath(raw, db), ...sqliteEnrollPath(raw, db) };
+  return { ...store, ...sqliteHotPath(raw, store), ...sqlitePostureBulk(raw, store), ...sqliteCheckinPath(raw, db), ...sqliteEnrollPath(raw, db), ...sqliteCertPath(raw, db) };
 }
 
 export type { Store } from './types.js';

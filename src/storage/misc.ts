@@ -1,6 +1,12 @@
 // Small key/value state: one-time SCEP challenges and server settings.
+import type { Kysely } from 'kysely';
 import type { ChallengeStore, SettingStore } from './types.js';
 import type { Ctx } from './context.js';
+import type { Database } from './schema.js';
+import { first, memoQuery } from './memo.js';
+
+// A PKCSReq with a one-time challenge claims it: built once (memo.ts).
+const claim = memoQuery((db: Kysely<Database>, hash: string) => db.deleteFrom('challenges').where('hash', '=', hash).returning('expires_at'));
 
 export function challengeStore({ db }: Ctx): ChallengeStore {
   return {
@@ -14,7 +20,7 @@ export function challengeStore({ db }: Ctx): ChallengeStore {
 
     // Deleting is the claim: of two concurrent consumers only one gets the row back.
     async consumeChallenge(hash, at) {
-      const row = await db.deleteFrom('challenges').where('hash', '=', hash).returning('expires_at').executeTakeFirst();
+      const row = first(await claim(db, hash));
       return row !== undefined && row.expires_at > at.getTime();
     },
   };

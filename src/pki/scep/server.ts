@@ -70,9 +70,12 @@ const AES_128 = cipherByName('aes-128-cbc');
 
 const serialHex = (serial: Buffer): string => serial.toString('hex').replace(/^(00)+/, '').toUpperCase();
 
-/** The record of a certificate (validity given when known, else read from the certificate). */
-function describe(der: Buffer, validity?: { notBefore: Date; notAfter: Date }): IssuedCertificate {
-  const p = certParts(der);
+/**
+ * The record of a certificate: its validity, and for a leaf just issued its serial and subject (DER), as
+ * the caller knows them; what is not given is read from the certificate.
+ */
+function describe(der: Buffer, validity?: { notBefore: Date; notAfter: Date }, parts?: { serial: Buffer; subject: Buffer }): IssuedCertificate {
+  const p = parts ?? certParts(der);
   const v = validity ?? (() => {
     const x = new X509Certificate(der);
     return { notBefore: new Date(x.validFrom), notAfter: new Date(x.validTo) };
@@ -110,7 +113,7 @@ export class ScepServer {
       const { csr, cipher, previous } = await this.check(req, at);
       if (previous) return this.repeat(req, reply, cipher, previous, 'scep: repeated request answered with the certificate already issued');
       const leaf = ca.issueLeaf(csr, { validityDays: this.opts.certValidityDays, at });
-      const issued = describe(leaf.der, leaf);
+      const issued = describe(leaf.der, leaf, { serial: leaf.serial, subject: csr.subject }); // the leaf carries the request's subject as is
       if (!(await this.record(req, issued, at))) {
         // A concurrent request of the same transaction was recorded first: answer as a repeat of it
         // (the certificate just signed is dropped, never sent).
@@ -151,7 +154,7 @@ export class ScepServer {
     } catch {
       // The IssuerAndSubject is not needed to find the certificate; answer with AES (advertised) when it does not open.
     }
-    const issued = describe(found.der);
+    const issued = describe(found.der, found);
     return { body: certRepSuccess(reply, this.envelopeFor(req, found.der, cipher)), status: 'SUCCESS', issued };
   }
 
