@@ -41,9 +41,9 @@ async function runChild(): Promise<void> {
     const metrics = createMetrics(store, logger);
     const timed = timedStore(store, metrics);
     const service = compose(createCoreService({ store: timed }), metricsMiddleware(metrics));
-    app = await buildApp({ config, store: timed, logger, pusher: new UnconfiguredPusher(), service, metrics });
+    app = await buildApp({ config, store: timed, logger, pusher: new UnconfiguredPusher({ store: timed, logger }), service, metrics });
   } else {
-    app = await buildApp({ config, store, logger, pusher: new UnconfiguredPusher(), service: createCoreService({ store }) });
+    app = await buildApp({ config, store, logger, pusher: new UnconfiguredPusher({ store, logger }), service: createCoreService({ store }) });
   }
   await app.listen({ host: '127.0.0.1', port: 0 });
 
@@ -53,7 +53,7 @@ async function runChild(): Promise<void> {
   const identity = setupIdentity({ config: signedConfig, anchors, store, logger });
   const signed = await buildApp({
     // at error level: the parent's one unsigned request, a check that identity is on, is refused with a warning
-    config: signedConfig, store, logger: logger.child({}, { level: 'error' }), pusher: new UnconfiguredPusher(), identity: identity.resolver,
+    config: signedConfig, store, logger: logger.child({}, { level: 'error' }), pusher: new UnconfiguredPusher({ store, logger }), identity: identity.resolver,
     service: compose(createCoreService({ store }), identity.middleware),
   });
   await signed.listen({ host: '127.0.0.1', port: 0 });

@@ -72,7 +72,7 @@ export async function benchDevices(): Promise<void> {
     tlsCert: null, tlsKey: null, pushTopic: null, bodyLimit: DEFAULT_BODY_LIMIT, retentionDays: 0, logLevel: 'silent', certHeader: null, identityOptional: true,
   };
   const apps = await Promise.all(stores.map((store) =>
-    buildApp({ config, store, pusher: new UnconfiguredPusher(), logger, service: compose(createCoreService({ store })) })));
+    buildApp({ config, store, pusher: new UnconfiguredPusher({ store, logger }), logger, service: compose(createCoreService({ store })) })));
   try {
     const [big, small] = stores as [Store, Store];
     await enroll(big, FLEET, 'BIG');

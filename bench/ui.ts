@@ -135,7 +135,7 @@ async function measure(label: string, store: Store, seed: (ids: string[]) => Pro
     listen: '127.0.0.1:0', dataDir: '', db: 'sqlite', apiKey: KEY, webhookUrl: null, webhookSecret: null, publicUrl: 'https://mdm.example.test',
     tlsCert: null, tlsKey: null, pushTopic: null, bodyLimit: DEFAULT_BODY_LIMIT, retentionDays: 0, logLevel: 'silent', certHeader: null, identityOptional: true,
   };
-  const pusher = new UnconfiguredPusher();
+  const pusher = new UnconfiguredPusher({ store, logger });
   // The pages only read campaigns: an engine without DDM operations is enough.
   const campaigns = createCampaignEngine({ store, pusher, logger, ddm: {} as Parameters<typeof createCampaignEngine>[0]['ddm'], now: () => new Date(), pollMs: 300_000 });
   const app = await buildApp({ config, store, pusher, logger, service: compose(createCoreService({ store })), campaigns });

@@ -5,6 +5,7 @@ import type { PushLogInput, PushStore, PushTarget } from '../storage/types.js';
 import { ApnsClient, ApnsTransportError, type ApnsResponse } from './apns-client.js';
 import type { PushCertificate } from './cert.js';
 import { PushFlights } from './flights.js';
+import { recordPushBatch } from './record.js';
 import type { Pusher, PushOptions, PushOutcome, PushProblem } from './types.js';
 
 /**
@@ -125,15 +126,22 @@ export class ApnsPusher implements Pusher {
 
   /**
    * Push to each enrollment. Pushes go out as callbacks on the shared HTTP/2 session (no promise per
-   * push); the batch's push-log rows are written in one transaction once every push has its answer.
-   * An enrollment whose push is still in flight (until its log row is written) is joined, not pushed
-   * again; see PushFlights for `notPushedSince`.
+   * push); the batch's push-log rows, with its push events when asked (`events`), are written in one
+   * commit once every push has its answer. An enrollment whose push is still in flight (until its log
+   * row is written) is joined, not pushed again; see PushFlights for `notPushedSince`. The events of
+   * the outcomes joined from another call's push are this call's, written after it in their own commit.
    */
-  push(ids: string[], opts: PushOptions = {}): Promise<PushOutcome[]> {
-    return this.flights.run([...new Set(ids)], opts.notPushedSince, (fresh) => this.send(fresh));
+  async push(ids: string[], opts: PushOptions = {}): Promise<PushOutcome[]> {
+    let sent: string[] = [];
+    const outcomes = await this.flights.run([...new Set(ids)], opts.notPushedSince, (fresh) => this.send((sent = fresh), opts.events));
+    if (opts.events && sent.length < outcomes.length) {
+      const mine = new Set(sent);
+      await recordPushBatch(this.opts, [], outcomes.filter((o) => !mine.has(o.id)), opts.events);
+    }
+    return outcomes;
   }
 
-  private async send(unique: string[]): Promise<PushOutcome[]> {
+  private async send(unique: string[], eventsAt: Date | undefined): Promise<PushOutcome[]> {
     const targets = new Map((await this.opts.store.pushTargets(unique)).map((t) => [t.id, t]));
     const batch = await new Promise<Batch>((resolve) => {
       const b = new Batch(unique.length, resolve);
@@ -143,7 +151,7 @@ export class ApnsPusher implements Pusher {
         else b.settle(i, { id: unique[i]!, ok: false, outcome: 'no_token', error: NO_TOKEN });
       }
     });
-    await Promise.all([this.record(batch.log), ...batch.invalid.map((id) => this.invalidate(id))]);
+    await Promise.all([recordPushBatch(this.opts, batch.log, batch.outcomes, eventsAt), ...batch.invalid.map((id) => this.invalidate(id))]);
     return batch.outcomes;
   }
 
@@ -193,15 +201,6 @@ export class ApnsPusher implements Pusher {
         break;
     }
     batch.settle(i, { id: target.id, ok: false, outcome, apnsId: res.apnsId, error: `APNs answered ${res.status} ${outcome}` });
-  }
-
-  /** Log the batch's attempts; a failing store is logged, not thrown, so the outcomes still reach the caller. */
-  private async record(entries: PushLogInput[]): Promise<void> {
-    try {
-      await this.opts.store.recordPushes(entries);
-    } catch (err) {
-      this.opts.logger.error({ err, attempts: entries.length }, 'cannot record push attempts');
-    }
   }
 
   private async invalidate(id: string): Promise<void> {

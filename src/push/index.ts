@@ -41,7 +41,7 @@ export interface CreatePusherOptions {
 }
 
 export class ManagedPusher implements Pusher {
-  private current: Pusher = new UnconfiguredPusher();
+  private current: Pusher;
   private loadedAt: number | null = null;
   private warnedAt = -Infinity;
   private checkedAt = -Infinity;
@@ -51,6 +51,7 @@ export class ManagedPusher implements Pusher {
 
   constructor(private readonly opts: CreatePusherOptions) {
     this.now = opts.now ?? (() => new Date());
+    this.current = new UnconfiguredPusher({ store: opts.store, logger: opts.logger });
     this.ca = opts.config.apnsCa ? readFileSync(opts.config.apnsCa, 'utf8') : null;
     this.timer = setInterval(() => {
       this.reload().catch((err: Error) => opts.logger.error({ err }, 'push certificate check failed'));

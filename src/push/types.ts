@@ -21,12 +21,17 @@ export interface PushOptions {
    * yet): its outcome is that push's. A push still in flight is always joined, never repeated.
    */
   notPushedSince?: Date;
+  /**
+   * Also record a "push.sent" / "push.failed" event per enrollment, stamped with this time, in the
+   * push log's commit (push/record.ts). Every caller but the re-push worker asks for them.
+   */
+  events?: Date;
 }
 
 export interface Pusher {
   /** True once a push certificate is loaded. */
   readonly configured: boolean;
-  /** Push to each enrollment; never throws for per-device failures. */
+  /** Push to each enrollment; never throws for per-device failures, nor for a failing record of them. */
   push(ids: string[], opts?: PushOptions): Promise<PushOutcome[]>;
   /** Certificate-level trouble reported by APNs, cleared by the next accepted push; null when healthy. */
   readonly problem?: PushProblem | null;

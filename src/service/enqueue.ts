@@ -1,6 +1,7 @@
 // Enqueue a command for enrollments and wake them with a push: the one path every producer uses
-// (the HTTP APIs, the OS update and DDM engines). Push attempts are also recorded as events. Inside a
-// device's request (deps.wakes set), a push is only noted: service/wake.ts sends it after the request.
+// (the HTTP APIs, the OS update and DDM engines). Push attempts are also recorded as events, by the
+// pusher in its push log's commit (push/record.ts). Inside a device's request (deps.wakes set), a push
+// is only noted: service/wake.ts sends it after the request.
 import type { Store } from '../storage/types.js';
 import type { Pusher, PushOutcome } from '../push/types.js';
 import type { Wakes } from './types.js';
@@ -72,9 +73,9 @@ export async function enqueueCommand(deps: EnqueueDeps, input: EnqueueInput, enq
 }
 
 /**
- * Push to each id and record every attempt as a "push.sent" / "push.failed" event (in one transaction).
- * Inside a device's request (deps.wakes), the ids are only added to its wakes (no outcomes: nothing
- * was attempted yet).
+ * Push to each id, its push events asked for (the pusher records them with its push log, in one
+ * commit). Inside a device's request (deps.wakes), the ids are only added to its wakes (no outcomes:
+ * nothing was attempted yet).
  */
 export async function pushEnrollments(deps: EnqueueDeps, ids: string[], at = new Date()): Promise<PushOutcome[]> {
   if (deps.wakes) {
@@ -82,14 +83,5 @@ export async function pushEnrollments(deps: EnqueueDeps, ids: string[], at = new
     return [];
   }
   if (ids.length === 0) return [];
-  const outcomes = await deps.pusher.push(ids);
-  await deps.store.addEvents(
-    outcomes.map((o) => ({
-      enrollmentId: o.id,
-      kind: o.ok ? 'push.sent' : 'push.failed',
-      detail: { outcome: o.outcome, apnsId: o.apnsId ?? null, error: o.error ?? null },
-      at,
-    })),
-  );
-  return outcomes;
+  return deps.pusher.push(ids, { events: at });
 }

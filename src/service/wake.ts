@@ -7,7 +7,7 @@
 //     a command: it comes back for the next one by itself. Its answer is empty: it is handed its new
 //     command in this answer (store.nextCommand). Either way it is not pushed.
 //   - everyone else (the device itself after a check-in, whose answer never holds a command): one
-//     push each, all in one pusher call, their push events in one commit.
+//     push each, all in one pusher call, their push log and push events in one commit.
 // Idle polls tell no observer, so they pass straight through. A failed push (or look-up) is logged and
 // never fails the request. A push lost to a crash is the re-push worker's: the commands were queued,
 // unsent, before the push was tried (and a command handed in an answer carries its sentAt).

@@ -1,7 +1,7 @@
 // The event log: what happened to which enrollment, newest first.
 import { sql } from 'kysely';
 import type { EventInput, EventStore } from './types.js';
-import { chunks, inParts, likePrefix, toDate, type Ctx } from './context.js';
+import { likePrefix, toDate, type Ctx } from './context.js';
 
 /** An event as its row (also written by other stores inside their own transactions). */
 export const eventRow = (event: EventInput) => ({
@@ -15,12 +15,6 @@ export function eventStore({ db }: Ctx): EventStore {
   return {
     async addEvent(event) {
       await db.insertInto('events').values(eventRow(event)).execute();
-    },
-
-    async addEvents(events) {
-      if (events.length === 0) return;
-      // 500 rows × 4 parameters per statement, under both databases' limits.
-      await inParts(db, chunks(events), (d, part) => d.insertInto('events').values(part.map(eventRow)).execute());
     },
 
     async listEvents(opts) {

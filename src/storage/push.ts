@@ -1,12 +1,22 @@
 // Push state: the APNs certificate, who can be pushed, and a log of every push attempt.
-import type { PushStore, PushTarget } from './types.js';
+import type { PushLogInput, PushStore, PushTarget } from './types.js';
 import type { Kysely } from 'kysely';
-import { chunks, inParts, oneOf, toDate, type Ctx } from './context.js';
+import { chunks, oneOf, toDate, type Ctx } from './context.js';
+import { eventRow } from './events.js';
 import type { Database } from './schema.js';
 import { first, memoQuery } from './memo.js';
 
 // Read before every push (memo.ts: built once).
 const newestPushCert = memoQuery((db: Kysely<Database>) => db.selectFrom('push_certs').selectAll().orderBy('updated_at', 'desc').limit(1));
+
+/** A push attempt as its row. */
+export const pushLogRow = (e: PushLogInput) => ({
+  enrollment_id: e.enrollmentId,
+  outcome: e.outcome,
+  http_status: e.httpStatus,
+  apns_id: e.apnsId,
+  at: e.at.getTime(),
+});
 
 export function pushStore({ db, dialect }: Ctx): PushStore {
   return {
@@ -50,29 +60,19 @@ export function pushStore({ db, dialect }: Ctx): PushStore {
     },
 
     async recordPush(entry) {
-      await db
-        .insertInto('push_log')
-        .values({
-          enrollment_id: entry.enrollmentId,
-          outcome: entry.outcome,
-          http_status: entry.httpStatus,
-          apns_id: entry.apnsId,
-          at: entry.at.getTime(),
-        })
-        .execute();
+      await db.insertInto('push_log').values(pushLogRow(entry)).execute();
     },
 
-    async recordPushes(entries) {
-      if (entries.length === 0) return;
-      const rows = entries.map((e) => ({
-        enrollment_id: e.enrollmentId,
-        outcome: e.outcome,
-        http_status: e.httpStatus,
-        apns_id: e.apnsId,
-        at: e.at.getTime(),
-      }));
-      // Multi-row inserts of 500 rows (2,500 parameters, under both databases' limits), in one transaction.
-      await inParts(db, chunks(rows), (d, part) => d.insertInto('push_log').values(part).execute());
+    async recordPushes(entries, events = []) {
+      // Multi-row inserts of 500 rows (under both databases' parameter limits), all in one transaction.
+      const writes = [
+        ...chunks(entries.map(pushLogRow)).map((part) => (d: Kysely<Database>) => d.insertInto('push_log').values(part).execute()),
+        ...chunks(events.map(eventRow)).map((part) => (d: Kysely<Database>) => d.insertInto('events').values(part).execute()),
+      ];
+      if (writes.length <= 1) return void (await writes[0]?.(db));
+      await db.transaction().execute(async (trx) => {
+        for (const write of writes) await write(trx);
+      });
     },
 
     async listPushes(enrollmentId, limit = 50) {

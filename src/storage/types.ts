@@ -198,8 +198,6 @@ export interface CommandStore {
 
 export interface EventStore {
   addEvent(event: EventInput): Promise<void>;
-  /** Many events in one transaction (multi-row inserts): the per-id events of a large enqueue or push. */
-  addEvents(events: EventInput[]): Promise<void>;
   listEvents(opts: { enrollmentId?: string; kindPrefix?: string; limit?: number }): Promise<EventRecord[]>;
 }
 
@@ -218,8 +216,11 @@ export interface PushStore {
   /** Push info for enabled enrollments among `ids` that have a token and are not marked invalid. */
   pushTargets(ids: string[]): Promise<PushTarget[]>;
   recordPush(entry: PushLogInput): Promise<void>;
-  /** Log many push attempts in one transaction (a push batch's answers). */
-  recordPushes(entries: PushLogInput[]): Promise<void>;
+  /**
+   * A push batch's record in one commit: its attempts' push-log rows and its push events (push/record.ts
+   * decides what they are). One transaction on SQLite, one statement on PostgreSQL.
+   */
+  recordPushes(entries: PushLogInput[], events?: EventInput[]): Promise<void>;
   listPushes(enrollmentId: string, limit?: number): Promise<PushLogRecord[]>;
   markPushInvalid(id: string, at: Date): Promise<void>;
 }

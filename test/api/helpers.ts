@@ -1,19 +1,26 @@
 // Helpers for API tests: a recording push stub and an authenticated fetch against a test server.
-import type { Pusher, PushOutcome } from '../../src/push/types.js';
+import { recordPushBatch, type PushRecording } from '../../src/push/record.js';
+import type { Pusher, PushOptions, PushOutcome } from '../../src/push/types.js';
 import { TEST_API_KEY } from '../helpers/server.js';
 
-/** Records every push; answers ok with an apns-id, except for ids in `failing`. */
+/**
+ * Records every push; answers ok with an apns-id, except for ids in `failing`. Given `recording`, it
+ * records the push events asked for as the real pushers do (push/record.ts).
+ */
 export class RecordingPusher implements Pusher {
   readonly configured = true;
   readonly pushed: string[][] = [];
   readonly failing = new Set<string>();
-  async push(ids: string[]): Promise<PushOutcome[]> {
+  recording?: PushRecording;
+  async push(ids: string[], opts: PushOptions = {}): Promise<PushOutcome[]> {
     this.pushed.push([...ids]);
-    return ids.map((id) =>
+    const outcomes = ids.map((id): PushOutcome =>
       this.failing.has(id)
         ? { id, ok: false, outcome: 'BadDeviceToken', error: 'BadDeviceToken' }
         : { id, ok: true, outcome: 'sent', apnsId: `apns-${id}` },
     );
+    if (this.recording && opts.events) await recordPushBatch(this.recording, [], outcomes, opts.events);
+    return outcomes;
   }
   async close(): Promise<void> {}
 }

@@ -20,6 +20,7 @@ function commandPlist(name: string, uuid = randomUUID()): { uuid: string; body: 
 
 before(async () => {
   server = await startTestServer({ pusher });
+  pusher.recording = { store: server.store, logger: server.app.log };
   await new TestDevice(server.url, { ids: { UDID: A } }).enroll();
   await new TestDevice(server.url, { ids: { UDID: B } }).enroll();
 });

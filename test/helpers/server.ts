@@ -85,7 +85,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const pki = opts.pki?.(store, config);
   const catalogs = opts.catalogs?.(store, config) ?? new Catalogs({ store, logger, maxAgeDays: config.catalogMaxAgeDays, recheckMs: 0 });
   const posture = opts.posture?.(store, config, catalogs);
-  const deps: AppInput = { config, store, pusher: opts.pusher ?? new UnconfiguredPusher(), logger, service, identity: opts.identity, pki, catalogs, posture, timeouts: opts.timeouts };
+  const deps: AppInput = { config, store, pusher: opts.pusher ?? new UnconfiguredPusher({ store, logger }), logger, service, identity: opts.identity, pki, catalogs, posture, timeouts: opts.timeouts };
   const app = await buildApp(deps);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();

@@ -83,6 +83,8 @@ describe(`no repeated pushes (${testDbLabel})`, () => {
     assert.equal(outcome?.ok, true);
     assert.equal(fake.pushes({ token: d.token }).length, 1, 'one push reached APNs');
     assert.equal((await store.listPushes(d.id)).length, 1, 'one push logged');
+    const events = await store.listEvents({ enrollmentId: d.id, kindPrefix: 'push.' });
+    assert.deepEqual(events.map((e) => e.kind), ['push.sent'], 'the enqueue\'s event (the worker records none)');
   });
 
   test('the enqueue\'s push ends after the worker read the log but before it pushes: still once', async () => {

@@ -6,6 +6,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { buildPlist } from '../../src/plist/index.js';
+import { recordPushBatch } from '../../src/push/record.js';
 import type { Pusher, PushOutcome } from '../../src/push/types.js';
 import { compose } from '../../src/service/compose.js';
 import { createCoreService } from '../../src/service/core.js';
@@ -17,13 +18,18 @@ import type { Store } from '../../src/storage/types.js';
 import { commandOf, queueCommand, TestDevice } from '../helpers/device.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
-/** Records each push() call (the rule under test; the fake APNs behind a real pusher is wake-once.test.ts's). */
+/**
+ * Records each push() call (the rule under test; the fake APNs behind a real pusher is wake-once.test.ts's),
+ * and the push events asked for as the real pushers do.
+ */
 const calls: string[][] = [];
 const pusher: Pusher = {
   configured: true,
-  async push(ids) {
+  async push(ids, opts = {}) {
     calls.push(ids);
-    return ids.map((id): PushOutcome => ({ id, ok: true, outcome: 'sent', apnsId: randomUUID() }));
+    const outcomes = ids.map((id): PushOutcome => ({ id, ok: true, outcome: 'sent', apnsId: randomUUID() }));
+    if (opts.events) await recordPushBatch({ store: srv.store, logger: srv.app.log }, [], outcomes, opts.events);
+    return outcomes;
   },
   async close() {},
 };

@@ -4,13 +4,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kysely } from 'kysely';
-import type { CommandStore, EventStore, ResultStatus, Store } from '../../src/storage/types.js';
+import type { CommandStore, EventInput, EventStore, PushStore, ResultStatus, Store } from '../../src/storage/types.js';
 import type { Database } from '../../src/storage/schema.js';
 import { openStore, sqlitePath } from '../../src/storage/index.js';
 import { openSqlite } from '../../src/storage/sqlite/open.js';
 import { openPostgres } from '../../src/storage/postgres/open.js';
 import { reportStore } from '../../src/storage/report.js';
 import { eventStore } from '../../src/storage/events.js';
+import { pushStore } from '../../src/storage/push.js';
 import { testDatabase, testDbLabel } from '../helpers/store.js';
 import { fixture } from '../helpers/fixtures.js';
 import { at, enqueueOne, enrollDevice, newId } from './setup.js';
@@ -128,4 +129,30 @@ test(`the one-transaction report statements match the Kysely implementation (${t
   assert.deepEqual(errors.map((d) => [d.requestType, d.matched]), [['DeviceInformation', true], ['DeviceInformation', false]]);
   assert.equal(outbox.length, 5);
   assert.deepEqual(lastSeenAt, at(87));
+});
+
+test(`a push batch's record: the one-commit write matches the Kysely implementation, all or nothing (${testDbLabel})`, async () => {
+  const generic = pushStore({ db: kysely, dialect: store.dialect });
+  async function batch(impl: Pick<PushStore, 'recordPushes'>): Promise<unknown> {
+    const id = newId('PUSH');
+    const events: EventInput[] = [
+      { enrollmentId: id, kind: 'push.sent', detail: { outcome: 'sent', apnsId: 'X-1', error: null }, at: at(2) },
+      { enrollmentId: id, kind: 'push.failed', detail: { outcome: 'no_token', apnsId: null, error: 'é"' }, at: at(2) },
+    ];
+    await impl.recordPushes([
+      { enrollmentId: id, outcome: 'sent', httpStatus: 200, apnsId: 'X-1', at: at(1) },
+      { enrollmentId: id, outcome: 'ECONNRESET', httpStatus: null, apnsId: null, at: at(1) },
+    ], events);
+    await impl.recordPushes([], [{ ...events[0]!, at: at(3) }]);
+    // A row the database refuses (kind is NOT NULL): none of the batch is written.
+    await assert.rejects(impl.recordPushes([{ enrollmentId: id, outcome: 'sent', httpStatus: 200, apnsId: 'X-2', at: at(4) }], [{ enrollmentId: id, kind: null as unknown as string, at: at(4) }]));
+    const pushes = (await store.listPushes(id)).map(({ id: _, enrollmentId: __, ...p }) => p);
+    const kept = (await store.listEvents({ enrollmentId: id })).map(({ id: _, enrollmentId: __, ...e }) => e);
+    return { pushes, events: kept };
+  }
+  const viaHot = await batch(store);
+  assert.deepEqual(viaHot, await batch(generic));
+  const { pushes, events } = viaHot as { pushes: Array<{ outcome: string }>; events: Array<{ kind: string }> };
+  assert.deepEqual(pushes.map((p) => p.outcome), ['ECONNRESET', 'sent']);
+  assert.deepEqual(events.map((e) => e.kind), ['push.sent', 'push.failed', 'push.sent']);
 });

@@ -1,7 +1,7 @@
 // PostgreSQL hot paths as named prepared statements on the pool (parsed and planned once per
 // connection, no query building): a whole command-channel report as ONE statement, so one round
 // trip and one commit, an enqueue as one statement too (not BEGIN, three statements and COMMIT), and
-// addEvent for check-ins, addEvents (a push's events) as one statement of arrays.
+// addEvent for check-ins, and a push batch's log rows and events (recordPushes) as one statement of arrays.
 //
 // The report statement is a chain of data-modifying CTEs. They all run on one snapshot and cannot
 // see each other's changes, and no row may be updated twice, so: the row that gets the result is
@@ -10,12 +10,13 @@
 // as the step-by-step order of report.ts does. One statement text per shape (Idle / NotNow / final
 // result, skipNotNow, touch, outbox), each named and prepared once per connection.
 import type pg from 'pg';
-import type { CommandStore, EnqueueOutcome, EventStore, NewCommand, NextCommand, ReportInput } from '../types.js';
+import type { CommandStore, EnqueueOutcome, EventStore, NewCommand, NextCommand, PushStore, ReportInput } from '../types.js';
 import { finalStatus } from '../commands.js';
 import { resultEvent, resultJson } from '../report.js';
 import { eventRow } from '../events.js';
+import { pushLogRow } from '../push.js';
 
-type Hot = Pick<CommandStore, 'reportAndNext' | 'enqueue'> & Pick<EventStore, 'addEvent' | 'addEvents'>;
+type Hot = Pick<CommandStore, 'reportAndNext' | 'enqueue'> & Pick<EventStore, 'addEvent'> & Pick<PushStore, 'recordPushes'>;
 type Kind = 'idle' | 'notnow' | 'final';
 
 /**
@@ -49,8 +50,13 @@ export function enqueueOutcomes(ids: string[], rows: EnqueueRow[]): EnqueueOutco
 }
 
 const ADD_EVENT = 'INSERT INTO events (enrollment_id, kind, detail, at) VALUES ($1, $2, $3, $4)';
-/** Any number of events, one statement text (the columns as arrays, inserted in their order). */
-const ADD_EVENTS = 'INSERT INTO events (enrollment_id, kind, detail, at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])';
+/**
+ * A push batch's record, one statement whatever its size (so one commit): the push-log rows and the
+ * events, each list's columns as arrays inserted in their order (either list may be empty).
+ */
+const RECORD_PUSHES = `WITH log AS (INSERT INTO push_log (enrollment_id, outcome, http_status, apns_id, at)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::bigint[]))
+  INSERT INTO events (enrollment_id, kind, detail, at) SELECT * FROM unnest($6::text[], $7::text[], $8::text[], $9::bigint[])`;
 
 /**
  * The report statement of one shape. Parameters: $1 enrollment id, $2 time (ms); with a result
@@ -143,11 +149,15 @@ export function postgresHotPath(pool: pg.Pool | pg.ClientBase): Hot {
       await pool.query({ name: 'updraft_addEvent', text: ADD_EVENT, values: [event.enrollmentId, event.kind, detail, event.at.getTime()] });
     },
 
-    async addEvents(events) {
-      if (events.length === 0) return;
-      const rows = events.map(eventRow);
-      const values = [rows.map((r) => r.enrollment_id), rows.map((r) => r.kind), rows.map((r) => r.detail), rows.map((r) => r.at)];
-      await pool.query({ name: 'updraft_addEvents', text: ADD_EVENTS, values });
+    async recordPushes(entries, events = []) {
+      if (entries.length === 0 && events.length === 0) return;
+      const log = entries.map(pushLogRow);
+      const ev = events.map(eventRow);
+      const values = [
+        log.map((r) => r.enrollment_id), log.map((r) => r.outcome), log.map((r) => r.http_status), log.map((r) => r.apns_id), log.map((r) => r.at),
+        ev.map((r) => r.enrollment_id), ev.map((r) => r.kind), ev.map((r) => r.detail), ev.map((r) => r.at),
+      ];
+      await pool.query({ name: 'updraft_recordPushes', text: RECORD_PUSHES, values });
     },
   };
 }

@@ -1,15 +1,18 @@
 // SQLite hot paths on cached prepared statements (no query building, no promise hops inside):
 // a whole command-channel report (result, event, outbox, lastSeenAt, next command) inside one
-// BEGIN IMMEDIATE … COMMIT, and addEvent for check-ins. The commit (appending every page it dirtied
+// BEGIN IMMEDIATE … COMMIT, addEvent for check-ins, and a push batch's log rows and events
+// (recordPushes) in one BEGIN IMMEDIATE … COMMIT. The commit (appending every page it dirtied
 // to the WAL) is most of what a report costs, so concurrent reports share one (group commit).
 // While a Kysely transaction is open on the shared connection, these defer to the Kysely versions
 // (which wait their turn) so a hot-path write never slips into someone else's transaction.
 import type Database from 'better-sqlite3';
-import type { CommandStore, EventStore, NextCommand, ReportInput, ReportOutcome } from '../types.js';
+import type { CommandStore, EventInput, EventStore, NextCommand, PushLogInput, PushStore, ReportInput, ReportOutcome } from '../types.js';
 import { finalStatus } from '../commands.js';
+import { eventRow } from '../events.js';
+import { pushLogRow } from '../push.js';
 import { resultEvent, resultJson } from '../report.js';
 
-type Hot = Pick<CommandStore, 'reportAndNext'> & Pick<EventStore, 'addEvent'>;
+type Hot = Pick<CommandStore, 'reportAndNext'> & Pick<EventStore, 'addEvent'> & Pick<PushStore, 'recordPushes'>;
 
 interface NextRow {
   seq: number;
@@ -46,6 +49,17 @@ export function sqliteHotPath(raw: Database.Database, fallback: Hot): Hot {
   const markSession = raw.prepare('INSERT INTO notnow_sessions (enrollment_id, at) VALUES (?, ?) ON CONFLICT (enrollment_id) DO NOTHING');
   const inSession = raw.prepare<[string], { one: number }>('SELECT 1 AS one FROM notnow_sessions WHERE enrollment_id = ?');
   const addOutbox = raw.prepare('INSERT INTO outbox (topic, body, attempts, next_attempt_at, created_at) VALUES (?, ?, 0, ?, ?)');
+  const addPush = raw.prepare('INSERT INTO push_log (enrollment_id, outcome, http_status, apns_id, at) VALUES (?, ?, ?, ?, ?)');
+  const recordPushes = raw.transaction((entries: PushLogInput[], events: EventInput[]) => {
+    for (const e of entries) {
+      const r = pushLogRow(e);
+      addPush.run(r.enrollment_id, r.outcome, r.http_status, r.apns_id, r.at);
+    }
+    for (const e of events) {
+      const r = eventRow(e);
+      addEvent.run(r.enrollment_id, r.kind, r.detail, r.at);
+    }
+  });
 
   function report(input: ReportInput): ReportOutcome {
     const now = input.at.getTime();
@@ -130,6 +144,12 @@ export function sqliteHotPath(raw: Database.Database, fallback: Hot): Hot {
       if (raw.inTransaction) return fallback.addEvent(event);
       const detail = event.detail === undefined ? null : JSON.stringify(event.detail);
       addEvent.run(event.enrollmentId, event.kind, detail, event.at.getTime());
+    },
+
+    async recordPushes(entries, events = []) {
+      if (entries.length === 0 && events.length === 0) return;
+      if (raw.inTransaction) return fallback.recordPushes(entries, events);
+      recordPushes.immediate(entries, events);
     },
   };
 }
