@@ -5,7 +5,7 @@ import { toJSONSafe } from '../../plist/index.js';
 import type { Observer } from '../../service/observers.js';
 import { periodic } from '../../service/periodic.js';
 import { WORKING } from './device.js';
-import { createCampaignEngine, type CampaignEngine, type EngineDeps } from './engine.js';
+import type { CampaignEngine, EngineDeps } from './engine.js';
 import { TERMINAL } from './types.js';
 
 export { createCampaignEngine, CampaignInputError, CampaignStateError, type CampaignEngine } from './engine.js';
