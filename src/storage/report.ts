@@ -37,6 +37,11 @@ async function inNotNowSession(trx: Kysely<Database>, id: string, input: ReportI
     await sql`INSERT INTO notnow_sessions (enrollment_id, at) VALUES (${id}, ${now}) ON CONFLICT (enrollment_id) DO NOTHING`.execute(trx);
     return true;
   }
+  return hasNotNowSession(trx, id);
+}
+
+/** Whether the enrollment's session has a NotNow mark (read, never changed). */
+async function hasNotNowSession(trx: Kysely<Database>, id: string): Promise<boolean> {
   const { rows } = await sql`SELECT 1 AS one FROM notnow_sessions WHERE enrollment_id = ${id}`.execute(trx);
   return rows.length > 0;
 }
@@ -115,8 +120,7 @@ export function reportStore({ db }: Ctx): Pick<CommandStore, 'reportAndNext' | '
     nextCommand: (id, at) => db.transaction().execute(async (trx) => {
       const now = at.getTime();
       await expire(trx, id, now);
-      const { rows } = await sql`SELECT 1 AS one FROM notnow_sessions WHERE enrollment_id = ${id}`.execute(trx);
-      return pick(trx, id, now, rows.length > 0);
+      return pick(trx, id, now, await hasNotNowSession(trx, id));
     }),
   };
 }
