@@ -9,6 +9,7 @@ import { benchIdentity } from './identity.js';
 import { benchPush } from './push.js';
 import { benchConnect } from './connect.js';
 import { benchClient } from './client.js';
+import { benchFloor } from './floor.js';
 import { benchMemory } from './memory.js';
 import { benchScep } from './scep.js';
 import { benchEnqueue } from './enqueue.js';
@@ -54,6 +55,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   devices: benchDevices,
   connect: () => benchConnect(),
   client: () => benchClient(),
+  floor: () => benchFloor(),
   memory: () => benchMemory(),
   scep: () => benchScep(),
   catalog: () => benchCatalog(),
