@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Fleet } from '../../src/sim/fleet.js';
 import { repoRoot } from '../helpers/fixtures.js';
@@ -24,6 +25,22 @@ after(() => rmSync(out, { recursive: true, force: true }));
 test('the build is one entry file and chunks loaded on first use', () => {
   assert.deepEqual(readdirSync(join(out, 'cli')).filter((f) => f.endsWith('.js')), ['main.js']);
   assert.ok(readdirSync(join(out, 'chunks')).filter((f) => f.endsWith('.js')).length > 10);
+});
+
+test("the bundle leaves fastify's lazily required packages out, and stands in for semver with what fastify calls", () => {
+  const chunks = readdirSync(join(out, 'chunks')).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(out, 'chunks', f), 'utf8'));
+  const fastify = chunks.filter((c) => c.includes('FST_ERR_'));
+  assert.ok(fastify.length > 0);
+  for (const pkg of ['@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler', 'light-my-request']) assert.ok(fastify.some((c) => c.includes(`require("${pkg}")`)), pkg);
+  assert.ok(!chunks.some((c) => c.includes('node_modules/ajv/')), 'no Ajv in any chunk');
+  type Semver = { gt(a: string, b: unknown): boolean; coerce(v: string): unknown; satisfies(v: string, r: string, o?: object): boolean };
+  const req = createRequire(import.meta.url);
+  const [stub, semver] = [req(join(repoRoot, 'scripts/semver-lazy.cjs')) as Semver, req('semver') as Semver];
+  for (const s of [stub, semver]) {
+    assert.equal(s.satisfies('5.3.0', '5.x', { includePrerelease: false }), true);
+    assert.equal(s.satisfies('5.3.0', '>=4 <5'), false);
+    assert.equal(s.gt('5.3.0', s.coerce('5.0.0-rc.1')), true);
+  }
 });
 
 test('the bundled server enrolls a fleet and updates it, and serves the dashboard and the API', async () => {
