@@ -1,7 +1,13 @@
 // APNs transport: one HTTP/2 session per push certificate, a cap on concurrent streams, and a
 // fresh session after GOAWAY, an error or a close. Policy (what a status means) lives in apns.ts.
 import http2, { type ClientHttp2Session } from 'node:http2';
-import tls from 'node:tls';
+import { createRequire } from 'node:module';
+
+// node:tls through require(), not an import: importing a built-in as an ES module reads every one of
+// its exports, and tls.rootCertificates is a getter that builds Node's ~150 root certificates as PEM
+// strings the first time (0.2 MB of heap for the life of the process). Only a session given an extra
+// CA (the `ca` option below) needs them.
+const tls = createRequire(import.meta.url)('node:tls') as typeof import('node:tls');
 
 /** How long close() lets in-flight streams finish before the session is destroyed. */
 const CLOSE_GRACE_MS = 2000;
