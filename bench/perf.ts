@@ -5,7 +5,10 @@
 // wakes the client, say) to whatever native call was on the stack, and it misses the kernel and V8's
 // background threads. This one counts only time on CPU, every thread included.
 //
-// Run: npx tsx bench/perf.ts [--phase idle|roundtrip|enroll|scep] [--devices 50] [--seconds 8] [--pg] [--no-build] [--top 40]
+// Run: npx tsx bench/perf.ts [--phase idle|roundtrip|results|enroll|scep] [--devices 50] [--seconds 8] [--pg] [--no-build] [--top 40]
+//   results: each device answers command after command (an Acknowledged whose answer is the next
+//   command), its queue filled beforehand (POST /v1/enqueue, before the profile starts): the device
+//   side of a round trip without the API's enqueue in the samples.
 //   [--keep DIR]: keeps perf.data and the JIT symbol map there, for `perf report -i DIR/perf.data` / `perf script`.
 // Needs `perf` (Debian: linux-perf) and permission to profile (root, or kernel.perf_event_paranoid <= 1).
 import { execFileSync, spawn } from 'node:child_process';
@@ -21,7 +24,7 @@ const devicesN = Number(opt('--devices', '50'));
 const seconds = Number(opt('--seconds', '8'));
 const top = Number(opt('--top', '40'));
 const keep = opt('--keep', '');
-if (!['idle', 'roundtrip', 'enroll', 'scep'].includes(phaseName)) throw new Error(`--phase: idle, roundtrip, enroll or scep, not ${phaseName}`);
+if (!['idle', 'roundtrip', 'results', 'enroll', 'scep'].includes(phaseName)) throw new Error(`--phase: idle, roundtrip, results, enroll or scep, not ${phaseName}`);
 try { execFileSync('perf', ['--version'], { stdio: 'ignore' }); } catch { throw new Error('bench/perf.ts needs Linux perf on PATH (Debian: apt-get install linux-perf)'); }
 if (!process.argv.includes('--no-build')) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 
@@ -40,6 +43,7 @@ const newcomers = phaseName === 'enroll' ? benchDevices(20_000, 'PERFNEW') : [];
 let fresh = 0;
 const { steps, pkcsReq } = enrollmentSteps(client, server.url);
 let txs = 0;
+const pending = new Map<string, string>(); // results: the command each device holds
 const unit: Record<string, (d: Device) => Promise<void>> = {
   idle: async (d) => { await mdm(d, { Status: 'Idle' }); },
   // the enqueue is part of the profile too: its stacks (the API route) tell it apart
@@ -47,6 +51,14 @@ const unit: Record<string, (d: Device) => Promise<void>> = {
     await client.request('POST', '/v1/commands', Buffer.from(JSON.stringify({ udid: d.udid, request_type: 'ProfileList' })), auth);
     const uuid = uuidOf(await mdm(d, { Status: 'Idle' }));
     if (uuid) await mdm(d, { Status: 'Acknowledged', CommandUUID: uuid, ProfileList: [] });
+  },
+  // the answer to a result is the next queued command, as long as the queue lasts
+  results: async (d) => {
+    const uuid = pending.get(d.udid) ?? uuidOf(await mdm(d, { Status: 'Idle' }));
+    if (!uuid) throw new Error('results: the queue ran dry (raise QUEUED or lower --seconds)');
+    const next = uuidOf(await mdm(d, { Status: 'Acknowledged', CommandUUID: uuid, ProfileList: [] }));
+    if (next) pending.set(d.udid, next);
+    else pending.delete(d.udid);
   },
   enroll: async () => { const d = newcomers[fresh++]!; for (const [, fn] of steps) await fn(d); },
   // a PKCSReq with a new transactionID each time (the client's signing is outside the server's profile)
@@ -60,6 +72,15 @@ try {
   const devices = benchDevices(devicesN, 'PERF');
   for (const [, fn] of steps) for (const d of devices) await fn(d);
   for (const d of devices) for (let u = uuidOf(await mdm(d, { Status: 'Idle' })); u;) u = uuidOf(await mdm(d, { Status: 'Acknowledged', CommandUUID: u }));
+  if (phaseName === 'results') {
+    // enough for the warm-up and the profile at ~2,000 results a second (one command for the whole fleet per enqueue)
+    const queued = Math.ceil(((3 + seconds) * 2500) / devices.length) + 50;
+    const ids = devices.map((d) => d.udid);
+    for (let i = 0; i < queued; i++) {
+      const r = await client.request('POST', '/v1/enqueue', Buffer.from(JSON.stringify({ ids, command: { request_type: 'ProfileList' }, nopush: true })), auth);
+      if (r.status >= 300) throw new Error(`enqueue answered ${r.status}: ${r.body.toString().slice(0, 200)}`);
+    }
+  }
   let running = true;
   let done = 0;
   const load = (async () => {
