@@ -231,7 +231,7 @@ export function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProce
 
 export const stop = (c: ChildProcess) => new Promise<void>((r) => { c.once('exit', () => r()); c.kill('SIGTERM'); });
 
-export interface BurstResult { requests: number; issued: number; refused503: number; failed: number; seconds: number; idleP99ms: number; idleDuring: number; peakRssMb: number }
+export interface BurstResult { requests: number; issued: number; refused503: number; failed: number; seconds: number; cpuMsPerRequest: number; idleP99ms: number; idleDuring: number; peakRssMb: number }
 /** A row: its name, server CPU ms per request in all, and the PostgreSQL backends' part of it. */
 export type Row = [string, number, number];
 export interface ClientBenchResult { backend: string; rows: Row[]; enrollSteps: Row[]; peakRssMb: number; idleRssMb: number; burst: BurstResult | null }
@@ -240,12 +240,13 @@ export interface ClientBenchResult { backend: string; rows: Row[]; enrollSteps: 
  * A fleet re-enrolling at once: `n` PKIOperations sent together (one connection each) while one device
  * keeps checking in. The server must stay up, keep answering check-ins and keep its memory bounded.
  */
-async function enrollmentBurst(base: string, pid: number, n: number, message: (i: number) => Buffer, idleOnce: (d: Device) => Promise<void>, devices: Device[]): Promise<BurstResult> {
+async function enrollmentBurst(base: string, pid: number, meter: Pick<CpuMeter, 'read'>, n: number, message: (i: number) => Buffer, idleOnce: (d: Device) => Promise<void>, devices: Device[]): Promise<BurstResult> {
   const messages = Array.from({ length: n }, (_, i) => message(i));
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   const u = new URL('/scep?operation=PKIOperation', base);
   let issued = 0, refused503 = 0, failed = 0, done = false;
   const t0 = performance.now();
+  const cpu0 = meter.read();
   const all = Promise.all(messages.map((m) => new Promise<void>((resolve) => {
     const req = http.request(u, { method: 'POST', agent, headers: { 'content-type': 'application/x-pki-message', 'content-length': String(m.length) } }, (res) => {
       res.resume();
@@ -261,8 +262,11 @@ async function enrollmentBurst(base: string, pid: number, n: number, message: (i
     lat.push(performance.now() - s);
   }
   await all;
+  const cpu1 = meter.read();
   lat.sort((a, b) => a - b);
-  return { requests: n, issued, refused503, failed, seconds: (performance.now() - t0) / 1000, idleP99ms: lat[Math.floor(lat.length * 0.99)] ?? 0, idleDuring: lat.length, peakRssMb: hwmMb(pid) };
+  // server CPU (the database's included) per PKIOperation, the Idle check-ins meanwhile counted in
+  const cpuMsPerRequest = (cpu1.server - cpu0.server + cpu1.db - cpu0.db) / n;
+  return { requests: n, issued, refused503, failed, seconds: (performance.now() - t0) / 1000, cpuMsPerRequest, idleP99ms: lat[Math.floor(lat.length * 0.99)] ?? 0, idleDuring: lat.length, peakRssMb: hwmMb(pid) };
 }
 
 /** --push: `updraft fake-apns` in its own process on ports of its choosing; the server settings that point at it. */
@@ -350,7 +354,7 @@ async function runBackend(db: string, devicesN: number, rounds: number, burst: n
     // the device checking in during the burst keeps its connection open (a new one would queue behind the burst's)
     const steady = new Client(server.url, 'sha1', 0);
     await idle(steady)(devices[0]!);
-    const burstResult = burst > 0 ? await enrollmentBurst(server.url, server.child.pid!, burst, (i) => pkcsReq(devices[i % devicesN]!, `burst-${i}-${process.pid}`), idle(steady), devices) : null;
+    const burstResult = burst > 0 ? await enrollmentBurst(server.url, server.child.pid!, meter, burst, (i) => pkcsReq(devices[i % devicesN]!, `burst-${i}-${process.pid}`), idle(steady), devices) : null;
     steady.close();
     return { backend: pgDb ? 'postgres' : 'sqlite', rows, enrollSteps, peakRssMb, idleRssMb, burst: burstResult };
   } finally {
@@ -387,7 +391,7 @@ export async function benchClient(opts: { devices?: number; rounds?: number; dbs
     for (const r0 of r.enrollSteps) line('    ', r0);
     console.log(`  peak RSS ${r.peakRssMb} MB (RSS at the end ${r.idleRssMb} MB)`);
     const b = r.burst;
-    if (b) console.log(`  enrollment burst: ${b.requests} PKIOperations at once: ${b.issued} answered (CertRep), ${b.refused503} asked to retry (503), ${b.failed} failed, ${b.seconds.toFixed(1)} s; meanwhile ${b.idleDuring} Idle check-ins, p99 ${b.idleP99ms.toFixed(0)} ms; peak RSS ${b.peakRssMb} MB`);
+    if (b) console.log(`  enrollment burst: ${b.requests} PKIOperations at once: ${b.issued} answered (CertRep), ${b.refused503} asked to retry (503), ${b.failed} failed, ${b.seconds.toFixed(1)} s, server CPU ${b.cpuMsPerRequest.toFixed(2)} ms each; meanwhile ${b.idleDuring} Idle check-ins, p99 ${b.idleP99ms.toFixed(0)} ms; peak RSS ${b.peakRssMb} MB`);
   }
   return out;
 }
