@@ -17,9 +17,16 @@ export function register(program: Command): void {
       // generation and a request's garbage dies young, so the young generation grows no further: ~15 MB
       // less peak RSS under the client bench (docs/performance.md). Set here, at run time: given on
       // Node 20's command line the same flag has no effect. (Starting a worker thread resets it: the
-      // server starts none.) --optimize-for-size or --heap-growing-percent=20 would save another ~9 MB
-      // of peak RSS, at a CPU price (docs/performance.md).
+      // server starts none.)
       setFlagsFromString('--semi-space-growth-factor=1');
+      // And the old generation: after each full collection V8 lets it grow by a factor of its choosing,
+      // up to 4 × what survived with a heap limit as large as Node sets on a big machine, so a busy
+      // server's RSS swings far above what it holds: 500 devices checking in peaked at 128–141 MB. A
+      // fixed 2 × (V8 still allows at least 8 MB more) held them to 119 MB and an enrollment burst's
+      // peak from 98–99 to 92–95 MB, with no CPU cost measured; an idle server with 10,000 enrollments
+      // stays at 70–71 MB as before. 1.2 × held 500 devices at 109–113 MB but made a burst's
+      // PKIOperations ~20 % dearer (docs/performance.md, session 12).
+      setFlagsFromString('--heap-growing-percent=100');
       const { startServer } = await import('../server.js'); // loaded here: the other commands stay light
       const server = await startServer(config);
       let pushHint: string | null = null;
