@@ -22,10 +22,11 @@ export function register(program: Command): void {
       // And the old generation: after each full collection V8 lets it grow by a factor of its choosing,
       // up to 4 × what survived with a heap limit as large as Node sets on a big machine, so a busy
       // server's RSS swings far above what it holds: 500 devices checking in peaked at 128–141 MB. A
-      // fixed 2 × (V8 still allows at least 8 MB more) held them to 119 MB and an enrollment burst's
-      // peak from 98–99 to 92–95 MB, with no CPU cost measured; an idle server with 10,000 enrollments
-      // stays at 70–71 MB as before. 1.2 × held 500 devices at 109–113 MB but made a burst's
-      // PKIOperations ~20 % dearer (docs/performance.md, session 12).
+      // fixed 2 × (V8 still allows at least 8 MB more) held them to 118–119 MB and an enrollment burst's
+      // peak from 98–100 to 92–95 MB; an idle server with 10,000 enrollments stays at 70–71 MB as before.
+      // CPU: the same within the scatter, but for the cold start's first 250 Idle, 0.15–0.2 ms dearer in
+      // two of five alternated series (docs/performance.md, session 12). 1.2 × held 500 devices at
+      // 109–112 MB but made a burst's PKIOperations ~20 % dearer.
       setFlagsFromString('--heap-growing-percent=100');
       const { startServer } = await import('../server.js'); // loaded here: the other commands stay light
       const server = await startServer(config);
