@@ -39,6 +39,7 @@ import { CpuMeter, procMb } from '../src/sim/proc.js';
 import { octetString, printableString } from '../src/asn1/index.js';
 import { makeFakePushCert } from '../src/push/selfsigned.js';
 import { benchDatabase } from './pg-database.js';
+import { freePort, startProcess } from './process.js';
 
 export const PG = process.env.UPDRAFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const root = fileURLToPath(new URL('..', import.meta.url));
@@ -207,26 +208,16 @@ export async function roundTrips(meter: Pick<CpuMeter, 'read'>, devices: Device[
   return perRequest('command round trip (command out, result in)', rt, rounds * devices.length);
 }
 
-export function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => {
-        const nodeArgs = (process.env.UPDRAFT_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
-        const child = spawn(process.execPath, [...nodeArgs, process.env.UPDRAFT_BENCH_BIN ?? join(root, 'bin/updraft.js'), 'serve'], {
-          env: { ...process.env, ...env, UPDRAFT_LISTEN: `127.0.0.1:${port}`, UPDRAFT_PUBLIC_URL: `http://127.0.0.1:${port}`, UPDRAFT_LOG_LEVEL: 'warn', UPDRAFT_API_KEY: 'bench' },
-          stdio: ['ignore', 'ignore', 'inherit'],
-        });
-        const url = `http://127.0.0.1:${port}`;
-        const poll = async (i: number): Promise<void> => {
-          if (await fetch(`${url}/scep?operation=GetCACaps`).then((r) => r.ok, () => false)) return resolve({ child, url });
-          if (i > 600 || child.exitCode !== null) return reject(new Error('the server did not start'));
-          setTimeout(() => void poll(i + 1), 100);
-        };
-        void poll(0);
-      });
-    });
+export async function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const nodeArgs = (process.env.UPDRAFT_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
+  const child = await startProcess(process.execPath, [...nodeArgs, process.env.UPDRAFT_BENCH_BIN ?? join(root, 'bin/updraft.js'), 'serve'], `${url}/scep?operation=GetCACaps`, {
+    stderr: 'inherit',
+    env: { ...process.env, ...env, UPDRAFT_LISTEN: `127.0.0.1:${port}`, UPDRAFT_PUBLIC_URL: url, UPDRAFT_LOG_LEVEL: 'warn', UPDRAFT_API_KEY: 'bench' },
+    timeoutMs: 60_000,
   });
+  return { child, url };
 }
 
 export const stop = (c: ChildProcess) => new Promise<void>((r) => { c.once('exit', () => r()); c.kill('SIGTERM'); });

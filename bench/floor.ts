@@ -14,16 +14,16 @@
 // and of that bare server once started.
 //
 // Run: npx tsx bench/floor.ts [--devices 50] [--rounds 20]
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPlist } from '../src/plist/index.js';
 import { selfSignedCert } from '../src/sim/pki.js';
 import { CpuMeter, procMb } from '../src/sim/proc.js';
+import { freePort, startProcess } from './process.js';
 import { benchDevices, Client, coldPhase, hwmMb, idleCases, perRequest, phase, roundTrips, stop, WORKERS, type Device, type Row } from './client.js';
 
 const SERVER = fileURLToPath(new URL('./floor-server.mjs', import.meta.url));
@@ -31,19 +31,8 @@ const BARE_HTTP = "require('node:http').createServer((q, s) => { q.resume(); q.o
 const rssMb = (pid: number) => procMb(pid) ?? 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); });
-});
-
 /** `node args`, plain (no tsx, no loader), once `probe` answers. */
-async function startNode(args: string[], probe: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  for (let i = 0; ; i++) {
-    if (await fetch(probe).then((r) => r.ok, () => false)) return child;
-    if (i > 300 || child.exitCode !== null) { child.kill(); throw new Error(`node ${args[0]} did not start`); }
-    await sleep(50);
-  }
-}
+const startNode = (args: string[], probe: string) => startProcess(process.execPath, args, probe, { stderr: 'inherit' });
 
 export interface FloorResult { rows: Row[]; startedRssMb: number; peakRssMb: number; bare: { rows: Row[]; startedRssMb: number; peakRssMb: number }; nodeIdleRssMb: number }
 

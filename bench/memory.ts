@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../src/storage/index.js';
 import { benchDatabase } from './pg-database.js';
+import { freePort } from './process.js';
 
 const PG = process.env.UPDRAFT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -31,10 +32,6 @@ async function seed(db: string, dataDir: string, n: number): Promise<void> {
     }));
   }
   await store.close();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); }); });
 }
 
 export async function benchMemory(opts: { enrollments?: number; seconds?: number; dbs?: string[]; build?: boolean } = {}): Promise<void> {

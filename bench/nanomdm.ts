@@ -16,10 +16,9 @@
 //   npx tsx bench/nanomdm.ts [--devices 50] [--rounds 20] [--storage filekv,file,pgsql] [--ca-bits 2048] [--skip-if-missing]
 // Storages: filekv (NanoMDM's file storage), file (its older, deprecated one), pgsql (a fresh database on
 // UPDRAFT_TEST_PG's server with the schema loaded; skipped unless the schema's path is given).
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,28 +28,13 @@ import { OID } from '../src/sim/pki.js';
 import { CpuMeter } from '../src/sim/proc.js';
 import { benchDevices, Client, coldPhase, enrollmentSteps, enrollPhases, hwmMb, idleCases, perRequest, phase, PG, reachable, roundTrips, stop, WORKERS, type Device, type Row } from './client.js';
 import { benchDatabase } from './pg-database.js';
+import { freePort, startProcess } from './process.js';
 
 const API_KEY = 'bench';
 const CHALLENGE = 'bench-secret';
 const STORAGES = ['filekv', 'file', 'pgsql'];
 
 export interface NanomdmBenchResult { storage: string; rows: Row[]; enrollSteps: Row[]; peakRssMb: number; scepPeakRssMb: number }
-
-const freePort = () => new Promise<number>((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); });
-});
-
-/** Starts `bin args` and waits until `probe` answers. */
-async function start(bin: string, args: string[], probe: string): Promise<ChildProcess> {
-  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => { err = (err + c.toString()).slice(-2000); });
-  for (let i = 0; ; i++) {
-    if (await fetch(probe).then((r) => r.ok, () => false)) return child;
-    if (i > 300 || child.exitCode !== null) { child.kill(); throw new Error(`${bin} did not start: ${err}`); }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Both meters read as one (enrollment: nanomdm and scepserver). */
 const sum = (a: CpuMeter, b: CpuMeter) => ({ read: () => { const x = a.read(); const y = b.read(); return { server: x.server + y.server, db: x.db + y.db }; } });
@@ -71,13 +55,13 @@ async function runStorage(bins: { nanomdm: string; scep: string; schema: string 
     execFileSync(bins.scep, ['ca', '-init', '-depot', depot, '-keySize', String(caBits)], { stdio: 'ignore' });
     const scepPort = await freePort();
     const scepUrl = `http://127.0.0.1:${scepPort}`;
-    scep = await start(bins.scep, ['-depot', depot, '-allowrenew', '0', '-challenge', CHALLENGE, '-http-addr', `127.0.0.1:${scepPort}`], `${scepUrl}/scep?operation=GetCACaps`);
+    scep = await startProcess(bins.scep, ['-depot', depot, '-allowrenew', '0', '-challenge', CHALLENGE, '-http-addr', `127.0.0.1:${scepPort}`], `${scepUrl}/scep?operation=GetCACaps`, { stderr: 'tail' });
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const dsn = pgBench ? `${pgBench.url}${pgBench.url.includes('?') ? '&' : '?'}sslmode=disable` : join(dir, 'db');
     const args = ['-ca', join(depot, 'ca.pem'), '-api', API_KEY, '-storage', storage, '-storage-dsn', dsn, '-listen', `127.0.0.1:${port}`,
       ...(storage === 'file' ? ['-storage-options', 'enable_deprecated=1'] : [])];
-    nano = await start(bins.nanomdm, args, `${url}/version`);
+    nano = await startProcess(bins.nanomdm, args, `${url}/version`, { stderr: 'tail' });
     const meter = new CpuMeter(nano.pid!, pgBench?.name ?? null);
     const scepMeter = new CpuMeter(scep.pid!);
 
@@ -101,7 +85,7 @@ async function runStorage(bins: { nanomdm: string; scep: string; schema: string 
     // ---- a cold server: restart on the same data ----
     const dbBefore = meter.read().db;
     await stop(nano);
-    nano = await start(bins.nanomdm, args, `${url}/version`);
+    nano = await startProcess(bins.nanomdm, args, `${url}/version`, { stderr: 'tail' });
     meter.retarget(nano.pid!);
     const started = meter.read();
     const startupRow = row('restart: CPU ms from start until it answers (once, not per request)', { server: started.server, db: started.db - dbBefore }, 1);

@@ -9,7 +9,6 @@ import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +20,7 @@ import { createCA, CA } from '../src/pki/ca.js';
 import { Challenges } from '../src/pki/challenge.js';
 import { ScepServer } from '../src/pki/scep/server.js';
 import { procCpuMs } from '../src/sim/proc.js';
+import { freePort } from './process.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CHALLENGE = 'bench-static-challenge';
@@ -64,10 +64,6 @@ export async function benchScepInProcess(count: number): Promise<{ perSecond: nu
   const seconds = (performance.now() - t0) / 1000;
   return { perSecond: round(count / seconds), cpuMsPerRequest: round(cpuMs(process.cpuUsage(cpu)) / count, 3) };
 }
-
-const freePort = () => new Promise<number>((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); });
-});
 
 function post(agent: http.Agent, port: number, body: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
